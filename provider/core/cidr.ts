@@ -1,0 +1,130 @@
+import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from "ip-num";
+
+/** The IP version of an address block. */
+export type IpVersion = 4 | 6;
+
+/**
+ * A parsed, canonical CIDR block. Addresses are `bigint`s so that the same
+ * arithmetic serves IPv4 and IPv6; strings exist only at the edges.
+ */
+export interface Cidr {
+    readonly version: IpVersion;
+    /** The first address of the block, host bits all zero. */
+    readonly network: bigint;
+    readonly prefix: number;
+}
+
+export type CidrParseFailure =
+    | { readonly code: "not-cidr"; readonly input: string }
+    | { readonly code: "host-bits-set"; readonly input: string; readonly suggestion: string };
+
+export type CidrParseResult =
+    | { readonly ok: true; readonly cidr: Cidr }
+    | { readonly ok: false; readonly failure: CidrParseFailure };
+
+// ip-num accepts some spellings (e.g. "/016") that would make two strings name
+// one block; the ledger compares subnets as strings, so only the canonical
+// spelling is accepted.
+const IPV4_CIDR_SHAPE = /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}\/(\d|[12]\d|3[0-2])$/;
+
+/** Bit width of an address of the given version. */
+export function addressBits(version: IpVersion): number {
+    return version === 4 ? 32 : 128;
+}
+
+/** Parses CIDR notation ("10.1.0.0/16"). Expected failures are values, never throws. */
+export function parseCidr(input: string): CidrParseResult {
+    if (input.includes(":")) {
+        return parseIpv6(input);
+    }
+    if (!IPV4_CIDR_SHAPE.test(input) || !Validator.isValidIPv4CidrNotation(input)[0]) {
+        return { ok: false, failure: { code: "not-cidr", input } };
+    }
+    const [address, prefixText] = input.split("/");
+    const prefix = Number(prefixText);
+    const value = IPv4.fromString(address).getValue();
+    const network = value & networkMask(4, prefix);
+    if (network !== value) {
+        const suggestion = cidrToString({ version: 4, network, prefix });
+        return { ok: false, failure: { code: "host-bits-set", input, suggestion } };
+    }
+    return { ok: true, cidr: { version: 4, network, prefix } };
+}
+
+function parseIpv6(input: string): CidrParseResult {
+    if (!Validator.isValidIPv6CidrNotation(input)[0]) {
+        return { ok: false, failure: { code: "not-cidr", input } };
+    }
+    const range = IPv6CidrRange.fromCidr(input);
+    const prefix = Number(range.getPrefix().getValue());
+    const [address] = input.split("/");
+    const value = IPv6.fromString(address).getValue();
+    const network = range.getFirst().getValue();
+    if (network !== value) {
+        const suggestion = cidrToString({ version: 6, network, prefix });
+        return { ok: false, failure: { code: "host-bits-set", input, suggestion } };
+    }
+    return { ok: true, cidr: { version: 6, network, prefix } };
+}
+
+/** Parses CIDR notation, throwing on bad input. For values already validated. */
+export function cidrFromString(input: string): Cidr {
+    const parsed = parseCidr(input);
+    if (!parsed.ok) {
+        throw new Error(`"${input}" is not a canonical CIDR block (${parsed.failure.code})`);
+    }
+    return parsed.cidr;
+}
+
+/** Canonical CIDR notation of a block. */
+export function cidrToString(cidr: Cidr): string {
+    const address =
+        cidr.version === 4 ? IPv4.fromNumber(cidr.network).toString() : IPv6.fromBigInt(cidr.network).toString();
+    return `${address}/${cidr.prefix}`;
+}
+
+/** Number of addresses in a block of the given prefix length. */
+export function blockSize(version: IpVersion, prefix: number): bigint {
+    return 1n << BigInt(addressBits(version) - prefix);
+}
+
+/** The last address of a block. */
+export function lastAddress(cidr: Cidr): bigint {
+    return cidr.network + blockSize(cidr.version, cidr.prefix) - 1n;
+}
+
+/** True when `inner` lies entirely inside `outer`. */
+export function contains(outer: Cidr, inner: Cidr): boolean {
+    return (
+        outer.version === inner.version &&
+        inner.prefix >= outer.prefix &&
+        (inner.network & networkMask(outer.version, outer.prefix)) === outer.network
+    );
+}
+
+/** True when two blocks share at least one address. */
+export function overlaps(a: Cidr, b: Cidr): boolean {
+    return a.version === b.version && a.network <= lastAddress(b) && b.network <= lastAddress(a);
+}
+
+function networkMask(version: IpVersion, prefix: number): bigint {
+    const bits = BigInt(addressBits(version));
+    const all = (1n << bits) - 1n;
+    return (all >> BigInt(prefix)) ^ all;
+}
+
+/**
+ * The IPv4 private-use ranges of RFC 1918 (https://www.rfc-editor.org/rfc/rfc1918).
+ * The ip-num range type is used once here so the table reads as CIDR text.
+ */
+export const PRIVATE_IPV4_RANGES: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+const privateIpv4Blocks: readonly Cidr[] = PRIVATE_IPV4_RANGES.map((text) => {
+    const range = IPv4CidrRange.fromCidr(text);
+    return { version: 4, network: range.getFirst().getValue(), prefix: Number(range.getPrefix().getValue()) };
+});
+
+/** True when an IPv4 block lies inside one RFC 1918 range. */
+export function isPrivateIpv4(cidr: Cidr): boolean {
+    return privateIpv4Blocks.some((range) => contains(range, cidr));
+}

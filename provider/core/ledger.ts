@@ -1,0 +1,371 @@
+import { cidrFromString } from "./cidr";
+import { Pool, subnetTextAt, totalSubnets } from "./pool";
+import { SliceSpec } from "./validation";
+
+/**
+ * Where an allocation is in its life. `Available` and `Reclaimed` are not
+ * stored: an index with no entry is available.
+ */
+export type AllocationStatus = "Allocated" | "InUse" | "Released";
+
+export const ALLOCATION_STATUSES: readonly AllocationStatus[] = ["Allocated", "InUse", "Released"];
+
+/** One cluster's subnet in a slice. Timestamps are ISO-8601 UTC strings. */
+export interface Allocation {
+    readonly clusterName: string;
+    readonly subnet: string;
+    readonly index: number;
+    readonly status: AllocationStatus;
+    readonly allocatedAt: string;
+    readonly releasedAt?: string;
+}
+
+/** Counters kept with the ledger, because provider processes are short-lived. */
+export interface LedgerCounters {
+    /** Writes that lost a compare-and-swap race and were retried. */
+    readonly conflicts: number;
+}
+
+/**
+ * Everything known about one slice's addresses. `allocations` is kept sorted
+ * by `index`, with unique indexes and unique cluster names: that ordering is
+ * what lets first-fit run in time proportional to the allocations, never to
+ * the pool.
+ */
+export interface SliceLedger {
+    readonly spec: SliceSpec;
+    readonly registeredAt: string;
+    readonly allocations: readonly Allocation[];
+    readonly counters: LedgerCounters;
+}
+
+/** How `allocate` satisfied a request. */
+export type AllocationOutcome = "allocated" | "existing" | "reused";
+
+/** Expected failures of ledger operations: values with a literal code, never throws. */
+export type LedgerIssue =
+    | {
+          readonly code: "no-available-subnets";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly message: string;
+      }
+    | {
+          readonly code: "max-clusters-reached";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly message: string;
+      }
+    | {
+          readonly code: "unknown-cluster" | "cluster-released";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly message: string;
+      };
+
+export type LedgerResult<T> =
+    | { readonly ok: true; readonly ledger: SliceLedger; readonly value: T }
+    | { readonly ok: false; readonly issue: LedgerIssue };
+
+export interface AllocateValue {
+    readonly allocation: Allocation;
+    readonly outcome: AllocationOutcome;
+    /** When `outcome` is "reused": when the subnet had been released. */
+    readonly previouslyReleasedAt?: string;
+    /** Entries reclaimed (grace period over) while making room. */
+    readonly reclaimed: readonly Allocation[];
+}
+
+export interface ReleaseValue {
+    /** The entry after release, or undefined when the cluster held nothing. */
+    readonly allocation?: Allocation;
+    /** False when the entry was already Released or absent (release is idempotent). */
+    readonly changed: boolean;
+}
+
+/** A new, empty ledger for a registered slice. */
+export function newLedger(spec: SliceSpec, now: Date): SliceLedger {
+    return { spec, registeredAt: now.toISOString(), allocations: [], counters: { conflicts: 0 } };
+}
+
+/** The pool a ledger allocates from. */
+export function poolOf(spec: Pick<SliceSpec, "sliceSubnet" | "subnetSize">): Pool {
+    return { sliceSubnet: cidrFromString(spec.sliceSubnet), subnetSize: spec.subnetSize };
+}
+
+export function isActive(allocation: Allocation): boolean {
+    return allocation.status !== "Released";
+}
+
+/** The entry (any status) held by a cluster. */
+export function findAllocation(ledger: SliceLedger, clusterName: string): Allocation | undefined {
+    return ledger.allocations.find((entry) => entry.clusterName === clusterName);
+}
+
+/** True when a Released entry's grace period is over at `now`. */
+export function isReclaimable(ledger: SliceLedger, allocation: Allocation, now: Date): boolean {
+    if (allocation.status !== "Released" || allocation.releasedAt === undefined) {
+        return false;
+    }
+    return Date.parse(allocation.releasedAt) + ledger.spec.gracePeriodSeconds * 1000 <= now.getTime();
+}
+
+/** Returns Released entries past their grace period to the pool. */
+export function reclaim(ledger: SliceLedger, now: Date): LedgerResult<{ reclaimed: readonly Allocation[] }> {
+    const reclaimed = ledger.allocations.filter((entry) => isReclaimable(ledger, entry, now));
+    if (reclaimed.length === 0) {
+        return { ok: true, ledger, value: { reclaimed } };
+    }
+    const allocations = ledger.allocations.filter((entry) => !isReclaimable(ledger, entry, now));
+    return { ok: true, ledger: { ...ledger, allocations }, value: { reclaimed } };
+}
+
+/**
+ * Gives `clusterName` a subnet. A cluster holding an active subnet gets that
+ * one back; a cluster whose subnet is Released and still in grace gets it
+ * back; any other cluster gets the lowest free index (first-fit), after
+ * expired releases are reclaimed.
+ */
+export function allocate(ledger: SliceLedger, clusterName: string, now: Date): LedgerResult<AllocateValue> {
+    const { sliceName } = ledger.spec;
+    const held = findAllocation(ledger, clusterName);
+    if (held !== undefined && isActive(held)) {
+        return { ok: true, ledger, value: { allocation: held, outcome: "existing", reclaimed: [] } };
+    }
+    const activeCount = ledger.allocations.filter(isActive).length;
+    if (activeCount >= ledger.spec.maxClusters) {
+        return {
+            ok: false,
+            issue: {
+                code: "max-clusters-reached",
+                sliceName,
+                clusterName,
+                message:
+                    `slice "${sliceName}" already has ${activeCount} active clusters, its maxClusters limit; ` +
+                    `cluster "${clusterName}" cannot join. Remove unused clusters or raise maxClusters.`,
+            },
+        };
+    }
+    if (held !== undefined && !isReclaimable(ledger, held, now)) {
+        const allocation: Allocation = {
+            clusterName,
+            subnet: held.subnet,
+            index: held.index,
+            status: "Allocated",
+            allocatedAt: held.allocatedAt,
+        };
+        return {
+            ok: true,
+            ledger: replaceEntry(ledger, allocation),
+            value: { allocation, outcome: "reused", previouslyReleasedAt: held.releasedAt, reclaimed: [] },
+        };
+    }
+
+    const reclaimedResult = reclaim(ledger, now);
+    if (!reclaimedResult.ok) {
+        return reclaimedResult;
+    }
+    const afterReclaim = reclaimedResult.ledger;
+    const pool = poolOf(ledger.spec);
+    const index = lowestFreeIndex(afterReclaim.allocations);
+    if (index >= totalSubnets(pool)) {
+        return { ok: false, issue: exhausted(afterReclaim, clusterName, now) };
+    }
+    const allocation: Allocation = {
+        clusterName,
+        subnet: subnetTextAt(pool, index),
+        index,
+        status: "Allocated",
+        allocatedAt: now.toISOString(),
+    };
+    return {
+        ok: true,
+        ledger: insertEntry(afterReclaim, allocation),
+        value: { allocation, outcome: "allocated", reclaimed: reclaimedResult.value.reclaimed },
+    };
+}
+
+/** Marks a cluster's subnet Released at `now`. Idempotent; absent clusters are not an error. */
+export function release(ledger: SliceLedger, clusterName: string, now: Date): LedgerResult<ReleaseValue> {
+    const held = findAllocation(ledger, clusterName);
+    if (held === undefined) {
+        return { ok: true, ledger, value: { changed: false } };
+    }
+    if (!isActive(held)) {
+        return { ok: true, ledger, value: { allocation: held, changed: false } };
+    }
+    const allocation: Allocation = { ...held, status: "Released", releasedAt: now.toISOString() };
+    return { ok: true, ledger: replaceEntry(ledger, allocation), value: { allocation, changed: true } };
+}
+
+/** Records that a cluster is using its subnet (Allocated → InUse). */
+export function markInUse(ledger: SliceLedger, clusterName: string): LedgerResult<{ allocation: Allocation }> {
+    const { sliceName } = ledger.spec;
+    const held = findAllocation(ledger, clusterName);
+    if (held === undefined) {
+        return {
+            ok: false,
+            issue: {
+                code: "unknown-cluster",
+                sliceName,
+                clusterName,
+                message: `slice "${sliceName}" has no allocation for cluster "${clusterName}"; allocate one first`,
+            },
+        };
+    }
+    if (held.status === "Released") {
+        return {
+            ok: false,
+            issue: {
+                code: "cluster-released",
+                sliceName,
+                clusterName,
+                message:
+                    `cluster "${clusterName}" released its subnet ${held.subnet} in slice "${sliceName}" at ` +
+                    `${held.releasedAt}; allocate again before marking it in use`,
+            },
+        };
+    }
+    if (held.status === "InUse") {
+        return { ok: true, ledger, value: { allocation: held } };
+    }
+    const allocation: Allocation = { ...held, status: "InUse" };
+    return { ok: true, ledger: replaceEntry(ledger, allocation), value: { allocation } };
+}
+
+/** Capacity figures of a slice as of `now` (expired releases count as available). */
+export interface Capacity {
+    readonly totalSubnets: number;
+    /** Allocated or InUse. */
+    readonly activeSubnets: number;
+    /** Released and still reserved for their cluster. */
+    readonly releasedSubnets: number;
+    /** How many more clusters can join now. */
+    readonly availableSubnets: number;
+    /** activeSubnets / totalSubnets, 0..1. */
+    readonly utilization: number;
+}
+
+export function capacity(ledger: SliceLedger, now: Date): Capacity {
+    const total = totalSubnets(poolOf(ledger.spec));
+    let active = 0;
+    let released = 0;
+    for (const entry of ledger.allocations) {
+        if (isActive(entry)) {
+            active++;
+        } else if (!isReclaimable(ledger, entry, now)) {
+            released++;
+        }
+    }
+    const available = Math.max(0, Math.min(total - active - released, ledger.spec.maxClusters - active));
+    return {
+        totalSubnets: total,
+        activeSubnets: active,
+        releasedSubnets: released,
+        availableSubnets: available,
+        utilization: active / total,
+    };
+}
+
+/** Lowest index with no entry. `allocations` must be sorted by unique index. */
+export function lowestFreeIndex(allocations: readonly Allocation[]): number {
+    let expected = 0;
+    for (const entry of allocations) {
+        if (entry.index !== expected) {
+            return expected;
+        }
+        expected++;
+    }
+    return expected;
+}
+
+function exhausted(ledger: SliceLedger, clusterName: string, now: Date): LedgerIssue {
+    const { sliceName, sliceSubnet, subnetSize } = ledger.spec;
+    const figures = capacity(ledger, now);
+    const released = ledger.allocations.filter((entry) => !isActive(entry));
+    const freedFirst = released
+        .map((entry) => Date.parse(entry.releasedAt ?? "") + ledger.spec.gracePeriodSeconds * 1000)
+        .filter(Number.isFinite)
+        .sort((a, b) => a - b)[0];
+    const releasedNote =
+        freedFirst === undefined
+            ? ""
+            : ` ${figures.releasedSubnets} of them are Released and reserved for their clusters; ` +
+              `the first returns to the pool at ${new Date(freedFirst).toISOString()}.`;
+    return {
+        code: "no-available-subnets",
+        sliceName,
+        clusterName,
+        message:
+            `slice "${sliceName}" has no available subnets for cluster "${clusterName}": all ` +
+            `${figures.totalSubnets} /${subnetSize} subnets of ${sliceSubnet} are taken.${releasedNote} ` +
+            `Remove unused clusters, or create a new slice with a larger sliceSubnet.`,
+    };
+}
+
+function insertEntry(ledger: SliceLedger, allocation: Allocation): SliceLedger {
+    const allocations = [...ledger.allocations];
+    let position = allocations.findIndex((entry) => entry.index > allocation.index);
+    if (position === -1) {
+        position = allocations.length;
+    }
+    allocations.splice(position, 0, allocation);
+    return { ...ledger, allocations };
+}
+
+function replaceEntry(ledger: SliceLedger, allocation: Allocation): SliceLedger {
+    return {
+        ...ledger,
+        allocations: ledger.allocations.map((entry) =>
+            entry.clusterName === allocation.clusterName ? allocation : entry,
+        ),
+    };
+}
+
+/**
+ * Everything wrong with a ledger's structure: sorted unique indexes, unique
+ * clusters, each subnet the block at its index. Stores use it to refuse a
+ * document edited into an inconsistent state rather than hand out duplicates.
+ */
+export function ledgerProblems(ledger: SliceLedger): string[] {
+    const problems: string[] = [];
+    const pool = poolOf(ledger.spec);
+    const total = totalSubnets(pool);
+    const clusters = new Set<string>();
+    let previousIndex = -1;
+    for (const entry of ledger.allocations) {
+        if (entry.index <= previousIndex) {
+            problems.push(`allocations are not in strictly increasing index order at index ${entry.index}`);
+        }
+        previousIndex = entry.index;
+        if (clusters.has(entry.clusterName)) {
+            problems.push(`cluster "${entry.clusterName}" has more than one allocation`);
+        }
+        clusters.add(entry.clusterName);
+        if (!Number.isInteger(entry.index) || entry.index < 0 || entry.index >= total) {
+            problems.push(`cluster "${entry.clusterName}" has index ${entry.index}, outside 0..${total - 1}`);
+        } else if (subnetTextAt(pool, entry.index) !== entry.subnet) {
+            problems.push(
+                `cluster "${entry.clusterName}" has subnet ${entry.subnet}, but index ${entry.index} is ` +
+                    `${subnetTextAt(pool, entry.index)}`,
+            );
+        }
+        if (entry.status === "Released" && entry.releasedAt === undefined) {
+            problems.push(`cluster "${entry.clusterName}" is Released without releasedAt`);
+        }
+    }
+    return problems;
+}
+
+/** The settings that may change in place on a registered slice. */
+export type MutableSliceSettings = Pick<SliceSpec, "gracePeriodSeconds" | "maxClusters">;
+
+/** Applies new mutable settings; allocations are untouched. */
+export function withSettings(ledger: SliceLedger, settings: MutableSliceSettings): SliceLedger {
+    return { ...ledger, spec: { ...ledger.spec, ...settings } };
+}
+
+/** True when two specs describe the same pool (the immutable part of a slice). */
+export function samePool(a: SliceSpec, b: SliceSpec): boolean {
+    return a.sliceName === b.sliceName && a.sliceSubnet === b.sliceSubnet && a.subnetSize === b.subnetSize;
+}

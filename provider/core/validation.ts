@@ -1,0 +1,160 @@
+import { z } from "zod";
+import { Cidr, cidrToString, isPrivateIpv4, IpVersion, parseCidr, PRIVATE_IPV4_RANGES } from "./cidr";
+
+export const DEFAULT_SUBNET_SIZE = 24;
+/** The guide's fixed 24 h; here only a default. */
+export const DEFAULT_GRACE_PERIOD_SECONDS = 86_400;
+/** The guide's per-slice limit on active allocations. */
+export const DEFAULT_MAX_CLUSTERS = 4_096;
+
+export const SLICE_PREFIX_RANGE = { min: 8, max: 28 } as const;
+export const SUBNET_SIZE_RANGE = { min: 16, max: 30 } as const;
+export const MAX_CLUSTERS_RANGE = { min: 1, max: DEFAULT_MAX_CLUSTERS } as const;
+/** A year: longer grace periods would keep subnets out of use for no good reason. */
+export const GRACE_PERIOD_RANGE = { min: 0, max: 31_536_000 } as const;
+
+/**
+ * IP versions a slice subnet may use. The maths is version-agnostic; IPv6
+ * stays off until KubeSlice's worker data plane supports it.
+ */
+export const ENABLED_IP_VERSIONS: readonly IpVersion[] = [4];
+
+// Slice and cluster names become file names and Kubernetes object names, so
+// they must be DNS-1123 labels; that also keeps "../x" off the disk.
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1123_LABEL_MAX = 63;
+
+/** True when `name` is a DNS-1123 label (RFC 1123, as Kubernetes defines it). */
+export function isDnsLabel(name: string): boolean {
+    return name.length <= DNS_1123_LABEL_MAX && DNS_1123_LABEL.test(name);
+}
+
+/** Schema of a slice or cluster name; `field` names the property in messages. */
+export function dnsLabelSchema(field: string) {
+    return z
+        .string({ error: `${field} must be a string` })
+        .refine(isDnsLabel, {
+            error: (issue) =>
+                `${field} ${JSON.stringify(issue.input)} is not a valid DNS-1123 label: use 1-63 lowercase ` +
+                `letters, digits or '-', starting and ending with a letter or digit (e.g. "cluster-1")`,
+        });
+}
+
+/**
+ * Checks a slice subnet; returns the parsed block or the user-facing reason.
+ * Reasons follow the controller's webhook wording ("is not a private IP range").
+ */
+export function checkSliceSubnet(text: string): { ok: true; cidr: Cidr } | { ok: false; reason: string } {
+    const quoted = JSON.stringify(text);
+    const parsed = parseCidr(text);
+    if (!parsed.ok) {
+        if (parsed.failure.code === "host-bits-set") {
+            return {
+                ok: false,
+                reason: `sliceSubnet ${quoted} has host bits set; did you mean "${parsed.failure.suggestion}"?`,
+            };
+        }
+        return { ok: false, reason: `sliceSubnet ${quoted} is not valid CIDR notation (expected e.g. "10.1.0.0/16")` };
+    }
+    const cidr = parsed.cidr;
+    if (!ENABLED_IP_VERSIONS.includes(cidr.version)) {
+        return { ok: false, reason: `sliceSubnet ${quoted} is IPv${cidr.version}; only IPv4 slice subnets are supported` };
+    }
+    if (cidr.version === 4 && !isPrivateIpv4(cidr)) {
+        return {
+            ok: false,
+            reason: `sliceSubnet ${quoted} is not a private IP range; use a block inside ${PRIVATE_IPV4_RANGES.join(", ")}`,
+        };
+    }
+    if (cidr.prefix < SLICE_PREFIX_RANGE.min || cidr.prefix > SLICE_PREFIX_RANGE.max) {
+        return {
+            ok: false,
+            reason:
+                `sliceSubnet ${quoted} has prefix /${cidr.prefix}; the prefix must be between ` +
+                `/${SLICE_PREFIX_RANGE.min} and /${SLICE_PREFIX_RANGE.max}`,
+        };
+    }
+    return { ok: true, cidr };
+}
+
+const sliceSubnetSchema = z.string({ error: "sliceSubnet must be a CIDR string such as \"10.1.0.0/16\"" }).check((ctx) => {
+    const checked = checkSliceSubnet(ctx.value);
+    if (!checked.ok) {
+        ctx.issues.push({ code: "custom", message: checked.reason, input: ctx.value });
+    }
+});
+
+function integerInRange(field: string, range: { min: number; max: number }, unit = "") {
+    const message = `${field} must be a whole number${unit} between ${range.min} and ${range.max}`;
+    return z
+        .number({ error: message })
+        .int({ error: (issue) => `${message}; got ${issue.input}` })
+        .min(range.min, { error: (issue) => `${message}; got ${issue.input}` })
+        .max(range.max, { error: (issue) => `${message}; got ${issue.input}` });
+}
+
+/** Per-property schemas of a slice's settings. Defaults are applied. */
+export const sliceSpecShape = {
+    sliceName: dnsLabelSchema("sliceName"),
+    sliceSubnet: sliceSubnetSchema,
+    subnetSize: integerInRange("subnetSize", SUBNET_SIZE_RANGE).default(DEFAULT_SUBNET_SIZE),
+    gracePeriodSeconds: integerInRange("gracePeriodSeconds", GRACE_PERIOD_RANGE, " of seconds").default(
+        DEFAULT_GRACE_PERIOD_SECONDS,
+    ),
+    maxClusters: integerInRange("maxClusters", MAX_CLUSTERS_RANGE).default(DEFAULT_MAX_CLUSTERS),
+};
+
+/**
+ * The rule that spans two properties: each subnet must be smaller than the
+ * slice subnet. Returns the issue, reported on `subnetSize`, or undefined.
+ */
+export function checkSubnetSizeFitsSlice(sliceSubnet: string, subnetSize: number): InputIssue | undefined {
+    const checked = checkSliceSubnet(sliceSubnet);
+    if (!checked.ok || !Number.isInteger(subnetSize)) {
+        return undefined; // already reported on the property itself
+    }
+    const prefix = checked.cidr.prefix;
+    if (subnetSize > prefix) {
+        return undefined;
+    }
+    // Slice prefixes stop at /28, so a longer example always exists.
+    const example = Math.min(Math.max(prefix + 8, SUBNET_SIZE_RANGE.min), SUBNET_SIZE_RANGE.max);
+    return {
+        property: "subnetSize",
+        message:
+            `subnetSize ${subnetSize} must be longer than the sliceSubnet prefix /${prefix} of ` +
+            `"${cidrToString(checked.cidr)}" (e.g. ${example} gives ${2 ** (example - prefix)} subnets)`,
+    };
+}
+
+/** The settings of one slice, as the user declares them. Defaults are applied. */
+export const sliceSpecSchema = z.object(sliceSpecShape).check((ctx) => {
+    const issue = checkSubnetSizeFitsSlice(ctx.value.sliceSubnet, ctx.value.subnetSize);
+    if (issue !== undefined) {
+        ctx.issues.push({ code: "custom", path: [issue.property], input: ctx.value.subnetSize, message: issue.message });
+    }
+});
+
+export type SliceSpecInput = z.input<typeof sliceSpecSchema>;
+export type SliceSpec = z.output<typeof sliceSpecSchema>;
+
+/** One problem with an input property, in a form any front end can render. */
+export interface InputIssue {
+    /** Top-level property the problem belongs to ("" for the whole input). */
+    readonly property: string;
+    readonly message: string;
+}
+
+/** Flattens zod issues to one entry per top-level property, messages joined. */
+export function issuesByProperty(error: z.ZodError): InputIssue[] {
+    const grouped = new Map<string, string[]>();
+    for (const issue of error.issues) {
+        const property = issue.path.length > 0 ? String(issue.path[0]) : "";
+        const messages = grouped.get(property) ?? [];
+        if (!messages.includes(issue.message)) {
+            messages.push(issue.message);
+        }
+        grouped.set(property, messages);
+    }
+    return [...grouped].map(([property, messages]) => ({ property, message: messages.join("; ") }));
+}

@@ -1,0 +1,84 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { capacity, SliceLedger } from "../core/ledger";
+import { checkSubnetSizeFitsSlice, SliceSpec } from "../core/validation";
+import { changedProperties, checkProperties, containsUnknown, SliceIpamInputs, sliceIpamInputShape, toCheckFailures } from "../inputs";
+import { loadSlice, registerSlice, unregisterSlice, updateSliceSettings } from "../service/slices";
+import { openStore } from "../store/store-spec";
+
+// Changing these would re-address every cluster or orphan their allocations.
+const IMMUTABLE_PROPERTIES = ["sliceName", "sliceSubnet", "subnetSize", "store"] as const;
+const MUTABLE_PROPERTIES = ["gracePeriodSeconds", "maxClusters"] as const;
+
+type Props = Record<string, any>;
+
+export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
+    const { inputs, issues } = checkProperties(sliceIpamInputShape, news, [
+        (known) =>
+            typeof known.sliceSubnet === "string" && typeof known.subnetSize === "number"
+                ? checkSubnetSizeFitsSlice(known.sliceSubnet, known.subnetSize)
+                : undefined,
+    ]);
+    return { inputs, failures: toCheckFailures(issues) };
+}
+
+/**
+ * A changed pool or name is a replacement, deleted before the new one is
+ * created: the delete refuses while clusters hold subnets, so nothing is
+ * orphaned or duplicated, and the message says how to move to a new slice.
+ */
+export async function diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
+    const replaces = IMMUTABLE_PROPERTIES.filter(
+        (property) => containsUnknown(news[property]) || changedProperties(olds, news, [property]).length > 0,
+    );
+    const updates = changedProperties(olds, news, MUTABLE_PROPERTIES);
+    return {
+        changes: replaces.length > 0 || updates.length > 0,
+        replaces,
+        deleteBeforeReplace: replaces.length > 0,
+    };
+}
+
+export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
+    const args = inputs as SliceIpamInputs;
+    const { ledger } = await registerSlice(openStore(args.store), specOf(args));
+    return { id: args.sliceName, outs: outputs(args, ledger) };
+}
+
+export async function read(id: string, props: Props): Promise<pulumi.dynamic.ReadResult> {
+    const args = props as SliceIpamInputs;
+    const ledger = await loadSlice(openStore(args.store), id);
+    if (ledger === undefined) {
+        return {}; // gone from the store: refresh drops it from the stack, `up` registers it again
+    }
+    return { id, props: outputs(args, ledger) };
+}
+
+export async function update(_id: string, _olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
+    const args = news as SliceIpamInputs;
+    const ledger = await updateSliceSettings(openStore(args.store), specOf(args));
+    return { outs: outputs(args, ledger) };
+}
+
+export async function remove(id: string, props: Props): Promise<void> {
+    await unregisterSlice(openStore((props as SliceIpamInputs).store), id);
+}
+
+function specOf(args: SliceIpamInputs): SliceSpec {
+    return {
+        sliceName: args.sliceName,
+        sliceSubnet: args.sliceSubnet,
+        subnetSize: args.subnetSize,
+        gracePeriodSeconds: args.gracePeriodSeconds,
+        maxClusters: args.maxClusters,
+    };
+}
+
+function outputs(args: SliceIpamInputs, ledger: SliceLedger): Props {
+    const figures = capacity(ledger, new Date());
+    return {
+        ...ledger.spec,
+        ...(args.store === undefined ? {} : { store: args.store }),
+        totalSubnets: figures.totalSubnets,
+        availableSubnets: figures.availableSubnets,
+    };
+}

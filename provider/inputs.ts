@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { dnsLabelSchema, InputIssue, issuesByProperty, sliceSpecShape } from "./core/validation";
+import { StoreSpec, storeSpecSchema } from "./store/store-spec";
+
+/**
+ * Pulumi's placeholder for a value not known until apply (preview of a
+ * property computed from another resource). Such properties cannot be checked
+ * yet; the engine calls `check` again once they are known.
+ */
+export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function containsUnknown(value: unknown): boolean {
+    if (value === UNKNOWN_VALUE) {
+        return true;
+    }
+    if (Array.isArray(value)) {
+        return value.some(containsUnknown);
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.values(value).some(containsUnknown);
+    }
+    return false;
+}
+
+export interface CheckedInputs {
+    /** Known properties decoded (defaults applied); unknown ones passed through. */
+    readonly inputs: Record<string, unknown>;
+    /** One issue per bad property. */
+    readonly issues: InputIssue[];
+}
+
+type Shape = Record<string, z.ZodType>;
+type CrossCheck = (known: Record<string, unknown>) => InputIssue | undefined;
+
+/**
+ * Validates each declared property on its own, so every bad property gets its
+ * own failure and an unknown property never hides a problem with a known one.
+ * Cross-property rules run when the properties they read are known and valid.
+ * Undeclared properties are dropped.
+ */
+export function checkProperties(shape: Shape, news: Record<string, unknown>, crossChecks: CrossCheck[] = []): CheckedInputs {
+    const inputs: Record<string, unknown> = {};
+    const issues: InputIssue[] = [];
+    const valid: Record<string, unknown> = {};
+    for (const [property, schema] of Object.entries(shape)) {
+        const value = news[property];
+        if (containsUnknown(value)) {
+            inputs[property] = value;
+            continue;
+        }
+        const parsed = z.object({ [property]: schema }).safeParse({ [property]: value });
+        if (parsed.success) {
+            const decoded = (parsed.data as Record<string, unknown>)[property];
+            if (decoded !== undefined) {
+                inputs[property] = decoded;
+            }
+            valid[property] = decoded;
+        } else {
+            issues.push(...issuesByProperty(parsed.error));
+        }
+    }
+    for (const crossCheck of crossChecks) {
+        const issue = crossCheck(valid);
+        if (issue !== undefined && !issues.some((existing) => existing.property === issue.property)) {
+            issues.push(issue);
+        }
+    }
+    return { inputs, issues };
+}
+
+const storeInputSchema = storeSpecSchema.optional();
+
+/** Inputs of a SliceIpam, as `check` returns them. */
+export const sliceIpamInputShape: Shape = { ...sliceSpecShape, store: storeInputSchema };
+
+export interface SliceIpamInputs {
+    readonly sliceName: string;
+    readonly sliceSubnet: string;
+    readonly subnetSize: number;
+    readonly gracePeriodSeconds: number;
+    readonly maxClusters: number;
+    readonly store?: StoreSpec;
+}
+
+/** Inputs of a SubnetAllocation, as `check` returns them. */
+export const subnetAllocationInputShape: Shape = {
+    sliceName: dnsLabelSchema("sliceName"),
+    clusterName: dnsLabelSchema("clusterName"),
+    store: storeInputSchema,
+};
+
+export interface SubnetAllocationInputs {
+    readonly sliceName: string;
+    readonly clusterName: string;
+    readonly store?: StoreSpec;
+}
+
+/** Renders issues as Pulumi check failures (`property` empty for the whole input). */
+export function toCheckFailures(issues: readonly InputIssue[]): { property: string; reason: string }[] {
+    return issues.map((issue) => ({ property: issue.property, reason: issue.message }));
+}
+
+/** Properties whose values differ between two property bags (deep, JSON-wise). */
+export function changedProperties(
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+    properties: readonly string[],
+): string[] {
+    return properties.filter((property) => !sameValue(olds[property], news[property]));
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+    return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(canonical);
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(
+            Object.entries(value)
+                .filter(([, v]) => v !== undefined)
+                .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+                .map(([k, v]) => [k, canonical(v)]),
+        );
+    }
+    return value;
+}

@@ -1,0 +1,78 @@
+import { allocate, AllocateValue, Allocation, findAllocation, LedgerIssue, markInUse, release, ReleaseValue } from "../core/ledger";
+import { LedgerStore } from "../store/ledger-store";
+import { updateLedger } from "../store/update-ledger";
+import { IpamError } from "./errors";
+import { Clock, notRegistered } from "./slices";
+
+const systemClock: Clock = () => new Date();
+
+/**
+ * Gives a cluster its subnet in a slice: the one it holds, the one it released
+ * within the grace period, or the lowest free one. An allocation made by
+ * another stack or tool is adopted as it is.
+ */
+export async function allocateSubnet(
+    store: LedgerStore,
+    sliceName: string,
+    clusterName: string,
+    clock: Clock = systemClock,
+): Promise<AllocateValue> {
+    return updateLedger(store, sliceName, (current) => {
+        if (current === undefined) {
+            throw notRegistered(
+                store,
+                sliceName,
+                `declare its SliceIpam first and make cluster "${clusterName}"'s SubnetAllocation depend on it ` +
+                    `(pass the SliceIpam's sliceName output as sliceName)`,
+            );
+        }
+        const allocated = allocate(current, clusterName, clock());
+        if (!allocated.ok) {
+            throw fromLedgerIssue(allocated.issue);
+        }
+        return { ledger: allocated.ledger, result: allocated.value };
+    });
+}
+
+/** Marks a cluster's subnet Released. Idempotent; an unknown slice or cluster is not an error. */
+export async function releaseSubnet(
+    store: LedgerStore,
+    sliceName: string,
+    clusterName: string,
+    clock: Clock = systemClock,
+): Promise<ReleaseValue> {
+    return updateLedger<ReleaseValue>(store, sliceName, (current) => {
+        if (current === undefined) {
+            return { ledger: current, result: { changed: false } };
+        }
+        const released = release(current, clusterName, clock());
+        if (!released.ok) {
+            throw fromLedgerIssue(released.issue);
+        }
+        return { ledger: released.ledger, result: released.value };
+    });
+}
+
+/** Records that a cluster's subnet carries traffic (Allocated → InUse). */
+export async function markSubnetInUse(store: LedgerStore, sliceName: string, clusterName: string): Promise<Allocation> {
+    return updateLedger(store, sliceName, (current) => {
+        if (current === undefined) {
+            throw notRegistered(store, sliceName, "register the slice first");
+        }
+        const marked = markInUse(current, clusterName);
+        if (!marked.ok) {
+            throw fromLedgerIssue(marked.issue);
+        }
+        return { ledger: marked.ledger, result: marked.value.allocation };
+    });
+}
+
+/** What the store holds for a cluster, or undefined (slice or cluster unknown). */
+export async function findSubnet(store: LedgerStore, sliceName: string, clusterName: string): Promise<Allocation | undefined> {
+    const loaded = await store.load(sliceName);
+    return loaded === undefined ? undefined : findAllocation(loaded.ledger, clusterName);
+}
+
+function fromLedgerIssue(issue: LedgerIssue): IpamError {
+    return new IpamError(issue.code, issue.message);
+}

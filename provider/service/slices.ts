@@ -1,0 +1,132 @@
+import { overlaps } from "../core/cidr";
+import { isActive, newLedger, poolOf, samePool, SliceLedger, withSettings } from "../core/ledger";
+import { SliceSpec } from "../core/validation";
+import { LedgerStore } from "../store/ledger-store";
+import { updateLedger } from "../store/update-ledger";
+import { IpamError } from "./errors";
+
+export type Clock = () => Date;
+const systemClock: Clock = () => new Date();
+
+export interface RegisterResult {
+    readonly ledger: SliceLedger;
+    /** False when an identical slice was already registered (idempotent). */
+    readonly created: boolean;
+}
+
+/**
+ * Registers a slice, or adopts an existing registration with the same pool
+ * (its grace period and cluster limit are updated to `spec`). A different pool
+ * under the same name, or a pool overlapping another slice in the store, is
+ * refused.
+ */
+export async function registerSlice(store: LedgerStore, spec: SliceSpec, clock: Clock = systemClock): Promise<RegisterResult> {
+    await refuseOverlaps(store, spec, () => true);
+    const registered = await updateLedger(store, spec.sliceName, (current): { ledger: SliceLedger; result: RegisterResult } => {
+        if (current === undefined) {
+            const ledger = newLedger(spec, clock());
+            return { ledger, result: { ledger, created: true } };
+        }
+        if (!samePool(current.spec, spec)) {
+            throw new IpamError(
+                "slice-spec-mismatch",
+                `slice "${spec.sliceName}" is already registered in ${store.description} with sliceSubnet ` +
+                    `${current.spec.sliceSubnet} and subnetSize ${current.spec.subnetSize}, so it cannot be registered ` +
+                    `with sliceSubnet ${spec.sliceSubnet} and subnetSize ${spec.subnetSize}. Both are immutable: ` +
+                    `give the new pool a new slice name.`,
+            );
+        }
+        const ledger = applySettings(current, spec);
+        return { ledger, result: { ledger, created: false } };
+    });
+    if (registered.created) {
+        await settleRegistrationRace(store, registered.ledger);
+    }
+    return registered;
+}
+
+/** Updates the settings that may change in place (grace period, cluster limit). */
+export async function updateSliceSettings(store: LedgerStore, spec: SliceSpec): Promise<SliceLedger> {
+    return updateLedger(store, spec.sliceName, (current) => {
+        if (current === undefined) {
+            throw notRegistered(store, spec.sliceName, "run `pulumi refresh`, then `pulumi up` to register it again");
+        }
+        const ledger = applySettings(current, spec);
+        return { ledger, result: ledger };
+    });
+}
+
+/**
+ * Removes a slice's ledger. Refused while any cluster holds an active subnet;
+ * Released entries go with the slice. Already gone counts as success.
+ */
+export async function unregisterSlice(store: LedgerStore, sliceName: string): Promise<void> {
+    await updateLedger(store, sliceName, (current) => {
+        if (current === undefined) {
+            return { ledger: undefined, result: undefined };
+        }
+        const active = current.allocations.filter(isActive);
+        if (active.length > 0) {
+            const holders = active.map((entry) => `${entry.clusterName} (${entry.subnet})`).join(", ");
+            throw new IpamError(
+                "slice-has-active-allocations",
+                `slice "${sliceName}" still has ${active.length} active allocation(s): ${holders}. Remove those ` +
+                    `clusters from the slice first. To move to a different sliceSubnet or subnetSize, create a new ` +
+                    `slice with a new name, move the clusters to it, then delete this one.`,
+            );
+        }
+        return { ledger: undefined, result: undefined };
+    });
+}
+
+/** The slice's ledger, or undefined when it is not registered. */
+export async function loadSlice(store: LedgerStore, sliceName: string): Promise<SliceLedger | undefined> {
+    return (await store.load(sliceName))?.ledger;
+}
+
+export function notRegistered(store: LedgerStore, sliceName: string, next: string): IpamError {
+    return new IpamError("slice-not-registered", `slice "${sliceName}" is not registered in ${store.description}; ${next}`);
+}
+
+function applySettings(current: SliceLedger, spec: SliceSpec): SliceLedger {
+    const unchanged =
+        current.spec.gracePeriodSeconds === spec.gracePeriodSeconds && current.spec.maxClusters === spec.maxClusters;
+    return unchanged ? current : withSettings(current, spec);
+}
+
+async function refuseOverlaps(store: LedgerStore, spec: SliceSpec, counts: (other: SliceLedger) => boolean) {
+    const pool = poolOf(spec).sliceSubnet;
+    for (const { ledger } of await store.list()) {
+        if (ledger.spec.sliceName === spec.sliceName || !counts(ledger)) {
+            continue;
+        }
+        if (overlaps(pool, poolOf(ledger.spec).sliceSubnet)) {
+            throw new IpamError(
+                "slice-overlap",
+                `slice "${spec.sliceName}": sliceSubnet ${spec.sliceSubnet} overlaps sliceSubnet ` +
+                    `${ledger.spec.sliceSubnet} of slice "${ledger.spec.sliceName}" in ${store.description}. ` +
+                    `Choose a sliceSubnet that overlaps no other slice.`,
+            );
+        }
+    }
+}
+
+/**
+ * Two overlapping slices registered at the same moment by different machines
+ * both pass the first check. Afterwards each looks again; the later
+ * registration (by time, then name) withdraws itself, so exactly one survives.
+ */
+async function settleRegistrationRace(store: LedgerStore, ours: SliceLedger): Promise<void> {
+    const registeredFirst = (other: SliceLedger) =>
+        other.registeredAt < ours.registeredAt ||
+        (other.registeredAt === ours.registeredAt && other.spec.sliceName < ours.spec.sliceName);
+    try {
+        await refuseOverlaps(store, ours.spec, registeredFirst);
+    } catch (error) {
+        await updateLedger(store, ours.spec.sliceName, (current) => {
+            const stillOurs = current?.registeredAt === ours.registeredAt && current.allocations.length === 0;
+            return { ledger: stillOurs ? undefined : current, result: undefined };
+        });
+        throw error;
+    }
+}

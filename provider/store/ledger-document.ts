@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { ALLOCATION_STATUSES, ledgerProblems, SliceLedger } from "../core/ledger";
+import { dnsLabelSchema, sliceSpecSchema } from "../core/validation";
+
+/**
+ * The persisted shape of a ledger, shared by every store. Documents are
+ * decoded and checked where they enter, so a hand-edited or truncated file is
+ * refused with its problems listed instead of producing duplicate subnets.
+ */
+const allocationSchema = z.object({
+    clusterName: dnsLabelSchema("clusterName"),
+    subnet: z.string(),
+    index: z.number().int().nonnegative(),
+    status: z.enum(ALLOCATION_STATUSES as [string, ...string[]]).transform((s) => s as (typeof ALLOCATION_STATUSES)[number]),
+    allocatedAt: z.iso.datetime(),
+    releasedAt: z.iso.datetime().optional(),
+});
+
+const ledgerSchema = z.object({
+    spec: sliceSpecSchema,
+    registeredAt: z.iso.datetime(),
+    allocations: z.array(allocationSchema),
+    counters: z.object({ conflicts: z.number().int().nonnegative() }).default({ conflicts: 0 }),
+});
+
+export type DecodeResult = { readonly ok: true; readonly ledger: SliceLedger } | { readonly ok: false; readonly problems: string[] };
+
+/** Checks an untrusted value (parsed JSON, a custom resource) and returns a ledger. */
+export function decodeLedger(raw: unknown): DecodeResult {
+    const parsed = ledgerSchema.safeParse(raw);
+    if (!parsed.success) {
+        return {
+            ok: false,
+            problems: parsed.error.issues.map((issue) => `${issue.path.join(".") || "(document)"}: ${issue.message}`),
+        };
+    }
+    const ledger: SliceLedger = parsed.data;
+    const problems = ledgerProblems(ledger);
+    return problems.length === 0 ? { ok: true, ledger } : { ok: false, problems };
+}
+
+/** A ledger as plain JSON-ready data, keys in a stable order. */
+export function encodeLedger(ledger: SliceLedger): Record<string, unknown> {
+    return {
+        spec: {
+            sliceName: ledger.spec.sliceName,
+            sliceSubnet: ledger.spec.sliceSubnet,
+            subnetSize: ledger.spec.subnetSize,
+            gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
+            maxClusters: ledger.spec.maxClusters,
+        },
+        registeredAt: ledger.registeredAt,
+        allocations: ledger.allocations.map((entry) => ({
+            clusterName: entry.clusterName,
+            subnet: entry.subnet,
+            index: entry.index,
+            status: entry.status,
+            allocatedAt: entry.allocatedAt,
+            ...(entry.releasedAt === undefined ? {} : { releasedAt: entry.releasedAt }),
+        })),
+        counters: { conflicts: ledger.counters.conflicts },
+    };
+}
+
+/** A stored document that cannot be trusted. Never reset or overwritten by us. */
+export class CorruptLedgerError extends Error {
+    constructor(
+        readonly location: string,
+        readonly problems: readonly string[],
+    ) {
+        super(
+            `${location} is not a valid slice ledger and was left untouched:\n` +
+                problems.map((problem) => `  - ${problem}`).join("\n") +
+                `\nRestore it from a backup or correct it by hand; kubeslice-ipam will not overwrite it.`,
+        );
+        this.name = "CorruptLedgerError";
+    }
+}

@@ -1,0 +1,39 @@
+import { SliceLedger } from "../core/ledger";
+
+/** A ledger as read from a store, with the version a later write must name. */
+export interface VersionedLedger {
+    readonly ledger: SliceLedger;
+    /** Opaque; only ever compared for equality by the store that issued it. */
+    readonly version: string;
+}
+
+/** The outcome of a compare-and-swap. A conflict is expected, not an error. */
+export type SwapResult = { readonly ok: true; readonly version?: string } | { readonly ok: false; readonly conflict: true };
+
+/**
+ * Where slice ledgers live between provider calls. One small interface with
+ * compare-and-swap semantics, so the file store and the Kubernetes store are
+ * interchangeable and every read-modify-write is safe against other writers.
+ *
+ * Every method throws only for real failures (unreadable or corrupt data, an
+ * unreachable server); a lost race is a `{ ok: false, conflict: true }` value.
+ */
+export interface LedgerStore {
+    /** Names the store in messages, e.g. `file store /repo/.slice-ipam`. */
+    readonly description: string;
+    /** Identifies the backing location; equal keys mean the same ledgers. */
+    readonly key: string;
+
+    /** The slice's ledger, or undefined when the slice is not registered. */
+    load(sliceName: string): Promise<VersionedLedger | undefined>;
+
+    /** Every registered slice's ledger. */
+    list(): Promise<VersionedLedger[]>;
+
+    /**
+     * Writes `next` (or deletes the ledger when `next` is undefined) only if
+     * the stored version is still `expectedVersion` (`undefined`: only if no
+     * ledger exists). Either the whole write happens or none of it does.
+     */
+    compareAndSwap(sliceName: string, expectedVersion: string | undefined, next: SliceLedger | undefined): Promise<SwapResult>;
+}

@@ -1,0 +1,172 @@
+import { SliceLedger } from "../core/ledger";
+import { LedgerStore } from "./ledger-store";
+
+/**
+ * A pure change to one slice's ledger: the next ledger (the same object when
+ * nothing changes; undefined deletes it) and a result for the caller. A change
+ * may throw to refuse; only its own caller sees that error.
+ */
+export type LedgerChange<R> = (current: SliceLedger | undefined) => { ledger: SliceLedger | undefined; result: R };
+
+export interface RetryPolicy {
+    /** Compare-and-swap attempts before giving up. */
+    readonly attempts: number;
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+}
+
+/**
+ * Generous on purpose: many stacks may target one slice in one `pulumi up`
+ * wave, and each conflict means another writer made progress.
+ */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 16, baseDelayMs: 5, maxDelayMs: 1_000 };
+
+/** Raised when other writers kept winning every compare-and-swap. Nothing was written. */
+export class LedgerConflictError extends Error {
+    constructor(
+        readonly sliceName: string,
+        readonly storeDescription: string,
+        readonly attempts: number,
+    ) {
+        super(
+            `slice "${sliceName}": gave up after ${attempts} attempts because other writers kept changing ` +
+                `its ledger in ${storeDescription}. Nothing was written by this operation; run it again.`,
+        );
+        this.name = "LedgerConflictError";
+    }
+}
+
+interface PendingChange {
+    readonly change: LedgerChange<unknown>;
+    readonly resolve: (result: unknown) => void;
+    readonly reject: (error: unknown) => void;
+}
+
+interface CommitQueue {
+    pending: PendingChange[];
+    running: boolean;
+}
+
+// Pulumi runs one provider process for all resources of a kind and calls it
+// concurrently. Queues are process-wide, found through a global symbol at call
+// time, so that provider objects capture nothing and every call in the process
+// shares one queue per (store, slice).
+const QUEUES_KEY = Symbol.for("kubeslice-ipam.commit-queues");
+
+function queueFor(key: string): CommitQueue {
+    const registry = globalThis as unknown as Record<symbol, Map<string, CommitQueue> | undefined>;
+    const queues = (registry[QUEUES_KEY] ??= new Map<string, CommitQueue>());
+    let queue = queues.get(key);
+    if (queue === undefined) {
+        queue = { pending: [], running: false };
+        queues.set(key, queue);
+    }
+    return queue;
+}
+
+/**
+ * Applies `change` to a slice's ledger: read → change → compare-and-swap,
+ * retried with exponential backoff and full jitter on conflict, bounded.
+ *
+ * Concurrent calls for one slice in one process are committed together (group
+ * commit): the changes queued while a write is in flight are applied in
+ * arrival order to one ledger and written once. Each caller still gets its own
+ * result or error. Retries that a conflict forced are added to the ledger's
+ * `counters.conflicts`.
+ */
+export function updateLedger<R>(
+    store: LedgerStore,
+    sliceName: string,
+    change: LedgerChange<R>,
+    policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): Promise<R> {
+    const queue = queueFor(`${store.key}\u0000${sliceName}`);
+    return new Promise<R>((resolve, reject) => {
+        queue.pending.push({ change, resolve: resolve as (result: unknown) => void, reject });
+        if (!queue.running) {
+            queue.running = true;
+            void drain(queue, store, sliceName, policy);
+        }
+    });
+}
+
+async function drain(queue: CommitQueue, store: LedgerStore, sliceName: string, policy: RetryPolicy): Promise<void> {
+    try {
+        while (queue.pending.length > 0) {
+            const batch = queue.pending.splice(0);
+            await commitBatch(batch, store, sliceName, policy);
+        }
+    } finally {
+        queue.running = false;
+    }
+}
+
+type Outcome = { ok: true; result: unknown } | { ok: false; error: unknown };
+
+async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName: string, policy: RetryPolicy) {
+    let conflicts = 0;
+    try {
+        for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+            const loaded = await store.load(sliceName);
+            const { ledger, outcomes } = applyAll(batch, loaded?.ledger);
+            if (ledger === loaded?.ledger) {
+                settle(batch, outcomes);
+                return;
+            }
+            const next =
+                ledger === undefined || conflicts === 0
+                    ? ledger
+                    : { ...ledger, counters: { ...ledger.counters, conflicts: ledger.counters.conflicts + conflicts } };
+            const swapped = await store.compareAndSwap(sliceName, loaded?.version, next);
+            if (swapped.ok) {
+                settle(batch, outcomes);
+                return;
+            }
+            conflicts++;
+            if (attempt < policy.attempts) {
+                await sleep(backoffDelay(attempt, policy));
+            }
+        }
+        const error = new LedgerConflictError(sliceName, store.description, policy.attempts);
+        batch.forEach((pending) => pending.reject(error));
+    } catch (error) {
+        // A store failure (unreadable, corrupt, unreachable) fails the whole batch: nothing was written.
+        batch.forEach((pending) => pending.reject(error));
+    }
+}
+
+function applyAll(batch: PendingChange[], initial: SliceLedger | undefined) {
+    let ledger = initial;
+    const outcomes: Outcome[] = [];
+    for (const pending of batch) {
+        try {
+            const applied = pending.change(ledger);
+            ledger = applied.ledger;
+            outcomes.push({ ok: true, result: applied.result });
+        } catch (error) {
+            outcomes.push({ ok: false, error });
+        }
+    }
+    return { ledger, outcomes };
+}
+
+function settle(batch: PendingChange[], outcomes: Outcome[]) {
+    batch.forEach((pending, i) => {
+        const outcome = outcomes[i];
+        if (outcome.ok) {
+            pending.resolve(outcome.result);
+        } else {
+            pending.reject(outcome.error);
+        }
+    });
+}
+
+/** Full jitter: uniformly random up to the exponential cap, so racing writers spread out. */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+    const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.floor(random() * cap);
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,57 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { AllocationStatus } from "./core/ledger";
+import { handlersModuleId } from "./handlers-module";
+import type { StoreInput } from "./slice-ipam";
+
+const HANDLERS = handlersModuleId();
+const handlers = (): typeof import("./handlers") => require(HANDLERS);
+
+/** The dynamic provider behind {@link SubnetAllocation}; captures nothing but a module id. */
+export const subnetAllocationProvider: pulumi.dynamic.ResourceProvider = {
+    check: (olds, news) => handlers().subnetAllocation.check(olds, news),
+    diff: (id, olds, news) => handlers().subnetAllocation.diff(id, olds, news),
+    create: (inputs) => handlers().subnetAllocation.create(inputs),
+    read: (id, props) => handlers().subnetAllocation.read(id, props),
+    update: (id, olds, news) => handlers().subnetAllocation.update(id, olds, news),
+    delete: (id, props) => handlers().subnetAllocation.remove(id, props),
+};
+
+export interface SubnetAllocationArgs {
+    /** The slice; pass the SliceIpam's `sliceName` output so the slice is registered first. */
+    readonly sliceName: pulumi.Input<string>;
+    /** DNS-1123 label of the cluster joining the slice. */
+    readonly clusterName: pulumi.Input<string>;
+    /** Must be the slice's store. */
+    readonly store?: pulumi.Input<StoreInput>;
+}
+
+/**
+ * One cluster's subnet in a slice. Creating it allocates (or adopts the
+ * cluster's existing allocation); deleting it releases the subnet, which stays
+ * reserved for the cluster for the slice's grace period. Id: `<slice>/<cluster>`.
+ */
+export class SubnetAllocation extends pulumi.dynamic.Resource {
+    declare readonly sliceName: pulumi.Output<string>;
+    declare readonly clusterName: pulumi.Output<string>;
+    declare readonly store: pulumi.Output<StoreInput | undefined>;
+    /** The cluster's subnet, e.g. `10.1.0.0/24`. */
+    declare readonly subnet: pulumi.Output<string>;
+    /** Position of the subnet in the slice's pool (0 = first block). */
+    declare readonly index: pulumi.Output<number>;
+    declare readonly status: pulumi.Output<AllocationStatus>;
+    /** When the subnet was first allocated to this cluster (ISO-8601). */
+    declare readonly allocatedAt: pulumi.Output<string>;
+    /** True when a subnet the cluster had released was handed back. */
+    declare readonly reused: pulumi.Output<boolean>;
+
+    constructor(name: string, args: SubnetAllocationArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            subnetAllocationProvider,
+            name,
+            { ...args, subnet: undefined, index: undefined, status: undefined, allocatedAt: undefined, reused: undefined },
+            opts,
+            "kubeslice-ipam",
+            "SubnetAllocation",
+        );
+    }
+}

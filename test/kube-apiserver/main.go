@@ -1,0 +1,164 @@
+// kube-test-apiserver: a real Kubernetes API server for integration tests.
+//
+// It is the upstream k8s.io/apiextensions-apiserver (the code that serves
+// CustomResourceDefinitions and custom resources inside every kube-apiserver:
+// OpenAPI schema validation + pruning, CEL x-kubernetes-validations, the
+// status subresource, optimistic concurrency) backed by an etcd that is
+// embedded in the same process, so a test needs one binary and no network.
+//
+// The option defaults below mirror upstream's own integration fixture
+// (apiextensions-apiserver/test/integration/fixtures/server.go); every
+// upstream flag still works and overrides them, e.g. --client-ca-file,
+// --tls-cert-file, --tls-private-key-file, --secure-port, -v.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.etcd.io/etcd/server/v3/embed"
+	extensionsserver "k8s.io/apiextensions-apiserver/pkg/cmd/server"
+	"k8s.io/apiextensions-apiserver/pkg/cmd/server/options"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/klog/v2"
+)
+
+// The apiextensions server insists on a "core API" kubeconfig for its shared
+// informers (it only looks up Services, for conversion webhooks, which the
+// tests do not use). Upstream's fixture hands it this unreachable placeholder;
+// those informers then just retry in the background, which is why /readyz
+// must be asked with ?exclude=informer-sync (or use /healthz, as upstream does).
+const placeholderKubeconfig = `apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: "http://127.1.2.3:12345"}
+  name: placeholder
+contexts:
+- context: {cluster: placeholder, user: placeholder}
+  name: placeholder
+current-context: placeholder
+users:
+- name: placeholder
+  user: {username: placeholder, password: placeholder}
+`
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "kube-test-apiserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	o := options.NewCustomResourceDefinitionsServerOptions(os.Stdout, os.Stderr)
+	r := o.RecommendedOptions
+
+	// Defaults (before flag parsing, so flags can override them).
+	r.SecureServing.BindAddress = net.ParseIP("127.0.0.1") // loopback only
+	r.SecureServing.BindPort = 0                           // 0 = pick a free port (handled below)
+	// Authenticate only by client certificate (--client-ca-file); never ask a
+	// "core" apiserver for TokenReviews or the extension-apiserver-authentication
+	// ConfigMap - there is none.
+	r.Authentication.RemoteKubeConfigFileOptional = true
+	r.Authentication.SkipInClusterLookup = true
+	// Without a kubeconfig the delegating authorizer keeps only its local parts:
+	// group system:masters may do anything, /healthz,/readyz,/livez are open,
+	// everything else is 403 - no SubjectAccessReview calls to a missing server.
+	r.Authorization.RemoteKubeConfigFileOptional = true
+	// No core apiserver to delegate APF config to.
+	r.Features.EnablePriorityAndFairness = false
+	// NamespaceLifecycle would need core `namespaces` (not served here), and the
+	// webhook/policy plugins need informers on a core server. Same list as upstream.
+	r.Admission.DisablePlugins = []string{"NamespaceLifecycle", "MutatingAdmissionWebhook",
+		"ValidatingAdmissionWebhook", "ValidatingAdmissionPolicy"}
+
+	fs := pflag.NewFlagSet(os.Args[0], pflag.ContinueOnError)
+	dataDir := fs.String("data-dir", "", "directory for etcd data and scratch files (required)")
+	o.AddFlags(fs)
+	klog.InitFlags(nil) // -v, --logtostderr ...
+	fs.AddGoFlagSet(flag.CommandLine)
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return err
+	}
+	if *dataDir == "" {
+		return fmt.Errorf("--data-dir is required")
+	}
+	// Feature gates / emulated version (what upstream's cobra PersistentPreRunE does).
+	if err := o.ServerRunOptions.ComponentGlobalsRegistry.Set(); err != nil {
+		return err
+	}
+
+	if r.CoreAPI.CoreAPIKubeconfigPath == "" {
+		p := filepath.Join(*dataDir, "placeholder-kubeconfig")
+		if err := os.WriteFile(p, []byte(placeholderKubeconfig), 0o600); err != nil {
+			return err
+		}
+		r.CoreAPI.CoreAPIKubeconfigPath = p
+	}
+	// If no --tls-cert-file is given, the self-signed cert goes here instead of
+	// upstream's default relative "apiserver.local.config/certificates".
+	r.SecureServing.ServerCert.CertDirectory = filepath.Join(*dataDir, "serving-certs")
+
+	// Embedded etcd, loopback only, ephemeral ports so parallel test runs never clash.
+	etcd, err := startEtcd(filepath.Join(*dataDir, "etcd"))
+	if err != nil {
+		return fmt.Errorf("etcd: %w", err)
+	}
+	defer etcd.Close()
+	r.Etcd.StorageConfig.Transport.ServerList = []string{"http://" + etcd.Clients[0].Addr().String()}
+
+	// Port 0: open the listener ourselves (upstream's validation rejects
+	// --secure-port=0) and hand it to the server, as upstream's testserver does.
+	if r.SecureServing.BindPort == 0 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(r.SecureServing.BindAddress.String(), "0"))
+		if err != nil {
+			return err
+		}
+		r.SecureServing.Listener = ln
+		r.SecureServing.BindPort = ln.Addr().(*net.TCPAddr).Port
+	}
+	// The start script greps this line to learn the port.
+	fmt.Printf("KUBE_TEST_APISERVER_PORT=%d\n", r.SecureServing.BindPort)
+
+	if err := o.Complete(); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	// Blocks until SIGTERM/SIGINT; then the deferred etcd.Close() runs.
+	return extensionsserver.Run(genericapiserver.SetupSignalContext(), o)
+}
+
+func startEtcd(dir string) (*embed.Etcd, error) {
+	cfg := embed.NewConfig()
+	cfg.Dir = dir
+	cfg.LogLevel = "warn"
+	// Test data is throw-away: skip fsync (much faster on slow disks).
+	cfg.UnsafeNoFsync = true
+	local := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{local}, []url.URL{local}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{local}, []url.URL{local}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+		return e, nil
+	case err := <-e.Err():
+		e.Close()
+		return nil, err
+	case <-time.After(60 * time.Second):
+		e.Close()
+		return nil, fmt.Errorf("not ready after 60s")
+	}
+}
