@@ -101,6 +101,7 @@ chmod 755 "$tmp/bin/pulumi-resource-pulumi-nodejs"
 } >"$tmp/BUILDINFO"
 touch "$tmp/.complete"
 
+chmod 755 "$tmp"
 rm -rf "$dest"
 mv "$tmp" "$dest"
 trap - EXIT

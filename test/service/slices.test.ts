@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sliceSpecSchema, SliceSpecInput } from "../../provider/core/validation";
+import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
+import { IpamError } from "../../provider/service/errors";
+import { registerSlice, unregisterSlice, updateSliceSettings } from "../../provider/service/slices";
+import { FileLedgerStore } from "../../provider/store/file-store";
+import { makeTempDir } from "../support/temp-dir";
+
+const spec = (input: Partial<SliceSpecInput> = {}) =>
+    sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", ...input });
+
+describe("slices in a store", () => {
+    let temp: ReturnType<typeof makeTempDir>;
+    let store: FileLedgerStore;
+    beforeEach(() => {
+        temp = makeTempDir();
+        store = new FileLedgerStore(temp.dir);
+    });
+    afterEach(() => temp.remove());
+
+    it("registers once; the same registration again is idempotent and adopts new settings", async () => {
+        const first = await registerSlice(store, spec());
+        const again = await registerSlice(store, spec({ gracePeriodSeconds: 60 }));
+        expect(first.created).toBe(true);
+        expect(again.created).toBe(false);
+        expect(again.ledger.registeredAt).toBe(first.ledger.registeredAt);
+        expect(again.ledger.spec.gracePeriodSeconds).toBe(60);
+    });
+
+    it("refuses another pool under the same name", async () => {
+        await registerSlice(store, spec());
+        await expect(registerSlice(store, spec({ subnetSize: 26 }))).rejects.toThrow(
+            /slice "blue" is already registered in file store .* with sliceSubnet 10.2.0.0\/16 and subnetSize 24.*new slice name/,
+        );
+    });
+
+    it("refuses a slice overlapping another slice anywhere in the store, naming it", async () => {
+        await registerSlice(store, spec());
+        const overlap = registerSlice(store, spec({ sliceName: "red", sliceSubnet: "10.2.128.0/17" }));
+        await expect(overlap).rejects.toThrow(IpamError);
+        await expect(overlap).rejects.toThrow(/overlaps sliceSubnet 10.2.0.0\/16 of slice "blue"/);
+        expect((await store.list()).map((entry) => entry.ledger.spec.sliceName)).toEqual(["blue"]);
+        await expect(registerSlice(store, spec({ sliceName: "red", sliceSubnet: "10.3.0.0/16" }))).resolves.toBeDefined();
+    });
+
+    it("lets exactly one of two overlapping registrations racing from separate clients survive", async () => {
+        const results = await Promise.allSettled([
+            registerSlice(new FileLedgerStore(temp.dir), spec({ sliceName: "a", sliceSubnet: "10.9.0.0/16" })),
+            registerSlice(new FileLedgerStore(temp.dir), spec({ sliceName: "b", sliceSubnet: "10.9.0.0/17" })),
+        ]);
+        expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+        expect(await store.list()).toHaveLength(1);
+    });
+
+    it("updates settings in place and refuses an unregistered slice", async () => {
+        await registerSlice(store, spec());
+        expect((await updateSliceSettings(store, spec({ maxClusters: 10 }))).spec.maxClusters).toBe(10);
+        await expect(updateSliceSettings(store, spec({ sliceName: "gone" }))).rejects.toThrow(
+            /slice "gone" is not registered .*pulumi refresh/,
+        );
+    });
+
+    it("refuses to delete a slice while clusters hold subnets, naming them; allows it once released", async () => {
+        await registerSlice(store, spec());
+        await allocateSubnet(store, "blue", "worker-1");
+        await allocateSubnet(store, "blue", "worker-2");
+        await expect(unregisterSlice(store, "blue")).rejects.toThrow(
+            /slice "blue" still has 2 active allocation\(s\): worker-1 \(10.2.0.0\/24\), worker-2 \(10.2.1.0\/24\)/,
+        );
+        await releaseSubnet(store, "blue", "worker-1");
+        await releaseSubnet(store, "blue", "worker-2");
+        await unregisterSlice(store, "blue");
+        expect(await store.load("blue")).toBeUndefined();
+        await unregisterSlice(store, "blue"); // already gone
+    });
+
+    it("tells the user to declare the slice first when allocating in an unknown slice", async () => {
+        await expect(allocateSubnet(store, "nope", "worker-1")).rejects.toThrow(
+            /slice "nope" is not registered in file store .*declare its SliceIpam first.*cluster "worker-1"/,
+        );
+        await expect(releaseSubnet(store, "nope", "worker-1")).resolves.toEqual({ changed: false });
+    });
+
+    it("adopts an allocation another client made", async () => {
+        await registerSlice(store, spec());
+        const theirs = await allocateSubnet(new FileLedgerStore(temp.dir), "blue", "worker-9");
+        const ours = await allocateSubnet(store, "blue", "worker-9");
+        expect(ours.outcome).toBe("existing");
+        expect(ours.allocation).toEqual(theirs.allocation);
+    });
+});

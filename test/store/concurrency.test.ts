@@ -1,0 +1,90 @@
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Allocation } from "../../provider/core/ledger";
+import { sliceSpecSchema } from "../../provider/core/validation";
+import { allocateSubnet } from "../../provider/service/allocations";
+import { registerSlice } from "../../provider/service/slices";
+import { FileLedgerStore } from "../../provider/store/file-store";
+import { LedgerStore } from "../../provider/store/ledger-store";
+import { makeTempDir } from "../support/temp-dir";
+
+const spec = sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16" });
+
+function expectExactlyIndexes(allocations: Allocation[], count: number) {
+    expect(new Set(allocations.map((a) => a.subnet)).size).toBe(count);
+    expect(allocations.map((a) => a.index).sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i));
+}
+
+/** Counts the writes that reach the store. */
+function countingWrites(store: LedgerStore): { store: LedgerStore; writes: () => number } {
+    let writes = 0;
+    return {
+        store: {
+            description: store.description,
+            key: store.key,
+            load: (slice) => store.load(slice),
+            list: () => store.list(),
+            compareAndSwap: (slice, version, next) => {
+                writes++;
+                return store.compareAndSwap(slice, version, next);
+            },
+        },
+        writes: () => writes,
+    };
+}
+
+describe("concurrent allocation", () => {
+    let temp: ReturnType<typeof makeTempDir>;
+    beforeEach(() => {
+        temp = makeTempDir();
+    });
+    afterEach(() => temp.remove());
+
+    it("256 parallel allocations in one process get indexes 0-255, in a few group-committed writes", async () => {
+        const counted = countingWrites(new FileLedgerStore(temp.dir));
+        await registerSlice(counted.store, spec);
+        const before = counted.writes();
+        const clusters = Array.from({ length: 256 }, (_, i) => `cluster-${i}`);
+        const results = await Promise.all(clusters.map((cluster) => allocateSubnet(counted.store, "blue", cluster)));
+        expectExactlyIndexes(results.map((r) => r.allocation), 256);
+        // Arrival order is allocation order inside a process: the guide's sequential promise.
+        expect(results.map((r) => r.allocation.index)).toEqual(clusters.map((_, i) => i));
+        expect(counted.writes() - before).toBeLessThanOrEqual(4);
+        const stored = (await new FileLedgerStore(temp.dir).load("blue"))!.ledger;
+        expectExactlyIndexes([...stored.allocations], 256);
+    });
+
+    it("4 processes allocating 64 clusters each at once get 256 distinct subnets, indexes 0-255", async () => {
+        await registerSlice(new FileLedgerStore(temp.dir), spec);
+        const worker = path.join(__dirname, "../support/allocate-worker.cjs");
+        const children = ["p0", "p1", "p2", "p3"].map((prefix) =>
+            spawn(process.execPath, [worker, temp.dir, "blue", prefix, "64"], { stdio: ["pipe", "pipe", "pipe"] }),
+        );
+        const outputs = children.map(
+            (child) =>
+                new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+                    let stdout = "";
+                    let stderr = "";
+                    child.stdout!.on("data", (chunk) => (stdout += chunk));
+                    child.stderr!.on("data", (chunk) => (stderr += chunk));
+                    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+                }),
+        );
+        await Promise.all(
+            children.map((child) => new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()))),
+        );
+        children.forEach((child) => child.stdin!.write("go\n"));
+        const results = await Promise.all(outputs);
+        for (const result of results) {
+            expect(result.stderr).toBe("");
+            expect(result.code).toBe(0);
+        }
+        const allocations: Allocation[] = results.flatMap((result) => JSON.parse(result.stdout.split("\n")[1]));
+        expect(allocations).toHaveLength(256);
+        expectExactlyIndexes(allocations, 256);
+        const stored = (await new FileLedgerStore(temp.dir).load("blue"))!.ledger;
+        expectExactlyIndexes([...stored.allocations], 256);
+        expect(stored.allocations.map((a) => a.clusterName).sort()).toEqual(allocations.map((a) => a.clusterName).sort());
+    });
+});

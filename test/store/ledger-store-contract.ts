@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { newLedger, SliceLedger } from "../../provider/core/ledger";
+import { sliceSpecSchema } from "../../provider/core/validation";
+import { LedgerStore } from "../../provider/store/ledger-store";
+
+export interface StoreFixture {
+    readonly store: LedgerStore;
+    /** A second, independent client of the same backing location. */
+    readonly otherClient: () => LedgerStore;
+    readonly dispose: () => Promise<void>;
+}
+
+export function sampleLedger(sliceName = "blue", sliceSubnet = "10.2.0.0/16"): SliceLedger {
+    return newLedger(sliceSpecSchema.parse({ sliceName, sliceSubnet }), new Date("2026-01-01T00:00:00Z"));
+}
+
+/**
+ * The behaviour every LedgerStore must have. Each store's test file runs it
+ * against a real backing location (a directory, an API server).
+ */
+export function describeLedgerStoreContract(name: string, makeFixture: () => Promise<StoreFixture>): void {
+    describe(`${name}: LedgerStore contract`, () => {
+        let fixture: StoreFixture;
+        beforeEach(async () => {
+            fixture = await makeFixture();
+        });
+        afterEach(async () => {
+            await fixture.dispose();
+        });
+
+        it("reads nothing for an unregistered slice", async () => {
+            expect(await fixture.store.load("blue")).toBeUndefined();
+            expect(await fixture.store.list()).toEqual([]);
+        });
+
+        it("creates only when absent, and round-trips the ledger", async () => {
+            const ledger = sampleLedger();
+            expect((await fixture.store.compareAndSwap("blue", undefined, ledger)).ok).toBe(true);
+            expect(await fixture.store.compareAndSwap("blue", undefined, ledger)).toEqual({ ok: false, conflict: true });
+            const loaded = await fixture.otherClient().load("blue");
+            expect(loaded?.ledger).toEqual(ledger);
+        });
+
+        it("writes only over the version it read", async () => {
+            await fixture.store.compareAndSwap("blue", undefined, sampleLedger());
+            const read = (await fixture.store.load("blue"))!;
+            const changed = { ...read.ledger, counters: { conflicts: 3 } };
+            const swapped = await fixture.store.compareAndSwap("blue", read.version, changed);
+            expect(swapped.ok).toBe(true);
+            expect(await fixture.store.compareAndSwap("blue", read.version, read.ledger)).toEqual({ ok: false, conflict: true });
+            const after = (await fixture.store.load("blue"))!;
+            expect(after.version).not.toBe(read.version);
+            expect(after.ledger.counters.conflicts).toBe(3);
+        });
+
+        it("lets exactly one of two writers racing on one version win", async () => {
+            await fixture.store.compareAndSwap("blue", undefined, sampleLedger());
+            const read = (await fixture.store.load("blue"))!;
+            const other = fixture.otherClient();
+            const results = await Promise.all([
+                fixture.store.compareAndSwap("blue", read.version, { ...read.ledger, counters: { conflicts: 1 } }),
+                other.compareAndSwap("blue", read.version, { ...read.ledger, counters: { conflicts: 2 } }),
+            ]);
+            expect(results.filter((result) => result.ok)).toHaveLength(1);
+            const winner = results[0].ok ? 1 : 2;
+            expect((await fixture.store.load("blue"))!.ledger.counters.conflicts).toBe(winner);
+        });
+
+        it("deletes under compare-and-swap", async () => {
+            await fixture.store.compareAndSwap("blue", undefined, sampleLedger());
+            const read = (await fixture.store.load("blue"))!;
+            expect(await fixture.store.compareAndSwap("blue", "not-the-version", undefined)).toEqual({ ok: false, conflict: true });
+            expect((await fixture.store.compareAndSwap("blue", read.version, undefined)).ok).toBe(true);
+            expect(await fixture.store.load("blue")).toBeUndefined();
+        });
+
+        it("lists every slice", async () => {
+            await fixture.store.compareAndSwap("blue", undefined, sampleLedger("blue", "10.2.0.0/16"));
+            await fixture.store.compareAndSwap("red", undefined, sampleLedger("red", "10.3.0.0/16"));
+            const names = (await fixture.otherClient().list()).map((entry) => entry.ledger.spec.sliceName).sort();
+            expect(names).toEqual(["blue", "red"]);
+        });
+    });
+}

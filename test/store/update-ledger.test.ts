@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SliceLedger } from "../../provider/core/ledger";
+import { FileLedgerStore } from "../../provider/store/file-store";
+import { LedgerStore } from "../../provider/store/ledger-store";
+import { backoffDelay, LedgerConflictError, updateLedger } from "../../provider/store/update-ledger";
+import { makeTempDir } from "../support/temp-dir";
+import { sampleLedger } from "./ledger-store-contract";
+
+const FAST = { attempts: 5, baseDelayMs: 1, maxDelayMs: 4 };
+
+/**
+ * A store whose every compare-and-swap is preceded, `interferences` times, by
+ * a real write from another client: a genuine lost race each time.
+ */
+function interferedStore(directory: string, interferences: number): LedgerStore {
+    const store = new FileLedgerStore(directory);
+    const other = new FileLedgerStore(directory);
+    let remaining = interferences;
+    return {
+        description: store.description,
+        key: `${store.key}#interfered`,
+        load: (slice) => store.load(slice),
+        list: () => store.list(),
+        compareAndSwap: async (slice, version, next) => {
+            if (remaining > 0) {
+                remaining--;
+                const current = (await other.load(slice))!;
+                await other.compareAndSwap(slice, current.version, { ...current.ledger });
+            }
+            return store.compareAndSwap(slice, version, next);
+        },
+    };
+}
+
+const touch = (current: SliceLedger | undefined) => ({
+    ledger: { ...current!, registeredAt: "2026-02-02T00:00:00.000Z" },
+    result: "touched",
+});
+
+describe("updateLedger", () => {
+    let temp: ReturnType<typeof makeTempDir>;
+    beforeEach(async () => {
+        temp = makeTempDir();
+        await new FileLedgerStore(temp.dir).compareAndSwap("blue", undefined, sampleLedger());
+    });
+    afterEach(() => temp.remove());
+
+    it("retries lost races and counts them in the ledger", async () => {
+        const store = interferedStore(temp.dir, 3);
+        expect(await updateLedger(store, "blue", touch, FAST)).toBe("touched");
+        const stored = (await store.load("blue"))!.ledger;
+        expect(stored.registeredAt).toBe("2026-02-02T00:00:00.000Z");
+        expect(stored.counters.conflicts).toBe(3);
+    });
+
+    it("gives up after the bounded attempts with a clear error, writing nothing", async () => {
+        const store = interferedStore(temp.dir, 100);
+        const failure = updateLedger(store, "blue", touch, FAST);
+        await expect(failure).rejects.toThrow(LedgerConflictError);
+        await expect(failure).rejects.toThrow(/slice "blue": gave up after 5 attempts .* Nothing was written/);
+        expect((await store.load("blue"))!.ledger.registeredAt).toBe(sampleLedger().registeredAt);
+    });
+
+    it("does not write when the change leaves the ledger as it was", async () => {
+        const store = interferedStore(temp.dir, 0);
+        const before = (await store.load("blue"))!.version;
+        expect(await updateLedger(store, "blue", (current) => ({ ledger: current, result: 1 }))).toBe(1);
+        expect((await store.load("blue"))!.version).toBe(before);
+    });
+
+    it("fails only the caller whose change refused, in a shared batch", async () => {
+        const store = new FileLedgerStore(temp.dir);
+        const results = await Promise.allSettled([
+            updateLedger(store, "blue", touch),
+            updateLedger(store, "blue", () => {
+                throw new Error("refused");
+            }),
+            updateLedger(store, "blue", (current) => ({
+                ledger: { ...current!, counters: { conflicts: 42 } },
+                result: "counted",
+            })),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+        expect((await store.load("blue"))!.ledger.counters.conflicts).toBe(42);
+    });
+
+    it("backs off exponentially with full jitter, capped", () => {
+        const policy = { attempts: 10, baseDelayMs: 5, maxDelayMs: 100 };
+        expect(backoffDelay(1, policy, () => 0.999)).toBe(4);
+        expect(backoffDelay(3, policy, () => 0.999)).toBe(19);
+        expect(backoffDelay(9, policy, () => 0.999)).toBe(99);
+        expect(backoffDelay(9, policy, () => 0)).toBe(0);
+    });
+});

@@ -1,0 +1,22 @@
+// A separate OS process that allocates subnets for `count` clusters at once,
+// after the parent says "go" on stdin (so that all workers really overlap).
+// Usage: node allocate-worker.cjs <storeDir> <slice> <clusterPrefix> <count>
+const path = require("node:path");
+const dist = path.resolve(__dirname, "../../dist/provider");
+const { FileLedgerStore } = require(path.join(dist, "store/file-store.js"));
+const { allocateSubnet } = require(path.join(dist, "service/allocations.js"));
+
+const [directory, slice, prefix, countText] = process.argv.slice(2);
+const store = new FileLedgerStore(directory);
+process.stdout.write("ready\n");
+process.stdin.once("data", async () => {
+    const clusters = Array.from({ length: Number(countText) }, (_, i) => `${prefix}-${i}`);
+    try {
+        const results = await Promise.all(clusters.map((cluster) => allocateSubnet(store, slice, cluster)));
+        process.stdout.write(JSON.stringify(results.map((r) => r.allocation)) + "\n");
+        process.exit(0);
+    } catch (error) {
+        process.stderr.write(`${error.stack}\n`);
+        process.exit(1);
+    }
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+    test: {
+        include: ["test/**/*.test.ts"],
+        // Tests that drive Pulumi's dynamic-provider host or spawn processes load the built package.
+        globalSetup: ["test/support/build-once.ts"],
+        testTimeout: 60_000,
+        hookTimeout: 60_000,
+    },
+});
