@@ -119,7 +119,13 @@ describe("resource lifecycle through the host", () => {
     it("allocates the lowest free subnets in order", async () => {
         const first = await allocations.create(await checkedAllocationInputs("worker-1"));
         expect(first.id).toBe("blue/worker-1");
-        expect(first.properties).toMatchObject({ subnet: "10.2.0.0/24", index: 0, status: "Allocated", reused: false, store });
+        expect(first.properties).toMatchObject({
+            subnet: "10.2.0.0/24",
+            index: 0,
+            status: "Allocated",
+            reused: false,
+            store,
+        });
         expect(new Date(first.properties.allocatedAt as string).toISOString()).toBe(first.properties.allocatedAt);
         state.worker1 = first.properties;
 
@@ -157,8 +163,23 @@ describe("resource lifecycle through the host", () => {
         expect(diff.deleteBeforeReplace).toBe(true);
     });
 
+    it("keeps allocations when the engine asks about dependents of a delete-first slice replacement", async () => {
+        // The engine diffs dependents with the replaced slice's outputs unknown
+        // (step_generator.go, calculateDependentReplacements). A replace here
+        // would release every cluster and let the slice delete go through.
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const diff = await allocations.diff("blue/worker-1", state.worker1!, {
+            sliceName: unknown,
+            clusterName: "worker-1",
+            store,
+        });
+        expect(diff.replaces).toEqual([]);
+        expect(diff.changes).toBe("some");
+    });
+
     it("updates gracePeriodSeconds in place", async () => {
-        const { inputs, failures } = await slices.check(state.sliceInputs!, { ...state.sliceInputs, gracePeriodSeconds: 3600 });
+        const news = { ...state.sliceInputs, gracePeriodSeconds: 3600 };
+        const { inputs, failures } = await slices.check(state.sliceInputs!, news);
         expect(failures).toEqual([]);
         expect(await slices.diff("blue", state.slice!, inputs, state.sliceInputs)).toEqual({
             changes: "some",
@@ -275,7 +296,10 @@ describe("provider logs", () => {
 
     it("go to stderr as the CLI launches the host (engine address in argv only)", async () => {
         await (await host.provider(logging)).create({ name: "b" });
-        await vi.waitFor(() => expect(host.output).toContainEqual({ stream: "stderr", line: "warning: [runtime] creating b" }));
+        // Output lines and the gRPC response travel separately, so wait for the line.
+        await vi.waitFor(() =>
+            expect(host.output).toContainEqual({ stream: "stderr", line: "warning: [runtime] creating b" }),
+        );
         expect(host.logs).toEqual([]);
     });
 });

@@ -6,3 +6,4 @@
  */
 export * as sliceIpam from "./slice-ipam";
 export * as subnetAllocation from "./subnet-allocation";
+export * as manifestFile from "./manifest-file";

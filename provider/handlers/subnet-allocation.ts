@@ -17,13 +17,20 @@ export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.C
  * Another slice, cluster or store is another allocation: replace it. A
  * subnet found Released by a refresh (released out of band) is an in-place
  * update that takes it back.
+ *
+ * An unknown value is never a replacement: when the SliceIpam is replaced
+ * delete-first, the engine asks its dependents' diff with the slice's outputs
+ * unknown, and a "replace" here would release every cluster, let the slice
+ * delete succeed and re-address the clusters. Answering "update" keeps the
+ * allocations, so the slice's delete refuses as designed.
  */
 export async function diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
+    const unknown = REPLACING_PROPERTIES.some((property) => containsUnknown(news[property]));
     const replaces = REPLACING_PROPERTIES.filter(
-        (property) => containsUnknown(news[property]) || changedProperties(olds, news, [property]).length > 0,
+        (property) => !containsUnknown(news[property]) && changedProperties(olds, news, [property]).length > 0,
     );
     const reactivate = olds.status === "Released";
-    return { changes: replaces.length > 0 || reactivate, replaces };
+    return { changes: replaces.length > 0 || reactivate || unknown, replaces };
 }
 
 /** Allocates, or adopts what the store already holds for the cluster. */

@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import * as lockfile from "proper-lockfile";
 import { SliceLedger } from "../core/ledger";
 import { isDnsLabel } from "../core/validation";
+import { isNotFound, syncDirectory, writeFileAtomically } from "./atomic-file";
 import { CorruptLedgerError, decodeLedger, encodeLedger } from "./ledger-document";
 import { LedgerStore, SwapResult, VersionedLedger } from "./ledger-store";
 
@@ -104,7 +104,7 @@ export class FileLedgerStore implements LedgerStore {
                 revision,
                 ...encodeLedger(next),
             };
-            await writeAtomically(file, `${JSON.stringify(document, null, 2)}\n`);
+            await writeFileAtomically(file, `${JSON.stringify(document, null, 2)}\n`);
             return { ok: true, version: String(revision) };
         } finally {
             await unlock();
@@ -148,36 +148,4 @@ export class FileLedgerStore implements LedgerStore {
         }
         return { ledger: decoded.ledger, version: String(envelope.revision) };
     }
-}
-
-async function writeAtomically(file: string, contents: string): Promise<void> {
-    const temporary = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-    const handle = await fs.open(temporary, "wx", 0o644);
-    try {
-        await handle.writeFile(contents, "utf8");
-        await handle.sync();
-    } finally {
-        await handle.close();
-    }
-    try {
-        await fs.rename(temporary, file);
-    } catch (error) {
-        await fs.rm(temporary, { force: true });
-        throw error;
-    }
-    await syncDirectory(path.dirname(file));
-}
-
-// Without it, a rename can be lost on power failure even though the data was synced.
-async function syncDirectory(directory: string): Promise<void> {
-    const handle = await fs.open(directory, "r");
-    try {
-        await handle.sync();
-    } finally {
-        await handle.close();
-    }
-}
-
-function isNotFound(error: unknown): boolean {
-    return (error as NodeJS.ErrnoException)?.code === "ENOENT";
 }

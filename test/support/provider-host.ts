@@ -196,7 +196,8 @@ export async function startProviderHost(options: ProviderHostOptions): Promise<P
     const engineService: Partial<EngineGrpcModule.IEngineServer> = {
         log: (call, callback) => {
             const req = call.request;
-            logs.push({ severity: severities[req.getSeverity()] ?? "info", message: req.getMessage(), urn: req.getUrn() });
+            const severity = severities[req.getSeverity()] ?? "info";
+            logs.push({ severity, message: req.getMessage(), urn: req.getUrn() });
             callback(null, new m.Empty());
         },
         getRootResource: (_call, callback) => callback(null, new m.enginePb.GetRootResourceResponse().setUrn(rootUrn)),
@@ -207,7 +208,9 @@ export async function startProviderHost(options: ProviderHostOptions): Promise<P
     };
     engine.addService(m.engineGrpc.EngineService, engineService as GrpcModule.UntypedServiceImplementation);
     const enginePort = await new Promise<number>((resolve, reject) =>
-        engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+        engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) =>
+            err ? reject(err) : resolve(port),
+        ),
     );
     const engineAddress = `127.0.0.1:${enginePort}`;
 
@@ -218,15 +221,22 @@ export async function startProviderHost(options: ProviderHostOptions): Promise<P
     if (options.routeLogsToEngine) {
         env.PULUMI_NODEJS_ENGINE = engineAddress;
     }
-    const child = spawn(process.execPath, [script, engineAddress], { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const child = spawn(process.execPath, [script, engineAddress], {
+        cwd: options.cwd,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    // "close", not "exit": it also waits for the stdio pipes, which would otherwise stay open handles.
+    const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
 
     let port: number;
     try {
         port = await readPort(child, output);
     } catch (error) {
         child.kill("SIGKILL");
-        await exited;
+        if (child.pid !== undefined) {
+            await exited; // a process that never spawned emits no "close"
+        }
         engine.forceShutdown();
         throw error;
     }
@@ -234,10 +244,11 @@ export async function startProviderHost(options: ProviderHostOptions): Promise<P
     const client = new m.providerGrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 
     /** One unary call with a deadline; errors carry the provider's message (grpc `details`). */
-    function call<Req, Res>(method: string, request: Req): Promise<Res> {
+    function call<Res>(method: string, request: unknown): Promise<Res> {
+        const options = { deadline: Date.now() + callTimeoutMs };
         return new Promise((resolve, reject) => {
             const fn = (client as unknown as Record<string, Function>)[method];
-            fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + callTimeoutMs }, (err: GrpcModule.ServiceError | null, res: Res) =>
+            fn.call(client, request, new grpc.Metadata(), options, (err: GrpcModule.ServiceError | null, res: Res) =>
                 err ? reject(new ProviderCallError(method, err.code, err.details || err.message)) : resolve(res),
             );
         });
@@ -245,55 +256,60 @@ export async function startProviderHost(options: ProviderHostOptions): Promise<P
 
     // The engine's first calls to any provider plugin.
     await call("getPluginInfo", new m.Empty());
-    await call("configure", new m.providerPb.ConfigureRequest().setArgs(m.struct.Struct.fromJavaScript({})).setAcceptsecrets(true));
+    const configure = new m.providerPb.ConfigureRequest().setArgs(m.struct.Struct.fromJavaScript({}));
+    await call("configure", configure.setAcceptsecrets(true).setAcceptresources(true));
 
-    const toStruct = (props: Props, serialized: string) =>
-        m.struct.Struct.fromJavaScript({ ...(withoutUndefined(props) as Record<string, StructPbModule.JavaScriptValue>), [PROVIDER_KEY]: serialized });
     const fromStruct = (struct: StructPbModule.Struct | undefined): Props => {
         const { [PROVIDER_KEY]: _provider, ...rest } = (struct?.toJavaScript() ?? {}) as Props;
         return rest;
+    };
+    const diffChanges: Record<number, DiffOutcome["changes"]> = {
+        [m.providerPb.DiffResponse.DiffChanges.DIFF_NONE]: "none",
+        [m.providerPb.DiffResponse.DiffChanges.DIFF_SOME]: "some",
     };
 
     async function bind(provider: pulumi.dynamic.ResourceProvider | string, type = "Resource"): Promise<HostedProvider> {
         const serialized = typeof provider === "string" ? provider : await serializeProvider(provider, repo);
         const token = `pulumi-nodejs:dynamic/kubeslice-ipam:${type}`;
-        const urn = `urn:pulumi:test::kubeslice-ipam::${token}::test`;
-        const s = (props: Props) => toStruct(props, serialized);
+        /** Every request names its resource, as the engine's do. */
+        const named = <T extends { setUrn(v: string): T; setName(v: string): T; setType(v: string): T }>(req: T): T =>
+            req.setUrn(`urn:pulumi:test::kubeslice-ipam::${token}::test`).setName("test").setType(token);
+        /** A property bag as the engine sends it: with `__provider`, without undefined values. */
+        const struct = (props: Props) =>
+            m.struct.Struct.fromJavaScript({
+                ...(withoutUndefined(props) as Record<string, StructPbModule.JavaScriptValue>),
+                [PROVIDER_KEY]: serialized,
+            });
         const pb = m.providerPb;
         return {
             serialized,
             async check(olds, news) {
-                const res = await call<unknown, ProviderPbModule.CheckResponse>(
-                    "check",
-                    new pb.CheckRequest().setUrn(urn).setName("test").setType(token).setOlds(s(olds)).setNews(s(news)),
-                );
+                const req = named(new pb.CheckRequest()).setOlds(struct(olds)).setNews(struct(news));
+                const res = await call<ProviderPbModule.CheckResponse>("check", req);
                 return {
                     inputs: fromStruct(res.getInputs()),
                     failures: res.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
                 };
             },
             async diff(id, olds, news, oldInputs) {
-                const req = new pb.DiffRequest().setId(id).setUrn(urn).setName("test").setType(token).setOlds(s(olds)).setNews(s(news));
-                if (oldInputs) req.setOldInputs(s(oldInputs));
-                const res = await call<unknown, ProviderPbModule.DiffResponse>("diff", req);
-                const changes = { [pb.DiffResponse.DiffChanges.DIFF_NONE]: "none", [pb.DiffResponse.DiffChanges.DIFF_SOME]: "some" } as const;
+                const req = named(new pb.DiffRequest()).setId(id).setOlds(struct(olds)).setNews(struct(news));
+                if (oldInputs) req.setOldInputs(struct(oldInputs));
+                const res = await call<ProviderPbModule.DiffResponse>("diff", req);
                 return {
-                    changes: changes[res.getChanges() as keyof typeof changes] ?? "unknown",
+                    changes: diffChanges[res.getChanges()] ?? "unknown",
                     replaces: res.getReplacesList(),
                     deleteBeforeReplace: res.getDeletebeforereplace(),
                 };
             },
             async create(props) {
-                const res = await call<unknown, ProviderPbModule.CreateResponse>(
-                    "create",
-                    new pb.CreateRequest().setUrn(urn).setName("test").setType(token).setProperties(s(props)),
-                );
+                const req = named(new pb.CreateRequest()).setProperties(struct(props));
+                const res = await call<ProviderPbModule.CreateResponse>("create", req);
                 return { id: res.getId(), properties: fromStruct(res.getProperties()) };
             },
             async read(id, props, inputs) {
-                const req = new pb.ReadRequest().setId(id).setUrn(urn).setName("test").setType(token).setProperties(s(props));
-                if (inputs) req.setInputs(s(inputs));
-                const res = await call<unknown, ProviderPbModule.ReadResponse>("read", req);
+                const req = named(new pb.ReadRequest()).setId(id).setProperties(struct(props));
+                if (inputs) req.setInputs(struct(inputs));
+                const res = await call<ProviderPbModule.ReadResponse>("read", req);
                 return {
                     id: res.getId(),
                     properties: fromStruct(res.getProperties()),
@@ -301,14 +317,14 @@ export async function startProviderHost(options: ProviderHostOptions): Promise<P
                 };
             },
             async update(id, olds, news, oldInputs) {
-                const req = new pb.UpdateRequest().setId(id).setUrn(urn).setName("test").setType(token).setOlds(s(olds)).setNews(s(news));
-                if (oldInputs) req.setOldInputs(s(oldInputs));
-                const res = await call<unknown, ProviderPbModule.UpdateResponse>("update", req);
+                const req = named(new pb.UpdateRequest()).setId(id).setOlds(struct(olds)).setNews(struct(news));
+                if (oldInputs) req.setOldInputs(struct(oldInputs));
+                const res = await call<ProviderPbModule.UpdateResponse>("update", req);
                 return { properties: fromStruct(res.getProperties()) };
             },
             async delete(id, props, oldInputs) {
-                const req = new pb.DeleteRequest().setId(id).setUrn(urn).setName("test").setType(token).setProperties(s(props));
-                if (oldInputs) req.setOldInputs(s(oldInputs));
+                const req = named(new pb.DeleteRequest()).setId(id).setProperties(struct(props));
+                if (oldInputs) req.setOldInputs(struct(oldInputs));
                 await call("delete", req);
             },
         };
@@ -359,7 +375,8 @@ function readPort(child: ChildProcess, output: HostOutputLine[]): Promise<number
             clearTimeout(timer);
             resolve(parsed);
         });
-        child.once("exit", (code, signal) => port === undefined && fail(`exited (${code ?? signal}) before printing a port`));
+        child.once("exit", (code, signal) => port === undefined && fail(`exited (${code ?? signal}) before its port`));
+        child.once("error", (error) => port === undefined && fail(`could not start (${error.message})`));
     });
 }
 
