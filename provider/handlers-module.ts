@@ -9,8 +9,8 @@ import * as path from "node:path";
  * resources created by an older one. From a source checkout (this repo's own
  * tests and examples) it is the absolute path of the built module.
  */
-export function handlersModuleId(directory: string = __dirname): string {
-    const file = path.join(directory, "handlers", "index.js");
+export function handlersModuleId(providerDirectory: string = __dirname): string {
+    const file = path.join(path.resolve(providerDirectory), "handlers", "index.js");
     const marker = `${path.sep}node_modules${path.sep}`;
     const at = file.lastIndexOf(marker);
     return at === -1 ? file : file.slice(at + marker.length).split(path.sep).join("/");

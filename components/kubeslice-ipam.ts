@@ -1,0 +1,220 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { capacity, Capacity } from "../provider/core/ledger";
+import { isDnsLabel } from "../provider/core/validation";
+import { SliceIpam, StoreInput } from "../provider/slice-ipam";
+import { openStore } from "../provider/store/store-spec";
+import { SubnetAllocation } from "../provider/subnet-allocation";
+import { ManifestFile } from "./manifest-file";
+import {
+    renderManifestYaml,
+    WORKER_SLICE_CONFIG_API_VERSION,
+    WORKER_SLICE_CONFIG_KIND,
+    workerSliceConfig,
+    WorkerSliceConfigExtras,
+    WorkerSliceConfigManifest,
+    workerSliceConfigName,
+} from "./worker-slice-config";
+
+export interface KubeSliceIpamArgs {
+    /** The slice's name; names child resources, so it must be known when the program runs. Immutable. */
+    readonly sliceName: string;
+    /** The KubeSlice project namespace the WorkerSliceConfigs go to, e.g. `kubeslice-cisco`. */
+    readonly namespace: string;
+    /** Private IPv4 CIDR the clusters' subnets come from. Immutable. */
+    readonly sliceSubnet: pulumi.Input<string>;
+    /** Prefix length of each cluster's subnet. Default 24. Immutable. */
+    readonly subnetSize?: pulumi.Input<number>;
+    /** How long a released subnet stays reserved for its cluster. Default 86400. */
+    readonly gracePeriodSeconds?: pulumi.Input<number>;
+    /** Most clusters holding a subnet at once. Default 4096. */
+    readonly maxClusters?: pulumi.Input<number>;
+    /**
+     * The clusters in the slice. Each gets one SubnetAllocation keyed by its
+     * name, so reordering changes nothing and removing one releases only it.
+     */
+    readonly clusters: readonly string[];
+    /** Where allocation state lives. Default: the file store in `.slice-ipam/`. */
+    readonly store?: StoreInput;
+    /** Extra WorkerSliceConfig spec fields (sliceType, sliceGatewayProvider, qosProfileDetails, …). */
+    readonly workerSliceConfig?: pulumi.Input<WorkerSliceConfigExtras>;
+    /** Apply the WorkerSliceConfigs to this cluster as custom resources. */
+    readonly kubernetesProvider?: k8s.Provider;
+    /**
+     * Also write each WorkerSliceConfig as `<directory>/<slice>-<cluster>.yaml`
+     * (relative to the Pulumi project), for a GitOps repository.
+     */
+    readonly manifestsDirectory?: string;
+}
+
+/** One cluster's allocation as the component reports it. */
+export interface ClusterAllocation {
+    readonly subnet: string;
+    readonly index: number;
+    readonly status: string;
+    readonly allocatedAt: string;
+    readonly reused: boolean;
+}
+
+/**
+ * A KubeSlice slice with dynamic IPAM: its pool (SliceIpam), one
+ * SubnetAllocation per cluster, and each cluster's WorkerSliceConfig —
+ * rendered as YAML (outputs and, optionally, files) or applied to a cluster.
+ */
+export class KubeSliceIpam extends pulumi.ComponentResource {
+    readonly slice: SliceIpam;
+    /** The SubnetAllocation of each cluster, by cluster name. */
+    readonly clusterAllocations: Readonly<Record<string, SubnetAllocation>>;
+    /** With a Kubernetes provider: each cluster's applied WorkerSliceConfig. */
+    readonly workerSliceConfigs: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
+    /** With a manifests directory: each cluster's manifest file. */
+    readonly manifestFiles: Readonly<Record<string, ManifestFile>>;
+    /** Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`. */
+    readonly subnets: pulumi.Output<Record<string, string>>;
+    /** Cluster → full allocation entry. */
+    readonly allocations: pulumi.Output<Record<string, ClusterAllocation>>;
+    /** Cluster → WorkerSliceConfig YAML (keys sorted, stable). */
+    readonly manifests: pulumi.Output<Record<string, string>>;
+    readonly totalSubnets: pulumi.Output<number>;
+    /** Clusters that could still join, read from the store after this deployment's allocations. */
+    readonly availableSubnets: pulumi.Output<number>;
+    /** Active subnets / total subnets, 0..1. */
+    readonly utilization: pulumi.Output<number>;
+
+    constructor(name: string, args: KubeSliceIpamArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kubeslice-ipam:index:KubeSliceIpam", name, {}, opts);
+        assertValidArgs(name, args);
+        const clusters = [...args.clusters].sort();
+        const { sliceName, namespace, store } = args;
+
+        this.slice = new SliceIpam(
+            name,
+            {
+                sliceName,
+                sliceSubnet: args.sliceSubnet,
+                subnetSize: args.subnetSize,
+                gracePeriodSeconds: args.gracePeriodSeconds,
+                maxClusters: args.maxClusters,
+                store,
+            },
+            { parent: this },
+        );
+
+        const allocationResources: Record<string, SubnetAllocation> = {};
+        const manifestObjects: Record<string, pulumi.Output<WorkerSliceConfigManifest>> = {};
+        const appliedResources: Record<string, k8s.apiextensions.CustomResource> = {};
+        const fileResources: Record<string, ManifestFile> = {};
+        for (const clusterName of clusters) {
+            const allocation = new SubnetAllocation(
+                `${name}-${clusterName}`,
+                { sliceName: this.slice.sliceName, clusterName, store },
+                { parent: this },
+            );
+            allocationResources[clusterName] = allocation;
+            const manifest = pulumi
+                .all([this.slice.sliceSubnet, allocation.subnet, allocation.index, pulumi.output(args.workerSliceConfig)])
+                .apply(([sliceSubnet, subnet, index, extras]) =>
+                    workerSliceConfig({ sliceName, namespace, sliceSubnet, clusterName, subnet, index, extras }),
+                );
+            manifestObjects[clusterName] = manifest;
+
+            if (args.kubernetesProvider !== undefined) {
+                appliedResources[clusterName] = new k8s.apiextensions.CustomResource(
+                    `${name}-${clusterName}`,
+                    {
+                        apiVersion: WORKER_SLICE_CONFIG_API_VERSION,
+                        kind: WORKER_SLICE_CONFIG_KIND,
+                        metadata: manifest.metadata,
+                        spec: manifest.spec,
+                    },
+                    { parent: this, provider: args.kubernetesProvider },
+                );
+            }
+            if (args.manifestsDirectory !== undefined) {
+                fileResources[clusterName] = new ManifestFile(
+                    `${name}-${clusterName}-manifest`,
+                    {
+                        path: path.join(args.manifestsDirectory, `${workerSliceConfigName(sliceName, clusterName)}.yaml`),
+                        content: manifest.apply(renderManifestYaml),
+                    },
+                    { parent: this },
+                );
+            }
+        }
+        this.clusterAllocations = allocationResources;
+        this.workerSliceConfigs = appliedResources;
+        this.manifestFiles = fileResources;
+
+        this.subnets = byCluster(clusters, (cluster) => allocationResources[cluster].subnet);
+        this.allocations = byCluster(clusters, (cluster) => {
+            const a = allocationResources[cluster];
+            return pulumi
+                .all([a.subnet, a.index, a.status, a.allocatedAt, a.reused])
+                .apply(([subnet, index, status, allocatedAt, reused]) => ({ subnet, index, status, allocatedAt, reused }));
+        });
+        this.manifests = byCluster(clusters, (cluster) => manifestObjects[cluster].apply(renderManifestYaml));
+        this.totalSubnets = this.slice.totalSubnets;
+
+        // Read after every allocation of this deployment has settled, so the
+        // figures include them (and anything other stacks hold in the slice).
+        const figures = pulumi
+            .all([this.slice.sliceName, this.subnets])
+            .apply(([slice]) => readCapacity(store, slice));
+        this.availableSubnets = figures.availableSubnets;
+        this.utilization = figures.utilization;
+
+        this.registerOutputs({
+            subnets: this.subnets,
+            allocations: this.allocations,
+            manifests: this.manifests,
+            totalSubnets: this.totalSubnets,
+            availableSubnets: this.availableSubnets,
+            utilization: this.utilization,
+        });
+    }
+}
+
+function byCluster<T>(clusters: readonly string[], value: (cluster: string) => pulumi.Input<T>): pulumi.Output<Record<string, T>> {
+    return pulumi
+        .all(clusters.map((cluster) => pulumi.output(value(cluster))))
+        .apply((values) => Object.fromEntries(clusters.map((cluster, i) => [cluster, values[i]])) as Record<string, T>);
+}
+
+async function readCapacity(store: StoreInput | undefined, sliceName: string): Promise<Capacity> {
+    const loaded = await openStore(store).load(sliceName);
+    if (loaded === undefined) {
+        throw new Error(`slice "${sliceName}" is not in ${openStore(store).description} after its allocations were made`);
+    }
+    return capacity(loaded.ledger, new Date());
+}
+
+/**
+ * Checks what must be known to build the resource graph, reporting every
+ * problem at once. Pool settings are checked by the SliceIpam itself.
+ */
+function assertValidArgs(name: string, args: KubeSliceIpamArgs): void {
+    const problems: string[] = [];
+    const label = (field: string, value: unknown) => {
+        if (typeof value !== "string" || !isDnsLabel(value)) {
+            problems.push(`${field} ${JSON.stringify(value)} must be a DNS-1123 label (lowercase letters, digits, '-')`);
+        }
+    };
+    label("sliceName", args.sliceName);
+    label("namespace", args.namespace);
+    if (!Array.isArray(args.clusters)) {
+        problems.push("clusters must be a list of cluster names known when the program runs");
+    } else {
+        const seen = new Set<string>();
+        for (const cluster of args.clusters) {
+            label("cluster", cluster);
+            if (seen.has(cluster)) {
+                problems.push(`cluster "${cluster}" is listed more than once; each cluster joins a slice once`);
+            }
+            seen.add(cluster);
+        }
+    }
+    if (problems.length > 0) {
+        throw new Error(`KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+}

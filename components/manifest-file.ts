@@ -1,0 +1,35 @@
+import * as pulumi from "@pulumi/pulumi";
+import { handlersModuleId } from "../provider/handlers-module";
+
+const HANDLERS = handlersModuleId(`${__dirname}/../provider`);
+const handlers = (): typeof import("../provider/handlers") => require(HANDLERS);
+
+/** The dynamic provider behind {@link ManifestFile}; captures nothing but a module id. */
+export const manifestFileProvider: pulumi.dynamic.ResourceProvider = {
+    check: (olds, news) => handlers().manifestFile.check(olds, news),
+    diff: (id, olds, news) => handlers().manifestFile.diff(id, olds, news),
+    create: (inputs) => handlers().manifestFile.create(inputs),
+    read: (id, props) => handlers().manifestFile.read(id, props),
+    update: (id, olds, news) => handlers().manifestFile.update(id, olds, news),
+    delete: (id, props) => handlers().manifestFile.remove(id, props),
+};
+
+export interface ManifestFileArgs {
+    /** Relative paths resolve against the Pulumi project directory. */
+    readonly path: pulumi.Input<string>;
+    readonly content: pulumi.Input<string>;
+}
+
+/**
+ * A rendered manifest kept on disk for a GitOps repository: written on
+ * create and update, removed on delete, so the directory always mirrors the
+ * stack. A file edited by hand shows as drift on `pulumi refresh`.
+ */
+export class ManifestFile extends pulumi.dynamic.Resource {
+    declare readonly path: pulumi.Output<string>;
+    declare readonly content: pulumi.Output<string>;
+
+    constructor(name: string, args: ManifestFileArgs, opts?: pulumi.CustomResourceOptions) {
+        super(manifestFileProvider, name, args, opts, "kubeslice-ipam", "ManifestFile");
+    }
+}

@@ -1,0 +1,161 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { KubeSliceIpam } from "../../components";
+import * as handlers from "../../provider/handlers";
+import { makeTempDir } from "../support/temp-dir";
+
+/**
+ * Runtime mocks whose resources behave like the real ones: SliceIpam and
+ * SubnetAllocation registrations run the providers' own check and create
+ * against a file store in a temp directory, so outputs are what a deployment
+ * would produce. Every registration is recorded for graph assertions.
+ */
+interface Registration {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+}
+const registrations: Registration[] = [];
+const SLICE_TYPE = "pulumi-nodejs:dynamic/kubeslice-ipam:SliceIpam";
+const ALLOCATION_TYPE = "pulumi-nodejs:dynamic/kubeslice-ipam:SubnetAllocation";
+
+pulumi.runtime.setMocks(
+    {
+        async newResource(args) {
+            registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
+            const { __provider, ...inputs } = args.inputs;
+            void __provider;
+            const implementation =
+                args.type === SLICE_TYPE ? handlers.sliceIpam : args.type === ALLOCATION_TYPE ? handlers.subnetAllocation : undefined;
+            if (implementation === undefined) {
+                return { id: `${args.name}-id`, state: args.inputs };
+            }
+            const checked = await implementation.check({}, inputs);
+            if (checked.failures?.length) {
+                throw new Error(checked.failures.map((f) => f.reason).join("; "));
+            }
+            const created = await implementation.create(checked.inputs);
+            return { id: created.id, state: created.outs };
+        },
+        call: (args) => args.inputs,
+    },
+    "kubeslice-ipam",
+    "test",
+    false,
+);
+
+
+function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}
+
+let temp: ReturnType<typeof makeTempDir>;
+let store: { kind: "file"; directory: string };
+let stores = 0;
+beforeAll(() => {
+    temp = makeTempDir();
+});
+afterAll(() => temp.remove());
+beforeEach(() => {
+    registrations.length = 0;
+    store = { kind: "file", directory: path.join(temp.dir, `store-${++stores}`) };
+});
+
+const names = (type: string) => registrations.filter((r) => r.type === type).map((r) => r.name).sort();
+
+describe("KubeSliceIpam", () => {
+    it("creates one SliceIpam and one SubnetAllocation per cluster, parented and keyed by cluster name", async () => {
+        const ipam = new KubeSliceIpam("blue", {
+            sliceName: "blue",
+            namespace: "kubeslice-cisco",
+            sliceSubnet: "10.2.0.0/16",
+            clusters: ["worker-1", "worker-2"],
+            store,
+        });
+        expect(await valueOf(ipam.subnets)).toEqual({ "worker-1": "10.2.0.0/24", "worker-2": "10.2.1.0/24" });
+        expect(names(SLICE_TYPE)).toEqual(["blue"]);
+        expect(names(ALLOCATION_TYPE)).toEqual(["blue-worker-1", "blue-worker-2"]);
+        const urn = await valueOf(ipam.urn);
+        expect(urn).toContain("kubeslice-ipam:index:KubeSliceIpam");
+        expect(await valueOf(ipam.slice.urn)).toContain("kubeslice-ipam:index:KubeSliceIpam$pulumi-nodejs:dynamic/kubeslice-ipam:SliceIpam::blue");
+        const allocationInputs = registrations.find((r) => r.name === "blue-worker-1")!.inputs;
+        expect(allocationInputs).toMatchObject({ sliceName: "blue", clusterName: "worker-1", store });
+    });
+
+    it("reports allocations, manifests and capacity", async () => {
+        const ipam = new KubeSliceIpam("red", {
+            sliceName: "red",
+            namespace: "kubeslice-cisco",
+            sliceSubnet: "10.3.0.0/16",
+            clusters: ["worker-3", "worker-4"],
+            store,
+            workerSliceConfig: { sliceType: "Application", qosProfileDetails: { queueType: "HTB", priority: 1 } },
+        });
+        const allocations = await valueOf(ipam.allocations);
+        expect(allocations["worker-4"]).toMatchObject({ subnet: "10.3.1.0/24", index: 1, status: "Allocated", reused: false });
+        const manifests = await valueOf(ipam.manifests);
+        expect(Object.keys(manifests)).toEqual(["worker-3", "worker-4"]);
+        expect(manifests["worker-4"]).toContain("name: red-worker-4\n");
+        expect(manifests["worker-4"]).toContain("clusterSubnetCIDR: 10.3.1.0/24\n");
+        expect(manifests["worker-4"]).toContain("octet: 1\n");
+        expect(manifests["worker-4"]).toContain("queueType: HTB\n");
+        expect(await valueOf(ipam.totalSubnets)).toBe(256);
+        expect(await valueOf(ipam.availableSubnets)).toBe(254);
+        expect(await valueOf(ipam.utilization)).toBeCloseTo(2 / 256);
+    });
+
+    it("registers the same children whatever the order of the list; a new cluster adds exactly one", async () => {
+        const build = async (clusters: string[]) => {
+            registrations.length = 0;
+            const ipam = new KubeSliceIpam("green", { sliceName: "green", namespace: "ns", sliceSubnet: "10.4.0.0/16", clusters, store });
+            await valueOf(ipam.subnets);
+            return registrations.map((r) => `${r.type}::${r.name}`).sort();
+        };
+        const original = await build(["c-1", "c-2", "c-3"]);
+        expect(await build(["c-3", "c-1", "c-2"])).toEqual(original);
+        const added = await build(["c-3", "c-1", "c-4", "c-2"]);
+        expect(added.filter((r) => !original.includes(r))).toEqual([`${ALLOCATION_TYPE}::green-c-4`]);
+    });
+
+    it("renders manifests as files when given a directory, and applies them with a Kubernetes provider", async () => {
+        const k8s = await import("@pulumi/kubernetes");
+        const provider = new k8s.Provider("controller-cluster", { kubeconfig: "unused-under-mocks" });
+        const ipam = new KubeSliceIpam("blue2", {
+            sliceName: "blue2",
+            namespace: "kubeslice-cisco",
+            sliceSubnet: "10.5.0.0/16",
+            clusters: ["worker-1"],
+            store,
+            manifestsDirectory: "gitops/slices",
+            kubernetesProvider: provider,
+        });
+        await valueOf(ipam.manifestFiles["worker-1"].id);
+        await valueOf(ipam.workerSliceConfigs["worker-1"].id);
+        const file = registrations.find((r) => r.type === "pulumi-nodejs:dynamic/kubeslice-ipam:ManifestFile")!;
+        expect(file.name).toBe("blue2-worker-1-manifest");
+        expect(await valueOf(pulumi.output(file.inputs.path))).toBe("gitops/slices/blue2-worker-1.yaml");
+        const custom = registrations.find((r) => r.type === "kubernetes:worker.kubeslice.io/v1alpha1:WorkerSliceConfig")!;
+        expect(custom.name).toBe("blue2-worker-1");
+        expect(custom.inputs.metadata).toMatchObject({ name: "blue2-worker-1", namespace: "kubeslice-cisco" });
+        expect(custom.inputs.spec).toMatchObject({ clusterSubnetCIDR: "10.5.0.0/24", octet: 0, sliceIpamType: "Dynamic" });
+    });
+
+    it("rejects duplicate and invalid cluster names, reporting every problem at once", () => {
+        expect(
+            () =>
+                new KubeSliceIpam("bad", {
+                    sliceName: "Bad",
+                    namespace: "kubeslice-cisco",
+                    sliceSubnet: "10.6.0.0/16",
+                    clusters: ["a", "b", "a", "../x"],
+                    store,
+                }),
+        ).toThrow(
+            'KubeSliceIpam "bad" has invalid arguments:\n' +
+                '  - sliceName "Bad" must be a DNS-1123 label (lowercase letters, digits, \'-\')\n' +
+                '  - cluster "a" is listed more than once; each cluster joins a slice once\n' +
+                '  - cluster "../x" must be a DNS-1123 label (lowercase letters, digits, \'-\')',
+        );
+    });
+});
