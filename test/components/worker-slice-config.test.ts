@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { renderManifestYaml, workerSliceConfig, WorkerSliceConfigParams } from "../../components/worker-slice-config";
 
-const CRD = path.resolve(__dirname, "../../../shared/kubeslice-crds/pr-284-dynamic-ipam/worker.kubeslice.io_workersliceconfigs.yaml");
+const CRD = path.resolve(__dirname, "../fixtures/kubeslice-crds/pr-284-dynamic-ipam/worker.kubeslice.io_workersliceconfigs.yaml");
 
 /**
  * The CRD's openAPIV3Schema with Kubernetes' structural-schema semantics:

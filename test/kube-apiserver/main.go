@@ -23,9 +23,12 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.etcd.io/etcd/server/v3/embed"
-	extensionsserver "k8s.io/apiextensions-apiserver/pkg/cmd/server"
+	extensionsapiserver "k8s.io/apiextensions-apiserver/pkg/apiserver"
 	"k8s.io/apiextensions-apiserver/pkg/cmd/server/options"
+	generatedopenapi "k8s.io/apiextensions-apiserver/pkg/generated/openapi"
+	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/apiserver/pkg/util/openapi"
 	"k8s.io/klog/v2"
 )
 
@@ -132,19 +135,56 @@ func run() error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	// What upstream's server.Run does, plus one change (see below).
+	config, err := o.Config()
+	if err != nil {
+		return err
+	}
+	// As upstream's testserver does: options.Config() sets up only OpenAPI v3,
+	// but the CRD OpenAPI controllers (which publish each CRD's schema under
+	// /openapi/v2 and /openapi/v3/apis/<group>/<version>) only run when the v2
+	// config exists too. kubectl's client-side validation needs those specs.
+	config.GenericConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(
+		openapi.GetOpenAPIDefinitionsWithoutDisabledFeatures(generatedopenapi.GetOpenAPIDefinitions),
+		openapinamer.NewDefinitionNamer(extensionsapiserver.Scheme))
+	completed := config.Complete()
+	// Complete() switches root discovery off because inside kube-apiserver the
+	// aggregator serves GET /apis. Standalone nothing would, and kubectl /
+	// client-go discovery fail on a 404 there. Re-enabled, /apis lists
+	// apiextensions.k8s.io, and its aggregated form (discovery v2, what
+	// kubectl asks for) also lists every CRD group, fed by the CRD
+	// DiscoveryController. /api (core group) stays 404, which clients tolerate.
+	completed.GenericConfig.EnableDiscovery = true
+	server, err := completed.New(genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		return err
+	}
 	// Blocks until SIGTERM/SIGINT; then the deferred etcd.Close() runs.
-	return extensionsserver.Run(genericapiserver.SetupSignalContext(), o)
+	return server.GenericAPIServer.PrepareRun().RunWithContext(genericapiserver.SetupSignalContext())
 }
 
 func startEtcd(dir string) (*embed.Etcd, error) {
 	cfg := embed.NewConfig()
+	cfg.Name = "kube-test-apiserver"
 	cfg.Dir = dir
 	cfg.LogLevel = "warn"
+	// NewConfig leaves this 0 (only etcd's own flag parsing sets the default),
+	// which would log every request as "expensive".
+	cfg.WarningUnaryRequestDuration = embed.DefaultWarningUnaryRequestDuration
 	// Test data is throw-away: skip fsync (much faster on slow disks).
 	cfg.UnsafeNoFsync = true
-	local := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{local}, []url.URL{local}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{local}, []url.URL{local}
+	// Concrete free loopback ports, not ":0": etcd dials its own advertised
+	// client URL internally, and a ":0" URL would never connect.
+	client, err := freeLoopbackURL()
+	if err != nil {
+		return nil, err
+	}
+	peer, err := freeLoopbackURL()
+	if err != nil {
+		return nil, err
+	}
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 
 	e, err := embed.StartEtcd(cfg)
@@ -161,4 +201,15 @@ func startEtcd(dir string) (*embed.Etcd, error) {
 		e.Close()
 		return nil, fmt.Errorf("not ready after 60s")
 	}
+}
+
+// freeLoopbackURL asks the kernel for a free port on 127.0.0.1. The port is
+// released before etcd binds it; the tiny race is acceptable for tests.
+func freeLoopbackURL() (url.URL, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return url.URL{}, err
+	}
+	defer ln.Close()
+	return url.URL{Scheme: "http", Host: ln.Addr().String()}, nil
 }
