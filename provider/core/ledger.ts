@@ -1,4 +1,5 @@
 import { cidrFromString } from "./cidr";
+import { emptyCounters } from "./counters";
 import { Pool, subnetTextAt, totalSubnets } from "./pool";
 import { SliceSpec } from "./validation";
 
@@ -20,10 +21,30 @@ export interface Allocation {
     readonly releasedAt?: string;
 }
 
-/** Counters kept with the ledger, because provider processes are short-lived. */
+/**
+ * Counters kept with the ledger: provider processes live for one `pulumi up`,
+ * so metrics exporters derive counters and histograms from these.
+ */
 export interface LedgerCounters {
     /** Writes that lost a compare-and-swap race and were retried. */
     readonly conflicts: number;
+    /** Subnets handed out (new or reused); adopting an existing allocation is not counted. */
+    readonly allocationsSucceeded: number;
+    /** Allocations refused: pool exhausted or cluster limit reached. */
+    readonly allocationsFailed: number;
+    /** Active subnets released. */
+    readonly releases: number;
+    /** Released subnets returned to the pool after their grace period. */
+    readonly reclaimed: number;
+    /** Time from request to ledger change, per successful allocation. */
+    readonly allocationLatency: LatencyHistogram;
+}
+
+/** A histogram with fixed bounds (see LATENCY_BUCKETS_SECONDS); counts are per bucket, not cumulative. */
+export interface LatencyHistogram {
+    readonly bucketCounts: readonly number[];
+    readonly sum: number;
+    readonly count: number;
 }
 
 /**
@@ -85,7 +106,7 @@ export interface ReleaseValue {
 
 /** A new, empty ledger for a registered slice. */
 export function newLedger(spec: SliceSpec, now: Date): SliceLedger {
-    return { spec, registeredAt: now.toISOString(), allocations: [], counters: { conflicts: 0 } };
+    return { spec, registeredAt: now.toISOString(), allocations: [], counters: emptyCounters() };
 }
 
 /** The pool a ledger allocates from. */

@@ -1,4 +1,5 @@
 import { allocate, AllocateValue, Allocation, findAllocation, LedgerIssue, markInUse, release, ReleaseValue } from "../core/ledger";
+import { countIn } from "../core/counters";
 import { LedgerStore } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
 import { IpamError } from "./errors";
@@ -9,7 +10,8 @@ const systemClock: Clock = () => new Date();
 /**
  * Gives a cluster its subnet in a slice: the one it holds, the one it released
  * within the grace period, or the lowest free one. An allocation made by
- * another stack or tool is adopted as it is.
+ * another stack or tool is adopted as it is. Successes, refusals, reclaimed
+ * subnets and latency are counted in the ledger for the metrics exporter.
  */
 export async function allocateSubnet(
     store: LedgerStore,
@@ -17,7 +19,8 @@ export async function allocateSubnet(
     clusterName: string,
     clock: Clock = systemClock,
 ): Promise<AllocateValue> {
-    return updateLedger(store, sliceName, (current) => {
+    const started = performance.now();
+    const outcome = await updateLedger<AllocateValue | { refused: IpamError }>(store, sliceName, (current) => {
         if (current === undefined) {
             throw notRegistered(
                 store,
@@ -28,10 +31,23 @@ export async function allocateSubnet(
         }
         const allocated = allocate(current, clusterName, clock());
         if (!allocated.ok) {
-            throw fromLedgerIssue(allocated.issue);
+            // The refusal is written too: it is what the failure-rate alert counts.
+            return { ledger: countIn(current, { allocationsFailed: 1 }), result: { refused: fromLedgerIssue(allocated.issue) } };
         }
-        return { ledger: allocated.ledger, result: allocated.value };
+        if (allocated.value.outcome === "existing") {
+            return { ledger: current, result: allocated.value };
+        }
+        const ledger = countIn(allocated.ledger, {
+            allocationsSucceeded: 1,
+            reclaimed: allocated.value.reclaimed.length,
+            allocationLatencySeconds: (performance.now() - started) / 1000,
+        });
+        return { ledger, result: allocated.value };
     });
+    if ("refused" in outcome) {
+        throw outcome.refused;
+    }
+    return outcome;
 }
 
 /** Marks a cluster's subnet Released. Idempotent; an unknown slice or cluster is not an error. */
@@ -49,7 +65,8 @@ export async function releaseSubnet(
         if (!released.ok) {
             throw fromLedgerIssue(released.issue);
         }
-        return { ledger: released.ledger, result: released.value };
+        const ledger = released.value.changed ? countIn(released.ledger, { releases: 1 }) : released.ledger;
+        return { ledger, result: released.value };
     });
 }
 

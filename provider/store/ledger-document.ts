@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LATENCY_BUCKETS_SECONDS } from "../core/counters";
 import { ALLOCATION_STATUSES, ledgerProblems, SliceLedger } from "../core/ledger";
 import { dnsLabelSchema, sliceSpecSchema } from "../core/validation";
 
@@ -16,11 +17,32 @@ const allocationSchema = z.object({
     releasedAt: z.iso.datetime().optional(),
 });
 
+const count = z.number().int().nonnegative().default(0);
+
 const ledgerSchema = z.object({
     spec: sliceSpecSchema,
     registeredAt: z.iso.datetime(),
     allocations: z.array(allocationSchema),
-    counters: z.object({ conflicts: z.number().int().nonnegative() }).default({ conflicts: 0 }),
+    // Every counter defaults to 0, so documents written before a counter existed still load.
+    counters: z
+        .object({
+            conflicts: count,
+            allocationsSucceeded: count,
+            allocationsFailed: count,
+            releases: count,
+            reclaimed: count,
+            allocationLatency: z
+                .object({
+                    bucketCounts: z
+                        .array(z.number().int().nonnegative())
+                        .length(LATENCY_BUCKETS_SECONDS.length)
+                        .default(() => LATENCY_BUCKETS_SECONDS.map(() => 0)),
+                    sum: z.number().nonnegative().default(0),
+                    count,
+                })
+                .prefault({}),
+        })
+        .prefault({}),
 });
 
 export type DecodeResult = { readonly ok: true; readonly ledger: SliceLedger } | { readonly ok: false; readonly problems: string[] };
@@ -58,7 +80,18 @@ export function encodeLedger(ledger: SliceLedger): Record<string, unknown> {
             allocatedAt: entry.allocatedAt,
             ...(entry.releasedAt === undefined ? {} : { releasedAt: entry.releasedAt }),
         })),
-        counters: { conflicts: ledger.counters.conflicts },
+        counters: {
+            conflicts: ledger.counters.conflicts,
+            allocationsSucceeded: ledger.counters.allocationsSucceeded,
+            allocationsFailed: ledger.counters.allocationsFailed,
+            releases: ledger.counters.releases,
+            reclaimed: ledger.counters.reclaimed,
+            allocationLatency: {
+                bucketCounts: [...ledger.counters.allocationLatency.bucketCounts],
+                sum: ledger.counters.allocationLatency.sum,
+                count: ledger.counters.allocationLatency.count,
+            },
+        },
     };
 }
 

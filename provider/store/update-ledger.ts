@@ -1,3 +1,4 @@
+import { countIn } from "../core/counters";
 import { SliceLedger } from "../core/ledger";
 import { LedgerStore } from "./ledger-store";
 
@@ -113,10 +114,7 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
                 settle(batch, outcomes);
                 return;
             }
-            const next =
-                ledger === undefined || conflicts === 0
-                    ? ledger
-                    : { ...ledger, counters: { ...ledger.counters, conflicts: ledger.counters.conflicts + conflicts } };
+            const next = ledger === undefined || conflicts === 0 ? ledger : countIn(ledger, { conflicts });
             const swapped = await store.compareAndSwap(sliceName, loaded?.version, next);
             if (swapped.ok) {
                 settle(batch, outcomes);

@@ -93,7 +93,7 @@ describe("file store", () => {
         await new Promise((resolve) => holder.once("exit", resolve));
 
         const read = (await recovering.load("blue"))!;
-        const swapped = await recovering.compareAndSwap("blue", read.version, { ...read.ledger, counters: { conflicts: 7 } });
+        const swapped = await recovering.compareAndSwap("blue", read.version, { ...read.ledger, counters: { ...read.ledger.counters, conflicts: 7 } });
         expect(swapped.ok).toBe(true);
         expect((await recovering.load("blue"))!.ledger.counters.conflicts).toBe(7);
         expect(existsSync(`${store.fileFor("blue")}.lock`)).toBe(false);

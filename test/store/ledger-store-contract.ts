@@ -44,7 +44,7 @@ export function describeLedgerStoreContract(name: string, makeFixture: () => Pro
         it("writes only over the version it read", async () => {
             await fixture.store.compareAndSwap("blue", undefined, sampleLedger());
             const read = (await fixture.store.load("blue"))!;
-            const changed = { ...read.ledger, counters: { conflicts: 3 } };
+            const changed = { ...read.ledger, counters: { ...read.ledger.counters, conflicts: 3 } };
             const swapped = await fixture.store.compareAndSwap("blue", read.version, changed);
             expect(swapped.ok).toBe(true);
             expect(await fixture.store.compareAndSwap("blue", read.version, read.ledger)).toEqual({ ok: false, conflict: true });
@@ -58,8 +58,8 @@ export function describeLedgerStoreContract(name: string, makeFixture: () => Pro
             const read = (await fixture.store.load("blue"))!;
             const other = fixture.otherClient();
             const results = await Promise.all([
-                fixture.store.compareAndSwap("blue", read.version, { ...read.ledger, counters: { conflicts: 1 } }),
-                other.compareAndSwap("blue", read.version, { ...read.ledger, counters: { conflicts: 2 } }),
+                fixture.store.compareAndSwap("blue", read.version, { ...read.ledger, counters: { ...read.ledger.counters, conflicts: 1 } }),
+                other.compareAndSwap("blue", read.version, { ...read.ledger, counters: { ...read.ledger.counters, conflicts: 2 } }),
             ]);
             expect(results.filter((result) => result.ok)).toHaveLength(1);
             const winner = results[0].ok ? 1 : 2;

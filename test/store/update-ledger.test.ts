@@ -76,7 +76,7 @@ describe("updateLedger", () => {
                 throw new Error("refused");
             }),
             updateLedger(store, "blue", (current) => ({
-                ledger: { ...current!, counters: { conflicts: 42 } },
+                ledger: { ...current!, counters: { ...current!.counters, conflicts: 42 } },
                 result: "counted",
             })),
         ]);
