@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { capacity, Capacity } from "../provider/core/ledger";
-import { isDnsLabel } from "../provider/core/validation";
+import { capacity, Capacity, poolOf } from "../provider/core/ledger";
+import { PlannedSubnet, planAllocations } from "../provider/core/plan";
+import { checkSliceSubnet, DEFAULT_SUBNET_SIZE, isDnsLabel } from "../provider/core/validation";
 import { SliceIpam, StoreInput } from "../provider/slice-ipam";
 import { openStore } from "../provider/store/store-spec";
 import { SubnetAllocation } from "../provider/subnet-allocation";
@@ -37,6 +38,12 @@ export interface KubeSliceIpamArgs {
     readonly clusters: readonly string[];
     /** Where allocation state lives. Default: the file store in `.slice-ipam/`. */
     readonly store?: StoreInput;
+    /**
+     * Subnets to give clusters that hold none yet, by cluster name: how the
+     * clusters of an existing static-IPAM slice keep their subnets. Each must
+     * be a `subnetSize` block of the slice held by no other cluster.
+     */
+    readonly pinnedSubnets?: Readonly<Record<string, string>>;
     /** Extra WorkerSliceConfig spec fields (sliceType, sliceGatewayProvider, qosProfileDetails, …). */
     readonly workerSliceConfig?: pulumi.Input<WorkerSliceConfigExtras>;
     /** Apply the WorkerSliceConfigs to this cluster as custom resources. */
@@ -101,20 +108,37 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Decided now, read-only, so that a preview shows each joining cluster's
+        // subnet and creates running in any order produce exactly this plan.
+        const plan = pulumi
+            .all([args.sliceSubnet, args.subnetSize ?? DEFAULT_SUBNET_SIZE])
+            .apply(([sliceSubnet, subnetSize]) =>
+                planSlice(name, { sliceName, sliceSubnet, subnetSize, clusters: args.clusters, pins: args.pinnedSubnets, store }),
+            );
+        const dryRun = pulumi.runtime.isDryRun();
+
         const allocationResources: Record<string, SubnetAllocation> = {};
         const manifestObjects: Record<string, pulumi.Output<WorkerSliceConfigManifest>> = {};
+        const placements: Record<string, pulumi.Output<{ subnet: string; index: number }>> = {};
         const appliedResources: Record<string, k8s.apiextensions.CustomResource> = {};
         const fileResources: Record<string, ManifestFile> = {};
         for (const clusterName of clusters) {
+            const planned = plan.apply((p) => p[clusterName]);
             const allocation = new SubnetAllocation(
                 `${name}-${clusterName}`,
-                { sliceName: this.slice.sliceName, clusterName, store },
+                { sliceName: this.slice.sliceName, clusterName, requestedSubnet: planned.apply((p) => p?.subnet), store },
                 { parent: this },
             );
             allocationResources[clusterName] = allocation;
+            // A preview cannot know a new allocation's result, but it knows the plan.
+            const allocated = pulumi.all([allocation.subnet, allocation.index]).apply(([subnet, index]) => ({ subnet, index }));
+            const placement = dryRun
+                ? planned.apply((p) => (p === undefined ? allocated : pulumi.output({ subnet: p.subnet, index: p.index })))
+                : allocated;
+            placements[clusterName] = placement;
             const manifest = pulumi
-                .all([this.slice.sliceSubnet, allocation.subnet, allocation.index, pulumi.output(args.workerSliceConfig)])
-                .apply(([sliceSubnet, subnet, index, extras]) =>
+                .all([this.slice.sliceSubnet, placement, pulumi.output(args.workerSliceConfig)])
+                .apply(([sliceSubnet, { subnet, index }, extras]) =>
                     workerSliceConfig({ sliceName, namespace, sliceSubnet, clusterName, subnet, index, extras }),
                 );
             manifestObjects[clusterName] = manifest;
@@ -146,7 +170,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         this.workerSliceConfigs = appliedResources;
         this.manifestFiles = fileResources;
 
-        this.subnets = byCluster(clusters, (cluster) => allocationResources[cluster].subnet);
+        this.subnets = byCluster(clusters, (cluster) => placements[cluster].apply((p) => p.subnet));
         this.allocations = byCluster(clusters, (cluster) => {
             const a = allocationResources[cluster];
             return pulumi
@@ -173,6 +197,43 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
             utilization: this.utilization,
         });
     }
+}
+
+/**
+ * Reads the slice's ledger (read-only) and plans every cluster's subnet.
+ * Internal. Exported for testing.
+ */
+export async function planSlice(
+    component: string,
+    params: {
+        sliceName: string;
+        sliceSubnet: string;
+        subnetSize: number;
+        clusters: readonly string[];
+        pins?: Readonly<Record<string, string>>;
+        store?: StoreInput;
+    },
+): Promise<Record<string, PlannedSubnet>> {
+    const ledger = (await openStore(params.store).load(params.sliceName))?.ledger;
+    if (ledger === undefined && !checkSliceSubnet(params.sliceSubnet).ok) {
+        return {}; // the SliceIpam's check reports the bad pool; nothing to plan from
+    }
+    const pool = poolOf(ledger?.spec ?? params);
+    const planned = planAllocations({
+        sliceName: params.sliceName,
+        pool,
+        ledger,
+        clusters: params.clusters,
+        pins: params.pins,
+        now: new Date(),
+    });
+    if (!planned.ok) {
+        throw new Error(
+            `KubeSliceIpam "${component}" cannot place its clusters:\n` +
+                planned.issues.map((issue) => `  - ${issue.message}`).join("\n"),
+        );
+    }
+    return { ...planned.plan };
 }
 
 function byCluster<T>(clusters: readonly string[], value: (cluster: string) => pulumi.Input<T>): pulumi.Output<Record<string, T>> {
@@ -212,6 +273,11 @@ function assertValidArgs(name: string, args: KubeSliceIpamArgs): void {
                 problems.push(`cluster "${cluster}" is listed more than once; each cluster joins a slice once`);
             }
             seen.add(cluster);
+        }
+    }
+    for (const cluster of Object.keys(args.pinnedSubnets ?? {})) {
+        if (!args.clusters?.includes(cluster)) {
+            problems.push(`pinnedSubnets names cluster "${cluster}", which is not in clusters`);
         }
     }
     if (problems.length > 0) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseCidr } from "./core/cidr";
 import { dnsLabelSchema, InputIssue, issuesByProperty, sliceSpecShape } from "./core/validation";
 import { StoreSpec, storeSpecSchema } from "./store/store-spec";
 
@@ -86,12 +87,20 @@ export interface SliceIpamInputs {
 export const subnetAllocationInputShape: Shape = {
     sliceName: dnsLabelSchema("sliceName"),
     clusterName: dnsLabelSchema("clusterName"),
+    requestedSubnet: z
+        .string({ error: "requestedSubnet must be a CIDR string such as \"10.1.4.0/24\"" })
+        .refine((text) => parseCidr(text).ok, {
+            error: (issue) => `requestedSubnet ${JSON.stringify(issue.input)} is not canonical CIDR notation (e.g. "10.1.4.0/24")`,
+        })
+        .optional(),
     store: storeInputSchema,
 };
 
 export interface SubnetAllocationInputs {
     readonly sliceName: string;
     readonly clusterName: string;
+    /** Take this subnet if it is free when the allocation is created; never moves an existing one. */
+    readonly requestedSubnet?: string;
     readonly store?: StoreSpec;
 }
 

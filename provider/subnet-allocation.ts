@@ -21,6 +21,16 @@ export interface SubnetAllocationArgs {
     readonly sliceName: pulumi.Input<string>;
     /** DNS-1123 label of the cluster joining the slice. */
     readonly clusterName: pulumi.Input<string>;
+    /**
+     * Take this subnet when the allocation is created, if it is free: a
+     * planned subnet (KubeSliceIpam passes one so previews show it) or a
+     * pinned one (adopting a static-IPAM cluster's subnet). Must be a
+     * `subnetSize` block of the slice, held by no other cluster (a check
+     * failure otherwise); taken by another writer between check and create,
+     * the allocation falls back to first-fit with a warning. Changing it never
+     * moves an existing allocation.
+     */
+    readonly requestedSubnet?: pulumi.Input<string>;
     /** Must be the slice's store. */
     readonly store?: pulumi.Input<StoreInput>;
 }
@@ -34,6 +44,7 @@ export class SubnetAllocation extends pulumi.dynamic.Resource {
     declare readonly sliceName: pulumi.Output<string>;
     declare readonly clusterName: pulumi.Output<string>;
     declare readonly store: pulumi.Output<StoreInput | undefined>;
+    declare readonly requestedSubnet: pulumi.Output<string | undefined>;
     /** The cluster's subnet, e.g. `10.1.0.0/24`. */
     declare readonly subnet: pulumi.Output<string>;
     /** Position of the subnet in the slice's pool (0 = first block). */

@@ -88,6 +88,24 @@ export type LedgerResult<T> =
     | { readonly ok: true; readonly ledger: SliceLedger; readonly value: T }
     | { readonly ok: false; readonly issue: LedgerIssue };
 
+/** Optional wishes for a new allocation. */
+export interface AllocationRequest {
+    /**
+     * The subnet index to take if it is free (a planned or pinned subnet).
+     * When another cluster holds it, first-fit applies and the result says so.
+     * Ignored when the cluster already holds or reserves a subnet.
+     */
+    readonly requestedIndex?: number;
+}
+
+/** What became of a requested index. */
+export interface RequestOutcome {
+    readonly index: number;
+    readonly honoured: boolean;
+    /** The cluster holding the requested index when it was not honoured. */
+    readonly heldBy?: string;
+}
+
 export interface AllocateValue {
     readonly allocation: Allocation;
     readonly outcome: AllocationOutcome;
@@ -95,6 +113,8 @@ export interface AllocateValue {
     readonly previouslyReleasedAt?: string;
     /** Entries reclaimed (grace period over) while making room. */
     readonly reclaimed: readonly Allocation[];
+    /** Set when a new allocation was made with a requested index. */
+    readonly request?: RequestOutcome;
 }
 
 export interface ReleaseValue {
@@ -147,7 +167,12 @@ export function reclaim(ledger: SliceLedger, now: Date): LedgerResult<{ reclaime
  * back; any other cluster gets the lowest free index (first-fit), after
  * expired releases are reclaimed.
  */
-export function allocate(ledger: SliceLedger, clusterName: string, now: Date): LedgerResult<AllocateValue> {
+export function allocate(
+    ledger: SliceLedger,
+    clusterName: string,
+    now: Date,
+    request: AllocationRequest = {},
+): LedgerResult<AllocateValue> {
     const { sliceName } = ledger.spec;
     const held = findAllocation(ledger, clusterName);
     if (held !== undefined && isActive(held)) {
@@ -188,8 +213,18 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date): L
     }
     const afterReclaim = reclaimedResult.ledger;
     const pool = poolOf(ledger.spec);
-    const index = lowestFreeIndex(afterReclaim.allocations);
-    if (index >= totalSubnets(pool)) {
+    const total = totalSubnets(pool);
+    const requested = request.requestedIndex;
+    let index: number;
+    let requestOutcome: RequestOutcome | undefined;
+    if (requested !== undefined && Number.isInteger(requested) && requested >= 0 && requested < total) {
+        const holder = afterReclaim.allocations.find((entry) => entry.index === requested);
+        requestOutcome = { index: requested, honoured: holder === undefined, heldBy: holder?.clusterName };
+        index = holder === undefined ? requested : lowestFreeIndex(afterReclaim.allocations);
+    } else {
+        index = lowestFreeIndex(afterReclaim.allocations);
+    }
+    if (index >= total) {
         return { ok: false, issue: exhausted(afterReclaim, clusterName, now) };
     }
     const allocation: Allocation = {
@@ -202,7 +237,7 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date): L
     return {
         ok: true,
         ledger: insertEntry(afterReclaim, allocation),
-        value: { allocation, outcome: "allocated", reclaimed: reclaimedResult.value.reclaimed },
+        value: { allocation, outcome: "allocated", reclaimed: reclaimedResult.value.reclaimed, request: requestOutcome },
     };
 }
 

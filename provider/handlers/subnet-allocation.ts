@@ -1,7 +1,9 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { Allocation } from "../core/ledger";
+import { AllocateValue, Allocation, findAllocation, isReclaimable, poolOf } from "../core/ledger";
+import { indexOfSubnet } from "../core/pool";
 import { changedProperties, checkProperties, containsUnknown, SubnetAllocationInputs, subnetAllocationInputShape, toCheckFailures } from "../inputs";
 import { allocateSubnet, findSubnet, releaseSubnet } from "../service/allocations";
+import { loadSlice } from "../service/slices";
 import { openStore } from "../store/store-spec";
 
 const REPLACING_PROPERTIES = ["sliceName", "clusterName", "store"] as const;
@@ -10,7 +12,45 @@ type Props = Record<string, any>;
 
 export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
     const { inputs, issues } = checkProperties(subnetAllocationInputShape, news);
+    if (issues.length === 0 && typeof inputs.requestedSubnet === "string" && !containsUnknown(inputs)) {
+        const problem = await requestedSubnetProblem(inputs as unknown as SubnetAllocationInputs & { requestedSubnet: string });
+        if (problem !== undefined) {
+            issues.push({ property: "requestedSubnet", message: problem });
+        }
+    }
     return { inputs, failures: toCheckFailures(issues) };
+}
+
+/**
+ * Checks a requested (pinned or planned) subnet against the slice as it is
+ * now: a block of the pool, of the slice's size, held by no other cluster.
+ * A slice not registered yet is checked when the allocation is created.
+ */
+async function requestedSubnetProblem(args: SubnetAllocationInputs & { requestedSubnet: string }): Promise<string | undefined> {
+    const ledger = await loadSlice(openStore(args.store), args.sliceName);
+    if (ledger === undefined) {
+        return undefined;
+    }
+    const { sliceName, sliceSubnet, subnetSize } = ledger.spec;
+    const found = indexOfSubnet(poolOf(ledger.spec), args.requestedSubnet);
+    if (!found.ok) {
+        return (
+            `requestedSubnet ${args.requestedSubnet} for cluster "${args.clusterName}" is not a /${subnetSize} ` +
+            `subnet of slice "${sliceName}" (${sliceSubnet}); request a /${subnetSize} block inside ${sliceSubnet}`
+        );
+    }
+    const own = findAllocation(ledger, args.clusterName);
+    if (own !== undefined && !isReclaimable(ledger, own, new Date())) {
+        return undefined; // an existing allocation never moves: the request is ignored
+    }
+    const holder = ledger.allocations.find((entry) => entry.index === found.index && !isReclaimable(ledger, entry, new Date()));
+    if (holder !== undefined) {
+        return (
+            `requestedSubnet ${args.requestedSubnet} for cluster "${args.clusterName}" is already held by cluster ` +
+            `"${holder.clusterName}" in slice "${sliceName}"; request another subnet or omit it`
+        );
+    }
+    return undefined;
 }
 
 /**
@@ -36,7 +76,10 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
 /** Allocates, or adopts what the store already holds for the cluster. */
 export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
     const args = inputs as SubnetAllocationInputs;
-    const allocated = await allocateSubnet(openStore(args.store), args.sliceName, args.clusterName);
+    const allocated = await allocateSubnet(openStore(args.store), args.sliceName, args.clusterName, undefined, {
+        requestedSubnet: args.requestedSubnet,
+    });
+    warnIfRequestMissed(args, allocated);
     return {
         id: `${args.sliceName}/${args.clusterName}`,
         outs: outputs(args, allocated.allocation, allocated.outcome === "reused"),
@@ -55,7 +98,10 @@ export async function read(id: string, props: Props): Promise<pulumi.dynamic.Rea
 
 export async function update(_id: string, _olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
     const args = news as SubnetAllocationInputs;
-    const allocated = await allocateSubnet(openStore(args.store), args.sliceName, args.clusterName);
+    const allocated = await allocateSubnet(openStore(args.store), args.sliceName, args.clusterName, undefined, {
+        requestedSubnet: args.requestedSubnet,
+    });
+    warnIfRequestMissed(args, allocated);
     return { outs: outputs(args, allocated.allocation, allocated.outcome === "reused") };
 }
 
@@ -70,10 +116,28 @@ function outputs(args: SubnetAllocationInputs, allocation: Allocation, reused: b
         sliceName: args.sliceName,
         clusterName: args.clusterName,
         ...(args.store === undefined ? {} : { store: args.store }),
+        ...(args.requestedSubnet === undefined ? {} : { requestedSubnet: args.requestedSubnet }),
         subnet: allocation.subnet,
         index: allocation.index,
         status: allocation.status,
         allocatedAt: allocation.allocatedAt,
         reused,
     };
+}
+
+/**
+ * A planned subnet taken by another writer between plan and create: the
+ * allocation fell back to first-fit. Say so, naming both subnets, because the
+ * preview showed the planned one.
+ */
+function warnIfRequestMissed(args: SubnetAllocationInputs, allocated: AllocateValue): void {
+    const request = allocated.request;
+    if (request === undefined || request.honoured) {
+        return;
+    }
+    const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    log.warn(
+        `slice "${args.sliceName}": requested subnet ${args.requestedSubnet} for cluster "${args.clusterName}" ` +
+            `was taken by cluster "${request.heldBy}" meanwhile; allocated ${allocated.allocation.subnet} instead`,
+    );
 }

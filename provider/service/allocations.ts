@@ -1,4 +1,16 @@
-import { allocate, AllocateValue, Allocation, findAllocation, LedgerIssue, markInUse, release, ReleaseValue } from "../core/ledger";
+import {
+    allocate,
+    AllocateValue,
+    Allocation,
+    findAllocation,
+    LedgerIssue,
+    markInUse,
+    poolOf,
+    release,
+    ReleaseValue,
+    SliceLedger,
+} from "../core/ledger";
+import { indexOfSubnet } from "../core/pool";
 import { countIn } from "../core/counters";
 import { LedgerStore } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
@@ -18,6 +30,7 @@ export async function allocateSubnet(
     sliceName: string,
     clusterName: string,
     clock: Clock = systemClock,
+    request: { readonly requestedSubnet?: string } = {},
 ): Promise<AllocateValue> {
     const started = performance.now();
     const outcome = await updateLedger<AllocateValue | { refused: IpamError }>(store, sliceName, (current) => {
@@ -29,7 +42,11 @@ export async function allocateSubnet(
                     `(pass the SliceIpam's sliceName output as sliceName)`,
             );
         }
-        const allocated = allocate(current, clusterName, clock());
+        const requestedIndex =
+            request.requestedSubnet === undefined
+                ? undefined
+                : requestedIndexIn(current, clusterName, request.requestedSubnet);
+        const allocated = allocate(current, clusterName, clock(), { requestedIndex });
         if (!allocated.ok) {
             // The refusal is written too: it is what the failure-rate alert counts.
             return { ledger: countIn(current, { allocationsFailed: 1 }), result: { refused: fromLedgerIssue(allocated.issue) } };
@@ -92,4 +109,22 @@ export async function findSubnet(store: LedgerStore, sliceName: string, clusterN
 
 function fromLedgerIssue(issue: LedgerIssue): IpamError {
     return new IpamError(issue.code, issue.message);
+}
+
+/**
+ * The pool index of a requested subnet. A subnet that is not a block of the
+ * pool can never be honoured, whatever other writers do: that is an error, not
+ * a fallback.
+ */
+function requestedIndexIn(ledger: SliceLedger, clusterName: string, requestedSubnet: string): number {
+    const found = indexOfSubnet(poolOf(ledger.spec), requestedSubnet);
+    if (found.ok) {
+        return found.index;
+    }
+    const { sliceName, sliceSubnet, subnetSize } = ledger.spec;
+    throw new IpamError(
+        "requested-subnet-invalid",
+        `requestedSubnet ${requestedSubnet} for cluster "${clusterName}" is not a /${subnetSize} subnet of slice ` +
+            `"${sliceName}" (${sliceSubnet}); request a /${subnetSize} block inside ${sliceSubnet}, or omit it`,
+    );
 }

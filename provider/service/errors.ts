@@ -20,4 +20,6 @@ export type IpamErrorCode =
     | "no-available-subnets"
     | "max-clusters-reached"
     | "unknown-cluster"
-    | "cluster-released";
+    | "cluster-released"
+    | "requested-subnet-invalid"
+    | "requested-subnet-taken";

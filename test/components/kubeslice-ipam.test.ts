@@ -141,6 +141,25 @@ describe("KubeSliceIpam", () => {
         expect(custom.inputs.spec).toMatchObject({ clusterSubnetCIDR: "10.5.0.0/24", octet: 0, sliceIpamType: "Dynamic" });
     });
 
+    it("adopts a static slice's clusters with their existing subnets (the controller's /20 layout)", async () => {
+        const ipam = new KubeSliceIpam("legacy", {
+            sliceName: "legacy",
+            namespace: "kubeslice-cisco",
+            sliceSubnet: "10.1.0.0/16",
+            subnetSize: 20,
+            clusters: ["cluster-1", "cluster-2", "cluster-3", "cluster-new"],
+            pinnedSubnets: { "cluster-1": "10.1.0.0/20", "cluster-2": "10.1.16.0/20", "cluster-3": "10.1.48.0/20" },
+            store,
+        });
+        expect(await valueOf(ipam.subnets)).toEqual({
+            "cluster-1": "10.1.0.0/20",
+            "cluster-2": "10.1.16.0/20",
+            "cluster-3": "10.1.48.0/20",
+            "cluster-new": "10.1.32.0/20",
+        });
+        expect((await valueOf(ipam.allocations))["cluster-3"]).toMatchObject({ index: 3, status: "Allocated" });
+    });
+
     it("rejects duplicate and invalid cluster names, reporting every problem at once", () => {
         expect(
             () =>

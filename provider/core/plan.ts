@@ -1,0 +1,124 @@
+import { findAllocation, isReclaimable, SliceLedger } from "./ledger";
+import { indexOfSubnet, Pool, subnetTextAt, totalSubnets } from "./pool";
+import { cidrToString } from "./cidr";
+
+/** Where a planned subnet comes from. */
+export type PlanSource = "existing" | "reused" | "pinned" | "planned";
+
+export interface PlannedSubnet {
+    readonly subnet: string;
+    readonly index: number;
+    readonly source: PlanSource;
+}
+
+export interface PlanIssue {
+    readonly code: "pin-invalid" | "pin-outside-pool" | "pin-wrong-size" | "pin-taken" | "no-available-subnets";
+    readonly clusterName: string;
+    readonly message: string;
+}
+
+export interface PlanInput {
+    readonly sliceName: string;
+    readonly pool: Pool;
+    /** The slice's ledger as read now; undefined for a slice not registered yet. */
+    readonly ledger?: SliceLedger;
+    /** The clusters, in the order new ones should be assigned. */
+    readonly clusters: readonly string[];
+    /** Subnets chosen by the user for clusters that hold none yet (migration from static IPAM). */
+    readonly pins?: Readonly<Record<string, string>>;
+    readonly now: Date;
+}
+
+export type PlanResult =
+    | { readonly ok: true; readonly plan: Readonly<Record<string, PlannedSubnet>> }
+    | { readonly ok: false; readonly issues: readonly PlanIssue[] };
+
+/**
+ * The subnet each cluster will get, decided before anything is written, so a
+ * preview can show it and creates running in any order produce exactly it.
+ * Clusters holding or reserving a subnet keep it; pinned clusters get their
+ * pin; the others take the lowest free subnets in list order. Deterministic:
+ * the same ledger and list always give the same plan. Costs grow with the
+ * number of clusters and allocations, never with the pool.
+ */
+export function planAllocations(input: PlanInput): PlanResult {
+    const { sliceName, pool, ledger, clusters, now } = input;
+    const pins = input.pins ?? {};
+    const total = totalSubnets(pool);
+    const plan: Record<string, PlannedSubnet> = {};
+    const issues: PlanIssue[] = [];
+
+    const taken = new Map<number, string>();
+    for (const entry of ledger?.allocations ?? []) {
+        if (!isReclaimable(ledger!, entry, now)) {
+            taken.set(entry.index, entry.clusterName);
+        }
+    }
+
+    const unplaced: string[] = [];
+    for (const clusterName of clusters) {
+        const held = ledger === undefined ? undefined : findAllocation(ledger, clusterName);
+        if (held !== undefined && !isReclaimable(ledger!, held, now)) {
+            const source = held.status === "Released" ? "reused" : "existing";
+            plan[clusterName] = { subnet: held.subnet, index: held.index, source };
+        } else {
+            unplaced.push(clusterName);
+        }
+    }
+
+    const waiting: string[] = [];
+    for (const clusterName of unplaced) {
+        const pin = pins[clusterName];
+        if (pin === undefined) {
+            waiting.push(clusterName);
+            continue;
+        }
+        const found = indexOfSubnet(pool, pin);
+        const where = `slice "${sliceName}" (${cidrToString(pool.sliceSubnet)}, /${pool.subnetSize} subnets)`;
+        if (!found.ok) {
+            const reasons = {
+                "not-cidr": ["pin-invalid", `is not canonical CIDR notation`],
+                "outside-pool": ["pin-outside-pool", `is outside the pool of ${where}`],
+                "wrong-size": ["pin-wrong-size", `is not a /${pool.subnetSize} block of ${where}`],
+            } as const;
+            const [code, reason] = reasons[found.code];
+            issues.push({ code, clusterName, message: `pinned subnet ${pin} for cluster "${clusterName}" ${reason}` });
+            continue;
+        }
+        const holder = taken.get(found.index);
+        if (holder !== undefined) {
+            issues.push({
+                code: "pin-taken",
+                clusterName,
+                message:
+                    `pinned subnet ${pin} for cluster "${clusterName}" is already held by cluster "${holder}" ` +
+                    `in slice "${sliceName}"; pin another subnet or remove the pin`,
+            });
+            continue;
+        }
+        taken.set(found.index, clusterName);
+        plan[clusterName] = { subnet: subnetTextAt(pool, found.index), index: found.index, source: "pinned" };
+    }
+
+    let cursor = 0;
+    for (const clusterName of waiting) {
+        while (taken.has(cursor)) {
+            cursor++;
+        }
+        if (cursor >= total) {
+            issues.push({
+                code: "no-available-subnets",
+                clusterName,
+                message:
+                    `slice "${sliceName}" has no available subnets for cluster "${clusterName}": all ${total} ` +
+                    `/${pool.subnetSize} subnets of ${cidrToString(pool.sliceSubnet)} are taken or planned. ` +
+                    `Remove unused clusters, or create a new slice with a larger sliceSubnet.`,
+            });
+            continue;
+        }
+        taken.set(cursor, clusterName);
+        plan[clusterName] = { subnet: subnetTextAt(pool, cursor), index: cursor, source: "planned" };
+    }
+
+    return issues.length === 0 ? { ok: true, plan } : { ok: false, issues };
+}

@@ -1,0 +1,104 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KubeSliceIpam } from "../../components";
+import { planSlice } from "../../components/kubeslice-ipam";
+import { sliceSpecSchema } from "../../provider/core/validation";
+import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
+import { registerSlice } from "../../provider/service/slices";
+import { FileLedgerStore } from "../../provider/store/file-store";
+import { makeTempDir } from "../support/temp-dir";
+
+/**
+ * A preview: the engine creates nothing, so registered resources echo their
+ * inputs and a new allocation has no subnet output. What the preview can show
+ * comes from the component's plan, read from the real ledger.
+ */
+const registrations: { type: string; name: string; inputs: Record<string, any> }[] = [];
+pulumi.runtime.setMocks(
+    {
+        async newResource(args) {
+            registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
+            return { id: `${args.name}-preview-id`, state: args.inputs };
+        },
+        call: (args) => args.inputs,
+    },
+    "kubeslice-ipam",
+    "preview",
+    true,
+);
+
+const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
+
+let temp: ReturnType<typeof makeTempDir>;
+beforeAll(() => {
+    temp = makeTempDir();
+});
+afterAll(() => temp.remove());
+
+describe("KubeSliceIpam in a preview", () => {
+    it("shows every joining cluster's exact subnet in its inputs and its manifest, around existing allocations", async () => {
+        const store = { kind: "file" as const, directory: path.join(temp.dir, "store") };
+        const ledgers = new FileLedgerStore(store.directory);
+        await registerSlice(ledgers, sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16" }));
+        for (const cluster of ["worker-1", "worker-2", "worker-3"]) {
+            await allocateSubnet(ledgers, "blue", cluster);
+        }
+        await releaseSubnet(ledgers, "blue", "worker-2"); // reserved for worker-2 during its grace period
+
+        const ipam = new KubeSliceIpam("blue", {
+            sliceName: "blue",
+            namespace: "kubeslice-cisco",
+            sliceSubnet: "10.2.0.0/16",
+            clusters: ["worker-1", "worker-9", "worker-3", "worker-5"],
+            store,
+            manifestsDirectory: "manifests",
+        });
+        expect(await valueOf(ipam.subnets)).toEqual({
+            "worker-1": "10.2.0.0/24",
+            "worker-3": "10.2.2.0/24",
+            "worker-5": "10.2.4.0/24",
+            "worker-9": "10.2.3.0/24",
+        });
+        const manifests = await valueOf(ipam.manifests);
+        expect(manifests["worker-9"]).toContain("clusterSubnetCIDR: 10.2.3.0/24\n");
+        expect(manifests["worker-9"]).toContain("octet: 3\n");
+        await valueOf(ipam.manifestFiles["worker-5"].urn);
+        const requested = Object.fromEntries(
+            await Promise.all(
+                registrations
+                    .filter((r) => r.type.endsWith(":SubnetAllocation"))
+                    .map(async (r) => [r.name, await valueOf(pulumi.output(r.inputs.requestedSubnet))] as const),
+            ),
+        );
+        expect(requested).toEqual({
+            "blue-worker-1": "10.2.0.0/24",
+            "blue-worker-3": "10.2.2.0/24",
+            "blue-worker-5": "10.2.4.0/24",
+            "blue-worker-9": "10.2.3.0/24",
+        });
+        const file = registrations.find((r) => r.name === "blue-worker-5-manifest")!;
+        expect(await valueOf(pulumi.output(file.inputs.content))).toContain("clusterSubnetCIDR: 10.2.4.0/24\n");
+        // Planning only reads: the ledger still holds the three original entries.
+        const stored = (await ledgers.load("blue"))!.ledger.allocations.map((a) => `${a.clusterName}:${a.status}`);
+        expect(stored).toEqual(["worker-1:Allocated", "worker-2:Released", "worker-3:Allocated"]);
+    });
+
+    it("fails with every placement problem listed, writing nothing", async () => {
+        const store = { kind: "file" as const, directory: path.join(temp.dir, "store-2") };
+        const planning = planSlice("tiny", {
+            sliceName: "tiny",
+            sliceSubnet: "192.168.0.0/23",
+            subnetSize: 24,
+            clusters: ["a", "b", "c", "d"],
+            pins: { a: "192.168.4.0/24" },
+            store,
+        });
+        await expect(planning).rejects.toThrow(
+            'KubeSliceIpam "tiny" cannot place its clusters:\n' +
+                '  - pinned subnet 192.168.4.0/24 for cluster "a" is outside the pool of slice "tiny" (192.168.0.0/23, /24 subnets)\n' +
+                '  - slice "tiny" has no available subnets for cluster "d"',
+        );
+        expect(await new FileLedgerStore(store.directory).list()).toEqual([]);
+    });
+});

@@ -1,0 +1,85 @@
+/**
+ * Requested subnets through Pulumi's real dynamic-provider host: check
+ * failures for pins that can never be honoured, and the warning when a
+ * planned subnet is taken between check and create.
+ */
+import { promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findRepoRoot, HostedProvider, loadBuiltProviders, ProviderHost, startProviderHost } from "./support/provider-host";
+
+const repo = findRepoRoot(__dirname);
+const built = loadBuiltProviders(repo);
+
+let workdir: string;
+let store: { kind: "file"; directory: string };
+let host: ProviderHost;
+let allocations: HostedProvider;
+
+beforeAll(async () => {
+    workdir = await fs.mkdtemp(path.join(os.tmpdir(), "kubeslice-ipam-plan-"));
+    store = { kind: "file", directory: path.join(workdir, "store") };
+    host = await startProviderHost({ cwd: workdir, repo, routeLogsToEngine: true });
+    const slices = await host.provider(built.sliceIpamProvider, "SliceIpam");
+    allocations = await host.provider(built.subnetAllocationProvider, "SubnetAllocation");
+    const { inputs } = await slices.check({}, { sliceName: "legacy", sliceSubnet: "10.1.0.0/16", subnetSize: 20, store });
+    await slices.create(inputs);
+});
+
+afterAll(async () => {
+    await host?.close();
+    await fs.rm(workdir, { recursive: true, force: true });
+});
+
+/** The engine's Log RPC arrives asynchronously after the create answer: wait for it (bounded). */
+async function eventually<T>(probe: () => T | undefined, deadlineMs = 10_000): Promise<T | undefined> {
+    const until = Date.now() + deadlineMs;
+    let found = probe();
+    while (found === undefined && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        found = probe();
+    }
+    if (found === undefined) {
+        console.error("host output:", JSON.stringify(host.output), "logs:", JSON.stringify(host.logs));
+    }
+    return found;
+}
+
+const check = (clusterName: string, requestedSubnet: string) =>
+    allocations.check({}, { sliceName: "legacy", clusterName, requestedSubnet, store });
+
+describe("requested subnets through the host", () => {
+    it("adopts a static slice's cluster with its existing subnet", async () => {
+        const { inputs, failures } = await check("c-2", "10.1.16.0/20");
+        expect(failures).toEqual([]);
+        const created = await allocations.create(inputs);
+        expect(created.properties).toMatchObject({ subnet: "10.1.16.0/20", index: 1, requestedSubnet: "10.1.16.0/20" });
+    });
+
+    it.each([
+        ["10.2.0.0/20", 'is not a /20 subnet of slice "legacy" (10.1.0.0/16)'],
+        ["10.1.0.0/24", 'is not a /20 subnet of slice "legacy" (10.1.0.0/16)'],
+        ["10.1.16.0/20", 'is already held by cluster "c-2" in slice "legacy"'],
+        ["10.1.16.1/20", 'requestedSubnet "10.1.16.1/20" is not canonical CIDR notation'],
+    ])("fails check for %s", async (requestedSubnet, message) => {
+        const { failures } = await check("c-9", requestedSubnet);
+        expect(failures).toHaveLength(1);
+        expect(failures[0].property).toBe("requestedSubnet");
+        expect(failures[0].reason).toContain(message);
+    });
+
+    it("falls back with a warning naming both subnets when the planned subnet is taken after check", async () => {
+        const { inputs, failures } = await check("planned", "10.1.32.0/20");
+        expect(failures).toEqual([]);
+        const intruder = await check("intruder", "10.1.32.0/20");
+        await allocations.create(intruder.inputs);
+        const created = await allocations.create(inputs);
+        expect(created.properties.subnet).toBe("10.1.0.0/20");
+        const warning = await eventually(() => host.logs.find((log) => log.severity === "warning" && log.message.includes("planned")));
+        expect(warning?.message).toBe(
+            'slice "legacy": requested subnet 10.1.32.0/20 for cluster "planned" was taken by cluster "intruder" ' +
+                "meanwhile; allocated 10.1.0.0/20 instead",
+        );
+    });
+});

@@ -1,0 +1,62 @@
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { poolOf } from "../../provider/core/ledger";
+import { planAllocations } from "../../provider/core/plan";
+import { sliceSpecSchema } from "../../provider/core/validation";
+import { allocateSubnet } from "../../provider/service/allocations";
+import { registerSlice } from "../../provider/service/slices";
+import { FileLedgerStore } from "../../provider/store/file-store";
+import { makeTempDir } from "../support/temp-dir";
+
+const spec = sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.1.0.0/16" });
+
+describe("planned allocation", () => {
+    let temp: ReturnType<typeof makeTempDir>;
+    let store: FileLedgerStore;
+    beforeEach(async () => {
+        temp = makeTempDir();
+        store = new FileLedgerStore(temp.dir);
+        await registerSlice(store, spec);
+    });
+    afterEach(() => temp.remove());
+
+    it("64 allocations created in random order and in parallel end up exactly as planned", async () => {
+        for (const early of ["c-10", "c-3", "c-40"]) {
+            await allocateSubnet(store, "blue", early);
+        }
+        const clusters = Array.from({ length: 64 }, (_, i) => `c-${i}`);
+        const ledger = (await store.load("blue"))!.ledger;
+        const planned = planAllocations({ sliceName: "blue", pool: poolOf(spec), ledger, clusters, now: new Date() });
+        if (!planned.ok) {
+            throw new Error("plan failed");
+        }
+        const order = fc.sample(fc.shuffledSubarray(clusters, { minLength: 64, maxLength: 64 }), { numRuns: 1, seed: 42 })[0];
+        const results = await Promise.all(
+            order.map((cluster) =>
+                allocateSubnet(store, "blue", cluster, undefined, { requestedSubnet: planned.plan[cluster].subnet }),
+            ),
+        );
+        const got = Object.fromEntries(order.map((cluster, i) => [cluster, results[i].allocation.subnet]));
+        expect(got).toEqual(Object.fromEntries(clusters.map((c) => [c, planned.plan[c].subnet])));
+        expect(results.every((r) => r.request === undefined || r.request.honoured)).toBe(true);
+    });
+
+    it("falls back to first-fit when another writer took the planned subnet between plan and create", async () => {
+        const planned = planAllocations({ sliceName: "blue", pool: poolOf(spec), clusters: ["x"], now: new Date() });
+        const subnet = planned.ok ? planned.plan.x.subnet : "";
+        expect(subnet).toBe("10.1.0.0/24");
+        await allocateSubnet(new FileLedgerStore(temp.dir), "blue", "intruder", undefined, { requestedSubnet: subnet });
+        const result = await allocateSubnet(store, "blue", "x", undefined, { requestedSubnet: subnet });
+        expect(result.allocation.subnet).toBe("10.1.1.0/24");
+        expect(result.request).toEqual({ index: 0, honoured: false, heldBy: "intruder" });
+        const subnets = (await store.load("blue"))!.ledger.allocations.map((a) => a.subnet);
+        expect(new Set(subnets).size).toBe(subnets.length);
+    });
+
+    it("refuses a requested subnet that is not a block of the pool, whatever other writers do", async () => {
+        await expect(allocateSubnet(store, "blue", "x", undefined, { requestedSubnet: "10.2.0.0/24" })).rejects.toThrow(
+            'requestedSubnet 10.2.0.0/24 for cluster "x" is not a /24 subnet of slice "blue" (10.1.0.0/16)',
+        );
+        expect((await store.load("blue"))!.ledger.allocations).toEqual([]);
+    });
+});
