@@ -1,6 +1,8 @@
 import * as path from "node:path";
 import { z } from "zod";
+import { isDnsLabel } from "../core/validation";
 import { FileLedgerStore } from "./file-store";
+import { KubernetesLedgerStore } from "./kubernetes-store";
 import { LedgerStore } from "./ledger-store";
 
 /** Where the file store keeps ledgers when no store is given: beside the Pulumi project. */
@@ -15,12 +17,26 @@ export const fileStoreSpecSchema = z
     })
     .strict();
 
+export const kubernetesStoreSpecSchema = z
+    .object({
+        kind: z.literal("kubernetes"),
+        namespace: z.string({ error: "store.namespace must be the namespace of the SliceIpam objects" }).refine(isDnsLabel, {
+            error: (issue) => `store.namespace ${JSON.stringify(issue.input)} is not a valid namespace name (DNS-1123 label)`,
+        }),
+        /** Kubeconfig contents. Pass a Pulumi secret: it is stored encrypted in state. */
+        kubeconfig: z.string({ error: "store.kubeconfig must be the kubeconfig file's contents" }).min(1).optional(),
+        context: z.string({ error: "store.context must be a kubeconfig context name" }).min(1).optional(),
+    })
+    .strict();
+
 /** The `store` input of every resource. Omitted means the default file store. */
-export const storeSpecSchema = z.discriminatedUnion("kind", [fileStoreSpecSchema], {
-    error: 'store.kind must be "file" (the Kubernetes store is not available yet)',
+export const storeSpecSchema = z.discriminatedUnion("kind", [fileStoreSpecSchema, kubernetesStoreSpecSchema], {
+    error: 'store.kind must be "file" or "kubernetes"',
 });
 
 export type StoreSpec = z.infer<typeof storeSpecSchema>;
+export type FileStoreSpec = z.infer<typeof fileStoreSpecSchema>;
+export type KubernetesStoreSpec = z.infer<typeof kubernetesStoreSpecSchema>;
 
 /**
  * Builds the store a spec names. Called inside each provider call, never
@@ -28,6 +44,8 @@ export type StoreSpec = z.infer<typeof storeSpecSchema>;
  * the Pulumi project's directory when the engine runs the provider.
  */
 export function openStore(spec: StoreSpec | undefined): LedgerStore {
-    const directory = spec?.directory ?? DEFAULT_STORE_DIRECTORY;
-    return new FileLedgerStore(path.resolve(directory));
+    if (spec?.kind === "kubernetes") {
+        return new KubernetesLedgerStore(spec);
+    }
+    return new FileLedgerStore(path.resolve(spec?.directory ?? DEFAULT_STORE_DIRECTORY));
 }

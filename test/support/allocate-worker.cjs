@@ -1,13 +1,13 @@
 // A separate OS process that allocates subnets for `count` clusters at once,
 // after the parent says "go" on stdin (so that all workers really overlap).
-// Usage: node allocate-worker.cjs <storeDir> <slice> <clusterPrefix> <count>
+// Usage: node allocate-worker.cjs <storeDir | store spec JSON> <slice> <clusterPrefix> <count>
 const path = require("node:path");
 const dist = path.resolve(__dirname, "../../dist/provider");
-const { FileLedgerStore } = require(path.join(dist, "store/file-store.js"));
+const { openStore } = require(path.join(dist, "store/store-spec.js"));
 const { allocateSubnet } = require(path.join(dist, "service/allocations.js"));
 
-const [directory, slice, prefix, countText] = process.argv.slice(2);
-const store = new FileLedgerStore(directory);
+const [where, slice, prefix, countText] = process.argv.slice(2);
+const store = openStore(where.startsWith("{") ? JSON.parse(where) : { kind: "file", directory: where });
 process.stdout.write("ready\n");
 process.stdin.once("data", async () => {
     const clusters = Array.from({ length: Number(countText) }, (_, i) => `${prefix}-${i}`);

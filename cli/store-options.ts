@@ -1,0 +1,118 @@
+import { promises as fs, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { Command, Option } from "commander";
+import { LedgerStore } from "../provider/store/ledger-store";
+import { DEFAULT_STORE_DIRECTORY, openStore, StoreSpec, storeSpecSchema } from "../provider/store/store-spec";
+import { CliError, EXIT } from "./errors";
+
+/**
+ * How the command line names a store. This file is the one place to touch
+ * when a store kind is added to `storeSpecSchema`: its options below, its
+ * case in `rawStoreSpec`, and its case in `probeStore` (the compiler points
+ * at that switch). The spec is then checked by the resources' own schema and
+ * opened by the resources' own `openStore`, so the CLI reads exactly the
+ * store a `store` input names.
+ */
+export interface StoreOptions {
+    readonly store: string;
+    readonly storeDir: string;
+    readonly namespace?: string;
+    readonly kubeconfig?: string;
+    readonly context?: string;
+}
+
+export function addStoreOptions(command: Command): Command {
+    return command
+        .addOption(new Option("--store <kind>", "store kind, as the resources' store.kind").default("file"))
+        .addOption(
+            new Option(
+                "--store-dir <dir>",
+                "file store directory, as store.directory; relative to the current directory (run from the Pulumi project)",
+            ).default(DEFAULT_STORE_DIRECTORY),
+        )
+        .addOption(new Option("--namespace <ns>", "Kubernetes store: namespace of the SliceIpam objects, as store.namespace"))
+        .addOption(
+            new Option("--kubeconfig <file>", "Kubernetes store: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)"),
+        )
+        .addOption(new Option("--context <name>", "Kubernetes store: kubeconfig context, as store.context"));
+}
+
+/** The `store` input these options describe, checked by the resources' schema. */
+export function storeSpecFromOptions(options: StoreOptions): StoreSpec {
+    const parsed = storeSpecSchema.safeParse(rawStoreSpec(options));
+    if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => issue.message).join("; ");
+        throw new CliError(EXIT.usage, `invalid store options (--store ${options.store}): ${problems}`);
+    }
+    return parsed.data;
+}
+
+function rawStoreSpec(options: StoreOptions): unknown {
+    switch (options.store) {
+        case "file":
+            return { kind: "file", directory: options.storeDir };
+        case "kubernetes":
+            return {
+                kind: "kubernetes",
+                namespace: options.namespace,
+                ...(options.kubeconfig === undefined ? {} : { kubeconfig: readKubeconfig(options.kubeconfig) }),
+                ...(options.context === undefined ? {} : { context: options.context }),
+            };
+        default:
+            return { kind: options.store };
+    }
+}
+
+/**
+ * Opens the store, refusing one that does not exist: a read-only tool
+ * pointed at the wrong place should say so, not report an empty store.
+ */
+export async function openExistingStore(spec: StoreSpec): Promise<LedgerStore> {
+    await probeStore(spec);
+    return openStore(spec);
+}
+
+async function probeStore(spec: StoreSpec): Promise<void> {
+    switch (spec.kind) {
+        case "file":
+            return probeDirectory(path.resolve(spec.directory));
+        case "kubernetes":
+            return; // reachability and permissions surface from the first request, with the API server's message
+        default:
+            return assertNever(spec);
+    }
+}
+
+function readKubeconfig(file: string): string {
+    try {
+        return readFileSync(file, "utf8");
+    } catch (error) {
+        throw new CliError(EXIT.storeNotFound, `cannot read kubeconfig ${file}: ${(error as Error).message}`);
+    }
+}
+
+async function probeDirectory(directory: string): Promise<void> {
+    let isDirectory: boolean;
+    try {
+        isDirectory = (await fs.stat(directory)).isDirectory();
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+            throw new CliError(EXIT.failure, `cannot read file store ${directory}: ${(error as Error).message}`);
+        }
+        throw new CliError(
+            EXIT.storeNotFound,
+            `file store ${directory} does not exist. Run slice-ipam in the Pulumi project directory, or pass ` +
+                `--store-dir with the directory of the resources' store input (default ${DEFAULT_STORE_DIRECTORY}).`,
+        );
+    }
+    if (!isDirectory) {
+        throw new CliError(
+            EXIT.storeNotFound,
+            `file store ${directory} is not a directory; pass --store-dir with the directory of the resources' store input.`,
+        );
+    }
+}
+
+function assertNever(spec: never): never {
+    throw new Error(`no command-line support for store ${JSON.stringify(spec)}`);
+}

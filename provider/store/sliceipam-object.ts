@@ -1,0 +1,166 @@
+import { capacity, LedgerCounters, poolOf, SliceLedger } from "../core/ledger";
+import { indexOfSubnet } from "../core/pool";
+import { decodeLedger, DecodeResult } from "./ledger-document";
+
+/**
+ * A ledger as a KubeSlice `SliceIpam` custom resource and back. Pure
+ * functions: no client, no I/O.
+ *
+ * The object stays a valid SliceIpam for the KubeSlice controller: spec holds
+ * the pool, status the allocations and capacity exactly as the CRD defines
+ * them. What the CRD has no field for (grace period, cluster limit,
+ * registration time, counters) lives in annotations.
+ */
+export const SLICE_IPAM_GROUP = "controller.kubeslice.io";
+export const SLICE_IPAM_VERSION = "v1alpha1";
+export const SLICE_IPAM_PLURAL = "sliceipams";
+export const SLICE_IPAM_KIND = "SliceIpam";
+
+export const ANNOTATION_SETTINGS = "ipam.kubeslice-ipam.io/settings";
+export const ANNOTATION_COUNTERS = "ipam.kubeslice-ipam.io/counters";
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+export const MANAGED_BY = "kubeslice-ipam";
+
+export interface SliceIpamObject {
+    apiVersion: string;
+    kind: string;
+    metadata: {
+        name: string;
+        namespace: string;
+        resourceVersion?: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+        creationTimestamp?: string;
+    };
+    spec: { sliceName: string; sliceSubnet: string; subnetSize: number };
+    status?: SliceIpamStatus;
+}
+
+export interface SliceIpamStatus {
+    allocatedSubnets: {
+        clusterName: string;
+        subnet: string;
+        allocatedAt: string;
+        status: string;
+        releasedAt?: string;
+    }[];
+    availableSubnets: number;
+    totalSubnets: number;
+    lastUpdated: string;
+}
+
+/** The settings annotation: what SliceIpam's spec has no field for. */
+interface SettingsAnnotation {
+    gracePeriodSeconds: number;
+    maxClusters: number;
+    registeredAt: string;
+}
+
+/** The object for a new registration (status is written separately: create ignores it). */
+export function sliceIpamObject(ledger: SliceLedger, namespace: string): SliceIpamObject {
+    return {
+        apiVersion: `${SLICE_IPAM_GROUP}/${SLICE_IPAM_VERSION}`,
+        kind: SLICE_IPAM_KIND,
+        metadata: {
+            name: ledger.spec.sliceName,
+            namespace,
+            labels: { [LABEL_MANAGED_BY]: MANAGED_BY },
+            annotations: annotationsOf(ledger),
+        },
+        spec: { sliceName: ledger.spec.sliceName, sliceSubnet: ledger.spec.sliceSubnet, subnetSize: ledger.spec.subnetSize },
+    };
+}
+
+export function annotationsOf(ledger: SliceLedger): Record<string, string> {
+    const settings: SettingsAnnotation = {
+        gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
+        maxClusters: ledger.spec.maxClusters,
+        registeredAt: ledger.registeredAt,
+    };
+    return { [ANNOTATION_SETTINGS]: JSON.stringify(settings), [ANNOTATION_COUNTERS]: JSON.stringify(ledger.counters) };
+}
+
+/** The status the CRD defines, with capacity as of `now`. */
+export function statusOf(ledger: SliceLedger, now: Date): SliceIpamStatus {
+    const figures = capacity(ledger, now);
+    return {
+        allocatedSubnets: ledger.allocations.map((entry) => ({
+            clusterName: entry.clusterName,
+            subnet: entry.subnet,
+            allocatedAt: entry.allocatedAt,
+            status: entry.status,
+            ...(entry.releasedAt === undefined ? {} : { releasedAt: entry.releasedAt }),
+        })),
+        availableSubnets: figures.availableSubnets,
+        totalSubnets: figures.totalSubnets,
+        lastUpdated: now.toISOString(),
+    };
+}
+
+/** Reads a ledger out of an object read from the API server; untrusted input. */
+export function ledgerOf(object: SliceIpamObject): DecodeResult {
+    const annotations = object.metadata?.annotations ?? {};
+    const problems: string[] = [];
+    const settings = parseAnnotation<Partial<SettingsAnnotation>>(annotations, ANNOTATION_SETTINGS, problems) ?? {};
+    const counters = parseAnnotation<Partial<LedgerCounters>>(annotations, ANNOTATION_COUNTERS, problems);
+    if (problems.length > 0) {
+        return { ok: false, problems };
+    }
+    const spec = {
+        sliceName: object.spec?.sliceName,
+        sliceSubnet: object.spec?.sliceSubnet,
+        subnetSize: object.spec?.subnetSize,
+        gracePeriodSeconds: settings.gracePeriodSeconds,
+        maxClusters: settings.maxClusters,
+    };
+    const withIndexes = withPoolIndexes(spec, object.status?.allocatedSubnets ?? []);
+    if (!withIndexes.ok) {
+        return withIndexes;
+    }
+    return decodeLedger({
+        spec,
+        registeredAt: settings.registeredAt ?? object.metadata?.creationTimestamp,
+        allocations: withIndexes.allocations,
+        counters: counters ?? undefined,
+    });
+}
+
+function parseAnnotation<T>(annotations: Record<string, string>, key: string, problems: string[]): T | undefined {
+    const text = annotations[key];
+    if (text === undefined) {
+        return undefined;
+    }
+    try {
+        return JSON.parse(text) as T;
+    } catch (error) {
+        problems.push(`annotation ${key} is not valid JSON: ${(error as Error).message}`);
+        return undefined;
+    }
+}
+
+// The CRD stores no index; it is where the subnet sits in the pool. Entries
+// are kept in index order, as the ledger requires.
+function withPoolIndexes(
+    spec: { sliceSubnet?: unknown; subnetSize?: unknown },
+    entries: SliceIpamStatus["allocatedSubnets"],
+): { ok: true; allocations: Record<string, unknown>[] } | { ok: false; problems: string[] } {
+    if (entries.length === 0) {
+        return { ok: true, allocations: [] };
+    }
+    let pool;
+    try {
+        pool = poolOf({ sliceSubnet: String(spec.sliceSubnet), subnetSize: Number(spec.subnetSize) });
+    } catch {
+        return { ok: false, problems: [`spec.sliceSubnet ${JSON.stringify(spec.sliceSubnet)} is not a valid pool`] };
+    }
+    const problems: string[] = [];
+    const allocations = entries.map((entry) => {
+        const found = indexOfSubnet(pool, String(entry.subnet));
+        if (!found.ok) {
+            problems.push(`status.allocatedSubnets: subnet ${entry.subnet} of cluster "${entry.clusterName}" is not in the pool`);
+        }
+        return { ...entry, index: found.ok ? found.index : -1 };
+    });
+    allocations.sort((a, b) => a.index - b.index);
+    return problems.length > 0 ? { ok: false, problems } : { ok: true, allocations };
+}
