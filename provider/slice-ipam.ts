@@ -57,9 +57,25 @@ export class SliceIpam extends pulumi.dynamic.Resource {
             sliceIpamProvider,
             name,
             { ...args, totalSubnets: undefined, availableSubnets: undefined },
-            opts,
+            withSecretStore(args.store, opts),
             "kubeslice-ipam",
             "SliceIpam",
         );
     }
+}
+
+/**
+ * A store input that may carry a kubeconfig is kept secret in the outputs as
+ * well as the inputs, so credentials never reach Pulumi state in plain text.
+ * A plain file store stays readable in previews.
+ */
+export function withSecretStore<T extends pulumi.CustomResourceOptions>(
+    store: pulumi.Input<StoreInput> | undefined,
+    opts: T | undefined,
+): T | undefined {
+    const plainFileStore = store === undefined || (!pulumi.Output.isInstance(store) && (store as StoreInput).kind === "file");
+    if (plainFileStore) {
+        return opts;
+    }
+    return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "store"] } as T;
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "./core/ledger";
 import { handlersModuleId } from "./handlers-module";
-import type { StoreInput } from "./slice-ipam";
+import { StoreInput, withSecretStore } from "./slice-ipam";
 
 const HANDLERS = handlersModuleId();
 const handlers = (): typeof import("./handlers") => require(HANDLERS);
@@ -60,7 +60,7 @@ export class SubnetAllocation extends pulumi.dynamic.Resource {
             subnetAllocationProvider,
             name,
             { ...args, subnet: undefined, index: undefined, status: undefined, allocatedAt: undefined, reused: undefined },
-            opts,
+            withSecretStore(args.store, opts),
             "kubeslice-ipam",
             "SubnetAllocation",
         );
