@@ -36,8 +36,11 @@ export interface KubeSliceIpamArgs {
      * name, so reordering changes nothing and removing one releases only it.
      */
     readonly clusters: readonly string[];
-    /** Where allocation state lives. Default: the file store in `.slice-ipam/`. */
-    readonly store?: StoreInput;
+    /**
+     * Where allocation state lives. Default: the file store in `.slice-ipam/`.
+     * May be an Output, e.g. `{ kind: "kubernetes", namespace, kubeconfig: config.requireSecret("kubeconfig") }`.
+     */
+    readonly store?: pulumi.Input<StoreInput>;
     /**
      * Subnets to give clusters that hold none yet, by cluster name: how the
      * clusters of an existing static-IPAM slice keep their subnets. Each must
@@ -110,11 +113,21 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
 
         // Decided now, read-only, so that a preview shows each joining cluster's
         // subnet and creates running in any order produce exactly this plan.
-        const plan = pulumi
-            .all([args.sliceSubnet, args.subnetSize ?? DEFAULT_SUBNET_SIZE])
-            .apply(([sliceSubnet, subnetSize]) =>
-                planSlice(name, { sliceName, sliceSubnet, subnetSize, clusters: args.clusters, pins: args.pinnedSubnets, store }),
-            );
+        // Subnets are not secret even when the store's kubeconfig is: keep them visible in previews.
+        const plan = pulumi.unsecret(
+            pulumi
+                .all([args.sliceSubnet, args.subnetSize ?? DEFAULT_SUBNET_SIZE, pulumi.output(store)])
+                .apply(([sliceSubnet, subnetSize, storeSpec]) =>
+                    planSlice(name, {
+                        sliceName,
+                        sliceSubnet,
+                        subnetSize,
+                        clusters: args.clusters,
+                        pins: args.pinnedSubnets,
+                        store: storeSpec as StoreInput | undefined,
+                    }),
+                ),
+        );
         const dryRun = pulumi.runtime.isDryRun();
 
         const allocationResources: Record<string, SubnetAllocation> = {};
@@ -184,7 +197,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         // figures include them (and anything other stacks hold in the slice).
         const figures = pulumi
             .all([this.slice.sliceName, this.subnets])
-            .apply(([slice]) => readCapacity(store, slice));
+            .apply(([slice]) => pulumi.unsecret(pulumi.output(store).apply((storeSpec) => readCapacity(storeSpec as StoreInput | undefined, slice))));
         this.availableSubnets = figures.availableSubnets;
         this.utilization = figures.utilization;
 

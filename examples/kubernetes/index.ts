@@ -2,18 +2,20 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KubeSliceIpam } from "kubeslice-ipam";
 
-// Applies each cluster's WorkerSliceConfig to the KubeSlice controller
-// cluster instead of rendering YAML. The kubeconfig is a secret config value.
+// The KubeSlice controller cluster holds both the ledger (SliceIpam objects,
+// shared by every stack and machine) and the WorkerSliceConfigs applied to it.
+// The kubeconfig is a secret config value: it stays encrypted in state.
 const config = new pulumi.Config();
-const controller = new k8s.Provider("controller-cluster", {
-    kubeconfig: config.requireSecret("kubeconfig"),
-});
+const kubeconfig = config.requireSecret("kubeconfig");
+const namespace = "kubeslice-cisco";
+const controller = new k8s.Provider("controller-cluster", { kubeconfig });
 
 const slice = new KubeSliceIpam("blue", {
     sliceName: "blue",
-    namespace: "kubeslice-cisco",
+    namespace,
     sliceSubnet: "10.2.0.0/16",
     clusters: ["worker-1", "worker-2"],
+    store: kubeconfig.apply((contents) => ({ kind: "kubernetes" as const, namespace, kubeconfig: contents })),
     kubernetesProvider: controller,
     workerSliceConfig: {
         sliceType: "Application",

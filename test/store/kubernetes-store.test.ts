@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as k8s from "@kubernetes/client-node";
+import { workerSliceConfig } from "../../components/worker-slice-config";
 import { Allocation } from "../../provider/core/ledger";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
@@ -14,12 +15,13 @@ import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { describeLedgerStoreContract } from "./ledger-store-contract";
 
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
+const WORKER_CRD = path.resolve(__dirname, "../fixtures/kubeslice-crds/pr-284-dynamic-ipam/worker.kubeslice.io_workersliceconfigs.yaml");
 const GROUP = { group: "controller.kubeslice.io", version: "v1alpha1", plural: "sliceipams" };
 
 let server: TestApiServer;
 // First run on a machine builds the server from the Go module proxy: minutes.
 beforeAll(async () => {
-    server = await startTestApiServer([CRD]);
+    server = await startTestApiServer([CRD, WORKER_CRD]);
 }, 1_200_000);
 afterAll(async () => {
     await server?.stop();
@@ -57,6 +59,40 @@ describe("Kubernetes store", () => {
         const table = await fetchTable(namespace);
         expect(table.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Slice Subnet", "Subnet Size", "Available", "Total", "Age"]);
         expect(table.rows[0].cells.slice(0, 5)).toEqual(["blue", "10.2.0.0/16", 24, 254, 256]);
+    });
+
+    it("lands the slice's WorkerSliceConfigs beside its SliceIpam, accepted by the real CRD's validation", async () => {
+        const namespace = freshNamespace();
+        const store = storeIn(namespace);
+        await registerSlice(store, spec());
+        const manifests = [];
+        for (const clusterName of ["worker-1", "worker-2"]) {
+            const { allocation } = await allocateSubnet(store, "blue", clusterName);
+            manifests.push(
+                workerSliceConfig({
+                    sliceName: "blue",
+                    namespace,
+                    sliceSubnet: "10.2.0.0/16",
+                    clusterName,
+                    subnet: allocation.subnet,
+                    index: allocation.index,
+                    extras: { sliceType: "Application", qosProfileDetails: { queueType: "HTB", priority: 1 } },
+                }),
+            );
+        }
+        const worker = { group: "worker.kubeslice.io", version: "v1alpha1", plural: "workersliceconfigs" };
+        for (const manifest of manifests) {
+            await objects().createNamespacedCustomObject({ ...worker, namespace, body: manifest });
+        }
+        const stored = (await objects().getNamespacedCustomObject({ ...worker, namespace, name: "blue-worker-2" })) as any;
+        // Nothing was pruned: every field we send is in the schema.
+        expect(stored.spec).toEqual({ ...manifests[1].spec, overlayNetworkDeploymentMode: "single-network" });
+        expect(stored.metadata.labels).toEqual(manifests[1].metadata.labels);
+        const typo = { ...manifests[0], metadata: { ...manifests[0].metadata, name: "typo" }, spec: { ...manifests[0].spec, octet: "1" } };
+        const refused = await objects()
+            .createNamespacedCustomObject({ ...worker, namespace, body: typo })
+            .then(() => undefined, (error: k8s.ApiException<string>) => error.code);
+        expect(refused).toBe(422);
     });
 
     it("refuses, server-side, any change to the pool (CEL self == oldSelf)", async () => {
