@@ -113,15 +113,14 @@ async function refuseOverlaps(store: LedgerStore, spec: SliceSpec, counts: (othe
 
 /**
  * Two overlapping slices registered at the same moment by different machines
- * both pass the first check. Afterwards each looks again; the later
- * registration (by time, then name) withdraws itself, so exactly one survives.
+ * both pass the first check. Afterwards each looks again and withdraws its own
+ * registration if any overlapping slice exists. Whoever looks last sees the
+ * other, so two overlapping slices never both remain; in the rare case both
+ * look after both wrote, both withdraw and both callers are told to retry.
  */
 async function settleRegistrationRace(store: LedgerStore, ours: SliceLedger): Promise<void> {
-    const registeredFirst = (other: SliceLedger) =>
-        other.registeredAt < ours.registeredAt ||
-        (other.registeredAt === ours.registeredAt && other.spec.sliceName < ours.spec.sliceName);
     try {
-        await refuseOverlaps(store, ours.spec, registeredFirst);
+        await refuseOverlaps(store, ours.spec, () => true);
     } catch (error) {
         await updateLedger(store, ours.spec.sliceName, (current) => {
             const stillOurs = current?.registeredAt === ours.registeredAt && current.allocations.length === 0;

@@ -44,6 +44,10 @@ cmd_build() {
 	bin=$(binary_path)
 	if [[ ! -x $bin ]]; then
 		mkdir -p "$(dirname "$bin")"
+		# Parallel callers wait for one build instead of each compiling for minutes.
+		if command -v flock >/dev/null; then exec 9>"$(dirname "$bin")/.lock" && flock 9; fi
+	fi
+	if [[ ! -x $bin ]]; then
 		tmp="$bin.tmp.$$"
 		flags=$(build_flags)
 		log "building $bin (first build compiles ~1500 packages: minutes; later builds reuse the Go build cache)"
@@ -140,11 +144,11 @@ cmd_start() {
 	gen_certs "$wd"
 	rm -rf "$wd/data" && mkdir -p "$wd/data"
 
-	# Own session + all fds redirected: callers (e.g. node's execFile) return at once
-	# and a Ctrl-C in the caller's terminal does not reach the server.
 	# Truncate here, not in the background child: the wait loop below must never
 	# read the previous run's port from a not-yet-truncated log.
 	: >"$wd/apiserver.log"
+	# Own session + all fds redirected: callers (e.g. node's execFile) return at once
+	# and a Ctrl-C in the caller's terminal does not reach the server.
 	setsid "$bin" --data-dir "$wd/data" --secure-port "$port_arg" \
 		--client-ca-file "$wd/ca.crt" --tls-cert-file "$wd/serving.crt" --tls-private-key-file "$wd/serving.key" \
 		</dev/null >>"$wd/apiserver.log" 2>&1 &

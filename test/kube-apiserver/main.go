@@ -9,7 +9,8 @@
 // The option defaults below mirror upstream's own integration fixture
 // (apiextensions-apiserver/test/integration/fixtures/server.go); every
 // upstream flag still works and overrides them, e.g. --client-ca-file,
-// --tls-cert-file, --tls-private-key-file, --secure-port, -v.
+// --tls-cert-file, --tls-private-key-file, --secure-port, -v. The only new
+// flag is --data-dir. Started and stopped by apiserver.sh next to this file.
 package main
 
 import (
@@ -108,7 +109,8 @@ func run() error {
 	// upstream's default relative "apiserver.local.config/certificates".
 	r.SecureServing.ServerCert.CertDirectory = filepath.Join(*dataDir, "serving-certs")
 
-	// Embedded etcd, loopback only, ephemeral ports so parallel test runs never clash.
+	// Embedded etcd, loopback only, ephemeral ports so parallel test runs never
+	// clash. It replaces whatever --etcd-servers says.
 	etcd, err := startEtcd(filepath.Join(*dataDir, "etcd"))
 	if err != nil {
 		return fmt.Errorf("etcd: %w", err)
@@ -137,7 +139,7 @@ func run() error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	// What upstream's server.Run does, plus one change (see below).
+	// What upstream's server.Run does, plus two changes (see below).
 	config, err := o.Config()
 	if err != nil {
 		return err

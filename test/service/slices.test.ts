@@ -43,13 +43,26 @@ describe("slices in a store", () => {
         await expect(registerSlice(store, spec({ sliceName: "red", sliceSubnet: "10.3.0.0/16" }))).resolves.toBeDefined();
     });
 
-    it("lets exactly one of two overlapping registrations racing from separate clients survive", async () => {
-        const results = await Promise.allSettled([
-            registerSlice(new FileLedgerStore(temp.dir), spec({ sliceName: "a", sliceSubnet: "10.9.0.0/16" })),
-            registerSlice(new FileLedgerStore(temp.dir), spec({ sliceName: "b", sliceSubnet: "10.9.0.0/17" })),
-        ]);
-        expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-        expect(await store.list()).toHaveLength(1);
+    it("never leaves two overlapping slices when registrations race from separate clients", async () => {
+        for (let round = 0; round < 20; round++) {
+            const a = `a-${round}`;
+            const b = `b-${round}`;
+            const block = `10.${100 + round}.0.0`;
+            const results = await Promise.allSettled([
+                registerSlice(new FileLedgerStore(temp.dir), spec({ sliceName: a, sliceSubnet: `${block}/16` })),
+                registerSlice(new FileLedgerStore(temp.dir), spec({ sliceName: b, sliceSubnet: `${block}/17` })),
+            ]);
+            const survivors = (await store.list()).map((entry) => entry.ledger.spec.sliceName).filter((n) => n === a || n === b);
+            expect(survivors.length).toBeLessThanOrEqual(1);
+            expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(survivors.length);
+            for (const failed of results.filter((r): r is PromiseRejectedResult => r.status === "rejected")) {
+                expect(String(failed.reason)).toMatch(/overlaps sliceSubnet/);
+            }
+            // A retry after the race registers one of them.
+            if (survivors.length === 0) {
+                await registerSlice(store, spec({ sliceName: a, sliceSubnet: `${block}/16` }));
+            }
+        }
     });
 
     it("updates settings in place and refuses an unregistered slice", async () => {
