@@ -5,6 +5,7 @@ export default defineConfig({
         include: ["test/**/*.test.ts"],
         // Tests that drive Pulumi's dynamic-provider host or spawn processes load the built package.
         globalSetup: ["test/support/build-once.ts"],
+        reporters: ["default", "./test/support/summary-reporter.ts"],
         testTimeout: 60_000,
         hookTimeout: 60_000,
     },
