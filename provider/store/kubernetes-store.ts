@@ -163,36 +163,27 @@ export class KubernetesLedgerStore implements LedgerStore {
         }
     }
 
-    private async writeStatus(current: SliceIpamObject, next: SliceLedger): Promise<SliceIpamObject | "conflict"> {
-        try {
-            const written = (await this.call(`update status of slice "${next.spec.sliceName}"`, () =>
-                this.api.replaceNamespacedCustomObjectStatus({
-                    ...this.resource(),
-                    namespace: this.namespace,
-                    name: current.metadata.name,
-                    body: { ...current, status: statusOf(next, new Date()) },
-                }),
-            )) as SliceIpamObject;
-            return this.rememberObject(written);
-        } catch (error) {
-            if (this.isCode(error, 409)) {
-                return "conflict";
-            }
-            throw error;
-        }
+    private writeStatus(current: SliceIpamObject, next: SliceLedger): Promise<SliceIpamObject | "conflict"> {
+        return this.conflictOn409(`update status of slice "${next.spec.sliceName}"`, () =>
+            this.api.replaceNamespacedCustomObjectStatus({
+                ...this.resource(),
+                namespace: this.namespace,
+                name: current.metadata.name,
+                body: { ...current, status: statusOf(next, new Date()) },
+            }),
+        );
     }
 
-    private async writeObject(body: SliceIpamObject): Promise<SliceIpamObject | "conflict"> {
+    private writeObject(body: SliceIpamObject): Promise<SliceIpamObject | "conflict"> {
+        return this.conflictOn409(`update slice "${body.metadata.name}"`, () =>
+            this.api.replaceNamespacedCustomObject({ ...this.resource(), namespace: this.namespace, name: body.metadata.name, body }),
+        );
+    }
+
+    /** A write guarded by resourceVersion: the written object, or "conflict" when someone wrote in between. */
+    private async conflictOn409(what: string, write: () => Promise<unknown>): Promise<SliceIpamObject | "conflict"> {
         try {
-            const written = (await this.call(`update slice "${body.metadata.name}"`, () =>
-                this.api.replaceNamespacedCustomObject({
-                    ...this.resource(),
-                    namespace: this.namespace,
-                    name: body.metadata.name,
-                    body,
-                }),
-            )) as SliceIpamObject;
-            return this.rememberObject(written);
+            return this.rememberObject((await this.call(what, write)) as SliceIpamObject);
         } catch (error) {
             if (this.isCode(error, 409)) {
                 return "conflict";

@@ -1,5 +1,3 @@
-import { spawn } from "node:child_process";
-import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Allocation } from "../../provider/core/ledger";
 import { sliceSpecSchema } from "../../provider/core/validation";
@@ -7,6 +5,7 @@ import { allocateSubnet } from "../../provider/service/allocations";
 import { registerSlice } from "../../provider/service/slices";
 import { FileLedgerStore } from "../../provider/store/file-store";
 import { LedgerStore } from "../../provider/store/ledger-store";
+import { allocateFromProcesses } from "../support/allocate-workers";
 import { makeTempDir } from "../support/temp-dir";
 
 const spec = sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16" });
@@ -57,30 +56,12 @@ describe("concurrent allocation", () => {
 
     it("4 processes allocating 64 clusters each at once get 256 distinct subnets, indexes 0-255", async () => {
         await registerSlice(new FileLedgerStore(temp.dir), spec);
-        const worker = path.join(__dirname, "../support/allocate-worker.cjs");
-        const children = ["p0", "p1", "p2", "p3"].map((prefix) =>
-            spawn(process.execPath, [worker, temp.dir, "blue", prefix, "64"], { stdio: ["pipe", "pipe", "pipe"] }),
-        );
-        const outputs = children.map(
-            (child) =>
-                new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-                    let stdout = "";
-                    let stderr = "";
-                    child.stdout!.on("data", (chunk) => (stdout += chunk));
-                    child.stderr!.on("data", (chunk) => (stderr += chunk));
-                    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-                }),
-        );
-        await Promise.all(
-            children.map((child) => new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()))),
-        );
-        children.forEach((child) => child.stdin!.write("go\n"));
-        const results = await Promise.all(outputs);
+        const results = await allocateFromProcesses(temp.dir, "blue", ["p0", "p1", "p2", "p3"], 64);
         for (const result of results) {
             expect(result.stderr).toBe("");
             expect(result.code).toBe(0);
         }
-        const allocations: Allocation[] = results.flatMap((result) => JSON.parse(result.stdout.split("\n")[1]));
+        const allocations = results.flatMap((result) => result.allocations);
         expect(allocations).toHaveLength(256);
         expectExactlyIndexes(allocations, 256);
         const stored = (await new FileLedgerStore(temp.dir).load("blue"))!.ledger;

@@ -1,16 +1,15 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as k8s from "@kubernetes/client-node";
 import { workerSliceConfig } from "../../components/worker-slice-config";
-import { Allocation } from "../../provider/core/ledger";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
 import { registerSlice, unregisterSlice, updateSliceSettings } from "../../provider/service/slices";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { CorruptLedgerError } from "../../provider/store/ledger-document";
 import { ANNOTATION_COUNTERS } from "../../provider/store/sliceipam-object";
+import { allocateFromProcesses } from "../support/allocate-workers";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { describeLedgerStoreContract } from "./ledger-store-contract";
 
@@ -145,17 +144,13 @@ describe("Kubernetes store", () => {
     it("4 processes allocating 32 clusters each at once get 128 distinct subnets, indexes 0-127", async () => {
         const namespace = freshNamespace();
         await registerSlice(storeIn(namespace), spec());
-        const worker = path.join(__dirname, "../support/allocate-worker.cjs");
-        const storeSpec = JSON.stringify({ kind: "kubernetes", namespace, kubeconfig: server.kubeconfig });
-        const children = ["p0", "p1", "p2", "p3"].map((prefix) =>
-            spawn(process.execPath, [worker, storeSpec, "blue", prefix, "32"], { stdio: ["pipe", "pipe", "pipe"] }),
-        );
-        const results = await runTogether(children);
+        const storeSpec = { kind: "kubernetes", namespace, kubeconfig: server.kubeconfig };
+        const results = await allocateFromProcesses(storeSpec, "blue", ["p0", "p1", "p2", "p3"], 32);
         for (const result of results) {
             expect(result.stderr).toBe("");
             expect(result.code).toBe(0);
         }
-        const allocations: Allocation[] = results.flatMap((result) => JSON.parse(result.stdout.split("\n")[1]));
+        const allocations = results.flatMap((result) => result.allocations);
         expect(new Set(allocations.map((a) => a.subnet)).size).toBe(128);
         expect(allocations.map((a) => a.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 128 }, (_, i) => i));
         const stored = (await storeIn(namespace).load("blue"))!.ledger;
@@ -173,21 +168,4 @@ async function fetchTable(namespace: string): Promise<any> {
         options,
     );
     return response.json();
-}
-
-function runTogether(children: ReturnType<typeof spawn>[]) {
-    const outputs = children.map(
-        (child) =>
-            new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-                let stdout = "";
-                let stderr = "";
-                child.stdout!.on("data", (chunk) => (stdout += chunk));
-                child.stderr!.on("data", (chunk) => (stderr += chunk));
-                child.on("exit", (code) => resolve({ code, stdout, stderr }));
-            }),
-    );
-    return Promise.all(children.map((child) => new Promise<void>((resolve) => child.stdout!.once("data", () => resolve())))).then(() => {
-        children.forEach((child) => child.stdin!.write("go\n"));
-        return Promise.all(outputs);
-    });
 }
