@@ -87,7 +87,8 @@ export class KubernetesLedgerStore implements LedgerStore {
         if (expectedVersion === undefined) {
             return next === undefined ? { ok: true } : this.create(next);
         }
-        const current = this.seen.get(expectedVersion) ?? (await this.get(sliceName));
+        const remembered = this.seen.get(expectedVersion);
+        const current = remembered?.metadata.name === sliceName ? remembered : await this.get(sliceName);
         if (current === undefined || current.metadata.resourceVersion !== expectedVersion) {
             return { ok: false, conflict: true };
         }
