@@ -42,7 +42,7 @@ export function storeSpecFromOptions(options: StoreOptions): StoreSpec {
     const parsed = storeSpecSchema.safeParse(rawStoreSpec(options));
     if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) => issue.message).join("; ");
-        throw new CliError(EXIT.usage, `invalid store options (--store ${options.store}): ${problems}`);
+        throw new CliError(EXIT.usage, `invalid store options (--store ${options.store}): ${problems}; run slice-ipam --help for the store options`);
     }
     return parsed.data;
 }
@@ -77,7 +77,8 @@ async function probeStore(spec: StoreSpec): Promise<void> {
         case "file":
             return probeDirectory(path.resolve(spec.directory));
         case "kubernetes":
-            return; // reachability and permissions surface from the first request, with the API server's message
+            // Reachability and permissions surface from the first request, with the API server's message.
+            return probeKubernetes(openStore(spec));
         default:
             return assertNever(spec);
     }
@@ -87,7 +88,10 @@ function readKubeconfig(file: string): string {
     try {
         return readFileSync(file, "utf8");
     } catch (error) {
-        throw new CliError(EXIT.storeNotFound, `cannot read kubeconfig ${file}: ${(error as Error).message}`);
+        throw new CliError(
+            EXIT.storeNotFound,
+            `cannot read kubeconfig ${file}: ${(error as Error).message}; pass an existing kubeconfig file to --kubeconfig`,
+        );
     }
 }
 
@@ -110,6 +114,22 @@ async function probeDirectory(directory: string): Promise<void> {
             EXIT.storeNotFound,
             `file store ${directory} is not a directory; pass --store-dir with the directory of the resources' store input.`,
         );
+    }
+}
+
+/** A cluster without the SliceIpam CRD answers 404, which would otherwise surface as a bare API error. */
+async function probeKubernetes(store: LedgerStore): Promise<void> {
+    try {
+        await store.list();
+    } catch (error) {
+        if ((error as { code?: unknown }).code === 404) {
+            throw new CliError(
+                EXIT.storeNotFound,
+                `${store.description} has no SliceIpam resource type (sliceipams.controller.kubeslice.io): install ` +
+                    `deploy/kubernetes/sliceipam-crd.yaml there, or pass --kubeconfig/--context for the cluster that holds the slices.`,
+            );
+        }
+        throw error;
     }
 }
 

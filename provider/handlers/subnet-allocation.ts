@@ -5,6 +5,7 @@ import { changedProperties, checkProperties, containsUnknown, SubnetAllocationIn
 import { allocateSubnet, findSubnet, releaseSubnet } from "../service/allocations";
 import { loadSlice } from "../service/slices";
 import { openStore } from "../store/store-spec";
+import { withAllocationLog } from "./allocation-log";
 
 const REPLACING_PROPERTIES = ["sliceName", "clusterName", "store"] as const;
 
@@ -76,9 +77,11 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
 /** Allocates, or adopts what the store already holds for the cluster. */
 export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
     const args = inputs as SubnetAllocationInputs;
-    const allocated = await allocateSubnet(openStore(args.store), args.sliceName, args.clusterName, undefined, {
-        requestedSubnet: args.requestedSubnet,
-    });
+    const allocated = await withAllocationLog(openStore(args.store), args.sliceName, args.clusterName, (store) =>
+        allocateSubnet(store, args.sliceName, args.clusterName, undefined, {
+            requestedSubnet: args.requestedSubnet,
+        }),
+    );
     warnIfRequestMissed(args, allocated);
     return {
         id: `${args.sliceName}/${args.clusterName}`,
@@ -98,9 +101,11 @@ export async function read(id: string, props: Props): Promise<pulumi.dynamic.Rea
 
 export async function update(_id: string, _olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
     const args = news as SubnetAllocationInputs;
-    const allocated = await allocateSubnet(openStore(args.store), args.sliceName, args.clusterName, undefined, {
-        requestedSubnet: args.requestedSubnet,
-    });
+    const allocated = await withAllocationLog(openStore(args.store), args.sliceName, args.clusterName, (store) =>
+        allocateSubnet(store, args.sliceName, args.clusterName, undefined, {
+            requestedSubnet: args.requestedSubnet,
+        }),
+    );
     warnIfRequestMissed(args, allocated);
     return { outs: outputs(args, allocated.allocation, allocated.outcome === "reused") };
 }

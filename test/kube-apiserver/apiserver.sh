@@ -5,6 +5,8 @@
 #   apiserver.sh build              build once into the cache, print binary path
 #   apiserver.sh start <dir> [port] start in background, print <dir>/kubeconfig
 #   apiserver.sh stop  <dir>        stop it and delete its etcd data
+#   apiserver.sh kill  <dir>        stop the process only (data, certificates, port kept)
+#   apiserver.sh resume <dir>       start a killed server again on the same port with its data
 #
 # Cache: ${KUBESLICE_IPAM_CACHE:-$HOME/.cache/kubeslice-ipam}/kube-apiserver/<hash>/
 set -euo pipefail
@@ -141,8 +143,10 @@ cmd_start() {
 	wd=$(cd "$1" && pwd)
 	if pid=$(running_pid "$wd"); then die "already running in $wd (pid $pid); run: $0 stop $wd"; fi
 	bin=$(cmd_build)
-	gen_certs "$wd"
-	rm -rf "$wd/data" && mkdir -p "$wd/data"
+	if [[ ${KEEP_STATE:-0} != 1 ]]; then
+		gen_certs "$wd"
+		rm -rf "$wd/data" && mkdir -p "$wd/data"
+	fi
 
 	# Truncate here, not in the background child: the wait loop below must never
 	# read the previous run's port from a not-yet-truncated log.
@@ -194,8 +198,9 @@ EOF
 	echo "$wd/kubeconfig"
 }
 
-cmd_stop() {
-	[[ $# -eq 1 ]] || die "usage: $0 stop <workdir>"
+# Stops the server process only: data, certificates and kubeconfig stay, for `resume`.
+cmd_kill() {
+	[[ $# -eq 1 ]] || die "usage: $0 kill <workdir>"
 	[[ -d $1 ]] || return 0
 	local wd pid i
 	wd=$(cd "$1" && pwd)
@@ -205,12 +210,32 @@ cmd_stop() {
 		for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.05; done
 		if alive "$pid"; then log "pid $pid ignored SIGTERM for 5s; SIGKILL"; kill -KILL "$pid" || true; fi
 	fi
-	rm -rf "$wd/data" "$wd/apiserver.pid"
+	rm -f "$wd/apiserver.pid"
+}
+
+# Starts a killed server again with its data, certificates and port: clients'
+# kubeconfig stays valid, and what was stored before the kill is still there.
+cmd_resume() {
+	[[ $# -eq 1 ]] || die "usage: $0 resume <workdir>"
+	local wd port
+	wd=$(cd "$1" && pwd)
+	port=$(sed -n 's#^ *server: https://127.0.0.1:\([0-9]*\)$#\1#p' "$wd/kubeconfig")
+	[[ -n $port ]] || die "no server port in $wd/kubeconfig; was it started with $0 start?"
+	KEEP_STATE=1 cmd_start "$wd" "$port"
+}
+
+cmd_stop() {
+	[[ $# -eq 1 ]] || die "usage: $0 stop <workdir>"
+	[[ -d $1 ]] || return 0
+	cmd_kill "$1"
+	rm -rf "$1/data"
 }
 
 case "${1:-}" in
 build) shift; cmd_build "$@" ;;
 start) shift; cmd_start "$@" ;;
 stop) shift; cmd_stop "$@" ;;
+kill) shift; cmd_kill "$@" ;;
+resume) shift; cmd_resume "$@" ;;
 *) die "usage: $0 {build | start <workdir> [port] | stop <workdir>}" ;;
 esac

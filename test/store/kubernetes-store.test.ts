@@ -141,21 +141,69 @@ describe("Kubernetes store", () => {
         );
     });
 
-    it("4 processes allocating 32 clusters each at once get 128 distinct subnets, indexes 0-127", async () => {
+    it("4 processes allocating 64 clusters each at once get 256 distinct subnets, indexes 0-255", async () => {
         const namespace = freshNamespace();
         await registerSlice(storeIn(namespace), spec());
         const storeSpec = { kind: "kubernetes", namespace, kubeconfig: server.kubeconfig };
-        const results = await allocateFromProcesses(storeSpec, "blue", ["p0", "p1", "p2", "p3"], 32);
+        const results = await allocateFromProcesses(storeSpec, "blue", ["p0", "p1", "p2", "p3"], 64);
         for (const result of results) {
             expect(result.stderr).toBe("");
             expect(result.code).toBe(0);
         }
         const allocations = results.flatMap((result) => result.allocations);
-        expect(new Set(allocations.map((a) => a.subnet)).size).toBe(128);
-        expect(allocations.map((a) => a.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 128 }, (_, i) => i));
+        expect(new Set(allocations.map((a) => a.subnet)).size).toBe(256);
+        expect(allocations.map((a) => a.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 256 }, (_, i) => i));
         const stored = (await storeIn(namespace).load("blue"))!.ledger;
-        expect(stored.allocations).toHaveLength(128);
-        expect(stored.counters.allocationsSucceeded).toBe(128);
+        expect(stored.allocations).toHaveLength(256);
+        // Every allocation and every lost race made it into the counters (the guide's metrics).
+        expect(stored.counters.allocationsSucceeded).toBe(256);
+        expect(stored.counters.allocationLatency.count).toBe(256);
+        expect(stored.counters.conflicts).toBeGreaterThanOrEqual(0);
+    });
+});
+
+describe("Kubernetes store when the API server stops mid-run", () => {
+    it("fails with a clear error, and after a restart nothing is duplicated or lost", async () => {
+        const namespace = freshNamespace();
+        await registerSlice(storeIn(namespace), spec());
+        const clusters = Array.from({ length: 20 }, (_, i) => `worker-${i}`);
+        const store = storeIn(namespace, { transientAttempts: 3 });
+        const inFlight = Promise.allSettled(clusters.map((cluster) => allocateSubnet(store, "blue", cluster)));
+        await server.kill();
+        const outcomes = await inFlight;
+        const afterKill = await allocateSubnet(storeIn(namespace, { transientAttempts: 3 }), "blue", "late").then(
+            () => "allocated",
+            (error: Error) => error.message,
+        );
+        expect(afterKill).toMatch(/^Kubernetes store https:\/\/127\.0\.0\.1:\d+ namespace ns-\w+: cannot read slice "blue" \(after 3 attempts\)/);
+        for (const outcome of outcomes) {
+            if (outcome.status === "rejected") {
+                expect(String(outcome.reason)).toMatch(/Kubernetes store .* cannot .* slice "blue"/);
+            }
+        }
+
+        await server.resume();
+        const granted = new Map<string, string>();
+        outcomes.forEach((outcome, i) => {
+            if (outcome.status === "fulfilled") {
+                granted.set(clusters[i], outcome.value.allocation.subnet);
+            }
+        });
+        const stored = (await storeIn(namespace).load("blue"))!.ledger;
+        for (const [cluster, subnet] of granted) {
+            expect(stored.allocations.find((a) => a.clusterName === cluster)?.subnet).toBe(subnet); // not lost
+        }
+        const retried = await Promise.all(clusters.map((cluster) => allocateSubnet(storeIn(namespace), "blue", cluster)));
+        retried.forEach((result, i) => {
+            const before = granted.get(clusters[i]);
+            if (before !== undefined) {
+                expect(result.allocation.subnet).toBe(before);
+            }
+        });
+        const final = (await storeIn(namespace).load("blue"))!.ledger.allocations;
+        expect(final).toHaveLength(20);
+        expect(new Set(final.map((a) => a.subnet)).size).toBe(20); // not duplicated
+        expect(final.map((a) => a.index)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     });
 });
 

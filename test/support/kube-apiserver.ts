@@ -14,6 +14,10 @@ export interface TestApiServer {
     readonly kubeconfig: string;
     readonly client: typeof k8s;
     readonly config: k8s.KubeConfig;
+    /** Stops the server process; its data and address stay for `resume`. */
+    kill(): Promise<void>;
+    /** Starts a killed server again: same address, same credentials, same data. */
+    resume(): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -46,7 +50,9 @@ export async function startTestApiServer(crdFiles: readonly string[]): Promise<T
         await stop();
         throw error;
     }
-    return { kubeconfigPath, kubeconfig, client, config, stop };
+    const kill = async () => void (await run("bash", [SCRIPT, "kill", workdir]));
+    const resume = async () => void (await run("bash", [SCRIPT, "resume", workdir]));
+    return { kubeconfigPath, kubeconfig, client, config, kill, resume, stop };
 }
 
 async function waitEstablished(api: k8s.ApiextensionsV1Api, name: string): Promise<void> {

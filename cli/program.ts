@@ -1,0 +1,296 @@
+import { existsSync, promises as fs, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { Command, CommanderError, Option } from "commander";
+import { SliceLedger } from "../provider/core/ledger";
+import { isDnsLabel } from "../provider/core/validation";
+import { CorruptLedgerError } from "../provider/store/ledger-document";
+import { LedgerStore } from "../provider/store/ledger-store";
+import { renderExposition } from "../metrics/exposition";
+import { ledgerMetricFamilies } from "../metrics/ledger-metrics";
+import { parseListenAddress, startMetricsServer } from "../metrics/server";
+import { CliError, EXIT, ExitCode } from "./errors";
+import { Column, OUTPUT_FORMATS, OutputFormat, renderDocument, renderTable } from "./format";
+import { sliceConfigClusters } from "./slice-config";
+import { addStoreOptions, openExistingStore, StoreOptions, storeSpecFromOptions } from "./store-options";
+import {
+    ALLOCATION_COLUMNS,
+    allocationViews,
+    CHECK_COLUMNS,
+    checkClusters,
+    checkSummary,
+    SAVINGS_COLUMNS,
+    savingsReport,
+    savingsRows,
+    sliceStatus,
+    STATUS_COLUMNS,
+} from "./views";
+
+/**
+ * `slice-ipam`: reads the ledgers the providers write, for operators. A
+ * thin shell: commander parses, `views` computes, `format` renders. Nothing
+ * here writes to a store.
+ */
+
+export interface CliIo {
+    readonly stdout: (text: string) => void;
+    readonly stderr: (text: string) => void;
+}
+
+export interface CliEnvironment {
+    readonly io: CliIo;
+    /** Resolves when a long-running command (`metrics --listen`) should stop, e.g. on SIGTERM. */
+    readonly untilStopped: () => Promise<void>;
+}
+
+interface GlobalOptions extends StoreOptions {
+    readonly output: OutputFormat;
+    readonly now?: string;
+}
+
+/** What every command needs, decoded from the global options. */
+interface Context {
+    readonly output: OutputFormat;
+    /** The time ages and grace periods are computed at; `--now`, else the clock at each use. */
+    readonly now: () => Date;
+    readonly openStore: () => Promise<LedgerStore>;
+    readonly io: CliIo;
+}
+
+/** Runs one command line (without `node` and the script) and returns the exit code. */
+export async function runCli(argv: readonly string[], environment: CliEnvironment): Promise<ExitCode> {
+    const { io } = environment;
+    let exitCode: ExitCode = EXIT.ok;
+    const setExitCode = (code: ExitCode) => {
+        exitCode = code;
+    };
+    const program = buildProgram(environment, setExitCode);
+    try {
+        await program.parseAsync([...argv], { from: "user" });
+        return exitCode;
+    } catch (error) {
+        if (error instanceof CommanderError) {
+            // Commander has already printed its message (or the help).
+            return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+        }
+        io.stderr(`error: ${(error as Error).message}\n`);
+        if (error instanceof CliError) {
+            return error.exitCode;
+        }
+        if (error instanceof CorruptLedgerError) {
+            return EXIT.corruptLedger;
+        }
+        return EXIT.failure;
+    }
+}
+
+function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode) => void): Command {
+    const { io } = environment;
+    const program = new Command("slice-ipam")
+        .description("Inspect kubeslice-ipam slice ledgers: status, allocations, consistency checks, savings, metrics.")
+        .version(packageVersion(), "-V, --version")
+        .addOption(new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("table"))
+        .addOption(new Option("--now <time>", "compute ages and grace periods as of this ISO-8601 time (default: now)"))
+        .exitOverride()
+        .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+        .configureHelp({ showGlobalOptions: true })
+        .showHelpAfterError("(run slice-ipam --help for usage)");
+    addStoreOptions(program);
+
+    const context = (command: Command) => contextOf(command.optsWithGlobals<GlobalOptions>(), io);
+
+    program
+        .command("status")
+        .description("one row per slice: NAME, SLICE SUBNET, SUBNET SIZE, AVAILABLE, TOTAL, UTILIZATION, AGE")
+        .argument("[slice]", "only this slice")
+        .action(async (sliceName: string | undefined, _options: unknown, command: Command) => {
+            const ctx = context(command);
+            const store = await ctx.openStore();
+            const ledgers = sliceName === undefined ? await listLedgers(store) : [await loadLedger(store, sliceName)];
+            const now = ctx.now();
+            const rows = ledgers.map((ledger) => sliceStatus(ledger, now));
+            print(ctx, STATUS_COLUMNS, rows, rows, `no slices in ${store.description}`);
+        });
+
+    program
+        .command("show")
+        .description("a slice's allocations: CLUSTER, SUBNET, STATUS, ALLOCATED, RELEASED, GRACE LEFT")
+        .argument("<slice>", "the slice name")
+        .action(async (sliceName: string, _options: unknown, command: Command) => {
+            const ctx = context(command);
+            const ledger = await loadLedger(await ctx.openStore(), sliceName);
+            const now = ctx.now();
+            const rows = allocationViews(ledger, now);
+            print(ctx, ALLOCATION_COLUMNS, rows, { slice: sliceStatus(ledger, now), allocations: rows }, `slice "${sliceName}" has no allocations`);
+        });
+
+    program
+        .command("check")
+        .description("compare the clusters a slice should have with the ledger; exit 1 on a mismatch")
+        .argument("<slice>", "the slice name")
+        .addOption(new Option("--clusters <names>", "expected clusters, comma-separated (empty: none)").conflicts("sliceConfig"))
+        .addOption(new Option("--slice-config <file>", "read the expected clusters from a SliceConfig YAML (spec.clusters)"))
+        .action(async (sliceName: string, options: { clusters?: string; sliceConfig?: string }, command: Command) => {
+            const ctx = context(command);
+            const expected = await expectedClusters(sliceName, options);
+            const ledger = await loadLedger(await ctx.openStore(), sliceName);
+            const report = checkClusters(ledger, expected);
+            if (ctx.output === "table") {
+                ctx.io.stdout(renderTable(CHECK_COLUMNS, report.clusters));
+                ctx.io.stdout(`${checkSummary(report)}\n`);
+            } else {
+                ctx.io.stdout(renderDocument(ctx.output, report));
+            }
+            setExitCode(report.consistent ? EXIT.ok : EXIT.mismatch);
+        });
+
+    program
+        .command("savings")
+        .description("addresses static pre-allocation would reserve vs what dynamic IPAM holds, per slice and in total")
+        .action(async (_options: unknown, command: Command) => {
+            const ctx = context(command);
+            const ledgers = await listLedgers(await ctx.openStore());
+            const report = savingsReport(ledgers, ctx.now());
+            print(ctx, SAVINGS_COLUMNS, savingsRows(report), report, undefined);
+        });
+
+    program
+        .command("metrics")
+        .description("print the Prometheus metrics once, or serve them at /metrics with --listen")
+        .option("--listen <address>", "serve /metrics on host:port, :port or port (e.g. 127.0.0.1:9464)")
+        .action(async (options: { listen?: string }, command: Command) => {
+            const ctx = context(command);
+            const store = await ctx.openStore();
+            const scrape = async () => ledgerMetricFamilies(await listLedgers(store), ctx.now());
+            if (options.listen === undefined) {
+                const families = await scrape();
+                ctx.io.stdout(ctx.output === "table" ? await renderExposition(families) : renderDocument(ctx.output, families));
+                return;
+            }
+            await serveMetrics(ctx, store, options.listen, async () => renderExposition(await scrape()), environment.untilStopped);
+        });
+
+    return program;
+}
+
+function contextOf(options: GlobalOptions, io: CliIo): Context {
+    let now: () => Date = () => new Date();
+    if (options.now !== undefined) {
+        const fixed = Date.parse(options.now);
+        if (Number.isNaN(fixed)) {
+            throw new CliError(EXIT.usage, `--now ${JSON.stringify(options.now)} is not an ISO-8601 time, e.g. 2025-11-19T10:00:00Z`);
+        }
+        now = () => new Date(fixed);
+    }
+    const spec = storeSpecFromOptions(options);
+    return { output: options.output, now, openStore: () => openExistingStore(spec), io };
+}
+
+/** Rows as a table (a note on stderr when there are none), or `data` as JSON/YAML. */
+function print<Row>(ctx: Context, columns: readonly Column<Row>[], rows: readonly Row[], data: unknown, emptyNote: string | undefined): void {
+    if (ctx.output !== "table") {
+        ctx.io.stdout(renderDocument(ctx.output, data));
+    } else if (rows.length === 0 && emptyNote !== undefined) {
+        ctx.io.stderr(`${emptyNote}\n`);
+    } else {
+        ctx.io.stdout(renderTable(columns, rows));
+    }
+}
+
+async function listLedgers(store: LedgerStore): Promise<SliceLedger[]> {
+    return (await store.list()).map((entry) => entry.ledger);
+}
+
+async function loadLedger(store: LedgerStore, sliceName: string): Promise<SliceLedger> {
+    if (!isDnsLabel(sliceName)) {
+        throw new CliError(
+            EXIT.usage,
+            `slice name ${JSON.stringify(sliceName)} is not a valid DNS-1123 label (1-63 of a-z, 0-9, '-'); ` +
+                `run slice-ipam status to list the slices`,
+        );
+    }
+    const loaded = await store.load(sliceName);
+    if (loaded !== undefined) {
+        return loaded.ledger;
+    }
+    let known = "";
+    try {
+        const names = (await store.list()).map((entry) => entry.ledger.spec.sliceName);
+        known = names.length === 0 ? " It holds no slices." : ` It holds: ${names.join(", ")}.`;
+    } catch {
+        // Another document is unreadable; the missing slice is still the error to report.
+    }
+    throw new CliError(
+        EXIT.sliceNotFound,
+        `slice "${sliceName}" is not registered in ${store.description}.${known} Check the slice name, or pass ` +
+            `--store-dir with the store its SliceIpam uses.`,
+    );
+}
+
+async function expectedClusters(sliceName: string, options: { clusters?: string; sliceConfig?: string }): Promise<string[]> {
+    if (options.clusters !== undefined) {
+        return options.clusters
+            .split(",")
+            .map((name) => name.trim())
+            .filter((name) => name !== "");
+    }
+    if (options.sliceConfig === undefined) {
+        throw new CliError(
+            EXIT.usage,
+            `check needs the clusters slice "${sliceName}" should have: pass --clusters a,b,c or --slice-config <file> ` +
+                `(e.g. from kubectl get sliceconfig ${sliceName} -n <project-namespace> -o yaml)`,
+        );
+    }
+    const file = path.resolve(options.sliceConfig);
+    let text: string;
+    try {
+        text = await fs.readFile(file, "utf8");
+    } catch (error) {
+        throw new CliError(EXIT.usage, `cannot read SliceConfig file ${file}: ${(error as Error).message}; pass an existing file to --slice-config`);
+    }
+    const found = sliceConfigClusters(text, sliceName);
+    if (!found.ok) {
+        throw new CliError(
+            EXIT.usage,
+            `cannot take the clusters of slice "${sliceName}" from ${file}: ${found.reason}. Pass the SliceConfig named ` +
+                `"${sliceName}", or list the clusters with --clusters.`,
+        );
+    }
+    return found.clusters;
+}
+
+async function serveMetrics(
+    ctx: Context,
+    store: LedgerStore,
+    listen: string,
+    scrape: () => Promise<string>,
+    untilStopped: () => Promise<void>,
+): Promise<void> {
+    const parsed = parseListenAddress(listen);
+    if (!parsed.ok) {
+        throw new CliError(EXIT.usage, parsed.reason);
+    }
+    let server;
+    try {
+        server = await startMetricsServer(parsed.address, scrape);
+    } catch (error) {
+        throw new CliError(EXIT.failure, `cannot listen on ${listen}: ${(error as Error).message}; choose another --listen address`);
+    }
+    ctx.io.stderr(`serving metrics of ${store.description} at ${server.url}\n`);
+    await untilStopped();
+    await server.close();
+    ctx.io.stderr("stopped\n");
+}
+
+/** The package's version, from the package.json above this file (source or dist/). */
+function packageVersion(): string {
+    for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+        const file = path.join(dir, "package.json");
+        if (existsSync(file)) {
+            const manifest = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+            if (manifest.name === "kubeslice-ipam") {
+                return manifest.version ?? "0.0.0";
+            }
+        }
+    }
+    return "0.0.0";
+}

@@ -1,0 +1,288 @@
+import { AllocationStatus, capacity, isActive, isReclaimable, SliceLedger } from "../provider/core/ledger";
+import { Column, humanDuration, percent, shortTimestamp, thousands } from "./format";
+
+/**
+ * What each `slice-ipam` command shows, computed from ledgers. Pure: the
+ * caller passes `now`, so ages and grace periods are reproducible.
+ */
+
+// ---- status ---------------------------------------------------------------
+
+/** One slice, as `status` lists it (the guide's `kubectl get sliceipam` columns and more). */
+export interface SliceStatus {
+    readonly name: string;
+    readonly sliceSubnet: string;
+    readonly subnetSize: number;
+    readonly availableSubnets: number;
+    readonly totalSubnets: number;
+    /** Allocated or InUse. */
+    readonly allocatedSubnets: number;
+    /** Released and still reserved for their cluster. */
+    readonly releasedSubnets: number;
+    /** allocatedSubnets / totalSubnets, 0..1. */
+    readonly utilization: number;
+    readonly gracePeriodSeconds: number;
+    readonly maxClusters: number;
+    readonly registeredAt: string;
+    readonly ageSeconds: number;
+}
+
+export function sliceStatus(ledger: SliceLedger, now: Date): SliceStatus {
+    const figures = capacity(ledger, now);
+    return {
+        name: ledger.spec.sliceName,
+        sliceSubnet: ledger.spec.sliceSubnet,
+        subnetSize: ledger.spec.subnetSize,
+        availableSubnets: figures.availableSubnets,
+        totalSubnets: figures.totalSubnets,
+        allocatedSubnets: figures.activeSubnets,
+        releasedSubnets: figures.releasedSubnets,
+        utilization: figures.utilization,
+        gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
+        maxClusters: ledger.spec.maxClusters,
+        registeredAt: ledger.registeredAt,
+        ageSeconds: Math.floor((now.getTime() - Date.parse(ledger.registeredAt)) / 1000),
+    };
+}
+
+export const STATUS_COLUMNS: readonly Column<SliceStatus>[] = [
+    { header: "NAME", cell: (row) => row.name },
+    { header: "SLICE SUBNET", cell: (row) => row.sliceSubnet },
+    { header: "SUBNET SIZE", cell: (row) => String(row.subnetSize) },
+    { header: "AVAILABLE", cell: (row) => String(row.availableSubnets) },
+    { header: "TOTAL", cell: (row) => String(row.totalSubnets) },
+    { header: "UTILIZATION", cell: (row) => percent(row.utilization) },
+    { header: "AGE", cell: (row) => humanDuration(row.ageSeconds * 1000) },
+];
+
+// ---- show -----------------------------------------------------------------
+
+/** One cluster's entry, as `show` lists it. */
+export interface AllocationView {
+    readonly clusterName: string;
+    readonly subnet: string;
+    readonly index: number;
+    readonly status: AllocationStatus;
+    readonly allocatedAt: string;
+    readonly releasedAt?: string;
+    /** Released entries: when the subnet stops being reserved for the cluster. */
+    readonly graceEndsAt?: string;
+    /** Released entries: seconds of grace left, 0 once over. */
+    readonly graceLeftSeconds?: number;
+    /** True when the grace period is over: the next allocation in the slice returns the subnet to the pool. */
+    readonly reclaimable: boolean;
+}
+
+export function allocationViews(ledger: SliceLedger, now: Date): AllocationView[] {
+    return ledger.allocations.map((entry) => {
+        if (isActive(entry) || entry.releasedAt === undefined) {
+            return { ...entry, reclaimable: false };
+        }
+        const graceEnds = Date.parse(entry.releasedAt) + ledger.spec.gracePeriodSeconds * 1000;
+        return {
+            ...entry,
+            graceEndsAt: new Date(graceEnds).toISOString(),
+            graceLeftSeconds: Math.max(0, Math.floor((graceEnds - now.getTime()) / 1000)),
+            reclaimable: isReclaimable(ledger, entry, now),
+        };
+    });
+}
+
+export const ALLOCATION_COLUMNS: readonly Column<AllocationView>[] = [
+    { header: "CLUSTER", cell: (row) => row.clusterName },
+    { header: "SUBNET", cell: (row) => row.subnet },
+    { header: "STATUS", cell: (row) => row.status },
+    { header: "ALLOCATED", cell: (row) => shortTimestamp(row.allocatedAt) },
+    { header: "RELEASED", cell: (row) => (row.releasedAt === undefined ? "-" : shortTimestamp(row.releasedAt)) },
+    {
+        header: "GRACE LEFT",
+        cell: (row) =>
+            row.graceLeftSeconds === undefined ? "-" : row.reclaimable ? "expired" : humanDuration(row.graceLeftSeconds * 1000),
+    },
+];
+
+// ---- check ----------------------------------------------------------------
+
+export type ClusterCheckResult = "ok" | "missing" | "unexpected";
+
+/** One cluster named by the expected list, the ledger, or both. */
+export interface ClusterCheck {
+    readonly clusterName: string;
+    readonly expected: boolean;
+    /** The ledger entry's status, or undefined when the ledger has none. */
+    readonly ledgerStatus?: AllocationStatus;
+    readonly subnet?: string;
+    readonly result: ClusterCheckResult;
+}
+
+/** The guide's "validate state consistency" recipe: the expected clusters vs the ledger's active ones. */
+export interface CheckReport {
+    readonly slice: string;
+    readonly consistent: boolean;
+    /** Expected and holding an active subnet. */
+    readonly matched: readonly string[];
+    /** Expected, but with no active subnet (none, or Released). */
+    readonly missing: readonly string[];
+    /** Holding an active subnet, but not expected. */
+    readonly unexpected: readonly string[];
+    /** Every cluster involved, sorted by name. */
+    readonly clusters: readonly ClusterCheck[];
+}
+
+export function checkClusters(ledger: SliceLedger, expectedClusters: readonly string[]): CheckReport {
+    const expected = new Set(expectedClusters);
+    const entries = new Map(ledger.allocations.map((entry) => [entry.clusterName, entry]));
+    const names = [...new Set([...expected, ...entries.keys()])].sort();
+    const clusters = names.map((clusterName): ClusterCheck => {
+        const entry = entries.get(clusterName);
+        const active = entry !== undefined && isActive(entry);
+        const isExpected = expected.has(clusterName);
+        const result: ClusterCheckResult = isExpected === active ? "ok" : isExpected ? "missing" : active ? "unexpected" : "ok";
+        return {
+            clusterName,
+            expected: isExpected,
+            ...(entry === undefined ? {} : { ledgerStatus: entry.status, subnet: entry.subnet }),
+            result,
+        };
+    });
+    const named = (result: ClusterCheckResult) => clusters.filter((c) => c.result === result).map((c) => c.clusterName);
+    const missing = named("missing");
+    const unexpected = named("unexpected");
+    return {
+        slice: ledger.spec.sliceName,
+        consistent: missing.length === 0 && unexpected.length === 0,
+        matched: clusters.filter((c) => c.expected && c.result === "ok").map((c) => c.clusterName),
+        missing,
+        unexpected,
+        clusters,
+    };
+}
+
+export const CHECK_COLUMNS: readonly Column<ClusterCheck>[] = [
+    { header: "CLUSTER", cell: (row) => row.clusterName },
+    { header: "EXPECTED", cell: (row) => (row.expected ? "yes" : "no") },
+    { header: "LEDGER", cell: (row) => row.ledgerStatus ?? "-" },
+    { header: "SUBNET", cell: (row) => row.subnet ?? "-" },
+    { header: "RESULT", cell: (row) => row.result },
+];
+
+/** One line saying what the check found and what to do about it. */
+export function checkSummary(report: CheckReport): string {
+    const list = (names: readonly string[]) => names.join(", ");
+    if (report.consistent) {
+        return `slice "${report.slice}": consistent; all ${report.matched.length} expected clusters hold a subnet and no other cluster does.`;
+    }
+    const parts: string[] = [];
+    if (report.missing.length > 0) {
+        parts.push(
+            `${report.missing.length} expected cluster(s) hold no active subnet (${list(report.missing)}): ` +
+                `run \`pulumi up\` for the stack that declares their SubnetAllocations`,
+        );
+    }
+    if (report.unexpected.length > 0) {
+        parts.push(
+            `${report.unexpected.length} cluster(s) hold a subnet but are not expected (${list(report.unexpected)}): ` +
+                `remove their SubnetAllocations (they are released, then reclaimed after the grace period), ` +
+                `or add them to the expected list`,
+        );
+    }
+    return `slice "${report.slice}": mismatch; ${parts.join("; ")}.`;
+}
+
+// ---- savings --------------------------------------------------------------
+
+/** Static pre-allocation (every subnet of the pool reserved up front) vs what dynamic IPAM holds. */
+export interface SliceSavings {
+    readonly name: string;
+    readonly sliceSubnet: string;
+    readonly subnetSize: number;
+    readonly addressesPerSubnet: number;
+    /** Clusters holding an active subnet. */
+    readonly clusters: number;
+    /** Subnets held: active ones and Released ones still reserved. */
+    readonly heldSubnets: number;
+    /** What static IPAM reserves: every subnet of the pool. */
+    readonly staticAddresses: number;
+    /** What dynamic IPAM holds. */
+    readonly dynamicAddresses: number;
+    readonly savedAddresses: number;
+    /** savedAddresses / staticAddresses, 0..1. */
+    readonly savings: number;
+}
+
+export interface SavingsReport {
+    readonly slices: readonly SliceSavings[];
+    readonly total: {
+        readonly slices: number;
+        readonly clusters: number;
+        readonly staticAddresses: number;
+        readonly dynamicAddresses: number;
+        readonly savedAddresses: number;
+        readonly savings: number;
+    };
+}
+
+export function savingsReport(ledgers: readonly SliceLedger[], now: Date): SavingsReport {
+    const slices = ledgers.map((ledger): SliceSavings => {
+        const figures = capacity(ledger, now);
+        const addressesPerSubnet = 2 ** (32 - ledger.spec.subnetSize);
+        const heldSubnets = figures.activeSubnets + figures.releasedSubnets;
+        const staticAddresses = figures.totalSubnets * addressesPerSubnet;
+        const dynamicAddresses = heldSubnets * addressesPerSubnet;
+        return {
+            name: ledger.spec.sliceName,
+            sliceSubnet: ledger.spec.sliceSubnet,
+            subnetSize: ledger.spec.subnetSize,
+            addressesPerSubnet,
+            clusters: figures.activeSubnets,
+            heldSubnets,
+            staticAddresses,
+            dynamicAddresses,
+            savedAddresses: staticAddresses - dynamicAddresses,
+            savings: ratio(staticAddresses - dynamicAddresses, staticAddresses),
+        };
+    });
+    const sum = (pick: (s: SliceSavings) => number) => slices.reduce((total, s) => total + pick(s), 0);
+    const staticAddresses = sum((s) => s.staticAddresses);
+    const dynamicAddresses = sum((s) => s.dynamicAddresses);
+    return {
+        slices,
+        total: {
+            slices: slices.length,
+            clusters: sum((s) => s.clusters),
+            staticAddresses,
+            dynamicAddresses,
+            savedAddresses: staticAddresses - dynamicAddresses,
+            savings: ratio(staticAddresses - dynamicAddresses, staticAddresses),
+        },
+    };
+}
+
+/** A savings row; the TOTAL row has no subnet size. */
+export interface SavingsRow {
+    readonly name: string;
+    readonly subnetSize?: number;
+    readonly clusters: number;
+    readonly staticAddresses: number;
+    readonly dynamicAddresses: number;
+    readonly savedAddresses: number;
+    readonly savings: number;
+}
+
+export function savingsRows(report: SavingsReport): SavingsRow[] {
+    return [...report.slices, { name: "TOTAL", ...report.total }];
+}
+
+export const SAVINGS_COLUMNS: readonly Column<SavingsRow>[] = [
+    { header: "NAME", cell: (row) => row.name },
+    { header: "SUBNET SIZE", cell: (row) => (row.subnetSize === undefined ? "" : String(row.subnetSize)) },
+    { header: "CLUSTERS", cell: (row) => String(row.clusters) },
+    { header: "STATIC IPS", cell: (row) => thousands(row.staticAddresses) },
+    { header: "DYNAMIC IPS", cell: (row) => thousands(row.dynamicAddresses) },
+    { header: "SAVED IPS", cell: (row) => thousands(row.savedAddresses) },
+    { header: "SAVINGS", cell: (row) => percent(row.savings) },
+];
+
+function ratio(part: number, whole: number): number {
+    return whole === 0 ? 0 : part / whole;
+}

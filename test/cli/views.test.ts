@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { release, SliceLedger } from "../../provider/core/ledger";
+import { renderTable } from "../../cli/format";
+import {
+    ALLOCATION_COLUMNS,
+    allocationViews,
+    checkClusters,
+    checkSummary,
+    SAVINGS_COLUMNS,
+    savingsReport,
+    savingsRows,
+    sliceStatus,
+    STATUS_COLUMNS,
+} from "../../cli/views";
+import { at, ledgerFor, mustAllocate } from "../core/ledger-fixtures";
+
+function withClusters(ledger: SliceLedger, clusters: string[], when = at(60)): SliceLedger {
+    return clusters.reduce((current, cluster) => mustAllocate(current, cluster, when).ledger, ledger);
+}
+
+function released(ledger: SliceLedger, cluster: string, when: Date): SliceLedger {
+    const result = release(ledger, cluster, when);
+    if (!result.ok) throw new Error(result.issue.message);
+    return result.ledger;
+}
+
+describe("status", () => {
+    it("shows the guide's kubectl get sliceipam row, plus utilization", () => {
+        const ledger = withClusters(ledgerFor({ sliceName: "my-slice" }), ["cluster-1", "cluster-2"]);
+        const row = sliceStatus(ledger, at(300));
+        expect(row).toMatchObject({ availableSubnets: 254, totalSubnets: 256, allocatedSubnets: 2, utilization: 2 / 256, ageSeconds: 300 });
+        expect(renderTable(STATUS_COLUMNS, [row])).toBe(
+            "NAME       SLICE SUBNET   SUBNET SIZE   AVAILABLE   TOTAL   UTILIZATION   AGE\n" +
+                "my-slice   10.1.0.0/16    24            254         256     0.8%          5m\n",
+        );
+    });
+});
+
+describe("show", () => {
+    const ledger = released(
+        released(withClusters(ledgerFor({ gracePeriodSeconds: 86_400 }), ["cluster-1", "cluster-2", "cluster-3"]), "cluster-2", at(3600)),
+        "cluster-3",
+        at(0.5 * 3600),
+    );
+
+    it("gives Released entries their grace period's end and what is left of it", () => {
+        const views = allocationViews(ledger, at(5 * 3600));
+        expect(views.map((v) => [v.clusterName, v.status, v.graceLeftSeconds, v.reclaimable])).toEqual([
+            ["cluster-1", "Allocated", undefined, false],
+            ["cluster-2", "Released", 20 * 3600, false],
+            ["cluster-3", "Released", 19.5 * 3600, false],
+        ]);
+        expect(views[1].graceEndsAt).toBe(at(3600 + 86_400).toISOString());
+        expect(renderTable(ALLOCATION_COLUMNS, views)).toBe(
+            [
+                "CLUSTER     SUBNET        STATUS      ALLOCATED              RELEASED               GRACE LEFT",
+                "cluster-1   10.1.0.0/24   Allocated   2026-01-01T00:01:00Z   -                      -",
+                "cluster-2   10.1.1.0/24   Released    2026-01-01T00:01:00Z   2026-01-01T01:00:00Z   20h",
+                "cluster-3   10.1.2.0/24   Released    2026-01-01T00:01:00Z   2026-01-01T00:30:00Z   19h",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("says expired once the grace period is over", () => {
+        const views = allocationViews(ledger, at(3600 + 86_400));
+        expect(views[1]).toMatchObject({ graceLeftSeconds: 0, reclaimable: true });
+        expect(ALLOCATION_COLUMNS[5].cell(views[1])).toBe("expired");
+    });
+});
+
+describe("check", () => {
+    const ledger = released(withClusters(ledgerFor(), ["a", "b", "old", "gone"]), "gone", at(100));
+
+    it("is consistent when the expected clusters are exactly the active ones", () => {
+        const report = checkClusters(ledger, ["old", "b", "a"]);
+        expect(report).toMatchObject({ consistent: true, matched: ["a", "b", "old"], missing: [], unexpected: [] });
+        expect(checkSummary(report)).toBe('slice "blue": consistent; all 3 expected clusters hold a subnet and no other cluster does.');
+    });
+
+    it("names expected clusters without an active subnet and active clusters not expected", () => {
+        const report = checkClusters(ledger, ["a", "b", "gone", "new"]);
+        expect(report).toMatchObject({ consistent: false, matched: ["a", "b"], missing: ["gone", "new"], unexpected: ["old"] });
+        expect(report.clusters.map((c) => [c.clusterName, c.expected, c.ledgerStatus ?? null, c.result])).toEqual([
+            ["a", true, "Allocated", "ok"],
+            ["b", true, "Allocated", "ok"],
+            ["gone", true, "Released", "missing"],
+            ["new", true, null, "missing"],
+            ["old", false, "Allocated", "unexpected"],
+        ]);
+        expect(checkSummary(report)).toBe(
+            'slice "blue": mismatch; 2 expected cluster(s) hold no active subnet (gone, new): run `pulumi up` for the ' +
+                "stack that declares their SubnetAllocations; 1 cluster(s) hold a subnet but are not expected (old): remove " +
+                "their SubnetAllocations (they are released, then reclaimed after the grace period), or add them to the expected list.",
+        );
+    });
+
+    it("treats a Released cluster that is not expected as consistent (it left)", () => {
+        expect(checkClusters(ledger, ["a", "b", "old"]).clusters.find((c) => c.clusterName === "gone")?.result).toBe("ok");
+    });
+});
+
+describe("savings", () => {
+    it("reproduces the guide's example: 10 slices of /16 with 3 clusters each save 98.8 %", () => {
+        const ledgers = Array.from({ length: 10 }, (_, i) =>
+            withClusters(ledgerFor({ sliceName: `slice-${i}`, sliceSubnet: `10.${i}.0.0/16` }), ["c1", "c2", "c3"]),
+        );
+        const report = savingsReport(ledgers, at(3600));
+        expect(report.total).toEqual({
+            slices: 10,
+            clusters: 30,
+            staticAddresses: 655_360,
+            dynamicAddresses: 7_680,
+            savedAddresses: 647_680,
+            savings: 1 - 7_680 / 655_360,
+        });
+        expect(renderTable(SAVINGS_COLUMNS, savingsRows(report)).split("\n").at(-2)).toBe(
+            "TOTAL                   30         655,360      7,680         647,680     98.8%",
+        );
+    });
+
+    it("counts Released subnets still in grace as held, and expired ones as free", () => {
+        const ledger = released(withClusters(ledgerFor({ gracePeriodSeconds: 3600 }), ["a", "b"]), "b", at(100));
+        expect(savingsReport([ledger], at(200)).slices[0]).toMatchObject({ clusters: 1, heldSubnets: 2, dynamicAddresses: 512 });
+        expect(savingsReport([ledger], at(100 + 3600)).slices[0]).toMatchObject({ clusters: 1, heldSubnets: 1, dynamicAddresses: 256 });
+    });
+
+    it("reports no savings for no slices", () => {
+        expect(savingsReport([], at(0)).total).toMatchObject({ staticAddresses: 0, savings: 0 });
+    });
+});

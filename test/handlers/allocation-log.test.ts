@@ -1,0 +1,148 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AllocateValue } from "../../provider/core/ledger";
+import { sliceSpecSchema } from "../../provider/core/validation";
+import {
+    allocationLogEntry,
+    exhaustionLevel,
+    exhaustionLogEntry,
+    formatLogEntry,
+    LogEntry,
+    withAllocationLog,
+} from "../../provider/handlers/allocation-log";
+import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
+import { registerSlice } from "../../provider/service/slices";
+import { FileLedgerStore } from "../../provider/store/file-store";
+import { LedgerStore } from "../../provider/store/ledger-store";
+import { makeTempDir } from "../support/temp-dir";
+
+const allocation = { clusterName: "worker-1", subnet: "10.2.0.0/24", index: 0, status: "Allocated" as const, allocatedAt: "2025-11-19T10:00:00Z" };
+
+describe("log entries", () => {
+    it("writes the guide's allocation message with its fields as JSON", () => {
+        const entry = allocationLogEntry("blue", "worker-1", { allocation, outcome: "allocated", reclaimed: [] }, 5.2371);
+        expect(entry).toEqual({
+            level: "info",
+            message: "Allocated subnet for cluster",
+            fields: { slice: "blue", cluster: "worker-1", subnet: "10.2.0.0/24", duration_ms: 5.2 },
+        });
+        expect(formatLogEntry(entry!)).toBe(
+            'Allocated subnet for cluster {"slice":"blue","cluster":"worker-1","subnet":"10.2.0.0/24","duration_ms":5.2}',
+        );
+    });
+
+    it("says when a released subnet was handed back", () => {
+        const value: AllocateValue = { allocation, outcome: "reused", previouslyReleasedAt: "2025-11-19T14:00:00Z", reclaimed: [] };
+        expect(formatLogEntry(allocationLogEntry("blue", "worker-1", value, 3)!)).toBe(
+            'Reused existing subnet for cluster {"slice":"blue","cluster":"worker-1","subnet":"10.2.0.0/24",' +
+                '"previously_released_at":"2025-11-19T14:00:00Z"}',
+        );
+    });
+
+    it("logs nothing when an existing allocation was adopted", () => {
+        expect(allocationLogEntry("blue", "worker-1", { allocation, outcome: "existing", reclaimed: [] }, 1)).toBeUndefined();
+    });
+
+    it.each([
+        [0, 0],
+        [0.7999, 0],
+        [0.8, 1],
+        [0.8999, 1],
+        [0.9, 2],
+        [1, 2],
+    ])("utilization %f is exhaustion level %i", (utilization, level) => {
+        expect(exhaustionLevel(utilization)).toBe(level);
+    });
+
+    it("warns with available, total and utilization", () => {
+        const figures = { totalSubnets: 256, activeSubnets: 246, releasedSubnets: 0, availableSubnets: 10, utilization: 246 / 256 };
+        expect(formatLogEntry(exhaustionLogEntry("my-slice", figures))).toBe(
+            'Subnet pool approaching exhaustion {"slice":"my-slice","available":10,"total":256,"utilization":0.9609}',
+        );
+        expect(exhaustionLogEntry("my-slice", figures).level).toBe("warn");
+    });
+});
+
+describe("withAllocationLog", () => {
+    let temp: ReturnType<typeof makeTempDir>;
+    let store: FileLedgerStore;
+    let logged: LogEntry[];
+    const log = (entry: LogEntry) => logged.push(entry);
+    const allocate = (cluster: string) =>
+        withAllocationLog(store, "tiny", cluster, (s) => allocateSubnet(s, "tiny", cluster), { log });
+    const warnings = () => logged.filter((entry) => entry.level === "warn").map((entry) => entry.fields);
+
+    beforeEach(async () => {
+        temp = makeTempDir();
+        store = new FileLedgerStore(temp.dir);
+        logged = [];
+        // 16 subnets: the 13th allocation crosses 80 % (13/16), the 15th crosses 90 % (15/16).
+        await registerSlice(store, sliceSpecSchema.parse({ sliceName: "tiny", sliceSubnet: "192.168.0.0/24", subnetSize: 28 }));
+    });
+    afterEach(() => temp.remove());
+
+    it("logs each allocation and warns once when crossing 80 % and again at 90 %", async () => {
+        for (let i = 1; i <= 16; i++) {
+            await allocate(`c-${i}`);
+        }
+        expect(logged.filter((entry) => entry.message === "Allocated subnet for cluster")).toHaveLength(16);
+        expect(warnings()).toEqual([
+            { slice: "tiny", available: 3, total: 16, utilization: 0.8125 },
+            { slice: "tiny", available: 1, total: 16, utilization: 0.9375 },
+        ]);
+        expect(logged.findIndex((entry) => entry.level === "warn")).toBe(13); // right after the 13th allocation's line
+    });
+
+    it("warns once per threshold when allocations are committed together", async () => {
+        for (let i = 1; i <= 10; i++) {
+            await allocateSubnet(store, "tiny", `c-${i}`); // 62.5 % before this process's first allocation
+        }
+        await Promise.all(Array.from({ length: 6 }, (_, i) => allocate(`n-${i}`)));
+        const levels = warnings().map((fields) => exhaustionLevel(fields.utilization as number));
+        expect(levels.length).toBeGreaterThanOrEqual(1);
+        expect(new Set(levels).size).toBe(levels.length);
+        expect(levels.at(-1)).toBe(2);
+    });
+
+    it("does not warn for a threshold the slice had already reached", async () => {
+        for (let i = 1; i <= 13; i++) {
+            await allocateSubnet(store, "tiny", `c-${i}`); // 81 %
+        }
+        await allocate("n-1");
+        expect(warnings()).toEqual([]);
+        await allocate("n-2");
+        expect(warnings()).toEqual([{ slice: "tiny", available: 1, total: 16, utilization: 0.9375 }]);
+    });
+
+    it("reads the ledger again only once its own count reaches the next threshold", async () => {
+        let reads = 0;
+        const counting: LedgerStore = {
+            key: store.key,
+            description: store.description,
+            load: (slice) => (reads++, store.load(slice)),
+            list: () => store.list(),
+            compareAndSwap: (slice, expected, next) => store.compareAndSwap(slice, expected, next),
+        };
+        for (let i = 1; i <= 16; i++) {
+            await withAllocationLog(counting, "tiny", `c-${i}`, () => allocateSubnet(store, "tiny", `c-${i}`), { log });
+        }
+        // The level before the first allocation, then after the 13th (80 %) and the 15th (90 %); none after the 16th.
+        expect(reads).toBe(3);
+        expect(warnings()).toHaveLength(2);
+    });
+
+    it("logs a reuse, and nothing for an adopted allocation", async () => {
+        await allocate("a");
+        await releaseSubnet(store, "tiny", "a");
+        await allocate("a");
+        await allocate("a");
+        expect(logged.map((entry) => entry.message)).toEqual(["Allocated subnet for cluster", "Reused existing subnet for cluster"]);
+        expect(logged[1].fields.previously_released_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    });
+
+    it("logs nothing and rethrows when the allocation fails", async () => {
+        await expect(
+            withAllocationLog(store, "nope", "a", (s) => allocateSubnet(s, "nope", "a"), { log }),
+        ).rejects.toThrow(/slice "nope" is not registered/);
+        expect(logged).toEqual([]);
+    });
+});

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { countIn } from "../../provider/core/counters";
+import { renderExposition } from "../../metrics/exposition";
+import { ledgerMetricFamilies } from "../../metrics/ledger-metrics";
+import { at, ledgerFor, mustAllocate } from "../core/ledger-fixtures";
+import { parseExposition, sampleValue, samplesOf } from "../support/prometheus-text";
+
+describe("renderExposition", () => {
+    it("renders every family in the text format, which a Prometheus parser reads back", async () => {
+        let ledger = mustAllocate(ledgerFor(), "a", at(1)).ledger;
+        ledger = countIn(ledger, { allocationsSucceeded: 1, allocationLatencySeconds: 0.0052 });
+        const text = await renderExposition(ledgerMetricFamilies([ledger], at(2)));
+        const parsed = parseExposition(text);
+        expect(parsed.map((f) => [f.name, f.type])).toEqual([
+            ["ipam_allocations_total", "COUNTER"],
+            ["ipam_releases_total", "COUNTER"],
+            ["ipam_allocation_latency_seconds", "HISTOGRAM"],
+            ["ipam_total_subnets", "GAUGE"],
+            ["ipam_available_subnets", "GAUGE"],
+            ["ipam_allocated_subnets", "GAUGE"],
+            ["ipam_utilization_rate", "GAUGE"],
+            ["ipam_conflicts_total", "COUNTER"],
+            ["ipam_reclaimed_total", "COUNTER"],
+        ]);
+        const samples = samplesOf(text);
+        const bucket = (le: string) => sampleValue(samples, "ipam_allocation_latency_seconds_bucket", { slice: "blue", le });
+        expect(["0.001", "0.01", "0.1", "1", "10", "+Inf"].map(bucket)).toEqual([0, 1, 1, 1, 1, 1]);
+        expect(sampleValue(samples, "ipam_allocation_latency_seconds_sum", { slice: "blue" })).toBe(0.0052);
+        expect(sampleValue(samples, "ipam_allocation_latency_seconds_count", { slice: "blue" })).toBe(1);
+        expect(sampleValue(samples, "ipam_allocations_total", { slice: "blue", status: "success" })).toBe(1);
+        expect(text).toContain('ipam_utilization_rate{slice="blue"} 0.00390625\n');
+    });
+
+    it("labels every sample of a slice: 2 allocation, 8 latency, 4 gauge and 3 other counter series", async () => {
+        const families = ledgerMetricFamilies([ledgerFor({ sliceName: "x-1" })], at(0));
+        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(17);
+    });
+
+    it("prints HELP and TYPE for metrics with no slice yet", async () => {
+        const text = await renderExposition(ledgerMetricFamilies([], at(0)));
+        expect(text).toContain("# TYPE ipam_available_subnets gauge\n");
+        expect(text).not.toMatch(/^ipam_/m);
+    });
+});
