@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { SliceLedger } from "../provider/core/ledger";
 import { isDnsLabel } from "../provider/core/validation";
+import { copyLedgers } from "../provider/service/copy";
 import { CorruptLedgerError } from "../provider/store/ledger-document";
 import { LedgerStore } from "../provider/store/ledger-store";
 import { renderExposition } from "../metrics/exposition";
@@ -27,8 +28,8 @@ import {
 
 /**
  * `slice-ipam`: reads the ledgers the providers write, for operators. A
- * thin shell: commander parses, `views` computes, `format` renders. Nothing
- * here writes to a store.
+ * thin shell: commander parses, `views` computes, `format` renders. Only
+ * `copy` writes, and only to its target store.
  */
 
 export interface CliIo {
@@ -169,8 +170,42 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
             await serveMetrics(ctx, store, options.listen, async () => renderExposition(await scrape()), environment.untilStopped);
         });
 
+    program
+        .command("copy")
+        .description(
+            "copy slice ledgers (allocations and counters) from the store the global options name into a Kubernetes " +
+                "store, e.g. to move a file store into the cluster; the source is left as it was",
+        )
+        .argument("[slices...]", "only these slices (default: every slice of the source store)")
+        .requiredOption("--to-namespace <ns>", "target: namespace of the SliceIpam objects, as store.namespace")
+        .option("--to-kubeconfig <file>", "target: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)")
+        .option("--to-context <name>", "target: kubeconfig context")
+        .action(async (slices: string[], options: { toNamespace: string; toKubeconfig?: string; toContext?: string }, command: Command) => {
+            const ctx = context(command);
+            const from = await ctx.openStore();
+            const targetSpec = storeSpecFromOptions({
+                store: "kubernetes",
+                storeDir: "",
+                namespace: options.toNamespace,
+                kubeconfig: options.toKubeconfig,
+                context: options.toContext,
+            });
+            const to = await openExistingStore(targetSpec);
+            const report = await copyLedgers(from, to, slices.length > 0 ? slices : undefined);
+            const rows = [
+                ...report.copied.map((slice) => ({ slice, result: "copied" })),
+                ...report.alreadyPresent.map((slice) => ({ slice, result: "already present, identical" })),
+            ];
+            print(ctx, COPY_COLUMNS, rows, { from: from.description, to: to.description, ...report }, `no slices in ${from.description}`);
+        });
+
     return program;
 }
+
+const COPY_COLUMNS: readonly Column<{ slice: string; result: string }>[] = [
+    { header: "SLICE", cell: (row) => row.slice },
+    { header: "RESULT", cell: (row) => row.result },
+];
 
 function contextOf(options: GlobalOptions, io: CliIo): Context {
     let now: () => Date = () => new Date();

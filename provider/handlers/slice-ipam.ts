@@ -3,11 +3,14 @@ import { capacity, SliceLedger } from "../core/ledger";
 import { checkSubnetSizeFitsSlice, SliceSpec } from "../core/validation";
 import { changedProperties, checkProperties, containsUnknown, SliceIpamInputs, sliceIpamInputShape, toCheckFailures } from "../inputs";
 import { loadSlice, registerSlice, unregisterSlice, updateSliceSettings } from "../service/slices";
+import { IpamError } from "../service/errors";
+import { LedgerStore } from "../store/ledger-store";
 import { openStore } from "../store/store-spec";
 
 // Changing these would re-address every cluster or orphan their allocations.
-const IMMUTABLE_PROPERTIES = ["sliceName", "sliceSubnet", "subnetSize", "store"] as const;
-const MUTABLE_PROPERTIES = ["gracePeriodSeconds", "maxClusters"] as const;
+const IMMUTABLE_PROPERTIES = ["sliceName", "sliceSubnet", "subnetSize"] as const;
+// A store change is an update: the slice must already be in the new store (copied there).
+const MUTABLE_PROPERTIES = ["gracePeriodSeconds", "maxClusters", "store"] as const;
 
 type Props = Record<string, any>;
 
@@ -53,10 +56,23 @@ export async function read(id: string, props: Props): Promise<pulumi.dynamic.Rea
     return { id, props: outputs(args, ledger) };
 }
 
-export async function update(_id: string, _olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
+export async function update(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
     const args = news as SliceIpamInputs;
-    const ledger = await updateSliceSettings(openStore(args.store), specOf(args));
+    const store = openStore(args.store);
+    if (changedProperties(olds, news, ["store"]).length > 0 && (await loadSlice(store, args.sliceName)) === undefined) {
+        throw notCopied(store, args.sliceName);
+    }
+    const ledger = await updateSliceSettings(store, specOf(args));
     return { outs: outputs(args, ledger) };
+}
+
+/** Moving to another store never starts an empty ledger: the slice must have been copied there. */
+export function notCopied(store: LedgerStore, sliceName: string): IpamError {
+    return new IpamError(
+        "slice-not-registered",
+        `slice "${sliceName}" is not in ${store.description}, the new store; copy its ledger there first ` +
+            `(slice-ipam copy, see "Moving a file-store ledger into the cluster" in the README), then run pulumi up again`,
+    );
 }
 
 export async function remove(id: string, props: Props): Promise<void> {

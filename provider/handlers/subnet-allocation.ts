@@ -3,11 +3,12 @@ import { AllocateValue, Allocation, findAllocation, isReclaimable, poolOf } from
 import { indexOfSubnet } from "../core/pool";
 import { changedProperties, checkProperties, containsUnknown, SubnetAllocationInputs, subnetAllocationInputShape, toCheckFailures } from "../inputs";
 import { allocateSubnet, findSubnet, releaseSubnet } from "../service/allocations";
+import { IpamError } from "../service/errors";
 import { loadSlice } from "../service/slices";
 import { openStore } from "../store/store-spec";
 import { withAllocationLog } from "./allocation-log";
 
-const REPLACING_PROPERTIES = ["sliceName", "clusterName", "store"] as const;
+const REPLACING_PROPERTIES = ["sliceName", "clusterName"] as const;
 
 type Props = Record<string, any>;
 
@@ -71,7 +72,8 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
         (property) => !containsUnknown(news[property]) && changedProperties(olds, news, [property]).length > 0,
     );
     const reactivate = olds.status === "Released";
-    return { changes: replaces.length > 0 || reactivate || unknown, replaces };
+    const moved = changedProperties(olds, news, ["store"]).length > 0 || containsUnknown(news.store);
+    return { changes: replaces.length > 0 || reactivate || unknown || moved, replaces };
 }
 
 /** Allocates, or adopts what the store already holds for the cluster. */
@@ -99,8 +101,21 @@ export async function read(id: string, props: Props): Promise<pulumi.dynamic.Rea
     return { id, props: outputs(args, held, props.reused === true) };
 }
 
-export async function update(_id: string, _olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
+export async function update(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
     const args = news as SubnetAllocationInputs;
+    if (changedProperties(olds, news, ["store"]).length > 0) {
+        // Moved to another store: the allocation must have been copied there with the slice.
+        const held = await findSubnet(openStore(args.store), args.sliceName, args.clusterName);
+        if (held === undefined || held.subnet !== olds.subnet) {
+            throw new IpamError(
+                "unknown-cluster",
+                `cluster "${args.clusterName}" holds ${olds.subnet} in slice "${args.sliceName}", but the new store ` +
+                    `${openStore(args.store).description} ${held === undefined ? "has no allocation for it" : `has ${held.subnet}`}; ` +
+                    `copy the slice's ledger there first (slice-ipam copy), then run pulumi up again`,
+            );
+        }
+        return { outs: outputs(args, held, olds.reused === true) };
+    }
     const allocated = await withAllocationLog(openStore(args.store), args.sliceName, args.clusterName, (store) =>
         allocateSubnet(store, args.sliceName, args.clusterName, undefined, {
             requestedSubnet: args.requestedSubnet,
