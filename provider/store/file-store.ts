@@ -86,18 +86,18 @@ export class FileLedgerStore implements LedgerStore {
             retries: { retries: 200, minTimeout: 2, maxTimeout: 100, factor: 1.5, randomize: true },
         });
         try {
-            const current = await this.readDocument(file);
-            if (current?.version !== expectedVersion) {
+            const currentVersion = await this.readRevision(file);
+            if (currentVersion !== expectedVersion) {
                 return { ok: false, conflict: true };
             }
             if (next === undefined) {
-                if (current !== undefined) {
+                if (currentVersion !== undefined) {
                     await fs.unlink(file);
                     await syncDirectory(this.directory);
                 }
                 return { ok: true };
             }
-            const revision = current === undefined ? 1 : Number(current.version) + 1;
+            const revision = currentVersion === undefined ? 1 : Number(currentVersion) + 1;
             const document = {
                 apiVersion: FILE_DOCUMENT_API_VERSION,
                 kind: FILE_DOCUMENT_KIND,
@@ -111,15 +111,44 @@ export class FileLedgerStore implements LedgerStore {
         }
     }
 
-    private async readDocument(file: string): Promise<VersionedLedger | undefined> {
-        let text: string;
+    /**
+     * The stored revision, read under the lock. The caller validated the whole
+     * document when it loaded this revision, so only the revision is checked
+     * here: equal revisions mean the document it validated. A document that is
+     * not JSON is still refused, never overwritten.
+     */
+    private async readRevision(file: string): Promise<string | undefined> {
+        const text = await this.readText(file);
+        if (text === undefined) {
+            return undefined;
+        }
+        let revision: unknown;
         try {
-            text = await fs.readFile(file, "utf8");
+            revision = (JSON.parse(text) as { revision?: unknown })?.revision;
+        } catch (error) {
+            throw new CorruptLedgerError(file, [`not valid JSON: ${(error as Error).message}`]);
+        }
+        if (!Number.isSafeInteger(revision) || (revision as number) < 1) {
+            throw new CorruptLedgerError(file, ["revision must be a positive integer"]);
+        }
+        return String(revision);
+    }
+
+    private async readText(file: string): Promise<string | undefined> {
+        try {
+            return await fs.readFile(file, "utf8");
         } catch (error) {
             if (isNotFound(error)) {
                 return undefined;
             }
             throw new Error(`cannot read slice ledger ${file}: ${(error as Error).message}`);
+        }
+    }
+
+    private async readDocument(file: string): Promise<VersionedLedger | undefined> {
+        const text = await this.readText(file);
+        if (text === undefined) {
+            return undefined;
         }
         let raw: unknown;
         try {
