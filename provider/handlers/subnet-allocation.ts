@@ -79,12 +79,7 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
 /** Allocates, or adopts what the store already holds for the cluster. */
 export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
     const args = inputs as SubnetAllocationInputs;
-    const allocated = await withAllocationLog(openStore(args.store), args.sliceName, args.clusterName, (store) =>
-        allocateSubnet(store, args.sliceName, args.clusterName, undefined, {
-            requestedSubnet: args.requestedSubnet,
-        }),
-    );
-    warnIfRequestMissed(args, allocated);
+    const allocated = await allocateFor(args);
     return {
         id: `${args.sliceName}/${args.clusterName}`,
         outs: outputs(args, allocated.allocation, allocated.outcome === "reused"),
@@ -116,13 +111,17 @@ export async function update(_id: string, olds: Props, news: Props): Promise<pul
         }
         return { outs: outputs(args, held, olds.reused === true) };
     }
+    const allocated = await allocateFor(args);
+    return { outs: outputs(args, allocated.allocation, allocated.outcome === "reused") };
+}
+
+/** Allocates (honouring requestedSubnet when it can), logging as the guide does. */
+async function allocateFor(args: SubnetAllocationInputs): Promise<AllocateValue> {
     const allocated = await withAllocationLog(openStore(args.store), args.sliceName, args.clusterName, (store) =>
-        allocateSubnet(store, args.sliceName, args.clusterName, undefined, {
-            requestedSubnet: args.requestedSubnet,
-        }),
+        allocateSubnet(store, args.sliceName, args.clusterName, undefined, { requestedSubnet: args.requestedSubnet }),
     );
     warnIfRequestMissed(args, allocated);
-    return { outs: outputs(args, allocated.allocation, allocated.outcome === "reused") };
+    return allocated;
 }
 
 /** Releases the subnet: it stays reserved for the cluster for the grace period. */
