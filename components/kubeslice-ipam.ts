@@ -2,8 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
-import { PlannedSubnet, planAllocations } from "../provider/core/plan";
-import { checkSliceSubnet, DEFAULT_SUBNET_SIZE, isDnsLabel } from "../provider/core/validation";
+import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
+import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, isDnsLabel } from "../provider/core/validation";
 import { SliceIpam, StoreInput } from "../provider/slice-ipam";
 import { openStore } from "../provider/store/store-spec";
 import { SubnetAllocation } from "../provider/subnet-allocation";
@@ -114,20 +114,27 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         // Decided now, read-only, so that a preview shows each joining cluster's
         // subnet and creates running in any order produce exactly this plan.
         // Subnets are not secret even when the store's kubeconfig is: keep them visible in previews.
-        const plan = pulumi.unsecret(
+        const planning = pulumi.unsecret(
             pulumi
-                .all([args.sliceSubnet, args.subnetSize ?? DEFAULT_SUBNET_SIZE, pulumi.output(store)])
-                .apply(([sliceSubnet, subnetSize, storeSpec]) =>
+                .all([
+                    args.sliceSubnet,
+                    args.subnetSize ?? DEFAULT_SUBNET_SIZE,
+                    args.maxClusters ?? DEFAULT_MAX_CLUSTERS,
+                    pulumi.output(store),
+                ])
+                .apply(([sliceSubnet, subnetSize, maxClusters, storeSpec]) =>
                     planSlice(name, {
                         sliceName,
                         sliceSubnet,
                         subnetSize,
+                        maxClusters,
                         clusters: args.clusters,
                         pins: args.pinnedSubnets,
                         store: storeSpec as StoreInput | undefined,
                     }),
                 ),
         );
+        const plan = planning.apply((p) => p.plan);
         const dryRun = pulumi.runtime.isDryRun();
 
         const allocationResources: Record<string, SubnetAllocation> = {};
@@ -139,7 +146,13 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
             const planned = plan.apply((p) => p[clusterName]);
             const allocation = new SubnetAllocation(
                 `${name}-${clusterName}`,
-                { sliceName: this.slice.sliceName, clusterName, requestedSubnet: planned.apply((p) => p?.subnet), store },
+                {
+                    sliceName: this.slice.sliceName,
+                    clusterName,
+                    requestedSubnet: planned.apply((p) => p?.subnet),
+                    requestedSubnetIsPlan: planned.apply((p) => p?.source !== "pinned"),
+                    store,
+                },
                 { parent: this },
             );
             allocationResources[clusterName] = allocation;
@@ -193,13 +206,18 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         this.manifests = byCluster(clusters, (cluster) => manifestObjects[cluster].apply(renderManifestYaml));
         this.totalSubnets = this.slice.totalSubnets;
 
-        // Read after every allocation of this deployment has settled, so the
-        // figures include them (and anything other stacks hold in the slice).
-        const figures = pulumi
-            .all([this.slice.sliceName, this.subnets])
-            .apply(([slice]) => pulumi.unsecret(pulumi.output(store).apply((storeSpec) => readCapacity(storeSpec as StoreInput | undefined, slice))));
-        this.availableSubnets = figures.availableSubnets;
-        this.utilization = figures.utilization;
+        // A preview projects the figures from the plan (a new slice is not in
+        // the store yet); a deployment reads them after every allocation has
+        // settled, so they include anything other stacks hold in the slice.
+        const figures: pulumi.Output<Capacity | undefined> = dryRun
+            ? planning.apply((p) => p.projected)
+            : pulumi
+                  .all([this.slice.sliceName, this.subnets])
+                  .apply(([slice]) =>
+                      pulumi.unsecret(pulumi.output(store).apply((storeSpec) => readCapacity(storeSpec as StoreInput | undefined, slice))),
+                  );
+        this.availableSubnets = figures.apply((f) => f?.availableSubnets as number);
+        this.utilization = figures.apply((f) => f?.utilization as number);
 
         this.registerOutputs({
             subnets: this.subnets,
@@ -223,30 +241,32 @@ export async function planSlice(
         sliceSubnet: string;
         subnetSize: number;
         clusters: readonly string[];
+        maxClusters?: number;
         pins?: Readonly<Record<string, string>>;
         store?: StoreInput;
     },
-): Promise<Record<string, PlannedSubnet>> {
+): Promise<{ plan: Record<string, PlannedSubnet>; projected?: Capacity }> {
     const ledger = (await openStore(params.store).load(params.sliceName))?.ledger;
     if (ledger === undefined && !checkSliceSubnet(params.sliceSubnet).ok) {
-        return {}; // the SliceIpam's check reports the bad pool; nothing to plan from
+        return { plan: {} }; // the SliceIpam's check reports the bad pool; nothing to plan from
     }
-    const pool = poolOf(ledger?.spec ?? params);
-    const planned = planAllocations({
+    const input = {
         sliceName: params.sliceName,
-        pool,
+        pool: poolOf(ledger?.spec ?? params),
         ledger,
         clusters: params.clusters,
         pins: params.pins,
         now: new Date(),
-    });
+    };
+    const planned = planAllocations(input);
     if (!planned.ok) {
         throw new Error(
             `KubeSliceIpam "${component}" cannot place its clusters:\n` +
                 planned.issues.map((issue) => `  - ${issue.message}`).join("\n"),
         );
     }
-    return { ...planned.plan };
+    const maxClusters = ledger?.spec.maxClusters ?? params.maxClusters ?? DEFAULT_MAX_CLUSTERS;
+    return { plan: { ...planned.plan }, projected: projectedCapacity(input, planned.plan, maxClusters) };
 }
 
 function byCluster<T>(clusters: readonly string[], value: (cluster: string) => pulumi.Input<T>): pulumi.Output<Record<string, T>> {

@@ -93,6 +93,7 @@ export const subnetAllocationInputShape: Shape = {
             error: (issue) => `requestedSubnet ${JSON.stringify(issue.input)} is not canonical CIDR notation (e.g. "10.1.4.0/24")`,
         })
         .optional(),
+    requestedSubnetIsPlan: z.boolean({ error: "requestedSubnetIsPlan must be true or false" }).optional(),
     store: storeInputSchema,
 };
 
@@ -101,6 +102,8 @@ export interface SubnetAllocationInputs {
     readonly clusterName: string;
     /** Take this subnet if it is free when the allocation is created; never moves an existing one. */
     readonly requestedSubnet?: string;
+    /** True when requestedSubnet is the component's plan (soft), not a user's pin (hard). */
+    readonly requestedSubnetIsPlan?: boolean;
     readonly store?: StoreSpec;
 }
 

@@ -25,12 +25,19 @@ export interface SubnetAllocationArgs {
      * Take this subnet when the allocation is created, if it is free: a
      * planned subnet (KubeSliceIpam passes one so previews show it) or a
      * pinned one (adopting a static-IPAM cluster's subnet). Must be a
-     * `subnetSize` block of the slice, held by no other cluster (a check
-     * failure otherwise); taken by another writer between check and create,
-     * the allocation falls back to first-fit with a warning. Changing it never
-     * moves an existing allocation.
+     * `subnetSize` block of the slice (a check failure otherwise). Held by
+     * another cluster: a pin fails, a plan (`requestedSubnetIsPlan`) falls
+     * back to first-fit with a warning. Changing it never moves an existing
+     * allocation.
      */
     readonly requestedSubnet?: pulumi.Input<string>;
+    /**
+     * Marks requestedSubnet as a plan rather than a pin: a planned subnet
+     * taken by another cluster falls back to first-fit with a warning, where
+     * a taken pin fails (in check, or at create if taken in between).
+     * KubeSliceIpam sets it for the subnets it plans. Default false.
+     */
+    readonly requestedSubnetIsPlan?: pulumi.Input<boolean>;
     /** Must be the slice's store. */
     readonly store?: pulumi.Input<StoreInput>;
 }

@@ -46,8 +46,8 @@ async function eventually<T>(probe: () => T | undefined, deadlineMs = 10_000): P
     return found;
 }
 
-const check = (clusterName: string, requestedSubnet: string) =>
-    allocations.check({}, { sliceName: "legacy", clusterName, requestedSubnet, store });
+const check = (clusterName: string, requestedSubnet: string, requestedSubnetIsPlan?: boolean) =>
+    allocations.check({}, { sliceName: "legacy", clusterName, requestedSubnet, requestedSubnetIsPlan, store });
 
 describe("requested subnets through the host", () => {
     it("adopts a static slice's cluster with its existing subnet", async () => {
@@ -69,8 +69,23 @@ describe("requested subnets through the host", () => {
         expect(failures[0].reason).toContain(message);
     });
 
+    it("does not fail check for a planned subnet another stack took: create will fall back", async () => {
+        const { failures } = await check("c-9", "10.1.16.0/20", true);
+        expect(failures).toEqual([]);
+    });
+
+    it("fails create for a pin taken between check and create, writing nothing", async () => {
+        const { inputs, failures } = await check("pinned", "10.1.48.0/20");
+        expect(failures).toEqual([]);
+        await allocations.create((await check("thief", "10.1.48.0/20")).inputs);
+        const refused = await allocations.create(inputs).then(() => "created", (error: Error) => error.message);
+        expect(refused).toContain('pinned subnet 10.1.48.0/20 for cluster "pinned" is held by cluster "thief" in slice "legacy"');
+        const read = await allocations.read("legacy/pinned", inputs);
+        expect(read.id).toBe("");
+    });
+
     it("falls back with a warning naming both subnets when the planned subnet is taken after check", async () => {
-        const { inputs, failures } = await check("planned", "10.1.32.0/20");
+        const { inputs, failures } = await check("planned", "10.1.32.0/20", true);
         expect(failures).toEqual([]);
         const intruder = await check("intruder", "10.1.32.0/20");
         await allocations.create(intruder.inputs);

@@ -78,7 +78,7 @@ export type LedgerIssue =
           readonly message: string;
       }
     | {
-          readonly code: "unknown-cluster" | "cluster-released";
+          readonly code: "unknown-cluster" | "cluster-released" | "requested-subnet-taken";
           readonly sliceName: string;
           readonly clusterName: string;
           readonly message: string;
@@ -96,6 +96,11 @@ export interface AllocationRequest {
      * Ignored when the cluster already holds or reserves a subnet.
      */
     readonly requestedIndex?: number;
+    /**
+     * A pin rather than a plan: when another cluster holds the requested
+     * index, fail with `requested-subnet-taken` instead of falling back.
+     */
+    readonly pinned?: boolean;
 }
 
 /** What became of a requested index. */
@@ -219,6 +224,20 @@ export function allocate(
     let requestOutcome: RequestOutcome | undefined;
     if (requested !== undefined && Number.isInteger(requested) && requested >= 0 && requested < total) {
         const holder = afterReclaim.allocations.find((entry) => entry.index === requested);
+        if (holder !== undefined && request.pinned === true) {
+            const subnet = subnetTextAt(pool, requested);
+            return {
+                ok: false,
+                issue: {
+                    code: "requested-subnet-taken",
+                    sliceName,
+                    clusterName,
+                    message:
+                        `pinned subnet ${subnet} for cluster "${clusterName}" is held by cluster "${holder.clusterName}" ` +
+                        `in slice "${sliceName}"; pin another subnet or remove the pin`,
+                },
+            };
+        }
         requestOutcome = { index: requested, honoured: holder === undefined, heldBy: holder?.clusterName };
         index = holder === undefined ? requested : lowestFreeIndex(afterReclaim.allocations);
     } else {

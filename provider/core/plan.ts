@@ -1,4 +1,4 @@
-import { findAllocation, isReclaimable, SliceLedger } from "./ledger";
+import { Capacity, findAllocation, isReclaimable, SliceLedger } from "./ledger";
 import { indexOfSubnet, Pool, subnetTextAt, totalSubnets } from "./pool";
 import { cidrToString } from "./cidr";
 
@@ -121,4 +121,33 @@ export function planAllocations(input: PlanInput): PlanResult {
     }
 
     return issues.length === 0 ? { ok: true, plan } : { ok: false, issues };
+}
+
+/**
+ * Capacity as it will be once a plan is applied: every planned cluster
+ * active, other clusters of the ledger as they are now. What a preview shows
+ * before anything is allocated.
+ */
+export function projectedCapacity(input: PlanInput, plan: Readonly<Record<string, PlannedSubnet>>, maxClusters: number): Capacity {
+    const total = totalSubnets(input.pool);
+    const planned = new Set(Object.keys(plan));
+    let active = planned.size;
+    let released = 0;
+    for (const entry of input.ledger?.allocations ?? []) {
+        if (planned.has(entry.clusterName) || isReclaimable(input.ledger!, entry, input.now)) {
+            continue;
+        }
+        if (entry.status === "Released") {
+            released++;
+        } else {
+            active++;
+        }
+    }
+    return {
+        totalSubnets: total,
+        activeSubnets: active,
+        releasedSubnets: released,
+        availableSubnets: Math.max(0, Math.min(total - active - released, maxClusters - active)),
+        utilization: active / total,
+    };
 }

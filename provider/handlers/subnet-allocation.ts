@@ -46,7 +46,9 @@ async function requestedSubnetProblem(args: SubnetAllocationInputs & { requested
         return undefined; // an existing allocation never moves: the request is ignored
     }
     const holder = ledger.allocations.find((entry) => entry.index === found.index && !isReclaimable(ledger, entry, new Date()));
-    if (holder !== undefined) {
+    // A taken plan is not an input error: another stack got there first, and
+    // create falls back to first-fit. A taken pin is.
+    if (holder !== undefined && args.requestedSubnetIsPlan !== true) {
         return (
             `requestedSubnet ${args.requestedSubnet} for cluster "${args.clusterName}" is already held by cluster ` +
             `"${holder.clusterName}" in slice "${sliceName}"; request another subnet or omit it`
@@ -118,7 +120,10 @@ export async function update(_id: string, olds: Props, news: Props): Promise<pul
 /** Allocates (honouring requestedSubnet when it can), logging as the guide does. */
 async function allocateFor(args: SubnetAllocationInputs): Promise<AllocateValue> {
     const allocated = await withAllocationLog(openStore(args.store), args.sliceName, args.clusterName, (store) =>
-        allocateSubnet(store, args.sliceName, args.clusterName, undefined, { requestedSubnet: args.requestedSubnet }),
+        allocateSubnet(store, args.sliceName, args.clusterName, undefined, {
+            requestedSubnet: args.requestedSubnet,
+            pinned: args.requestedSubnet !== undefined && args.requestedSubnetIsPlan !== true,
+        }),
     );
     warnIfRequestMissed(args, allocated);
     return allocated;
@@ -136,6 +141,7 @@ function outputs(args: SubnetAllocationInputs, allocation: Allocation, reused: b
         clusterName: args.clusterName,
         ...(args.store === undefined ? {} : { store: args.store }),
         ...(args.requestedSubnet === undefined ? {} : { requestedSubnet: args.requestedSubnet }),
+        ...(args.requestedSubnetIsPlan === undefined ? {} : { requestedSubnetIsPlan: args.requestedSubnetIsPlan }),
         subnet: allocation.subnet,
         index: allocation.index,
         status: allocation.status,

@@ -30,7 +30,7 @@ export async function allocateSubnet(
     sliceName: string,
     clusterName: string,
     clock: Clock = systemClock,
-    request: { readonly requestedSubnet?: string } = {},
+    request: { readonly requestedSubnet?: string; readonly pinned?: boolean } = {},
 ): Promise<AllocateValue> {
     const started = performance.now();
     const outcome = await updateLedger<AllocateValue | { refused: IpamError }>(store, sliceName, (current) => {
@@ -46,7 +46,7 @@ export async function allocateSubnet(
             request.requestedSubnet === undefined
                 ? undefined
                 : requestedIndexIn(current, clusterName, request.requestedSubnet);
-        const allocated = allocate(current, clusterName, clock(), { requestedIndex });
+        const allocated = allocate(current, clusterName, clock(), { requestedIndex, pinned: request.pinned });
         if (!allocated.ok) {
             // The refusal is written too: it is what the failure-rate alert counts.
             return { ledger: countIn(current, { allocationsFailed: 1 }), result: { refused: fromLedgerIssue(allocated.issue) } };

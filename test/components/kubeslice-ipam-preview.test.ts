@@ -60,6 +60,9 @@ describe("KubeSliceIpam in a preview", () => {
             "worker-5": "10.2.4.0/24",
             "worker-9": "10.2.3.0/24",
         });
+        // Capacity as it will be after the up: four active, worker-2 still reserved.
+        expect(await valueOf(ipam.availableSubnets)).toBe(251);
+        expect(await valueOf(ipam.utilization)).toBeCloseTo(4 / 256);
         const manifests = await valueOf(ipam.manifests);
         expect(manifests["worker-9"]).toContain("clusterSubnetCIDR: 10.2.3.0/24\n");
         expect(manifests["worker-9"]).toContain("octet: 3\n");
@@ -82,6 +85,22 @@ describe("KubeSliceIpam in a preview", () => {
         // Planning only reads: the ledger still holds the three original entries.
         const stored = (await ledgers.load("blue"))!.ledger.allocations.map((a) => `${a.clusterName}:${a.status}`);
         expect(stored).toEqual(["worker-1:Allocated", "worker-2:Released", "worker-3:Allocated"]);
+    });
+
+    it("previews a brand-new slice: planned subnets and projected capacity, nothing written", async () => {
+        const store = { kind: "file" as const, directory: path.join(temp.dir, "store-new") };
+        const ipam = new KubeSliceIpam("fresh", {
+            sliceName: "fresh",
+            namespace: "kubeslice-cisco",
+            sliceSubnet: "10.7.0.0/16",
+            maxClusters: 10,
+            clusters: ["worker-1", "worker-2"],
+            store,
+        });
+        expect(await valueOf(ipam.subnets)).toEqual({ "worker-1": "10.7.0.0/24", "worker-2": "10.7.1.0/24" });
+        expect(await valueOf(ipam.availableSubnets)).toBe(8);
+        expect(await valueOf(ipam.utilization)).toBeCloseTo(2 / 256);
+        expect(await new FileLedgerStore(store.directory).list()).toEqual([]);
     });
 
     it("fails with every placement problem listed, writing nothing", async () => {

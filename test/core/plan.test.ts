@@ -141,6 +141,15 @@ describe("allocate with a requested index", () => {
         ]);
     });
 
+    it("refuses a pinned index another cluster holds instead of falling back", () => {
+        const ledger = mustAllocate(ledgerFor(slice), "a", at(0)).ledger;
+        const result = allocate(ledger, "b", at(1), { requestedIndex: 0, pinned: true });
+        expect(!result.ok && [result.issue.code, result.issue.message]).toEqual([
+            "requested-subnet-taken",
+            'pinned subnet 10.1.0.0/24 for cluster "b" is held by cluster "a" in slice "blue"; pin another subnet or remove the pin',
+        ]);
+    });
+
     it("never moves an existing or reserved allocation", () => {
         let ledger = mustAllocate(ledgerFor(slice), "a", at(0)).ledger;
         expect(mustAllocate(ledger, "a", at(1)).value.allocation.index).toBe(0);

@@ -1,0 +1,29 @@
+import * as pulumi from "@pulumi/pulumi";
+import { KubeSliceIpam } from "kubeslice-ipam";
+
+// e2e fixture: one slice, everything from stack config so that a test changes
+// the deployment with `pulumi config set` only.
+//   clusters            JSON list of cluster names (required)
+//   sliceSubnet         the slice's pool (required)
+//   storeDirectory      the file store's directory, absolute (required)
+//   sliceName           default "blue"
+//   gracePeriodSeconds  default: the package's (86400)
+//   manifestsDirectory  default "manifests" (relative to the project)
+const config = new pulumi.Config();
+const sliceName = config.get("sliceName") ?? "blue";
+
+const slice = new KubeSliceIpam(sliceName, {
+    sliceName,
+    namespace: "kubeslice-e2e",
+    sliceSubnet: config.require("sliceSubnet"),
+    gracePeriodSeconds: config.getNumber("gracePeriodSeconds"),
+    clusters: config.requireObject<string[]>("clusters"),
+    store: { kind: "file", directory: config.require("storeDirectory") },
+    manifestsDirectory: config.get("manifestsDirectory") ?? "manifests",
+});
+
+export const subnets = slice.subnets;
+export const allocations = slice.allocations;
+export const manifests = slice.manifests;
+export const totalSubnets = slice.totalSubnets;
+export const availableSubnets = slice.availableSubnets;
