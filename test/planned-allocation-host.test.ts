@@ -3,48 +3,26 @@
  * failures for pins that can never be honoured, and the warning when a
  * planned subnet is taken between check and create.
  */
-import { promises as fs } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findRepoRoot, HostedProvider, loadBuiltProviders, ProviderHost, startProviderHost } from "./support/provider-host";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { HostedIpam, HostedProvider, ProviderHost, startHostedIpam } from "./support/provider-host";
 
-const repo = findRepoRoot(__dirname);
-const built = loadBuiltProviders(repo);
-
-let workdir: string;
-let store: { kind: "file"; directory: string };
+let ipam: HostedIpam;
 let host: ProviderHost;
 let allocations: HostedProvider;
+let store: { kind: "file"; directory: string };
 
 beforeAll(async () => {
-    workdir = await fs.mkdtemp(path.join(os.tmpdir(), "kubeslice-ipam-plan-"));
-    store = { kind: "file", directory: path.join(workdir, "store") };
-    host = await startProviderHost({ cwd: workdir, repo, routeLogsToEngine: true });
-    const slices = await host.provider(built.sliceIpamProvider, "SliceIpam");
-    allocations = await host.provider(built.subnetAllocationProvider, "SubnetAllocation");
-    const { inputs } = await slices.check({}, { sliceName: "legacy", sliceSubnet: "10.1.0.0/16", subnetSize: 20, store });
-    await slices.create(inputs);
+    ipam = await startHostedIpam({ routeLogsToEngine: true });
+    ({ host, allocations } = ipam);
+    store = { kind: "file", directory: path.join(ipam.workdir, "store") };
+    const { inputs } = await ipam.slices.check({}, { sliceName: "legacy", sliceSubnet: "10.1.0.0/16", subnetSize: 20, store });
+    await ipam.slices.create(inputs);
 });
 
 afterAll(async () => {
-    await host?.close();
-    await fs.rm(workdir, { recursive: true, force: true });
+    await ipam?.close();
 });
-
-/** The engine's Log RPC arrives asynchronously after the create answer: wait for it (bounded). */
-async function eventually<T>(probe: () => T | undefined, deadlineMs = 10_000): Promise<T | undefined> {
-    const until = Date.now() + deadlineMs;
-    let found = probe();
-    while (found === undefined && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        found = probe();
-    }
-    if (found === undefined) {
-        console.error("host output:", JSON.stringify(host.output), "logs:", JSON.stringify(host.logs));
-    }
-    return found;
-}
 
 const check = (clusterName: string, requestedSubnet: string, requestedSubnetIsPlan?: boolean) =>
     allocations.check({}, { sliceName: "legacy", clusterName, requestedSubnet, requestedSubnetIsPlan, store });
@@ -91,7 +69,12 @@ describe("requested subnets through the host", () => {
         await allocations.create(intruder.inputs);
         const created = await allocations.create(inputs);
         expect(created.properties.subnet).toBe("10.1.0.0/20");
-        const warning = await eventually(() => host.logs.find((log) => log.severity === "warning" && log.message.includes("planned")));
+        // The engine's Log RPC arrives after the create's answer: wait for it (bounded).
+        const warning = await vi.waitFor(() => {
+            const found = host.logs.find((log) => log.severity === "warning" && log.message.includes("planned"));
+            expect(found).toBeDefined();
+            return found;
+        });
         expect(warning?.message).toBe(
             'slice "legacy": requested subnet 10.1.32.0/20 for cluster "planned" was taken by cluster "intruder" ' +
                 "meanwhile; allocated 10.1.0.0/20 instead",

@@ -3,36 +3,26 @@
  * real dynamic-provider host, whose `pulumi.log` calls reach the engine's
  * Log RPC (test/support/provider-host.ts, routeLogsToEngine).
  */
-import { promises as fs } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { EngineLog, findRepoRoot, HostedProvider, loadBuiltProviders, ProviderHost, startProviderHost } from "../support/provider-host";
+import { EngineLog, HostedIpam, HostedProvider, ProviderHost, startHostedIpam } from "../support/provider-host";
 
-const repo = findRepoRoot(__dirname);
-const built = loadBuiltProviders(repo);
-
-let workdir: string;
+let ipam: HostedIpam;
 let store: { kind: "file"; directory: string };
 let host: ProviderHost;
 let allocations: HostedProvider;
 
 beforeAll(async () => {
-    workdir = await fs.mkdtemp(path.join(os.tmpdir(), "kubeslice-ipam-logs-"));
-    store = { kind: "file", directory: path.join(workdir, "store") };
-    host = await startProviderHost({ cwd: workdir, repo, routeLogsToEngine: true });
-    const slices = await host.provider(built.sliceIpamProvider, "SliceIpam");
-    allocations = await host.provider(built.subnetAllocationProvider, "SubnetAllocation");
+    ipam = await startHostedIpam({ routeLogsToEngine: true });
+    ({ host, allocations } = ipam);
+    store = { kind: "file", directory: path.join(ipam.workdir, "store") };
     // 16 subnets: the 13th allocation takes utilization past 80 %.
-    const { inputs } = await slices.check({}, { sliceName: "tiny", sliceSubnet: "192.168.0.0/24", subnetSize: 28, store });
-    await slices.create(inputs);
+    const { inputs } = await ipam.slices.check({}, { sliceName: "tiny", sliceSubnet: "192.168.0.0/24", subnetSize: 28, store });
+    await ipam.slices.create(inputs);
 });
 
 afterAll(async () => {
-    await host?.close();
-    if (workdir) {
-        await fs.rm(workdir, { recursive: true, force: true });
-    }
+    await ipam?.close();
 });
 
 async function create(clusterName: string) {

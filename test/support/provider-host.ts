@@ -14,8 +14,9 @@
  * the host's own gRPC stack uses. No vitest import: the benchmarks reuse this.
  */
 import { ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type * as GrpcModule from "@grpc/grpc-js";
@@ -393,4 +394,30 @@ function withoutUndefined(value: unknown): unknown {
         );
     }
     return value;
+}
+
+/** A host in a fresh project directory, bound to both providers of the built package. */
+export interface HostedIpam {
+    readonly workdir: string;
+    readonly host: ProviderHost;
+    readonly slices: HostedProvider;
+    readonly allocations: HostedProvider;
+    close(): Promise<void>;
+}
+
+export async function startHostedIpam(options: { routeLogsToEngine?: boolean } = {}): Promise<HostedIpam> {
+    const repo = findRepoRoot(__dirname);
+    const workdir = mkdtempSync(path.join(tmpdir(), "kubeslice-ipam-host-"));
+    const host = await startProviderHost({ cwd: workdir, repo, routeLogsToEngine: options.routeLogsToEngine });
+    const built = loadBuiltProviders(repo);
+    return {
+        workdir,
+        host,
+        slices: await host.provider(built.sliceIpamProvider, "SliceIpam"),
+        allocations: await host.provider(built.subnetAllocationProvider, "SubnetAllocation"),
+        close: async () => {
+            await host.close();
+            rmSync(workdir, { recursive: true, force: true });
+        },
+    };
 }
