@@ -1,4 +1,4 @@
-import { AllocationStatus, capacity, isActive, isReclaimable, SliceLedger } from "../provider/core/ledger";
+import { Allocation, AllocationStatus, capacity, isActive, isReclaimable, SliceLedger } from "../provider/core/ledger";
 import { Column, humanDuration, percent, shortTimestamp, thousands } from "./format";
 
 /**
@@ -58,13 +58,7 @@ export const STATUS_COLUMNS: readonly Column<SliceStatus>[] = [
 // ---- show -----------------------------------------------------------------
 
 /** One cluster's entry, as `show` lists it. */
-export interface AllocationView {
-    readonly clusterName: string;
-    readonly subnet: string;
-    readonly index: number;
-    readonly status: AllocationStatus;
-    readonly allocatedAt: string;
-    readonly releasedAt?: string;
+export interface AllocationView extends Allocation {
     /** Released entries: when the subnet stops being reserved for the cluster. */
     readonly graceEndsAt?: string;
     /** Released entries: seconds of grace left, 0 once over. */
