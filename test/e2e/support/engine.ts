@@ -356,6 +356,16 @@ export class Stack {
         await this.run(["config", "set-all", ...pairs]);
     }
 
+    /** `pulumi config set --secret`: the value is stored encrypted in the stack's config. */
+    async setSecret(key: string, value: string): Promise<void> {
+        await this.run(["config", "set", "--secret", key, value]);
+    }
+
+    /** `pulumi stack export` as text: what the state holds, secrets as ciphertext. */
+    async exportText(): Promise<string> {
+        return (await this.run(["stack", "export"])).stdout;
+    }
+
     /** `pulumi preview --json`; throws if the preview fails (or, with expectNoChanges, if it finds changes). */
     async preview(options: { expectNoChanges?: boolean } & RunOptions = {}): Promise<PreviewDocument & { code: number }> {
         const args = ["preview", "--json", ...(options.expectNoChanges ? ["--expect-no-changes"] : [])];
