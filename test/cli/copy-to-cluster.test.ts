@@ -15,37 +15,31 @@ import { registerSlice } from "../../provider/service/slices";
 import { FileLedgerStore } from "../../provider/store/file-store";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
-import { findRepoRoot, HostedProvider, loadBuiltProviders, ProviderHost, startProviderHost } from "../support/provider-host";
-import { makeTempDir } from "../support/temp-dir";
+import { findRepoRoot, HostedIpam, HostedProvider, startHostedIpam } from "../support/provider-host";
 
 const repo = findRepoRoot(__dirname);
 const CLI = path.join(repo, "dist", "bin", "slice-ipam.js");
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
 
 let server: TestApiServer;
-let temp: ReturnType<typeof makeTempDir>;
-let host: ProviderHost;
+let ipam: HostedIpam;
 let slices: HostedProvider;
 let allocations: HostedProvider;
 const namespace = `ns-${randomBytes(4).toString("hex")}`;
 
 beforeAll(async () => {
     server = await startTestApiServer([CRD]);
-    temp = makeTempDir();
-    host = await startProviderHost({ cwd: temp.dir, repo });
-    const built = loadBuiltProviders(repo);
-    slices = await host.provider(built.sliceIpamProvider, "SliceIpam");
-    allocations = await host.provider(built.subnetAllocationProvider, "SubnetAllocation");
+    ipam = await startHostedIpam();
+    ({ slices, allocations } = ipam);
 }, 1_200_000);
 afterAll(async () => {
-    await host?.close();
+    await ipam?.close();
     await server?.stop();
-    temp?.remove();
 });
 
 function copy(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) =>
-        execFile(process.execPath, [CLI, ...args], { cwd: temp.dir, timeout: 60_000 }, (error, stdout, stderr) =>
+        execFile(process.execPath, [CLI, ...args], { cwd: ipam.workdir, timeout: 60_000 }, (error, stdout, stderr) =>
             resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr }),
         ),
     );
@@ -53,7 +47,7 @@ function copy(args: readonly string[]): Promise<{ code: number; stdout: string; 
 
 describe("moving a file-store ledger into the cluster", () => {
     it("copies, switches the stacks' store in place, and keeps every subnet", async () => {
-        const fileStore = { kind: "file" as const, directory: path.join(temp.dir, ".slice-ipam") };
+        const fileStore = { kind: "file" as const, directory: path.join(ipam.workdir, ".slice-ipam") };
         const clusterStore = { kind: "kubernetes" as const, namespace, kubeconfig: server.kubeconfig };
 
         // A deployment on the file store: worker-1 active, worker-2 released and reserved.
@@ -103,7 +97,7 @@ describe("moving a file-store ledger into the cluster", () => {
     });
 
     it("refuses to copy over a different slice of the same name, writing nothing", async () => {
-        const other = path.join(temp.dir, "other-store");
+        const other = path.join(ipam.workdir, "other-store");
         await registerSlice(new FileLedgerStore(other), sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", subnetSize: 26 }));
         const refused = await copy(["--store-dir", other, "copy", "--to-namespace", namespace, "--to-kubeconfig", server.kubeconfigPath]);
         expect(refused.code).not.toBe(0);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LedgerStore } from "../../provider/store/ledger-store";
-import { makeTempDir } from "./temp-dir";
-import { findRepoRoot, HostedProvider, loadBuiltProviders, ProviderHost, Props, startProviderHost } from "./provider-host";
+import { HostedIpam, HostedProvider, Props, startHostedIpam } from "./provider-host";
 
 export interface ScenarioStore {
     /** The `store` input the resources get. */
@@ -16,25 +15,19 @@ export interface ScenarioStore {
  */
 export function describeProviderScenarios(name: string, makeStore: () => Promise<ScenarioStore>): void {
     describe(`provider scenarios on the ${name}`, () => {
-        const repo = findRepoRoot(__dirname);
-        let temp: ReturnType<typeof makeTempDir>;
-        let host: ProviderHost;
+        let ipam: HostedIpam;
         let slices: HostedProvider;
         let allocations: HostedProvider;
         let store: ScenarioStore;
         const state: Record<string, Props> = {};
 
         beforeAll(async () => {
-            temp = makeTempDir();
             store = await makeStore();
-            host = await startProviderHost({ cwd: temp.dir, repo });
-            const built = loadBuiltProviders(repo);
-            slices = await host.provider(built.sliceIpamProvider, "SliceIpam");
-            allocations = await host.provider(built.subnetAllocationProvider, "SubnetAllocation");
+            ipam = await startHostedIpam();
+            ({ slices, allocations } = ipam);
         }, 1_200_000);
         afterAll(async () => {
-            await host?.close();
-            temp?.remove();
+            await ipam?.close();
         });
 
         const allocationInputs = async (clusterName: string) =>
