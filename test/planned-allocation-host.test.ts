@@ -74,7 +74,7 @@ describe("requested subnets through the host", () => {
             const found = host.logs.find((log) => log.severity === "warning" && log.message.includes("planned"));
             expect(found).toBeDefined();
             return found;
-        });
+        }, { timeout: 10_000, interval: 20 });
         expect(warning?.message).toBe(
             'slice "legacy": requested subnet 10.1.32.0/20 for cluster "planned" was taken by cluster "intruder" ' +
                 "meanwhile; allocated 10.1.0.0/20 instead",

@@ -301,8 +301,9 @@ describe("provider logs", () => {
     it("go to stderr as the CLI launches the host (engine address in argv only)", async () => {
         await (await host.provider(logging)).create({ name: "b" });
         // Output lines and the gRPC response travel separately, so wait for the line.
-        await vi.waitFor(() =>
-            expect(host.output).toContainEqual({ stream: "stderr", line: "warning: [runtime] creating b" }),
+        await vi.waitFor(
+            () => expect(host.output).toContainEqual({ stream: "stderr", line: "warning: [runtime] creating b" }),
+            { timeout: 10_000, interval: 20 },
         );
         expect(host.logs).toEqual([]);
     });
