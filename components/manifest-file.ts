@@ -1,18 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { handlersModuleId } from "../provider/handlers-module";
+import { forwardingProvider, handlersModuleId } from "../provider/handlers-module";
 
-const HANDLERS = handlersModuleId(`${__dirname}/../provider`);
-const handlers = (): typeof import("../provider/handlers") => require(HANDLERS);
 
 /** The dynamic provider behind {@link ManifestFile}; captures nothing but a module id. */
-export const manifestFileProvider: pulumi.dynamic.ResourceProvider = {
-    check: (olds, news) => handlers().manifestFile.check(olds, news),
-    diff: (id, olds, news) => handlers().manifestFile.diff(id, olds, news),
-    create: (inputs) => handlers().manifestFile.create(inputs),
-    read: (id, props) => handlers().manifestFile.read(id, props),
-    update: (id, olds, news) => handlers().manifestFile.update(id, olds, news),
-    delete: (id, props) => handlers().manifestFile.remove(id, props),
-};
+export const manifestFileProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("manifestFile", handlersModuleId(`${__dirname}/../provider`));
 
 export interface ManifestFileArgs {
     /** Relative paths resolve against the Pulumi project directory. */

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
 
 /**
  * How a serialized provider finds its implementation at call time.
@@ -14,4 +15,23 @@ export function handlersModuleId(providerDirectory: string = __dirname): string 
     const marker = `${path.sep}node_modules${path.sep}`;
     const at = file.lastIndexOf(marker);
     return at === -1 ? file : file.slice(at + marker.length).split(path.sep).join("/");
+}
+
+/** The implementations a forwarding provider can stand for (keys of the handlers module). */
+export type HandlerKind = "sliceIpam" | "subnetAllocation" | "manifestFile";
+
+/**
+ * A dynamic provider that loads its implementation by module id inside each
+ * call, so serializing it captures two strings and no state.
+ */
+export function forwardingProvider(kind: HandlerKind, moduleId: string = handlersModuleId()): pulumi.dynamic.ResourceProvider {
+    const handlers = (): (typeof import("./handlers"))[HandlerKind] => (require(moduleId) as typeof import("./handlers"))[kind];
+    return {
+        check: (olds, news) => handlers().check(olds, news),
+        diff: (id, olds, news) => handlers().diff(id, olds, news),
+        create: (inputs) => handlers().create(inputs),
+        read: (id, props) => handlers().read(id, props),
+        update: (id, olds, news) => handlers().update(id, olds, news),
+        delete: (id, props) => handlers().remove(id, props),
+    };
 }

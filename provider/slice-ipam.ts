@@ -1,23 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { handlersModuleId } from "./handlers-module";
+import { forwardingProvider } from "./handlers-module";
 import type { StoreSpec } from "./store/store-spec";
 
-const HANDLERS = handlersModuleId();
-const handlers = (): typeof import("./handlers") => require(HANDLERS);
 
 /**
  * The dynamic provider behind {@link SliceIpam}. Each method loads the
  * implementation by module id inside the call, so serializing this object
  * captures one string and no state.
  */
-export const sliceIpamProvider: pulumi.dynamic.ResourceProvider = {
-    check: (olds, news) => handlers().sliceIpam.check(olds, news),
-    diff: (id, olds, news) => handlers().sliceIpam.diff(id, olds, news),
-    create: (inputs) => handlers().sliceIpam.create(inputs),
-    read: (id, props) => handlers().sliceIpam.read(id, props),
-    update: (id, olds, news) => handlers().sliceIpam.update(id, olds, news),
-    delete: (id, props) => handlers().sliceIpam.remove(id, props),
-};
+export const sliceIpamProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("sliceIpam");
 
 /** Where allocation state is kept. Omitted: the file store in `.slice-ipam/` beside the Pulumi project. */
 export type StoreInput = StoreSpec;

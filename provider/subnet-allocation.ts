@@ -1,20 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "./core/ledger";
-import { handlersModuleId } from "./handlers-module";
+import { forwardingProvider } from "./handlers-module";
 import { StoreInput, withSecretStore } from "./slice-ipam";
 
-const HANDLERS = handlersModuleId();
-const handlers = (): typeof import("./handlers") => require(HANDLERS);
 
 /** The dynamic provider behind {@link SubnetAllocation}; captures nothing but a module id. */
-export const subnetAllocationProvider: pulumi.dynamic.ResourceProvider = {
-    check: (olds, news) => handlers().subnetAllocation.check(olds, news),
-    diff: (id, olds, news) => handlers().subnetAllocation.diff(id, olds, news),
-    create: (inputs) => handlers().subnetAllocation.create(inputs),
-    read: (id, props) => handlers().subnetAllocation.read(id, props),
-    update: (id, olds, news) => handlers().subnetAllocation.update(id, olds, news),
-    delete: (id, props) => handlers().subnetAllocation.remove(id, props),
-};
+export const subnetAllocationProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("subnetAllocation");
 
 export interface SubnetAllocationArgs {
     /** The slice; pass the SliceIpam's `sliceName` output so the slice is registered first. */
