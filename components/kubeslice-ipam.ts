@@ -6,6 +6,7 @@ import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/c
 import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, isDnsLabel } from "../provider/core/validation";
 import { SliceIpam, StoreInput } from "../provider/slice-ipam";
 import { openStore } from "../provider/store/store-spec";
+import { loadSliceToPlan } from "../provider/service/slices";
 import { SubnetAllocation } from "../provider/subnet-allocation";
 import { ManifestFile } from "./manifest-file";
 import {
@@ -246,7 +247,7 @@ export async function planSlice(
         store?: StoreInput;
     },
 ): Promise<{ plan: Record<string, PlannedSubnet>; projected?: Capacity }> {
-    const ledger = (await openStore(params.store).load(params.sliceName))?.ledger;
+    const ledger = await loadSliceToPlan(openStore(params.store), params.sliceName);
     if (ledger === undefined && !checkSliceSubnet(params.sliceSubnet).ok) {
         return { plan: {} }; // the SliceIpam's check reports the bad pool; nothing to plan from
     }

@@ -107,6 +107,39 @@ export interface SubnetAllocationInputs {
     readonly store?: StoreSpec;
 }
 
+/** Raised when a create, update or delete receives inputs that `check` would have refused. */
+export class InvalidInputsError extends Error {
+    readonly code = "invalid-inputs";
+    constructor(
+        readonly subject: string,
+        readonly issues: readonly InputIssue[],
+    ) {
+        super(
+            `${subject}: invalid inputs; nothing was written:\n` +
+                issues.map((issue) => `  - ${issue.property === "" ? "" : `${issue.property}: `}${issue.message}`).join("\n") +
+                `\nCorrect the inputs and run again.`,
+        );
+        this.name = "InvalidInputsError";
+    }
+}
+
+/**
+ * Validates inputs at a write's entry with the same schemas as `check`.
+ * Pulumi calls `check` first, but programs, tools and older states reach
+ * providers in other ways: nothing unchecked may reach a store.
+ */
+export function requireValidInputs<T>(shape: Shape, props: Record<string, unknown> | undefined, subject: string, crossChecks: CrossCheck[] = []): T {
+    const checked = checkProperties(shape, props ?? {}, crossChecks);
+    const issues = [...checked.issues];
+    if (containsUnknown(checked.inputs)) {
+        issues.push({ property: "", message: "some inputs are still unknown; a write needs every input known" });
+    }
+    if (issues.length > 0) {
+        throw new InvalidInputsError(subject, issues);
+    }
+    return checked.inputs as T;
+}
+
 /** Renders issues as Pulumi check failures (`property` empty for the whole input). */
 export function toCheckFailures(issues: readonly InputIssue[]): { property: string; reason: string }[] {
     return issues.map((issue) => ({ property: issue.property, reason: issue.message }));

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { capacity, SliceLedger } from "../core/ledger";
 import { checkSubnetSizeFitsSlice, SliceSpec } from "../core/validation";
-import { changedProperties, checkProperties, containsUnknown, SliceIpamInputs, sliceIpamInputShape, toCheckFailures } from "../inputs";
+import { changedProperties, checkProperties, containsUnknown, requireValidInputs, SliceIpamInputs, sliceIpamInputShape, toCheckFailures } from "../inputs";
 import { loadSlice, registerSlice, unregisterSlice, updateSliceSettings } from "../service/slices";
 import { IpamError } from "../service/errors";
 import { LedgerStore } from "../store/ledger-store";
@@ -14,14 +14,21 @@ const MUTABLE_PROPERTIES = ["gracePeriodSeconds", "maxClusters", "store"] as con
 
 type Props = Record<string, any>;
 
+const crossChecks = [
+    (known: Record<string, unknown>) =>
+        typeof known.sliceSubnet === "string" && typeof known.subnetSize === "number"
+            ? checkSubnetSizeFitsSlice(known.sliceSubnet, known.subnetSize)
+            : undefined,
+];
+
 export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
-    const { inputs, issues } = checkProperties(sliceIpamInputShape, news, [
-        (known) =>
-            typeof known.sliceSubnet === "string" && typeof known.subnetSize === "number"
-                ? checkSubnetSizeFitsSlice(known.sliceSubnet, known.subnetSize)
-                : undefined,
-    ]);
+    const { inputs, issues } = checkProperties(sliceIpamInputShape, news, crossChecks);
     return { inputs, failures: toCheckFailures(issues) };
+}
+
+function validInputs(props: Props): SliceIpamInputs {
+    const name = typeof props?.sliceName === "string" ? props.sliceName : String(props?.sliceName);
+    return requireValidInputs<SliceIpamInputs>(sliceIpamInputShape, props, `slice ${JSON.stringify(name)}`, crossChecks);
 }
 
 /**
@@ -42,7 +49,7 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
 }
 
 export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
-    const args = inputs as SliceIpamInputs;
+    const args = validInputs(inputs);
     const { ledger } = await registerSlice(openStore(args.store), specOf(args));
     return { id: args.sliceName, outs: outputs(args, ledger) };
 }
@@ -57,7 +64,7 @@ export async function read(id: string, props: Props): Promise<pulumi.dynamic.Rea
 }
 
 export async function update(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
-    const args = news as SliceIpamInputs;
+    const args = validInputs(news);
     const store = openStore(args.store);
     if (changedProperties(olds, news, ["store"]).length > 0 && (await loadSlice(store, args.sliceName)) === undefined) {
         throw notCopied(store, args.sliceName);
@@ -76,7 +83,7 @@ export function notCopied(store: LedgerStore, sliceName: string): IpamError {
 }
 
 export async function remove(id: string, props: Props): Promise<void> {
-    await unregisterSlice(openStore((props as SliceIpamInputs).store), id);
+    await unregisterSlice(openStore(validInputs(props).store), id);
 }
 
 function specOf(args: SliceIpamInputs): SliceSpec {

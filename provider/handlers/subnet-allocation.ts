@@ -1,10 +1,18 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { AllocateValue, Allocation, findAllocation, isReclaimable, poolOf } from "../core/ledger";
 import { indexOfSubnet } from "../core/pool";
-import { changedProperties, checkProperties, containsUnknown, SubnetAllocationInputs, subnetAllocationInputShape, toCheckFailures } from "../inputs";
+import {
+    changedProperties,
+    checkProperties,
+    containsUnknown,
+    requireValidInputs,
+    SubnetAllocationInputs,
+    subnetAllocationInputShape,
+    toCheckFailures,
+} from "../inputs";
 import { allocateSubnet, findSubnet, releaseSubnet } from "../service/allocations";
 import { IpamError } from "../service/errors";
-import { loadSlice } from "../service/slices";
+import { loadSliceToPlan } from "../service/slices";
 import { openStore } from "../store/store-spec";
 import { withAllocationLog } from "./allocation-log";
 
@@ -29,7 +37,7 @@ export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.C
  * A slice not registered yet is checked when the allocation is created.
  */
 async function requestedSubnetProblem(args: SubnetAllocationInputs & { requestedSubnet: string }): Promise<string | undefined> {
-    const ledger = await loadSlice(openStore(args.store), args.sliceName);
+    const ledger = await loadSliceToPlan(openStore(args.store), args.sliceName);
     if (ledger === undefined) {
         return undefined;
     }
@@ -80,7 +88,7 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
 
 /** Allocates, or adopts what the store already holds for the cluster. */
 export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
-    const args = inputs as SubnetAllocationInputs;
+    const args = validInputs(inputs);
     const allocated = await allocateFor(args);
     return {
         id: `${args.sliceName}/${args.clusterName}`,
@@ -99,7 +107,7 @@ export async function read(id: string, props: Props): Promise<pulumi.dynamic.Rea
 }
 
 export async function update(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
-    const args = news as SubnetAllocationInputs;
+    const args = validInputs(news);
     if (changedProperties(olds, news, ["store"]).length > 0) {
         // Moved to another store: the allocation must have been copied there with the slice.
         const held = await findSubnet(openStore(args.store), args.sliceName, args.clusterName);
@@ -131,8 +139,13 @@ async function allocateFor(args: SubnetAllocationInputs): Promise<AllocateValue>
 
 /** Releases the subnet: it stays reserved for the cluster for the grace period. */
 export async function remove(_id: string, props: Props): Promise<void> {
-    const args = props as SubnetAllocationInputs;
+    const args = validInputs(props);
     await releaseSubnet(openStore(args.store), args.sliceName, args.clusterName);
+}
+
+function validInputs(props: Props): SubnetAllocationInputs {
+    const subject = `cluster ${JSON.stringify(props?.clusterName)} in slice ${JSON.stringify(props?.sliceName)}`;
+    return requireValidInputs<SubnetAllocationInputs>(subnetAllocationInputShape, props, subject);
 }
 
 function outputs(args: SubnetAllocationInputs, allocation: Allocation, reused: boolean): Props {

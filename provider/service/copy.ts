@@ -19,6 +19,7 @@ export interface CopyReport {
  */
 export async function copyLedgers(from: LedgerStore, to: LedgerStore, sliceNames?: readonly string[]): Promise<CopyReport> {
     const sources = (await from.list()).map((entry) => entry.ledger);
+    await to.initialize?.();
     const wanted = sliceNames === undefined ? sources : sliceNames.map((name) => findSource(sources, name, from));
     const copied: string[] = [];
     const alreadyPresent: string[] = [];

@@ -1,7 +1,7 @@
 import { overlaps } from "../core/cidr";
 import { isActive, newLedger, poolOf, samePool, SliceLedger, withSettings } from "../core/ledger";
 import { SliceSpec } from "../core/validation";
-import { LedgerStore } from "../store/ledger-store";
+import { LedgerStore, StoreNotFoundError } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
 import { IpamError } from "./errors";
 
@@ -21,6 +21,7 @@ export interface RegisterResult {
  * refused.
  */
 export async function registerSlice(store: LedgerStore, spec: SliceSpec, clock: Clock = systemClock): Promise<RegisterResult> {
+    await store.initialize?.();
     await refuseOverlaps(store, spec, () => true);
     const registered = await updateLedger(store, spec.sliceName, (current): { ledger: SliceLedger; result: RegisterResult } => {
         if (current === undefined) {
@@ -82,6 +83,22 @@ export async function unregisterSlice(store: LedgerStore, sliceName: string): Pr
 /** The slice's ledger, or undefined when it is not registered. */
 export async function loadSlice(store: LedgerStore, sliceName: string): Promise<SliceLedger | undefined> {
     return (await store.load(sliceName))?.ledger;
+}
+
+/**
+ * For plans of a slice that the program itself registers (previews, checks
+ * of a requested subnet): a store that does not exist yet holds no slice.
+ * Reads of what exists (refresh, allocation) use {@link loadSlice}, which fails.
+ */
+export async function loadSliceToPlan(store: LedgerStore, sliceName: string): Promise<SliceLedger | undefined> {
+    try {
+        return await loadSlice(store, sliceName);
+    } catch (error) {
+        if (error instanceof StoreNotFoundError) {
+            return undefined;
+        }
+        throw error;
+    }
 }
 
 export function notRegistered(store: LedgerStore, sliceName: string, next: string): IpamError {

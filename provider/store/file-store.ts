@@ -1,37 +1,90 @@
-import { promises as fs } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { constants as fsConstants, promises as fs } from "node:fs";
 import * as path from "node:path";
 import * as lockfile from "proper-lockfile";
 import { SliceLedger } from "../core/ledger";
 import { isDnsLabel } from "../core/validation";
 import { isNotFound, syncDirectory, writeFileAtomically } from "./atomic-file";
-import { CorruptLedgerError, decodeLedger, encodeLedger } from "./ledger-document";
-import { LedgerStore, SwapResult, VersionedLedger } from "./ledger-store";
+import {
+    decodeLegacy,
+    decodeRevision,
+    digestOf,
+    FileRevision,
+    ledgerDocumentText,
+    movedMarkerText,
+    problemsBeforeWrite,
+    tombstoneText,
+} from "./file-document";
+import { symlinkRefused, writeFailure } from "./file-store-errors";
+import { CorruptLedgerError } from "./ledger-document";
+import { LedgerStore, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
 
-export const FILE_DOCUMENT_API_VERSION = "kubeslice-ipam.io/v1alpha1";
-export const FILE_DOCUMENT_KIND = "SliceLedger";
+export { FILE_DOCUMENT_API_VERSION, FILE_DOCUMENT_KIND } from "./file-document";
 
 export interface FileStoreOptions {
-    /**
-     * A lock whose holder stopped refreshing it for this long is taken over:
-     * that is how a lock left by a killed process is recovered.
-     */
+    /** A lock whose holder stopped refreshing it for this long is taken over (a killed or frozen process). */
     readonly staleLockMs?: number;
+    /** How long a writer waits for the advisory lock before going ahead without it. */
+    readonly lockWaitMs?: number;
+    /** Runs after a write compared versions and before it publishes: lets tests pause a writer exactly there. */
+    readonly beforePublish?: (sliceName: string) => Promise<void>;
 }
 
 const DEFAULT_STALE_LOCK_MS = 5_000;
+const DEFAULT_LOCK_WAIT_MS = 10_000;
+/** Temporary files older than this were left by a killed writer. */
+const ORPHAN_TEMP_MS = 60_000;
+const REVISION_FILE = /^(\d{12})\.json$/;
+const TEMP_PREFIX = ".tmp-";
+
+const CONFLICT: SwapResult = { ok: false, conflict: true };
+
+/** What a read found as a slice's current state. */
+type Current =
+    | { readonly kind: "absent" }
+    | { readonly kind: "revision"; readonly stored: FileRevision; readonly file: string }
+    | { readonly kind: "legacy"; readonly ledger: SliceLedger; readonly revision: number; readonly digest: string; readonly file: string };
 
 /**
- * Ledgers as one JSON document per slice (`<directory>/<slice>.json`).
+ * Ledgers as revision files, one directory per slice:
+ * `<directory>/<slice>/<revision, 12 digits>.json`; the highest revision is
+ * the ledger.
  *
- * Reads take no lock: writes replace the document by rename, so a reader
- * sees the old or the new document, never a torn one. A compare-and-swap
- * takes a cross-process lock (proper-lockfile), checks the stored revision,
- * and writes temp file → fsync → rename → fsync directory.
+ * Why not one document replaced by rename (as before 0.2): a rename replaces
+ * whatever is there. A writer paused while holding a lock (GC pause, suspended
+ * laptop, frozen CI runner) has its lock taken over once stale, and on
+ * resuming would rename a document computed from an old ledger over a newer
+ * one; proper-lockfile's `onCompromised` fires only at the next refresh, after
+ * such a rename. Kernel locks (flock) would stay with a paused holder, but
+ * Node.js reaches them only through native addons, which npm no longer builds
+ * by default. So the publish itself is the compare-and-swap: the next revision
+ * is written to a temporary file and hard-linked to its name, and link(2)
+ * fails when the name exists, atomically (local file systems and NFS alike).
+ * Of all writers that read revision N, exactly one creates N+1, however late.
+ *
+ * Revisions never repeat: deleting a slice writes a tombstone revision, and
+ * registering it again continues the count. After a write, revisions older
+ * than the previous one are removed; a late writer can then create a freed,
+ * lower name, so a writer reports success only when its revision is the
+ * highest once linked (otherwise: a conflict, and the caller retries on the
+ * current ledger). A version is the revision and a digest of its bytes, so an
+ * edit in place (by hand, `git checkout`) is never written over unseen.
+ *
+ * The lock (proper-lockfile, one per slice) only queues writers on one machine
+ * so that they rarely conflict; correctness never depends on it, and a writer
+ * that cannot get it in `lockWaitMs` (a frozen holder) goes ahead without it.
+ *
+ * Every document is checked where it is read (envelope, invariants, name,
+ * unknown fields are refused, not dropped) and every ledger before it is
+ * written. Symbolic links are refused. A missing store directory is an error,
+ * except for the first registration, which creates it.
  */
 export class FileLedgerStore implements LedgerStore {
     readonly description: string;
     readonly key: string;
     private readonly staleLockMs: number;
+    private readonly lockWaitMs: number;
+    private readonly beforePublish?: (sliceName: string) => Promise<void>;
 
     constructor(
         readonly directory: string,
@@ -41,140 +94,349 @@ export class FileLedgerStore implements LedgerStore {
         this.description = `file store ${this.directory}`;
         this.key = `file:${this.directory}`;
         this.staleLockMs = options.staleLockMs ?? DEFAULT_STALE_LOCK_MS;
+        this.lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+        this.beforePublish = options.beforePublish;
     }
 
-    /** The document path of a slice. Refuses anything but a DNS-1123 label. */
-    fileFor(sliceName: string): string {
+    /** The directory of a slice's revisions. Refuses anything but a DNS-1123 label. */
+    sliceDirectory(sliceName: string): string {
         if (!isDnsLabel(sliceName)) {
             throw new Error(`refusing slice name ${JSON.stringify(sliceName)}: not a DNS-1123 label`);
         }
-        return path.join(this.directory, `${sliceName}.json`);
+        return path.join(this.directory, sliceName);
+    }
+
+    /** The file holding a slice's current ledger, or undefined when it has none. */
+    async currentFile(sliceName: string): Promise<string | undefined> {
+        const current = await this.readCurrent(sliceName);
+        return current.kind === "absent" ? undefined : current.file;
+    }
+
+    async initialize(): Promise<void> {
+        try {
+            await fs.mkdir(this.directory, { recursive: true });
+        } catch (error) {
+            throw writeFailure(this.description, "(store)", this.directory, error);
+        }
     }
 
     async load(sliceName: string): Promise<VersionedLedger | undefined> {
-        return this.readDocument(this.fileFor(sliceName));
+        await this.requireStore();
+        return this.versioned(await this.readCurrent(sliceName));
     }
 
     async list(): Promise<VersionedLedger[]> {
-        let names: string[];
-        try {
-            names = await fs.readdir(this.directory);
-        } catch (error) {
-            if (isNotFound(error)) {
-                return [];
+        await this.requireStore();
+        const names = new Set<string>();
+        for (const entry of await fs.readdir(this.directory)) {
+            const name = entry.endsWith(".json") ? entry.slice(0, -".json".length) : entry;
+            if (isDnsLabel(name)) {
+                names.add(name);
             }
-            throw error;
         }
-        const slices = names
-            .filter((name) => name.endsWith(".json") && isDnsLabel(name.slice(0, -".json".length)))
-            .sort();
-        const ledgers = await Promise.all(slices.map((name) => this.readDocument(path.join(this.directory, name))));
+        const ledgers = await Promise.all([...names].sort().map(async (name) => this.versioned(await this.readCurrent(name))));
         return ledgers.filter((entry): entry is VersionedLedger => entry !== undefined);
     }
 
-    async compareAndSwap(
-        sliceName: string,
-        expectedVersion: string | undefined,
-        next: SliceLedger | undefined,
-    ): Promise<SwapResult> {
-        const file = this.fileFor(sliceName);
-        await fs.mkdir(this.directory, { recursive: true });
-        const unlock = await lockfile.lock(file, {
-            realpath: false,
-            stale: this.staleLockMs,
-            update: Math.max(1_000, Math.floor(this.staleLockMs / 3)),
-            retries: { retries: 200, minTimeout: 2, maxTimeout: 100, factor: 1.5, randomize: true },
-        });
+    async exclusively<T>(sliceName: string, body: () => Promise<T>): Promise<T> {
+        await this.requireStore();
+        const release = await this.lockAdvisory(sliceName);
         try {
-            const currentVersion = await this.readRevision(file);
-            if (currentVersion !== expectedVersion) {
-                return { ok: false, conflict: true };
-            }
-            if (next === undefined) {
-                if (currentVersion !== undefined) {
-                    await fs.unlink(file);
-                    await syncDirectory(this.directory);
-                }
-                return { ok: true };
-            }
-            const revision = currentVersion === undefined ? 1 : Number(currentVersion) + 1;
-            const document = {
-                apiVersion: FILE_DOCUMENT_API_VERSION,
-                kind: FILE_DOCUMENT_KIND,
-                revision,
-                ...encodeLedger(next),
-            };
-            await writeFileAtomically(file, `${JSON.stringify(document, null, 2)}\n`);
-            return { ok: true, version: String(revision) };
+            return await body();
         } finally {
-            await unlock();
+            await release();
+        }
+    }
+
+    async compareAndSwap(sliceName: string, expectedVersion: string | undefined, next: SliceLedger | undefined): Promise<SwapResult> {
+        const directory = this.sliceDirectory(sliceName);
+        if (next !== undefined) {
+            const problems = problemsBeforeWrite(sliceName, next);
+            if (problems.length > 0) {
+                throw new Error(
+                    `slice "${sliceName}": refusing to write an invalid ledger to ${this.description}; nothing was written:\n` +
+                        problems.map((problem) => `  - ${problem}`).join("\n"),
+                );
+            }
+        }
+        if (expectedVersion === undefined && next !== undefined) {
+            await this.initialize();
+        } else {
+            await this.requireStore();
+        }
+        const current = await this.readCurrent(sliceName);
+        if (this.versioned(current)?.version !== expectedVersion) {
+            return CONFLICT;
+        }
+        if (next === undefined && (current.kind === "absent" || (current.kind === "revision" && current.stored.deleted))) {
+            return { ok: true };
+        }
+        const revision = current.kind === "absent" ? 1 : (current.kind === "revision" ? current.stored.revision : current.revision) + 1;
+        const text = next === undefined ? tombstoneText(revision, sliceName, new Date()) : ledgerDocumentText(revision, next);
+        await this.beforePublish?.(sliceName);
+        if (current.kind === "legacy") {
+            return this.migrate(sliceName, current, revision, text);
+        }
+        if (!(await this.publish(sliceName, directory, revision, text))) {
+            return CONFLICT;
+        }
+        if ((await this.highestRevision(directory)) !== revision) {
+            return CONFLICT; // a late writer: the name had been freed by pruning; the ledger is the higher revision
+        }
+        await this.prune(directory, revision);
+        return { ok: true, version: versionOf(revision, digestOf(text)) };
+    }
+
+    /** Writes `text` to a temporary file, then links it as `revision`: false when that name exists. */
+    private async publish(sliceName: string, directory: string, revision: number, text: string): Promise<boolean> {
+        const target = path.join(directory, revisionFileName(revision));
+        const temporary = path.join(directory, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
+        try {
+            await this.ensureSliceDirectory(directory);
+            const handle = await fs.open(temporary, "wx", 0o644);
+            try {
+                await handle.writeFile(text, "utf8");
+                await handle.sync();
+            } finally {
+                await handle.close();
+            }
+            try {
+                await fs.link(temporary, target);
+            } catch (error) {
+                const code = (error as NodeJS.ErrnoException).code;
+                if (code === "EEXIST") {
+                    return false;
+                }
+                if (code === "ENOENT") {
+                    return false; // our temporary file was swept as an orphan: we were paused for a minute
+                }
+                throw error;
+            }
+            await syncDirectory(directory);
+            return true;
+        } catch (error) {
+            throw writeFailure(this.description, sliceName, target, error);
+        } finally {
+            await fs.rm(temporary, { force: true }).catch(() => undefined);
         }
     }
 
     /**
-     * The stored revision, read under the lock. The caller validated the whole
-     * document when it loaded this revision, so only the revision is checked
-     * here: equal revisions mean the document it validated. A document that is
-     * not JSON is still refused, never overwritten.
+     * Moves a single-document ledger of an earlier version to revision files.
+     * Under that version's own lock, so its writers are serialized with this
+     * move, and the old document becomes a marker they refuse to write over.
      */
-    private async readRevision(file: string): Promise<string | undefined> {
-        const text = await this.readText(file);
-        if (text === undefined) {
-            return undefined;
-        }
-        let revision: unknown;
+    private async migrate(sliceName: string, current: Extract<Current, { kind: "legacy" }>, revision: number, text: string): Promise<SwapResult> {
+        let release: () => Promise<void>;
         try {
-            revision = (JSON.parse(text) as { revision?: unknown })?.revision;
+            release = await lockfile.lock(current.file, { realpath: false, stale: this.staleLockMs, retries: { retries: 100, minTimeout: 5, maxTimeout: 200 }, onCompromised: () => undefined });
         } catch (error) {
-            throw new CorruptLedgerError(file, [`not valid JSON: ${(error as Error).message}`]);
+            if ((error as NodeJS.ErrnoException).code === "ELOCKED") {
+                return CONFLICT;
+            }
+            throw writeFailure(this.description, sliceName, current.file, error);
         }
-        if (!Number.isSafeInteger(revision) || (revision as number) < 1) {
-            throw new CorruptLedgerError(file, ["revision must be a positive integer"]);
+        try {
+            const again = await this.readText(current.file);
+            if (again === undefined || digestOf(again) !== current.digest) {
+                return CONFLICT;
+            }
+            const directory = this.sliceDirectory(sliceName);
+            if (!(await this.publish(sliceName, directory, revision, text)) || (await this.highestRevision(directory)) !== revision) {
+                return CONFLICT;
+            }
+            try {
+                await writeFileAtomically(current.file, movedMarkerText(sliceName));
+            } catch (error) {
+                throw writeFailure(this.description, sliceName, current.file, error);
+            }
+            return { ok: true, version: versionOf(revision, digestOf(text)) };
+        } finally {
+            await release().catch(() => undefined);
         }
-        return String(revision);
     }
 
-    private async readText(file: string): Promise<string | undefined> {
+    private versioned(current: Current): VersionedLedger | undefined {
+        if (current.kind === "legacy") {
+            return { ledger: current.ledger, version: `legacy:${current.digest}` };
+        }
+        if (current.kind === "revision" && !current.stored.deleted) {
+            return { ledger: current.stored.ledger, version: versionOf(current.stored.revision, current.stored.digest) };
+        }
+        return undefined;
+    }
+
+    private async readCurrent(sliceName: string): Promise<Current> {
+        const directory = this.sliceDirectory(sliceName);
+        // A revision may be pruned between listing and reading it: list again.
+        for (let attempt = 0; ; attempt++) {
+            const revision = await this.highestRevision(directory);
+            if (revision === undefined) {
+                return this.readLegacy(sliceName);
+            }
+            const file = path.join(directory, revisionFileName(revision));
+            const text = await this.readText(file);
+            if (text !== undefined) {
+                return { kind: "revision", stored: decodeRevision(file, text, sliceName, revision), file };
+            }
+            if (attempt >= 20) {
+                throw new Error(`${file} keeps disappearing while it is read; another process is removing revisions of slice "${sliceName}"`);
+            }
+        }
+    }
+
+    private async readLegacy(sliceName: string): Promise<Current> {
+        const file = path.join(this.directory, `${sliceName}.json`);
+        const text = await this.readText(file);
+        if (text === undefined) {
+            return { kind: "absent" };
+        }
+        const legacy = decodeLegacy(file, text, sliceName);
+        if (legacy === "moved") {
+            throw new CorruptLedgerError(file, [`says the ledger moved to ${sliceName}/, but that directory holds no revision`]);
+        }
+        return { kind: "legacy", ...legacy, digest: digestOf(text), file };
+    }
+
+    /** The highest revision in a slice's directory, or undefined when there is none. */
+    private async highestRevision(directory: string): Promise<number | undefined> {
+        let entries: string[];
         try {
-            return await fs.readFile(file, "utf8");
+            const stat = await fs.lstat(directory);
+            if (stat.isSymbolicLink()) {
+                throw symlinkRefused(directory);
+            }
+            if (!stat.isDirectory()) {
+                throw new CorruptLedgerError(directory, ["must be a directory of revision files"]);
+            }
+            entries = await fs.readdir(directory);
         } catch (error) {
             if (isNotFound(error)) {
                 return undefined;
             }
-            throw new Error(`cannot read slice ledger ${file}: ${(error as Error).message}`);
+            throw error;
+        }
+        let highest: number | undefined;
+        for (const entry of entries) {
+            const match = REVISION_FILE.exec(entry);
+            if (match !== null) {
+                highest = Math.max(highest ?? 0, Number(match[1]));
+            }
+        }
+        return highest;
+    }
+
+    /** Removes revisions older than the previous one, and temporary files of killed writers. */
+    private async prune(directory: string, revision: number): Promise<void> {
+        const entries = await fs.readdir(directory).catch(() => [] as string[]);
+        const now = Date.now();
+        await Promise.all(
+            entries.map(async (entry) => {
+                const file = path.join(directory, entry);
+                const match = REVISION_FILE.exec(entry);
+                if (match !== null && Number(match[1]) < revision - 1) {
+                    await fs.rm(file, { force: true }).catch(() => undefined);
+                } else if (entry.startsWith(TEMP_PREFIX)) {
+                    const stat = await fs.lstat(file).catch(() => undefined);
+                    if (stat !== undefined && now - stat.mtimeMs > ORPHAN_TEMP_MS) {
+                        await fs.rm(file, { force: true }).catch(() => undefined);
+                    }
+                }
+            }),
+        );
+    }
+
+    private async ensureSliceDirectory(directory: string): Promise<void> {
+        try {
+            await fs.mkdir(directory);
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+                throw error;
+            }
+            if ((await fs.lstat(directory)).isSymbolicLink()) {
+                throw symlinkRefused(directory);
+            }
         }
     }
 
-    private async readDocument(file: string): Promise<VersionedLedger | undefined> {
-        const text = await this.readText(file);
-        if (text === undefined) {
-            return undefined;
-        }
-        let raw: unknown;
+    private async requireStore(): Promise<void> {
+        let stat;
         try {
-            raw = JSON.parse(text);
+            stat = await fs.lstat(this.directory);
         } catch (error) {
-            throw new CorruptLedgerError(file, [`not valid JSON: ${(error as Error).message}`]);
+            if (isNotFound(error)) {
+                throw new StoreNotFoundError(
+                    this.description,
+                    "a missing store is never read as an empty one. If the ledgers live elsewhere (another working " +
+                        "directory, an unmounted volume, a checkout in another place), point store.directory there; the " +
+                        "directory is created only when a slice is first registered",
+                );
+            }
+            throw error;
         }
-        const envelope = raw as { apiVersion?: unknown; kind?: unknown; revision?: unknown };
-        const problems: string[] = [];
-        if (envelope?.apiVersion !== FILE_DOCUMENT_API_VERSION || envelope?.kind !== FILE_DOCUMENT_KIND) {
-            problems.push(`apiVersion/kind must be ${FILE_DOCUMENT_API_VERSION}/${FILE_DOCUMENT_KIND}`);
+        if (!stat.isDirectory() && !(await fs.stat(this.directory)).isDirectory()) {
+            throw new Error(`${this.description}: ${this.directory} is not a directory; point store.directory at a directory`);
         }
-        if (!Number.isSafeInteger(envelope?.revision) || (envelope.revision as number) < 1) {
-            problems.push("revision must be a positive integer");
-        }
-        const decoded = decodeLedger(raw);
-        if (!decoded.ok) {
-            problems.push(...decoded.problems);
-        }
-        if (!decoded.ok || problems.length > 0) {
-            throw new CorruptLedgerError(file, problems);
-        }
-        const expectedName = path.basename(file, ".json");
-        if (decoded.ledger.spec.sliceName !== expectedName) {
-            throw new CorruptLedgerError(file, [`holds slice "${decoded.ledger.spec.sliceName}", not "${expectedName}"`]);
-        }
-        return { ledger: decoded.ledger, version: String(envelope.revision) };
     }
+
+    /** Reads a file without following a symbolic link; undefined when it does not exist. */
+    private async readText(file: string): Promise<string | undefined> {
+        let handle;
+        try {
+            handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+        } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code;
+            if (code === "ENOENT") {
+                return undefined;
+            }
+            if (code === "ELOOP") {
+                throw symlinkRefused(file);
+            }
+            throw new Error(`cannot read slice ledger ${file}: ${(error as Error).message}`);
+        }
+        try {
+            return await handle.readFile("utf8");
+        } finally {
+            await handle.close();
+        }
+    }
+
+    /**
+     * Waits for the slice's advisory lock, at most `lockWaitMs`. A frozen
+     * holder or a lock dated in the future never blocks: the writer goes ahead
+     * without it, safe by compare-and-swap. Errors other than "held" (a
+     * read-only or full store) fail at once with what to do.
+     */
+    private async lockAdvisory(sliceName: string): Promise<() => Promise<void>> {
+        const target = this.sliceDirectory(sliceName);
+        const deadline = Date.now() + this.lockWaitMs;
+        for (let attempt = 0; ; attempt++) {
+            try {
+                const release = await lockfile.lock(target, {
+                    realpath: false,
+                    stale: this.staleLockMs,
+                    update: Math.max(1_000, Math.floor(this.staleLockMs / 3)),
+                    // A lost lock is harmless: compareAndSwap guards every write.
+                    onCompromised: () => undefined,
+                });
+                return () => release().catch(() => undefined);
+            } catch (error) {
+                if ((error as NodeJS.ErrnoException).code !== "ELOCKED") {
+                    throw writeFailure(this.description, sliceName, `${target}.lock`, error);
+                }
+                if (Date.now() >= deadline) {
+                    return async () => undefined;
+                }
+                await new Promise((resolve) => setTimeout(resolve, Math.min(100, 2 * 1.5 ** attempt) * (0.5 + Math.random())));
+            }
+        }
+    }
+}
+
+function revisionFileName(revision: number): string {
+    return `${String(revision).padStart(12, "0")}.json`;
+}
+
+function versionOf(revision: number, digest: string): string {
+    return `${revision}:${digest}`;
 }

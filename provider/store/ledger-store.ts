@@ -36,4 +36,30 @@ export interface LedgerStore {
      * ledger exists). Either the whole write happens or none of it does.
      */
     compareAndSwap(sliceName: string, expectedVersion: string | undefined, next: SliceLedger | undefined): Promise<SwapResult>;
+
+    /**
+     * Creates the backing location if it does not exist yet. Only registering
+     * a slice calls it: every other operation on a missing location fails with
+     * {@link StoreNotFoundError}, so a wrong path never reads as an empty store.
+     */
+    initialize?(): Promise<void>;
+
+    /**
+     * Runs one read-modify-write of a slice while cooperating writers on this
+     * machine wait their turn, so they rarely conflict. Advisory only:
+     * correctness comes from `compareAndSwap` alone.
+     */
+    exclusively?<T>(sliceName: string, body: () => Promise<T>): Promise<T>;
+}
+
+/** The store's backing location does not exist: never read as an empty store. */
+export class StoreNotFoundError extends Error {
+    readonly code = "store-not-found";
+    constructor(
+        readonly location: string,
+        hint: string,
+    ) {
+        super(`${location} does not exist; ${hint}`);
+        this.name = "StoreNotFoundError";
+    }
 }

@@ -13,7 +13,8 @@ export const fileStoreSpecSchema = z
         kind: z.literal("file"),
         directory: z
             .string({ error: "store.directory must be a path string" })
-            .min(1, { error: "store.directory must not be empty; omit store to use .slice-ipam/" }),
+            .min(1, { error: "store.directory must not be empty; omit store to use .slice-ipam/" })
+            .refine((directory) => !directory.includes("\u0000"), { error: "store.directory must not contain a NUL character" }),
     })
     .strict();
 

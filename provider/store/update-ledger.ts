@@ -108,16 +108,22 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
     let conflicts = 0;
     try {
         for (let attempt = 1; attempt <= policy.attempts; attempt++) {
-            const loaded = await store.load(sliceName);
-            const { ledger, outcomes } = applyAll(batch, loaded?.ledger);
-            if (ledger === loaded?.ledger) {
-                settle(batch, outcomes);
-                return;
-            }
-            const next = ledger === undefined || conflicts === 0 ? ledger : countIn(ledger, { conflicts });
-            const swapped = await store.compareAndSwap(sliceName, loaded?.version, next);
-            if (swapped.ok) {
-                settle(batch, outcomes);
+            const tryOnce = async (): Promise<boolean> => {
+                const loaded = await store.load(sliceName);
+                const { ledger, outcomes } = applyAll(batch, loaded?.ledger);
+                if (ledger === loaded?.ledger) {
+                    settle(batch, outcomes);
+                    return true;
+                }
+                const next = ledger === undefined || conflicts === 0 ? ledger : countIn(ledger, { conflicts });
+                const swapped = await store.compareAndSwap(sliceName, loaded?.version, next);
+                if (swapped.ok) {
+                    settle(batch, outcomes);
+                }
+                return swapped.ok;
+            };
+            // Read and write inside the store's advisory lock where it has one, so writers queue instead of conflicting.
+            if (await (store.exclusively === undefined ? tryOnce() : store.exclusively(sliceName, tryOnce))) {
                 return;
             }
             conflicts++;

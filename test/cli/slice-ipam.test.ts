@@ -234,7 +234,7 @@ describe("errors", () => {
     it("exits 5 for a corrupt document, naming the file; other slices still show", async () => {
         const dir = path.join(project.dir, "corrupt");
         await fs.mkdir(dir);
-        await fs.copyFile(path.join(storeDir, "blue.json"), path.join(dir, "blue.json"));
+        await fs.cp(path.join(storeDir, "blue"), path.join(dir, "blue"), { recursive: true });
         await fs.writeFile(path.join(dir, "broken.json"), "{ not json");
         const status = await sliceIpam(["status", "--store-dir", dir]);
         expect(status.code).toBe(5);

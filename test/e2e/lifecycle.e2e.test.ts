@@ -159,7 +159,7 @@ describe("a KubeSliceIpam stack's lifecycle with the real engine", () => {
     });
 
     it("5. changing sliceSubnet previews a replacement naming sliceSubnet; up refuses, naming the clusters, and writes nothing", async () => {
-        const ledgerBefore = await fs.readFile(ledgerFile(store, "blue"));
+        const ledgerBefore = await fs.readFile((await ledgerFile(store, "blue"))!);
         const manifestsBefore = await Promise.all(["w-1", "w-2", "w-3", "w-4", "w-5"].map((c) => fs.readFile(manifestPath(c), "utf8")));
         const holders = ["w-1", "w-2", "w-3", "w-4", "w-5"].map((cluster, index) => `${cluster} (${subnet(index)})`);
 
@@ -188,7 +188,7 @@ describe("a KubeSliceIpam stack's lifecycle with the real engine", () => {
             expect(errors[0].message).toContain(holder);
         }
 
-        expect(await fs.readFile(ledgerFile(store, "blue"))).toEqual(ledgerBefore);
+        expect(await fs.readFile((await ledgerFile(store, "blue"))!)).toEqual(ledgerBefore);
         for (const [i, cluster] of ["w-1", "w-2", "w-3", "w-4", "w-5"].entries()) {
             expect(await fs.readFile(manifestPath(cluster), "utf8")).toBe(manifestsBefore[i]);
         }
@@ -208,12 +208,12 @@ describe("a KubeSliceIpam stack's lifecycle with the real engine", () => {
         await editLedger(store, "blue", (doc) => {
             doc.allocations = doc.allocations.filter((a) => a.clusterName !== "w-3");
         });
-        const edited = await fs.readFile(ledgerFile(store, "blue"));
+        const edited = await fs.readFile((await ledgerFile(store, "blue"))!);
 
         const dryRun = await stack.refresh({ previewOnly: true });
         expect(dryRun.preview?.changeSummary?.delete).toBe(1);
         expect(dryRun.preview?.steps.filter((s) => s.op === "delete").map((s) => nameOf(s.urn))).toEqual(["blue-w-3"]);
-        expect(await fs.readFile(ledgerFile(store, "blue"))).toEqual(edited);
+        expect(await fs.readFile((await ledgerFile(store, "blue"))!)).toEqual(edited);
 
         const refresh = await stack.refresh();
         expect(refresh.summary.result).toBe("succeeded");

@@ -72,7 +72,7 @@ describe("stacks sharing one file store, with the real engine", () => {
         expect(readme).toMatch(/declare the resource\s+and run `pulumi up` instead/);
 
         team = await teamStack("team-a", ["c-1"]);
-        const before = await fs.readFile(ledgerFile(store, "green"));
+        const before = await fs.readFile((await ledgerFile(store, "green"))!);
         const result = await team.project.run(["import", ALLOCATION_TYPE, "green-c-1", "green/c-1", "--yes", "--json", "--stack", team.name], {
             allowFailure: true,
         });
@@ -82,7 +82,7 @@ describe("stacks sharing one file store, with the real engine", () => {
         // The dynamic-provider host has no serialized provider to read with.
         expect(errors.find((d) => d.urn?.endsWith("::green-c-1"))?.message).toMatch(/toJavaScript|__provider/);
         expect((await team.resources()).filter((r) => r.type === ALLOCATION_TYPE)).toEqual([]);
-        expect(await fs.readFile(ledgerFile(store, "green"))).toEqual(before);
+        expect(await fs.readFile((await ledgerFile(store, "green"))!)).toEqual(before);
     });
 
     it("7. adoption: a new stack declaring a cluster that holds an allocation adopts it — same subnet, nothing allocated", async () => {

@@ -74,6 +74,16 @@ export function describeLedgerStoreContract(name: string, makeFixture: () => Pro
             expect(await fixture.store.load("blue")).toBeUndefined();
         });
 
+        it("never accepts a version again once the slice was deleted and registered again", async () => {
+            await fixture.store.compareAndSwap("blue", undefined, sampleLedger());
+            const first = (await fixture.store.load("blue"))!;
+            expect((await fixture.store.compareAndSwap("blue", first.version, undefined)).ok).toBe(true);
+            expect((await fixture.otherClient().compareAndSwap("blue", undefined, sampleLedger())).ok).toBe(true);
+            const changed = { ...first.ledger, counters: { ...first.ledger.counters, conflicts: 9 } };
+            expect(await fixture.store.compareAndSwap("blue", first.version, changed)).toEqual({ ok: false, conflict: true });
+            expect((await fixture.store.load("blue"))!.ledger.counters.conflicts).toBe(0);
+        });
+
         it("lists every slice", async () => {
             await fixture.store.compareAndSwap("blue", undefined, sampleLedger("blue", "10.2.0.0/16"));
             await fixture.store.compareAndSwap("red", undefined, sampleLedger("red", "10.3.0.0/16"));

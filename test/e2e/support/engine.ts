@@ -434,10 +434,25 @@ export interface LedgerDocument {
     readonly counters: Record<string, any>;
 }
 
-export const ledgerFile = (storeDir: string, slice: string): string => path.join(storeDir, `${slice}.json`);
+/** The file of a slice's current revision (the highest in `<store>/<slice>/`), or undefined. */
+export async function ledgerFile(storeDir: string, slice: string): Promise<string | undefined> {
+    const directory = path.join(storeDir, slice);
+    const revisions = (await fs.readdir(directory).catch(() => [] as string[])).filter((name) => /^\d{12}\.json$/.test(name)).sort();
+    return revisions.length === 0 ? undefined : path.join(directory, revisions[revisions.length - 1]);
+}
 
 export async function readLedger(storeDir: string, slice: string): Promise<LedgerDocument> {
-    return JSON.parse(await fs.readFile(ledgerFile(storeDir, slice), "utf8"));
+    const file = await ledgerFile(storeDir, slice);
+    if (file === undefined) {
+        throw new Error(`slice "${slice}" has no ledger in ${storeDir}`);
+    }
+    return JSON.parse(await fs.readFile(file, "utf8"));
+}
+
+/** True when the slice has no ledger: never registered, or deleted (its last revision is a tombstone). */
+export async function sliceIsGone(storeDir: string, slice: string): Promise<boolean> {
+    const file = await ledgerFile(storeDir, slice);
+    return file === undefined || JSON.parse(await fs.readFile(file, "utf8")).kind === "SliceLedgerTombstone";
 }
 
 export async function exists(file: string): Promise<boolean> {
@@ -454,8 +469,10 @@ export async function exists(file: string): Promise<boolean> {
 export async function editLedger(storeDir: string, slice: string, edit: (doc: LedgerDocument & Record<string, any>) => void): Promise<void> {
     const doc = await readLedger(storeDir, slice);
     edit(doc as LedgerDocument & Record<string, any>);
+    // An out-of-band edit as the store would write it: the next revision file.
     (doc as { revision: number }).revision += 1;
-    await fs.writeFile(ledgerFile(storeDir, slice), `${JSON.stringify(doc, null, 2)}\n`);
+    const next = path.join(storeDir, slice, `${String(doc.revision).padStart(12, "0")}.json`);
+    await fs.writeFile(next, `${JSON.stringify(doc, null, 2)}\n`, { flag: "wx" });
 }
 
 /** `clusterName → subnet` of the entries in the ledger with the given status (all if omitted). */
