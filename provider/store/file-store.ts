@@ -26,7 +26,14 @@ export interface FileStoreOptions {
     readonly staleLockMs?: number;
     /** How long a writer waits for the advisory lock before going ahead without it. */
     readonly lockWaitMs?: number;
-    /** Runs after a write compared versions and before it publishes: lets tests pause a writer exactly there. */
+    /** Lets tests pause a writer at the two points where a race matters. */
+    readonly hooks?: FileStoreHooks;
+}
+
+export interface FileStoreHooks {
+    /** In a compare-and-swap, before the stored version is read and compared. */
+    readonly beforeCompare?: (sliceName: string) => Promise<void>;
+    /** After the versions compared equal, before the next revision is linked. */
     readonly beforePublish?: (sliceName: string) => Promise<void>;
 }
 
@@ -84,7 +91,7 @@ export class FileLedgerStore implements LedgerStore {
     readonly key: string;
     private readonly staleLockMs: number;
     private readonly lockWaitMs: number;
-    private readonly beforePublish?: (sliceName: string) => Promise<void>;
+    private readonly hooks: FileStoreHooks;
 
     constructor(
         readonly directory: string,
@@ -95,7 +102,7 @@ export class FileLedgerStore implements LedgerStore {
         this.key = `file:${this.directory}`;
         this.staleLockMs = options.staleLockMs ?? DEFAULT_STALE_LOCK_MS;
         this.lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
-        this.beforePublish = options.beforePublish;
+        this.hooks = options.hooks ?? {};
     }
 
     /** The directory of a slice's revisions. Refuses anything but a DNS-1123 label. */
@@ -164,6 +171,7 @@ export class FileLedgerStore implements LedgerStore {
         } else {
             await this.requireStore();
         }
+        await this.hooks.beforeCompare?.(sliceName);
         const current = await this.readCurrent(sliceName);
         if (this.versioned(current)?.version !== expectedVersion) {
             return CONFLICT;
@@ -173,7 +181,7 @@ export class FileLedgerStore implements LedgerStore {
         }
         const revision = current.kind === "absent" ? 1 : (current.kind === "revision" ? current.stored.revision : current.revision) + 1;
         const text = next === undefined ? tombstoneText(revision, sliceName, new Date()) : ledgerDocumentText(revision, next);
-        await this.beforePublish?.(sliceName);
+        await this.hooks.beforePublish?.(sliceName);
         if (current.kind === "legacy") {
             return this.migrate(sliceName, current, revision, text);
         }

@@ -138,9 +138,11 @@ describe("file store", () => {
             let paused!: () => void;
             const pausedAt = new Promise<void>((resolve) => (paused = resolve));
             const frozen = new FileLedgerStore(store.directory, {
-                beforePublish: () => {
-                    paused();
-                    return new Promise<void>((resolve) => (resume = resolve));
+                hooks: {
+                    beforePublish: () => {
+                        paused();
+                        return new Promise<void>((resolve) => (resume = resolve));
+                    },
                 },
             });
             const read = (await frozen.load(slice))!;
