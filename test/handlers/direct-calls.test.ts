@@ -1,0 +1,81 @@
+/**
+ * Providers called without `check` (programs, tools, older states): every
+ * write validates its inputs, refuses with the same reasons, and writes nothing.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import * as handlers from "../../provider/handlers";
+import { sliceSpecSchema } from "../../provider/core/validation";
+import { registerSlice } from "../../provider/service/slices";
+import { FileLedgerStore } from "../../provider/store/file-store";
+import { makeTempDir } from "../support/temp-dir";
+
+let temp: ReturnType<typeof makeTempDir>;
+let store: { kind: "file"; directory: string };
+beforeEach(() => {
+    temp = makeTempDir();
+    store = { kind: "file", directory: path.join(temp.dir, "store") };
+});
+afterEach(() => temp.remove());
+
+const slice = { sliceName: "s1", sliceSubnet: "10.6.0.0/16", subnetSize: 24, gracePeriodSeconds: 60, maxClusters: 10 };
+
+describe("SliceIpam create without check", () => {
+    it.each([
+        ["subnetSize", 24.5, "subnetSize must be a whole number between 16 and 30; got 24.5"],
+        ["subnetSize", 31, "subnetSize must be a whole number between 16 and 30; got 31"],
+        ["maxClusters", 0, "maxClusters must be a whole number between 1 and 4096; got 0"],
+        ["gracePeriodSeconds", -1, "gracePeriodSeconds must be a whole number of seconds between 0 and 31536000; got -1"],
+        ["gracePeriodSeconds", 1e21, "gracePeriodSeconds must be a whole number of seconds between 0 and 31536000; got 1e+21"],
+        ["sliceSubnet", "fd00::/48", 'sliceSubnet "fd00::/48" is IPv6; only IPv4 slice subnets are supported'],
+    ])("refuses %s %j, says nothing was written, and writes nothing", async (property, value, reason) => {
+        const error = await handlers.sliceIpam.create({ ...slice, [property]: value, store }).catch((e: Error) => e);
+        expect((error as Error).name).toBe("InvalidInputsError");
+        expect((error as Error).message).toBe(`slice "s1": invalid inputs; nothing was written:\n  - ${property}: ${reason}\nCorrect the inputs and run again.`);
+        expect(existsSync(store.directory)).toBe(false);
+        // The same reason check gives.
+        expect((await handlers.sliceIpam.check({}, { ...slice, [property]: value, store })).failures).toEqual([{ property, reason }]);
+    });
+
+    it("a refused slice leaves other slices of the store registrable", async () => {
+        await handlers.sliceIpam.create({ ...slice, subnetSize: 24.5, store }).catch(() => undefined);
+        await handlers.sliceIpam.create({ ...slice, sliceName: "s2", sliceSubnet: "10.7.0.0/16", store });
+        expect(readdirSync(store.directory)).toEqual(["s2"]);
+    });
+});
+
+describe("SubnetAllocation create without check", () => {
+    beforeEach(async () => {
+        await registerSlice(new FileLedgerStore(store.directory), sliceSpecSchema.parse(slice));
+    });
+
+    const ledgerText = async () => readdirSync(path.join(store.directory, "s1")).join(",");
+
+    it.each([
+        [{ clusterName: "Bad_Name" }, "clusterName"],
+        [{ requestedSubnetIsPlan: "yes" }, "requestedSubnetIsPlan"],
+        [{ requestedSubnetIsPlan: 1 }, "requestedSubnetIsPlan"],
+        [{ requestedSubnetIsPlan: 0 }, "requestedSubnetIsPlan"],
+        [{ requestedSubnet: "10.6.3.0/25x" }, "requestedSubnet"],
+        [{ store: { kind: "s3" } }, "store"],
+        [{ store: { directory: "/tmp/x" } }, "store"],
+        [{ store: "file" }, "store"],
+        [{ store: { kind: "file", directory: "/tmp/a\u0000b" } }, "store"],
+    ])("refuses %j in check and in create, writing nothing", async (change, property) => {
+        const inputs = { sliceName: "s1", clusterName: "c-1", store, ...change };
+        const checked = await handlers.subnetAllocation.check({}, inputs);
+        expect(checked.failures?.map((failure) => failure.property)).toEqual([property]);
+        const before = await ledgerText();
+        const error = await handlers.subnetAllocation.create(inputs).catch((e: Error) => e);
+        expect((error as Error).name).toBe("InvalidInputsError");
+        expect((error as Error).message).toContain("invalid inputs; nothing was written");
+        expect((error as Error).message).toContain(`${property}: `);
+        expect(await ledgerText()).toBe(before);
+        expect((await new FileLedgerStore(store.directory).load("s1"))!.ledger.allocations).toEqual([]);
+    });
+
+    it("delete without check refuses bad inputs too", async () => {
+        await expect(handlers.subnetAllocation.remove("s1/Bad", { sliceName: "s1", clusterName: "Bad", store })).rejects.toThrow(/invalid inputs; nothing was written/);
+    });
+});
