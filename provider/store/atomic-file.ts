@@ -8,20 +8,25 @@ import * as path from "node:path";
  */
 export async function writeFileAtomically(file: string, contents: string): Promise<void> {
     const temporary = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-    const handle = await fs.open(temporary, "wx", 0o644);
     try {
-        await handle.writeFile(contents, "utf8");
-        await handle.sync();
-    } finally {
-        await handle.close();
-    }
-    try {
+        await writeNewFileDurably(temporary, contents);
         await fs.rename(temporary, file);
     } catch (error) {
         await fs.rm(temporary, { force: true });
         throw error;
     }
     await syncDirectory(path.dirname(file));
+}
+
+/** Creates `file` (never an existing one) with `contents`, flushed to disk before it returns. */
+export async function writeNewFileDurably(file: string, contents: string): Promise<void> {
+    const handle = await fs.open(file, "wx", 0o644);
+    try {
+        await handle.writeFile(contents, "utf8");
+        await handle.sync();
+    } finally {
+        await handle.close();
+    }
 }
 
 /** Makes a rename or unlink in `directory` durable; without it a power cut can undo it. */

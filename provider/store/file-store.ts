@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as lockfile from "proper-lockfile";
 import { SliceLedger } from "../core/ledger";
 import { isDnsLabel } from "../core/validation";
-import { isNotFound, syncDirectory, writeFileAtomically } from "./atomic-file";
+import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "./atomic-file";
 import {
     decodeLegacy,
     decodeRevision,
@@ -201,13 +201,7 @@ export class FileLedgerStore implements LedgerStore {
         const temporary = path.join(directory, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
         try {
             await this.ensureSliceDirectory(directory);
-            const handle = await fs.open(temporary, "wx", 0o644);
-            try {
-                await handle.writeFile(text, "utf8");
-                await handle.sync();
-            } finally {
-                await handle.close();
-            }
+            await writeNewFileDurably(temporary, text);
             try {
                 await fs.link(temporary, target);
             } catch (error) {
