@@ -50,6 +50,8 @@ const CONFLICT: SwapResult = { ok: false, conflict: true };
 type Current =
     | { readonly kind: "absent" }
     | { readonly kind: "revision"; readonly stored: FileRevision; readonly file: string }
+    /** Exactly the bytes of a version the caller loaded, and so validated: not decoded again. */
+    | { readonly kind: "unchanged"; readonly revision: number; readonly version: string; readonly file: string }
     | { readonly kind: "legacy"; readonly ledger: SliceLedger; readonly revision: number; readonly digest: string; readonly file: string };
 
 /**
@@ -172,7 +174,7 @@ export class FileLedgerStore implements LedgerStore {
             await this.requireStore();
         }
         await this.hooks.beforeCompare?.(sliceName);
-        const current = await this.readCurrent(sliceName);
+        const current = await this.readCurrent(sliceName, expectedVersion);
         if (this.versioned(current)?.version !== expectedVersion) {
             return CONFLICT;
         }
@@ -258,7 +260,12 @@ export class FileLedgerStore implements LedgerStore {
         }
     }
 
-    private versioned(current: Current): VersionedLedger | undefined {
+    private versioned(current: Exclude<Current, { kind: "unchanged" }>): VersionedLedger | undefined;
+    private versioned(current: Current): { version: string; ledger?: SliceLedger } | undefined;
+    private versioned(current: Current): { version: string; ledger?: SliceLedger } | undefined {
+        if (current.kind === "unchanged") {
+            return { version: current.version };
+        }
         if (current.kind === "legacy") {
             return { ledger: current.ledger, version: `legacy:${current.digest}` };
         }
@@ -268,7 +275,9 @@ export class FileLedgerStore implements LedgerStore {
         return undefined;
     }
 
-    private async readCurrent(sliceName: string): Promise<Current> {
+    private async readCurrent(sliceName: string): Promise<Exclude<Current, { kind: "unchanged" }>>;
+    private async readCurrent(sliceName: string, trustedVersion: string | undefined): Promise<Current>;
+    private async readCurrent(sliceName: string, trustedVersion?: string): Promise<Current> {
         const directory = this.sliceDirectory(sliceName);
         // A revision may be pruned between listing and reading it: list again.
         for (let attempt = 0; ; attempt++) {
@@ -279,6 +288,10 @@ export class FileLedgerStore implements LedgerStore {
             const file = path.join(directory, revisionFileName(revision));
             const text = await this.readText(file);
             if (text !== undefined) {
+                const version = versionOf(revision, digestOf(text));
+                if (version === trustedVersion) {
+                    return { kind: "unchanged", revision, version, file };
+                }
                 return { kind: "revision", stored: decodeRevision(file, text, sliceName, revision), file };
             }
             if (attempt >= 20) {
