@@ -191,7 +191,12 @@ export class FileLedgerStore implements LedgerStore {
             return CONFLICT;
         }
         if ((await this.highestRevision(directory)) !== revision) {
-            return CONFLICT; // a late writer: the name had been freed by pruning; the ledger is the higher revision
+            // Either a late writer whose name had been freed by pruning (its file is ignored: the
+            // ledger is the higher revision), or, rarely, a writer frozen right after its link on
+            // whose revision others already built. Success cannot be told apart from the first, so
+            // both report a conflict: the caller re-applies its change to the current ledger, where
+            // every change of the service layer is idempotent (an allocation found is reused).
+            return CONFLICT;
         }
         await this.prune(directory, revision);
         return { ok: true, version: versionOf(revision, digestOf(text)) };
