@@ -89,24 +89,26 @@ export function describeLedgerStoreContract(name: string, makeFixture: () => Pro
             expect(stored).toEqual(next);
         });
 
-        it("stores every allocation of a create it reports ok, even while another client writes", async () => {
-            const created = withAllocations(sampleLedger(), ["worker-1", "worker-2", "worker-3"]);
-            const other = fixture.otherClient();
+        it("stores every allocation of a create it reports ok, even while other clients write", async () => {
+            // Many entries make a store that writes them in a second request slow to finish the create,
+            // so that the other clients' writes land in between.
+            const clusters = Array.from({ length: 2_000 }, (_, i) => `worker-${i}`);
+            const created = withAllocations(sampleLedger("blue", "10.16.0.0/12"), clusters);
             let done = false;
-            // As soon as the slice exists, another client changes it (as `slice-ipam copy` racing a provider).
-            const racer = (async () => {
-                for (let i = 0; i < 2_000 && !done; i++) {
+            const racer = async (other: LedgerStore) => {
+                let writes = 0;
+                while (!done || writes === 0) {
                     const read = await other.load("blue");
                     if (read !== undefined) {
                         const bumped = { ...read.ledger, counters: { ...read.ledger.counters, releases: read.ledger.counters.releases + 1 } };
-                        return other.compareAndSwap("blue", read.version, bumped);
+                        writes += (await other.compareAndSwap("blue", read.version, bumped)).ok ? 1 : 0;
                     }
                 }
-                return undefined;
-            })();
+            };
+            const racers = [racer(fixture.otherClient()), racer(fixture.otherClient()), racer(fixture.otherClient())];
             const result = await fixture.store.compareAndSwap("blue", undefined, created);
             done = true;
-            await racer;
+            await Promise.all(racers);
             expect(result.ok).toBe(true);
             const stored = (await fixture.otherClient().load("blue"))!.ledger;
             expect(stored.allocations).toEqual(created.allocations);
