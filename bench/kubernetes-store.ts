@@ -5,7 +5,7 @@ import { subnetTextAt } from "../provider/core/pool";
 import { sliceSpecSchema } from "../provider/core/validation";
 import { KubernetesLedgerStore } from "../provider/store/kubernetes-store";
 import { allocateFromProcesses } from "../test/support/allocate-workers";
-import { startTestApiServer } from "../test/support/kube-apiserver";
+import { startTestApiServer, TestApiServer } from "../test/support/kube-apiserver";
 import { findRepoRoot, loadBuiltProviders } from "../test/support/provider-host";
 import { naiveFromProcesses } from "./naive-kubernetes-allocator";
 
@@ -16,10 +16,13 @@ export interface CostRow {
     readonly p95Ms: number;
 }
 
-export interface KubernetesBench {
+export interface CostBench {
     readonly cost: readonly CostRow[];
     /** One load of the 4,096-entry slice with an empty shard cache: what a new provider process pays once. */
     readonly coldLoadMs: number;
+}
+
+export interface ContentionBench {
     /** conflictsPerAllocation: compare-and-swaps lost, per allocation. */
     readonly contention: { readonly ms: number; readonly duplicates: number; readonly conflictsPerAllocation: number };
     /** writesPerAllocation: status writes attempted (won or lost), per allocation. */
@@ -34,10 +37,19 @@ const NAME_LENGTH = 63;
  * 1 and 4,096 entries, and 8 processes × 64 allocations on one slice against
  * the immediate-retry baseline.
  */
-export async function measureKubernetesStore(creates: number, processes: number, perProcess: number): Promise<KubernetesBench> {
+export async function withBenchApiServer<T>(work: (server: TestApiServer) => Promise<T>): Promise<T> {
     const repo = findRepoRoot(__dirname);
     const server = await startTestApiServer([path.join(repo, "deploy/kubernetes/sliceipam-crd.yaml")]);
     try {
+        return await work(server);
+    } finally {
+        await server.stop();
+    }
+}
+
+export async function measureCreateCost(server: TestApiServer, creates: number): Promise<CostBench> {
+    {
+        const repo = findRepoRoot(__dirname);
         const providers = loadBuiltProviders(repo);
         const cost: CostRow[] = [];
         let coldLoadMs = 0;
@@ -78,6 +90,12 @@ export async function measureKubernetesStore(creates: number, processes: number,
             }
             cost.push({ entries, creates, medianMs: percentile(timings, 0.5), p95Ms: percentile(timings, 0.95) });
         }
+        return { cost, coldLoadMs };
+    }
+}
+
+export async function measureContention(server: TestApiServer, processes: number, perProcess: number): Promise<ContentionBench> {
+    {
 
         const total = processes * perProcess;
         const oursNamespace = `bench-${randomBytes(3).toString("hex")}`;
@@ -111,8 +129,6 @@ export async function measureKubernetesStore(creates: number, processes: number,
         });
         const naive = await naiveFromProcesses(server.kubeconfig, naiveNamespace, "naive", processes, perProcess);
         return {
-            cost,
-            coldLoadMs,
             contention: {
                 ms: oursMs,
                 // A lost acknowledged allocation would show as a stored count below `total`.
@@ -121,8 +137,6 @@ export async function measureKubernetesStore(creates: number, processes: number,
             },
             baseline: { ms: naive.ms, duplicates: total - new Set(naive.subnets).size, writesPerAllocation: naive.writes / total },
         };
-    } finally {
-        await server.stop();
     }
 }
 

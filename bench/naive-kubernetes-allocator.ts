@@ -5,9 +5,10 @@ import { subnetTextAt } from "../provider/core/pool";
 
 /**
  * The contention baseline: what a straightforward Kubernetes allocator does.
- * Every allocation on its own reads the SliceIpam, takes the first free
- * subnet, writes status with the resourceVersion it read, and on 409 tries
- * again at once: no batching, no backoff, the whole list in one object.
+ * Each process allocates its clusters one after another; each allocation
+ * reads the SliceIpam, takes the first free subnet, writes status with the
+ * resourceVersion it read, and on 409 tries again at once: no batching, no
+ * backoff, the whole list in one object.
  */
 const GROUP = { group: "controller.kubeslice.io", version: "v1alpha1", plural: "sliceipams" };
 
@@ -59,7 +60,7 @@ export interface NaiveRun {
     readonly writes: number;
 }
 
-/** Runs `processes` OS processes of `count` concurrent naive allocations each against one SliceIpam; started together. */
+/** Runs `processes` OS processes of `count` naive allocations each against one SliceIpam; started together. */
 export async function naiveFromProcesses(kubeconfig: string, namespace: string, name: string, processes: number, count: number): Promise<NaiveRun> {
     const children = Array.from({ length: processes }, (_, p) =>
         spawn(process.execPath, [__filename, namespace, name, `n${p}`, String(count)], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, BENCH_KUBECONFIG: kubeconfig } }),
@@ -96,7 +97,10 @@ if (require.main === module) {
     process.stdin.once("data", async () => {
         const writes = { count: 0 };
         const clusters = Array.from({ length: Number(count) }, (_, i) => `${prefix}-${i}`);
-        const subnets = await Promise.all(clusters.map((cluster) => allocateOne(api, namespace, name, cluster, writes)));
+        const subnets: string[] = [];
+        for (const cluster of clusters) {
+            subnets.push(await allocateOne(api, namespace, name, cluster, writes));
+        }
         process.stdout.write(JSON.stringify({ subnets, writes: writes.count }) + "\n");
         process.exit(0);
     });
