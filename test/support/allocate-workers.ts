@@ -22,6 +22,8 @@ export async function allocateFromProcesses(
     sliceName: string,
     prefixes: readonly string[],
     count: number,
+    /** Called when the workers are told to start: process start-up is not part of a measurement. */
+    onGo: () => void = () => undefined,
 ): Promise<WorkerResult[]> {
     // From the repository root, so that the benchmark (compiled into dist/) finds it too.
     const worker = path.join(findRepoRoot(__dirname), "test/support/allocate-worker.cjs");
@@ -40,6 +42,7 @@ export async function allocateFromProcesses(
             }),
     );
     await Promise.all(children.map((child) => new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()))));
+    onGo();
     children.forEach((child) => child.stdin!.write("go\n"));
     return (await Promise.all(finished)).map(({ code, stdout, stderr }) => ({
         code,
