@@ -83,6 +83,11 @@ interface Head {
     readonly storage: StorageUsage;
 }
 
+/** Set by a request that was retried after a transient failure: an earlier attempt may have landed. */
+interface WriteOutcome {
+    uncertain: boolean;
+}
+
 /** A shard vanished while its head was read: the head changed meanwhile. */
 const STALE = Symbol("stale");
 
@@ -327,21 +332,26 @@ export class KubernetesLedgerStore implements LedgerStore {
         const body = sliceIpamObject(next, this.namespace);
         body.metadata.annotations = annotations;
         let committed: SliceIpamObject;
+        const outcome: WriteOutcome = { uncertain: false };
         try {
-            committed = (await this.call(`create slice "${sliceName}"`, () =>
-                this.api.createNamespacedCustomObject({ ...this.resource(), namespace: this.namespace, body }),
+            committed = (await this.call(
+                `create slice "${sliceName}"`,
+                () => this.api.createNamespacedCustomObject({ ...this.resource(), namespace: this.namespace, body }),
+                outcome,
             )) as SliceIpamObject;
         } catch (error) {
             if (this.isCode(error, 409)) {
                 // AlreadyExists: someone else registered it, unless a retried request of ours landed first.
                 const existing = await this.get(sliceName);
                 if (existing === undefined || existing.metadata.annotations?.[ANNOTATION_LEDGER] !== annotations[ANNOTATION_LEDGER]) {
-                    await this.deleteShards(created.map((c) => c.ref));
+                    if (!outcome.uncertain) {
+                        await this.deleteShards(created.map((c) => c.ref));
+                    }
                     return { ok: false, conflict: true };
                 }
                 committed = existing;
             } else {
-                if (this.isDefinite(error)) {
+                if (this.isDefinite(error) && !outcome.uncertain) {
                     await this.deleteShards(created.map((c) => c.ref));
                 }
                 throw error;
@@ -374,17 +384,21 @@ export class KubernetesLedgerStore implements LedgerStore {
             throw error;
         }
         let committed: SliceIpamObject | "conflict";
+        const outcome: WriteOutcome = { uncertain: false };
         try {
-            committed = await this.replaceHead(sliceName, before, annotations);
+            committed = await this.replaceHead(sliceName, before, annotations, outcome);
         } catch (error) {
-            // After an unknown outcome (connection lost) the head may reference them: leave them to the sweep.
-            if (this.isDefinite(error)) {
+            // After an unknown outcome (connection lost) a head may reference them: leave them to the sweep.
+            if (this.isDefinite(error) && !outcome.uncertain) {
                 await this.deleteShards(created.map((c) => c.ref));
             }
             throw error;
         }
         if (committed === "conflict") {
-            await this.deleteShards(created.map((c) => c.ref));
+            // A retried request may have landed and been built on since: then a head references them.
+            if (!outcome.uncertain) {
+                await this.deleteShards(created.map((c) => c.ref));
+            }
             return { ok: false, conflict: true };
         }
         return this.afterCommit(committed, next, created, obsolete);
@@ -396,7 +410,12 @@ export class KubernetesLedgerStore implements LedgerStore {
      * `before`'s) is retried over the new version; a retried request of our
      * own that had landed is recognised by its annotations.
      */
-    private async replaceHead(sliceName: string, before: Head, annotations: Record<string, string>): Promise<SliceIpamObject | "conflict"> {
+    private async replaceHead(
+        sliceName: string,
+        before: Head,
+        annotations: Record<string, string>,
+        outcome: WriteOutcome,
+    ): Promise<SliceIpamObject | "conflict"> {
         const body: SliceIpamObject = {
             apiVersion: before.object.apiVersion,
             kind: before.object.kind,
@@ -405,8 +424,10 @@ export class KubernetesLedgerStore implements LedgerStore {
         };
         for (let attempt = 0; attempt < 8; attempt++) {
             try {
-                return (await this.call(`update slice "${sliceName}"`, () =>
-                    this.api.replaceNamespacedCustomObject({ ...this.resource(), namespace: this.namespace, name: sliceName, body }),
+                return (await this.call(
+                    `update slice "${sliceName}"`,
+                    () => this.api.replaceNamespacedCustomObject({ ...this.resource(), namespace: this.namespace, name: sliceName, body }),
+                    outcome,
                 )) as SliceIpamObject;
             } catch (error) {
                 if (!this.isCode(error, 409)) {
@@ -696,7 +717,7 @@ export class KubernetesLedgerStore implements LedgerStore {
      * surfaced. Client errors (404, 409, 422, 403, 413) and "request is too
      * large" return at once: repeating them cannot succeed.
      */
-    private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    private async call<T>(what: string, request: () => Promise<T>, outcome?: WriteOutcome): Promise<T> {
         for (let attempt = 1; ; attempt++) {
             try {
                 return await request();
@@ -704,6 +725,9 @@ export class KubernetesLedgerStore implements LedgerStore {
                 const transient = this.isTransient(error);
                 if (!transient || attempt >= this.transientAttempts) {
                     throw this.explain(what, error, transient ? attempt : undefined);
+                }
+                if (outcome !== undefined) {
+                    outcome.uncertain = true;
                 }
                 await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2_000, 100 * 2 ** attempt)));
             }

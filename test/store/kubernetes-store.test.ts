@@ -240,6 +240,18 @@ describe("Kubernetes store: sharded ledger", () => {
         expect(await shardNames(namespace)).toEqual([]);
     });
 
+    it("reports a referenced shard that is gone, naming it, instead of reading fewer entries", async () => {
+        const namespace = freshNamespace();
+        await storeIn(namespace).compareAndSwap("blue", undefined, ledgerWith(spec({ sliceSubnet: "10.8.0.0/14" }), 300, 0, 10));
+        const [victim] = await shardNames(namespace);
+        await objects().deleteNamespacedCustomObject({ ...SHARDS, namespace, name: victim });
+        // As a new process: nothing cached.
+        delete (globalThis as unknown as Record<symbol, unknown>)[Symbol.for("kubeslice-ipam.kubernetes-shard-cache")];
+        const failure = storeIn(namespace).load("blue");
+        await expect(failure).rejects.toThrow(CorruptLedgerError);
+        await expect(failure).rejects.toThrow(`its shard SliceIpamShard ${namespace}/${victim} (entries of indexes 0..127) does not exist`);
+    });
+
     it("keeps at most 64 heads per store however many slices it reads", async () => {
         const namespace = freshNamespace();
         const store = storeIn(namespace);
