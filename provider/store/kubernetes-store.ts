@@ -663,10 +663,15 @@ export class KubernetesLedgerStore implements LedgerStore {
         return new CorruptLedgerError(`SliceIpam ${this.namespace}/${object.metadata?.name} (${this.description})`, problems);
     }
 
+    /** A 404 for the shard collection: the CRD is not installed (or, on a real cluster, the namespace is missing). */
     private missingShardType(cause: unknown): Error {
+        const api = this.apiError(cause);
+        const message = api === undefined ? String(cause) : apiMessage(api);
         const error = new Error(
-            `${this.description} has no SliceIpamShard resource type (sliceipamshards.${SHARD_GROUP}): install ` +
-                `deploy/kubernetes/sliceipam-crd.yaml, which holds both CRDs the store needs`,
+            /namespaces? "/.test(message)
+                ? `${this.description}: cannot write shards: ${message}; create the namespace first`
+                : `${this.description} has no SliceIpamShard resource type (sliceipamshards.${SHARD_GROUP}): install ` +
+                      `deploy/kubernetes/sliceipam-crd.yaml, which holds both CRDs the store needs`,
         );
         (error as Error & { cause?: unknown }).cause = cause;
         return error;

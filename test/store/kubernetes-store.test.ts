@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as k8s from "@kubernetes/client-node";
@@ -297,6 +299,24 @@ describe("Kubernetes store at 4,096 active + 20,000 Released entries (63-charact
         expect(final.allocations.filter((a) => a.status !== "Released")).toHaveLength(4_096 - 1 - 64 + 1);
         console.log(`24,096-entry slice, Kubernetes store, ms: ${JSON.stringify(timings)}`);
     }, 180_000);
+});
+
+describe("Kubernetes store on a cluster with only the SliceIpam CRD", () => {
+    it("says to install the SliceIpamShard CRD, and writes nothing", async () => {
+        const only = path.join(mkdtempSync(path.join(tmpdir(), "kubeslice-ipam-crd-")), "sliceipam-only.yaml");
+        writeFileSync(only, readFileSync(CRD, "utf8").split(/^---$/m).filter((doc) => !doc.includes("kind: SliceIpamShard")).join("---"));
+        const partial = await startTestApiServer([only]);
+        try {
+            const store = new KubernetesLedgerStore({ namespace: "x", kubeconfig: partial.kubeconfig });
+            const ledger = ledgerWith(spec(), 2, 0, 10);
+            await expect(store.compareAndSwap("blue", undefined, ledger)).rejects.toThrow(
+                /has no SliceIpamShard resource type \(sliceipamshards\.ipam\.kubeslice-ipam\.io\): install deploy\/kubernetes\/sliceipam-crd\.yaml/,
+            );
+            expect(await store.load("blue")).toBeUndefined();
+        } finally {
+            await partial.stop();
+        }
+    }, 120_000);
 });
 
 describe("Kubernetes store when the API server stops mid-run", () => {
