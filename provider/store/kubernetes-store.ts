@@ -298,8 +298,9 @@ export class KubernetesLedgerStore implements LedgerStore {
             for (const ref of missing) {
                 const shard = fetched.get(ref.name);
                 if (shard === undefined) {
+                    // Replaced by a commit since the head was read (not merely a new status projection)?
                     const now = await this.get(head.metadata.name);
-                    if (now?.metadata.resourceVersion !== head.metadata.resourceVersion) {
+                    if (now === undefined || fingerprintOf(now) !== fingerprintOf(head)) {
                         return STALE;
                     }
                     throw this.corrupt(head, [`its shard SliceIpamShard ${this.namespace}/${ref.name} (entries of indexes ${ref.shard * SHARD_SPAN}..${(ref.shard + 1) * SHARD_SPAN - 1}) does not exist`]);
