@@ -5,7 +5,7 @@ import { SliceLedger } from "../provider/core/ledger";
 import { isDnsLabel } from "../provider/core/validation";
 import { copyLedgers } from "../provider/service/copy";
 import { CorruptLedgerError } from "../provider/store/ledger-document";
-import { LedgerStore } from "../provider/store/ledger-store";
+import { LedgerStore, VersionedLedger } from "../provider/store/ledger-store";
 import { renderExposition } from "../metrics/exposition";
 import { ledgerMetricFamilies } from "../metrics/ledger-metrics";
 import { parseListenAddress, startMetricsServer } from "../metrics/server";
@@ -24,6 +24,7 @@ import {
     savingsRows,
     sliceStatus,
     STATUS_COLUMNS,
+    STORE_USE_COLUMN,
 } from "./views";
 
 /**
@@ -106,10 +107,12 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
         .action(async (sliceName: string | undefined, _options: unknown, command: Command) => {
             const ctx = context(command);
             const store = await ctx.openStore();
-            const ledgers = sliceName === undefined ? await listLedgers(store) : [await loadLedger(store, sliceName)];
+            const entries = sliceName === undefined ? await store.list() : [await loadVersioned(store, sliceName)];
             const now = ctx.now();
-            const rows = ledgers.map((ledger) => sliceStatus(ledger, now));
-            print(ctx, STATUS_COLUMNS, rows, rows, `no slices in ${store.description}`);
+            const rows = entries.map((entry) => sliceStatus(entry.ledger, now, entry.storage));
+            // Only stores with a size budget (Kubernetes) report one: the file store's output stays as it was.
+            const columns = rows.some((row) => row.storeUse !== undefined) ? [...STATUS_COLUMNS, STORE_USE_COLUMN] : STATUS_COLUMNS;
+            print(ctx, columns, rows, rows, `no slices in ${store.description}`);
         });
 
     program
@@ -236,6 +239,10 @@ async function listLedgers(store: LedgerStore): Promise<SliceLedger[]> {
 }
 
 async function loadLedger(store: LedgerStore, sliceName: string): Promise<SliceLedger> {
+    return (await loadVersioned(store, sliceName)).ledger;
+}
+
+async function loadVersioned(store: LedgerStore, sliceName: string): Promise<VersionedLedger> {
     if (!isDnsLabel(sliceName)) {
         throw new CliError(
             EXIT.usage,
@@ -245,7 +252,7 @@ async function loadLedger(store: LedgerStore, sliceName: string): Promise<SliceL
     }
     const loaded = await store.load(sliceName);
     if (loaded !== undefined) {
-        return loaded.ledger;
+        return loaded;
     }
     let known = "";
     try {

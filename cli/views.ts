@@ -1,4 +1,5 @@
 import { Allocation, AllocationStatus, capacity, isActive, isReclaimable, SliceLedger } from "../provider/core/ledger";
+import { StorageUsage } from "../provider/store/ledger-store";
 import { Column, humanDuration, percent, shortTimestamp, thousands } from "./format";
 
 /**
@@ -25,11 +26,16 @@ export interface SliceStatus {
     readonly maxClusters: number;
     readonly registeredAt: string;
     readonly ageSeconds: number;
+    /** Share (0..1) of the store's size budget the slice uses, where the store has one (Kubernetes). */
+    readonly storeUse?: number;
+    /** What that budget is. */
+    readonly storeLimit?: string;
 }
 
-export function sliceStatus(ledger: SliceLedger, now: Date): SliceStatus {
+export function sliceStatus(ledger: SliceLedger, now: Date, storage?: StorageUsage): SliceStatus {
     const figures = capacity(ledger, now);
     return {
+        ...(storage === undefined ? {} : { storeUse: storage.usedBytes / storage.limitBytes, storeLimit: storage.limit }),
         name: ledger.spec.sliceName,
         sliceSubnet: ledger.spec.sliceSubnet,
         subnetSize: ledger.spec.subnetSize,
@@ -54,6 +60,12 @@ export const STATUS_COLUMNS: readonly Column<SliceStatus>[] = [
     { header: "UTILIZATION", cell: (row) => percent(row.utilization) },
     { header: "AGE", cell: (row) => humanDuration(row.ageSeconds * 1000) },
 ];
+
+/** How close the slice is to its store's size limit: the one limit the Kubernetes store has left. */
+export const STORE_USE_COLUMN: Column<SliceStatus> = {
+    header: "STORE USE",
+    cell: (row) => (row.storeUse === undefined ? "-" : percent(row.storeUse)),
+};
 
 // ---- show -----------------------------------------------------------------
 

@@ -5,6 +5,16 @@ export interface VersionedLedger {
     readonly ledger: SliceLedger;
     /** Opaque; only ever compared for equality by the store that issued it. */
     readonly version: string;
+    /** How close the stored form is to a size limit of the store, where it has one. */
+    readonly storage?: StorageUsage;
+}
+
+/** Bytes a ledger uses of the one budget its store caps (e.g. a Kubernetes object's annotations). */
+export interface StorageUsage {
+    readonly usedBytes: number;
+    readonly limitBytes: number;
+    /** What the limit is, for messages: e.g. `SliceIpam annotations (256 KiB)`. */
+    readonly limit: string;
 }
 
 /** The outcome of a compare-and-swap. A conflict is expected, not an error. */

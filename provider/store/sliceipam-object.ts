@@ -10,6 +10,11 @@ import { decodeLedger, DecodeResult } from "./ledger-document";
  * the pool, status the allocations and capacity exactly as the CRD defines
  * them. What the CRD has no field for (grace period, cluster limit,
  * registration time, counters) lives in annotations.
+ *
+ * This is the single-object form of kubeslice-ipam 0.1, still read (and
+ * converted on the first write) by the Kubernetes store; slices are now
+ * written in the sharded form of sliceipam-shard.ts, whose head keeps this
+ * shape with a bounded status.
  */
 export const SLICE_IPAM_GROUP = "controller.kubeslice.io";
 export const SLICE_IPAM_VERSION = "v1alpha1";

@@ -51,8 +51,8 @@ describe("slice-ipam with the Kubernetes store", () => {
         const run = await sliceIpam(["status", "--now", NOW]);
         expect(run).toMatchObject({ code: 0, stderr: "" });
         expect(run.stdout).toBe(
-            "NAME       SLICE SUBNET   SUBNET SIZE   AVAILABLE   TOTAL   UTILIZATION   AGE\n" +
-                "my-slice   10.1.0.0/16    24            254         256     0.4%          5h30m\n",
+            "NAME       SLICE SUBNET   SUBNET SIZE   AVAILABLE   TOTAL   UTILIZATION   AGE     STORE USE\n" +
+                "my-slice   10.1.0.0/16    24            254         256     0.4%          5h30m   0.2%\n",
         );
     });
 

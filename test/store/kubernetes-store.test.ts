@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as k8s from "@kubernetes/client-node";
@@ -8,7 +10,17 @@ import { allocateSubnet, releaseSubnet } from "../../provider/service/allocation
 import { registerSlice, unregisterSlice, updateSliceSettings } from "../../provider/service/slices";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { CorruptLedgerError } from "../../provider/store/ledger-document";
-import { ANNOTATION_COUNTERS } from "../../provider/store/sliceipam-object";
+import { Allocation, newLedger, SliceLedger } from "../../provider/core/ledger";
+import { subnetTextAt } from "../../provider/core/pool";
+import { poolOf } from "../../provider/core/ledger";
+import {
+    ANNOTATION_COUNTERS,
+    ANNOTATION_SETTINGS,
+    ledgerOf,
+    sliceIpamObject,
+    statusOf,
+} from "../../provider/store/sliceipam-object";
+import { ANNOTATION_LEDGER, PROJECTION_LIMIT, SETTINGS_FENCE } from "../../provider/store/sliceipam-shard";
 import { allocateFromProcesses } from "../support/allocate-workers";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { describeLedgerStoreContract } from "./ledger-store-contract";
@@ -16,6 +28,7 @@ import { describeLedgerStoreContract } from "./ledger-store-contract";
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
 const WORKER_CRD = path.resolve(__dirname, "../fixtures/kubeslice-crds/pr-284-dynamic-ipam/worker.kubeslice.io_workersliceconfigs.yaml");
 const GROUP = { group: "controller.kubeslice.io", version: "v1alpha1", plural: "sliceipams" };
+const SHARDS = { group: "ipam.kubeslice-ipam.io", version: "v1alpha1", plural: "sliceipamshards" };
 
 let server: TestApiServer;
 // First run on a machine builds the server from the Go module proxy: minutes.
@@ -141,25 +154,169 @@ describe("Kubernetes store", () => {
         );
     });
 
-    it("4 processes allocating 64 clusters each at once get 256 distinct subnets, indexes 0-255", async () => {
+    it("8 processes allocating 64 clusters each at once get 512 distinct subnets, and every lost race is counted", async () => {
         const namespace = freshNamespace();
-        await registerSlice(storeIn(namespace), spec());
+        await registerSlice(storeIn(namespace), spec({ sliceSubnet: "10.2.0.0/15" }));
         const storeSpec = { kind: "kubernetes", namespace, kubeconfig: server.kubeconfig };
-        const results = await allocateFromProcesses(storeSpec, "blue", ["p0", "p1", "p2", "p3"], 64);
+        const prefixes = Array.from({ length: 8 }, (_, i) => `p${i}`);
+        const results = await allocateFromProcesses(storeSpec, "blue", prefixes, 64);
         for (const result of results) {
             expect(result.stderr).toBe("");
             expect(result.code).toBe(0);
         }
         const allocations = results.flatMap((result) => result.allocations);
-        expect(new Set(allocations.map((a) => a.subnet)).size).toBe(256);
-        expect(allocations.map((a) => a.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 256 }, (_, i) => i));
+        expect(new Set(allocations.map((a) => a.subnet)).size).toBe(512);
+        expect(allocations.map((a) => a.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 512 }, (_, i) => i));
         const stored = (await storeIn(namespace).load("blue"))!.ledger;
-        expect(stored.allocations).toHaveLength(256);
+        expect(stored.allocations).toHaveLength(512);
         // Every allocation and every lost race made it into the counters (the guide's metrics).
-        expect(stored.counters.allocationsSucceeded).toBe(256);
-        expect(stored.counters.allocationLatency.count).toBe(256);
-        expect(stored.counters.conflicts).toBeGreaterThanOrEqual(0);
+        expect(stored.counters.allocationsSucceeded).toBe(512);
+        expect(stored.counters.allocationLatency.count).toBe(512);
+        const observed = results.reduce((sum, result) => sum + result.conflicts, 0);
+        expect(observed).toBeGreaterThan(0);
+        expect(stored.counters.conflicts).toBe(observed);
+        // Losers deleted the shards they created; replaced shards were deleted after each commit.
+        expect(await shardNames(namespace)).toEqual(referencedShards(await headObject(namespace, "blue")));
     });
+});
+
+describe("Kubernetes store: sharded ledger", () => {
+    it("keeps entries in shards, the head small and status a bounded projection", async () => {
+        const namespace = freshNamespace();
+        const ledger = ledgerWith(spec({ sliceSubnet: "10.8.0.0/14" }), 300, 0, 10);
+        expect((await storeIn(namespace).compareAndSwap("blue", undefined, ledger)).ok).toBe(true);
+        const loaded = (await storeIn(namespace).load("blue"))!;
+        expect(loaded.ledger).toEqual(ledger);
+        expect(loaded.storage).toMatchObject({ limitBytes: 262_144 });
+        expect(loaded.storage!.usedBytes).toBeLessThan(2_000);
+        const head = await headObject(namespace, "blue");
+        expect(JSON.parse(head.metadata.annotations[ANNOTATION_LEDGER]).shards).toHaveLength(3); // 128 indexes a shard
+        expect(await shardNames(namespace)).toHaveLength(3);
+        expect(head.status.allocatedSubnets).toHaveLength(PROJECTION_LIMIT);
+        expect(head.status.allocatedSubnets[0]).toMatchObject({ clusterName: ledger.allocations[0].clusterName, status: "Allocated" });
+        expect(head.status).toMatchObject({ availableSubnets: 1024 - 300, totalSubnets: 1024 });
+    });
+
+    it("migrates a single-object slice while 4 processes allocate, losing and duplicating nothing", async () => {
+        const namespace = freshNamespace();
+        const legacy = ledgerWith(spec({ sliceSubnet: "10.4.0.0/15" }), 200, 100, 0);
+        await writeLegacy(namespace, legacy);
+        // The old form still loads as it is.
+        expect((await storeIn(namespace).load("blue"))!.ledger).toEqual(legacy);
+
+        const storeSpec = { kind: "kubernetes", namespace, kubeconfig: server.kubeconfig };
+        const results = await allocateFromProcesses(storeSpec, "blue", ["m0", "m1", "m2", "m3"], 16);
+        for (const result of results) {
+            expect(result.stderr).toBe("");
+            expect(result.code).toBe(0);
+        }
+        const stored = (await storeIn(namespace).load("blue"))!.ledger;
+        for (const entry of legacy.allocations) {
+            expect(stored.allocations.find((a) => a.clusterName === entry.clusterName)).toEqual(entry);
+        }
+        expect(stored.allocations).toHaveLength(364);
+        expect(new Set(stored.allocations.map((a) => a.subnet)).size).toBe(364);
+        const head = await headObject(namespace, "blue");
+        expect(head.metadata.annotations[ANNOTATION_SETTINGS]).toBe(SETTINGS_FENCE);
+        // A version that reads status as the ledger refuses the migrated slice instead of trusting the projection.
+        expect(ledgerOf(head).ok).toBe(false);
+        expect(await shardNames(namespace)).toEqual(referencedShards(head));
+    });
+
+    it("refuses a write over the API server's size limit at once, saying what to do", async () => {
+        const namespace = freshNamespace();
+        // A single-object slice already at the wall: its next write cannot fit, whatever the form.
+        const full = ledgerWith(spec({ sliceSubnet: "10.0.0.0/8" }), 4_000, 4_000, 63);
+        await writeLegacy(namespace, full);
+        await padToLimit(namespace, "blue");
+        const before = await headObject(namespace, "blue");
+        const started = Date.now();
+        const failure = await allocateSubnet(storeIn(namespace), "blue", "one-more").then(
+            () => undefined,
+            (error: Error) => error.message,
+        );
+        expect(failure).toMatch(/request is too large; not retried: .*single-object form.*README, Troubleshooting/);
+        expect(failure).not.toMatch(/after \d+ attempts/);
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect((await headObject(namespace, "blue")).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+        expect(await shardNames(namespace)).toEqual([]);
+    });
+
+    it("reports a referenced shard that is gone, naming it, instead of reading fewer entries", async () => {
+        const namespace = freshNamespace();
+        await storeIn(namespace).compareAndSwap("blue", undefined, ledgerWith(spec({ sliceSubnet: "10.8.0.0/14" }), 300, 0, 10));
+        const [victim] = await shardNames(namespace);
+        await objects().deleteNamespacedCustomObject({ ...SHARDS, namespace, name: victim });
+        // As a new process: nothing cached.
+        delete (globalThis as unknown as Record<symbol, unknown>)[Symbol.for("kubeslice-ipam.kubernetes-shard-cache")];
+        const failure = storeIn(namespace).load("blue");
+        await expect(failure).rejects.toThrow(CorruptLedgerError);
+        await expect(failure).rejects.toThrow(`its shard SliceIpamShard ${namespace}/${victim} (entries of indexes 0..127) does not exist`);
+    });
+
+    it("keeps at most 64 heads per store however many slices it reads", async () => {
+        const namespace = freshNamespace();
+        const store = storeIn(namespace);
+        for (let i = 0; i < 70; i++) {
+            await store.compareAndSwap(`s${i}`, undefined, newLedger(spec({ sliceName: `s${i}`, sliceSubnet: `10.${i}.0.0/16` }), new Date()));
+        }
+        expect(await store.list()).toHaveLength(70);
+        expect((store as unknown as { heads: Map<string, unknown> }).heads.size).toBe(64);
+    });
+});
+
+describe("Kubernetes store at 4,096 active + 20,000 Released entries (63-character names)", () => {
+    it("creates, releases, refreshes and destroys with a small head, and the CLI reads it", async () => {
+        const namespace = freshNamespace();
+        const big = ledgerWith(spec({ sliceName: "big", sliceSubnet: "10.0.0.0/8" }), 4_096, 20_000, 63);
+        const timings: Record<string, number> = {};
+        const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+            const started = performance.now();
+            const result = await work();
+            timings[name] = Math.round(performance.now() - started);
+            return result;
+        };
+        expect((await timed("seed (create with 24,096 entries)", () => storeIn(namespace).compareAndSwap("big", undefined, big))).ok).toBe(true);
+        // At 4,096 active clusters the slice is at maxClusters: one leaves, then a new one joins.
+        await timed("release", () => releaseSubnet(storeIn(namespace), "big", big.allocations[0].clusterName));
+        const created = await timed("create", () => allocateSubnet(storeIn(namespace), "big", "joining-" + "x".repeat(55)));
+        expect(created.allocation.index).toBe(24_096);
+        const refreshed = (await timed("refresh (load)", () => storeIn(namespace).load("big")))!;
+        expect(refreshed.ledger.allocations).toHaveLength(24_097);
+        expect(refreshed.storage!.usedBytes / refreshed.storage!.limitBytes).toBeLessThan(0.05);
+        const leaving = big.allocations.filter((a) => a.status === "Allocated").slice(1, 65);
+        const store = storeIn(namespace);
+        await timed("destroy (64 releases at once)", () => Promise.all(leaving.map((a) => releaseSubnet(store, "big", a.clusterName))));
+        const head = await headObject(namespace, "big");
+        expect(Buffer.byteLength(JSON.stringify(head))).toBeLessThan(100_000);
+        const status = await timed("slice-ipam status (new process)", () => cli(["status", "big"], namespace));
+        expect(status).toMatchObject({ code: 0, stderr: "" });
+        expect(status.stdout).toMatch(/^big +10\.0\.0\.0\/8 +24 +/m);
+        const shown = await timed("slice-ipam show (new process)", () => cli(["show", "big", "--output", "json"], namespace));
+        expect(shown.code).toBe(0);
+        expect(JSON.parse(shown.stdout).allocations).toHaveLength(24_097);
+        const final = (await storeIn(namespace).load("big"))!.ledger;
+        expect(final.allocations.filter((a) => a.status !== "Released")).toHaveLength(4_096 - 1 - 64 + 1);
+        console.log(`24,096-entry slice, Kubernetes store, ms: ${JSON.stringify(timings)}`);
+    }, 180_000);
+});
+
+describe("Kubernetes store on a cluster with only the SliceIpam CRD", () => {
+    it("says to install the SliceIpamShard CRD, and writes nothing", async () => {
+        const only = path.join(mkdtempSync(path.join(tmpdir(), "kubeslice-ipam-crd-")), "sliceipam-only.yaml");
+        writeFileSync(only, readFileSync(CRD, "utf8").split(/^---$/m).filter((doc) => !doc.includes("kind: SliceIpamShard")).join("---"));
+        const partial = await startTestApiServer([only]);
+        try {
+            const store = new KubernetesLedgerStore({ namespace: "x", kubeconfig: partial.kubeconfig });
+            const ledger = ledgerWith(spec(), 2, 0, 10);
+            await expect(store.compareAndSwap("blue", undefined, ledger)).rejects.toThrow(
+                /has no SliceIpamShard resource type \(sliceipamshards\.ipam\.kubeslice-ipam\.io\): install deploy\/kubernetes\/sliceipam-crd\.yaml/,
+            );
+            expect(await store.load("blue")).toBeUndefined();
+        } finally {
+            await partial.stop();
+        }
+    }, 120_000);
 });
 
 describe("Kubernetes store when the API server stops mid-run", () => {
@@ -216,4 +373,71 @@ async function fetchTable(namespace: string): Promise<any> {
         options,
     );
     return response.json();
+}
+
+/** A ledger of `active` Allocated then `released` Released entries, names padded to `nameLength`. */
+function ledgerWith(sliceSpec: ReturnType<typeof spec>, active: number, released: number, nameLength: number): SliceLedger {
+    const pool = poolOf(sliceSpec);
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const allocations: Allocation[] = Array.from({ length: active + released }, (_, index) => {
+        const base = `c-${index}-`;
+        const clusterName = nameLength > base.length ? base + "n".repeat(nameLength - base.length) : `c-${index}`;
+        const entry = { clusterName, subnet: subnetTextAt(pool, index), index, allocatedAt: at };
+        return index < active ? { ...entry, status: "Allocated" } : { ...entry, status: "Released", releasedAt: at };
+    });
+    return { ...newLedger(sliceSpec, new Date(Date.now() - 3_600_000)), allocations };
+}
+
+/** A slice as kubeslice-ipam 0.1 wrote it: everything in one SliceIpam, entries in status. */
+async function writeLegacy(namespace: string, ledger: SliceLedger): Promise<void> {
+    const created = (await objects().createNamespacedCustomObject({ ...GROUP, namespace, body: sliceIpamObject(ledger, namespace) })) as any;
+    await objects().replaceNamespacedCustomObjectStatus({
+        ...GROUP,
+        namespace,
+        name: ledger.spec.sliceName,
+        body: { ...created, status: statusOf(ledger, new Date()) },
+    });
+}
+
+/** Grows an annotation until the object is within ~1 KB of etcd's request limit. */
+async function padToLimit(namespace: string, name: string): Promise<void> {
+    let pad = 1_572_864 - Buffer.byteLength(JSON.stringify(await headObject(namespace, name))) - 1_000;
+    for (let attempt = 0; attempt < 20; attempt++, pad -= 500) {
+        const object = await headObject(namespace, name);
+        object.metadata.annotations["test.kubeslice-ipam.io/padding"] = "p".repeat(Math.min(pad, 250_000));
+        const ok = await objects()
+            .replaceNamespacedCustomObject({ ...GROUP, namespace, name, body: object })
+            .then(() => true, () => false);
+        if (ok) {
+            return;
+        }
+    }
+    throw new Error("could not pad the object to the size limit");
+}
+
+async function headObject(namespace: string, name: string): Promise<any> {
+    return objects().getNamespacedCustomObject({ ...GROUP, namespace, name });
+}
+
+async function shardNames(namespace: string): Promise<string[]> {
+    const listed = (await objects().listNamespacedCustomObject({ ...SHARDS, namespace })) as any;
+    return listed.items.map((item: any) => item.metadata.name).sort();
+}
+
+function referencedShards(head: any): string[] {
+    const shards: string[] = JSON.parse(head.metadata.annotations[ANNOTATION_LEDGER]).shards;
+    return shards.map((ref) => `${head.metadata.name}-${ref.split(":")[0]}-${ref.split(":")[1]}`).sort();
+}
+
+const CLI = path.resolve(__dirname, "../../dist/bin/slice-ipam.js");
+function cli(args: readonly string[], namespace: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const storeArgs = ["--store", "kubernetes", "--namespace", namespace, "--kubeconfig", server.kubeconfigPath];
+    return new Promise((resolve) =>
+        require("node:child_process").execFile(
+            process.execPath,
+            [CLI, ...args, ...storeArgs],
+            { cwd: "/", timeout: 60_000, maxBuffer: 64 << 20 },
+            (error: any, stdout: string, stderr: string) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        ),
+    );
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { newLedger, SliceLedger } from "../../provider/core/ledger";
+import { allocate, newLedger, SliceLedger } from "../../provider/core/ledger";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { LedgerStore } from "../../provider/store/ledger-store";
 
@@ -12,6 +12,17 @@ export interface StoreFixture {
 
 export function sampleLedger(sliceName = "blue", sliceSubnet = "10.2.0.0/16"): SliceLedger {
     return newLedger(sliceSpecSchema.parse({ sliceName, sliceSubnet }), new Date("2026-01-01T00:00:00Z"));
+}
+
+/** `ledger` with the clusters allocated, first-fit, as the service would. */
+export function withAllocations(ledger: SliceLedger, clusters: readonly string[], now = new Date("2026-01-01T01:00:00Z")): SliceLedger {
+    return clusters.reduce((current, cluster) => {
+        const result = allocate(current, cluster, now);
+        if (!result.ok) {
+            throw new Error(result.issue.message);
+        }
+        return result.ledger;
+    }, ledger);
 }
 
 /**
@@ -64,6 +75,43 @@ export function describeLedgerStoreContract(name: string, makeFixture: () => Pro
             expect(results.filter((result) => result.ok)).toHaveLength(1);
             const winner = results[0].ok ? 1 : 2;
             expect((await fixture.store.load("blue"))!.ledger.counters.conflicts).toBe(winner);
+        });
+
+        it("keeps allocations and settings changed by one compare-and-swap", async () => {
+            await fixture.store.compareAndSwap("blue", undefined, sampleLedger());
+            const read = (await fixture.store.load("blue"))!;
+            const allocated = withAllocations(read.ledger, ["worker-1", "worker-2"]);
+            const next = { ...allocated, spec: { ...allocated.spec, gracePeriodSeconds: 60, maxClusters: 10 } };
+            expect((await fixture.store.compareAndSwap("blue", read.version, next)).ok).toBe(true);
+            const stored = (await fixture.otherClient().load("blue"))!.ledger;
+            expect(stored.spec).toMatchObject({ gracePeriodSeconds: 60, maxClusters: 10 });
+            expect(stored.allocations.map((a) => a.clusterName)).toEqual(["worker-1", "worker-2"]);
+            expect(stored).toEqual(next);
+        });
+
+        it("stores every allocation of a create it reports ok, even while other clients write", async () => {
+            // Many entries make a store that writes them in a second request slow to finish the create,
+            // so that the other clients' writes land in between.
+            const clusters = Array.from({ length: 2_000 }, (_, i) => `worker-${i}`);
+            const created = withAllocations(sampleLedger("blue", "10.16.0.0/12"), clusters);
+            let done = false;
+            const racer = async (other: LedgerStore) => {
+                let writes = 0;
+                while (!done || writes === 0) {
+                    const read = await other.load("blue");
+                    if (read !== undefined) {
+                        const bumped = { ...read.ledger, counters: { ...read.ledger.counters, releases: read.ledger.counters.releases + 1 } };
+                        writes += (await other.compareAndSwap("blue", read.version, bumped)).ok ? 1 : 0;
+                    }
+                }
+            };
+            const racers = [racer(fixture.otherClient()), racer(fixture.otherClient()), racer(fixture.otherClient())];
+            const result = await fixture.store.compareAndSwap("blue", undefined, created);
+            done = true;
+            await Promise.all(racers);
+            expect(result.ok).toBe(true);
+            const stored = (await fixture.otherClient().load("blue"))!.ledger;
+            expect(stored.allocations).toEqual(created.allocations);
         });
 
         it("deletes under compare-and-swap", async () => {

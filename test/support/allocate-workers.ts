@@ -1,12 +1,15 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import type { Allocation } from "../../provider/core/ledger";
+import { findRepoRoot } from "./provider-host";
 
 export interface WorkerResult {
     readonly code: number | null;
     readonly stderr: string;
     /** What the worker allocated (empty when it failed). */
     readonly allocations: Allocation[];
+    /** Compare-and-swap attempts the worker lost (0 when it failed). */
+    readonly conflicts: number;
 }
 
 /**
@@ -19,8 +22,11 @@ export async function allocateFromProcesses(
     sliceName: string,
     prefixes: readonly string[],
     count: number,
+    /** Called when the workers are told to start: process start-up is not part of a measurement. */
+    onGo: () => void = () => undefined,
 ): Promise<WorkerResult[]> {
-    const worker = path.join(__dirname, "allocate-worker.cjs");
+    // From the repository root, so that the benchmark (compiled into dist/) finds it too.
+    const worker = path.join(findRepoRoot(__dirname), "test/support/allocate-worker.cjs");
     const where = typeof store === "string" ? store : JSON.stringify(store);
     const children = prefixes.map((prefix) =>
         spawn(process.execPath, [worker, where, sliceName, prefix, String(count)], { stdio: ["pipe", "pipe", "pipe"] }),
@@ -36,10 +42,12 @@ export async function allocateFromProcesses(
             }),
     );
     await Promise.all(children.map((child) => new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()))));
+    onGo();
     children.forEach((child) => child.stdin!.write("go\n"));
     return (await Promise.all(finished)).map(({ code, stdout, stderr }) => ({
         code,
         stderr,
         allocations: code === 0 ? (JSON.parse(stdout.split("\n")[1]) as Allocation[]) : [],
+        conflicts: code === 0 ? (JSON.parse(stdout.split("\n")[2]) as { conflicts: number }).conflicts : 0,
     }));
 }

@@ -4,9 +4,11 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type * as k8s from "@kubernetes/client-node";
+import { findRepoRoot } from "./provider-host";
 
 const run = promisify(execFile);
-const SCRIPT = path.resolve(__dirname, "../kube-apiserver/apiserver.sh");
+// From the repository root, so that the benchmark (compiled into dist/) finds it too.
+const SCRIPT = path.join(findRepoRoot(__dirname), "test/kube-apiserver/apiserver.sh");
 
 /** A real apiextensions-apiserver with embedded etcd, started by the project's script. */
 export interface TestApiServer {

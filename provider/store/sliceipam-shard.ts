@@ -1,0 +1,333 @@
+import { createHash } from "node:crypto";
+import { Allocation, capacity, isActive, SliceLedger } from "../core/ledger";
+import { decodeLedger, DecodeResult } from "./ledger-document";
+import {
+    ANNOTATION_COUNTERS,
+    ANNOTATION_SETTINGS,
+    LABEL_MANAGED_BY,
+    MANAGED_BY,
+    SliceIpamObject,
+    SliceIpamStatus,
+} from "./sliceipam-object";
+
+/**
+ * The sharded form of a ledger in the Kubernetes store, and back. Pure data
+ * transformations (hashing aside): no client, no I/O. The design is described
+ * in kubernetes-store.ts.
+ */
+export const SHARD_GROUP = "ipam.kubeslice-ipam.io";
+export const SHARD_VERSION = "v1alpha1";
+export const SHARD_PLURAL = "sliceipamshards";
+export const SHARD_KIND = "SliceIpamShard";
+
+/**
+ * Subnet indexes per shard. 128 entries with 63-character cluster names are
+ * ~25 KB: a changed shard costs about as much to write as a small slice,
+ * while a slice of 24,000 entries needs only ~190 references in its head.
+ */
+export const SHARD_SPAN = 128;
+
+/** Entries copied into `status.allocatedSubnets` for KubeSlice and kubectl; the shards hold them all. */
+export const PROJECTION_LIMIT = 128;
+
+/** The API server refuses objects whose annotations exceed 256 KiB in total; the shard list lives there. */
+export const ANNOTATIONS_LIMIT_BYTES = 256 * 1024;
+
+/** The authoritative settings and shard list of a sharded slice. */
+export const ANNOTATION_LEDGER = "ipam.kubeslice-ipam.io/ledger";
+/** On shards: the slice they belong to, for listing and sweeping. */
+export const LABEL_SLICE = "ipam.kubeslice-ipam.io/slice";
+
+/**
+ * Written over the old settings annotation when a slice is sharded. Versions
+ * that read allocations from `status` fail to parse it and refuse the slice,
+ * instead of taking the bounded projection for the whole ledger and handing
+ * out a subnet a cluster outside it still holds.
+ */
+export const SETTINGS_FENCE =
+    "moved to ipam.kubeslice-ipam.io/ledger: this slice is sharded; kubeslice-ipam versions that keep allocations in status must not write it";
+
+/** One shard as its head names it. */
+export interface ShardRef {
+    /** floor(index / span) of every entry in it. */
+    readonly shard: number;
+    /** Object name: `<slice>-<shard>-<nonce>`; a new name for every new content, never reused. */
+    readonly name: string;
+    /** sha256 (first 16 hex digits) of the entries, checked on every read. */
+    readonly digest: string;
+    readonly count: number;
+}
+
+interface LedgerAnnotation {
+    format: 2;
+    gracePeriodSeconds: number;
+    maxClusters: number;
+    registeredAt: string;
+    span: number;
+    /** Random per commit: tells a retried request of ours that had landed from another writer's identical change. */
+    commit: string;
+    /** `<shard>:<nonce>:<digest>:<count>`, in shard order: compact, since the annotation budget is the remaining limit. */
+    shards: string[];
+}
+
+export interface SliceIpamShardObject {
+    apiVersion: string;
+    kind: string;
+    metadata: {
+        name: string;
+        namespace: string;
+        resourceVersion?: string;
+        labels?: Record<string, string>;
+        creationTimestamp?: string;
+    };
+    spec: {
+        sliceName: string;
+        firstIndex: number;
+        span: number;
+        allocations: {
+            clusterName: string;
+            subnet: string;
+            index: number;
+            status: string;
+            allocatedAt: string;
+            releasedAt?: string;
+        }[];
+    };
+}
+
+/** The ledger's entries grouped by shard number, each group in index order. */
+export function partition(allocations: readonly Allocation[]): Map<number, Allocation[]> {
+    const shards = new Map<number, Allocation[]>();
+    for (const entry of allocations) {
+        const shard = Math.floor(entry.index / SHARD_SPAN);
+        let group = shards.get(shard);
+        if (group === undefined) {
+            group = [];
+            shards.set(shard, group);
+        }
+        group.push(entry);
+    }
+    return shards;
+}
+
+function plainEntries(entries: readonly Allocation[]): SliceIpamShardObject["spec"]["allocations"] {
+    return entries.map((entry) => ({
+        clusterName: entry.clusterName,
+        subnet: entry.subnet,
+        index: entry.index,
+        status: entry.status,
+        allocatedAt: entry.allocatedAt,
+        ...(entry.releasedAt === undefined ? {} : { releasedAt: entry.releasedAt }),
+    }));
+}
+
+export function digestOf(entries: readonly Allocation[]): string {
+    return createHash("sha256").update(JSON.stringify(plainEntries(entries))).digest("hex").slice(0, 16);
+}
+
+export function shardRef(sliceName: string, shard: number, nonce: string, entries: readonly Allocation[]): ShardRef {
+    return { shard, name: `${sliceName}-${shard}-${nonce}`, digest: digestOf(entries), count: entries.length };
+}
+
+export function shardObject(namespace: string, sliceName: string, ref: ShardRef, entries: readonly Allocation[]): SliceIpamShardObject {
+    return {
+        apiVersion: `${SHARD_GROUP}/${SHARD_VERSION}`,
+        kind: SHARD_KIND,
+        metadata: { name: ref.name, namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SLICE]: sliceName } },
+        spec: { sliceName, firstIndex: ref.shard * SHARD_SPAN, span: SHARD_SPAN, allocations: plainEntries(entries) },
+    };
+}
+
+/** What a head says about where its ledger is. */
+export type HeadForm =
+    | { readonly form: "legacy" }
+    | { readonly form: "sharded"; readonly refs: readonly ShardRef[]; readonly settings: Omit<LedgerAnnotation, "shards" | "format" | "span" | "commit"> }
+    | { readonly form: "corrupt"; readonly problems: string[] };
+
+export function headForm(object: SliceIpamObject): HeadForm {
+    const text = object.metadata?.annotations?.[ANNOTATION_LEDGER];
+    if (text === undefined) {
+        return { form: "legacy" };
+    }
+    let parsed: Partial<LedgerAnnotation>;
+    try {
+        parsed = JSON.parse(text) as Partial<LedgerAnnotation>;
+    } catch (error) {
+        return { form: "corrupt", problems: [`annotation ${ANNOTATION_LEDGER} is not valid JSON: ${(error as Error).message}`] };
+    }
+    if (parsed.format !== 2 || parsed.span !== SHARD_SPAN || !Array.isArray(parsed.shards)) {
+        return { form: "corrupt", problems: [`annotation ${ANNOTATION_LEDGER}: unknown format (format ${parsed.format}, span ${parsed.span})`] };
+    }
+    const sliceName = object.metadata.name;
+    const problems: string[] = [];
+    const refs: ShardRef[] = [];
+    for (const encoded of parsed.shards) {
+        const match = /^(\d+):([0-9a-f]{1,32}):([0-9a-f]{16}):(\d+)$/.exec(String(encoded));
+        if (match === null) {
+            problems.push(`annotation ${ANNOTATION_LEDGER}: shard reference ${JSON.stringify(encoded)} is malformed`);
+            continue;
+        }
+        const shard = Number(match[1]);
+        if (refs.length > 0 && refs[refs.length - 1].shard >= shard) {
+            problems.push(`annotation ${ANNOTATION_LEDGER}: shard ${shard} is out of order or repeated`);
+        }
+        refs.push({ shard, name: `${sliceName}-${shard}-${match[2]}`, digest: match[3], count: Number(match[4]) });
+    }
+    if (problems.length > 0) {
+        return { form: "corrupt", problems };
+    }
+    return {
+        form: "sharded",
+        refs,
+        settings: { gracePeriodSeconds: parsed.gracePeriodSeconds!, maxClusters: parsed.maxClusters!, registeredAt: parsed.registeredAt! },
+    };
+}
+
+/** The head's authoritative annotations for `ledger` stored in `refs`. */
+export function headAnnotations(ledger: SliceLedger, refs: readonly ShardRef[], commit: string): Record<string, string> {
+    const annotation: LedgerAnnotation = {
+        format: 2,
+        gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
+        maxClusters: ledger.spec.maxClusters,
+        registeredAt: ledger.registeredAt,
+        span: SHARD_SPAN,
+        commit,
+        shards: refs.map((ref) => `${ref.shard}:${ref.name.slice(ref.name.lastIndexOf("-") + 1)}:${ref.digest}:${ref.count}`),
+    };
+    return {
+        [ANNOTATION_LEDGER]: JSON.stringify(annotation),
+        [ANNOTATION_COUNTERS]: JSON.stringify(ledger.counters),
+        [ANNOTATION_SETTINGS]: SETTINGS_FENCE,
+    };
+}
+
+/**
+ * What the ledger is, as far as one head says: a compare-and-swap that
+ * finds the head changed only in what this returns unchanged may proceed.
+ * For sharded heads the status is a projection and does not count; for
+ * legacy heads it is the ledger.
+ */
+export function fingerprintOf(object: SliceIpamObject): string {
+    const annotations = object.metadata?.annotations ?? {};
+    const legacy = annotations[ANNOTATION_LEDGER] === undefined;
+    return JSON.stringify([
+        object.metadata?.name,
+        annotations[ANNOTATION_LEDGER] ?? null,
+        annotations[ANNOTATION_COUNTERS] ?? null,
+        annotations[ANNOTATION_SETTINGS] ?? null,
+        legacy ? (object.status?.allocatedSubnets ?? null) : null,
+    ]);
+}
+
+/** Bytes the head's annotations use, against the API server's 256 KiB budget. */
+export function annotationBytes(annotations: Record<string, string> | undefined): number {
+    let bytes = 0;
+    for (const [key, value] of Object.entries(annotations ?? {})) {
+        bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    }
+    return bytes;
+}
+
+/**
+ * Checks a shard read from the API server (untrusted) against the reference
+ * its head holds: same digest, entries in its index range and in order, and
+ * each entry valid for the pool.
+ */
+export function decodeShard(object: SliceIpamShardObject, ref: ShardRef, ledgerSpec: SliceLedger["spec"]): DecodeResult {
+    const problems: string[] = [];
+    const entries = object.spec?.allocations;
+    if (!Array.isArray(entries)) {
+        return { ok: false, problems: ["spec.allocations is missing"] };
+    }
+    const decoded = decodeLedger({
+        spec: ledgerSpec,
+        registeredAt: new Date(0).toISOString(),
+        allocations: entries,
+        counters: {},
+    });
+    if (!decoded.ok) {
+        return decoded;
+    }
+    const first = ref.shard * SHARD_SPAN;
+    for (const entry of decoded.ledger.allocations) {
+        if (entry.index < first || entry.index >= first + SHARD_SPAN) {
+            problems.push(`cluster "${entry.clusterName}" has index ${entry.index}, outside this shard's ${first}..${first + SHARD_SPAN - 1}`);
+        }
+    }
+    const digest = digestOf(decoded.ledger.allocations);
+    if (digest !== ref.digest) {
+        problems.push(`content digest ${digest} differs from ${ref.digest} recorded in the SliceIpam (edited by hand?)`);
+    }
+    return problems.length > 0 ? { ok: false, problems } : decoded;
+}
+
+/**
+ * The ledger of a sharded head, from its settings, counters and the shards'
+ * entries (each already checked by decodeShard). Cross-shard rule left to
+ * check: one entry per cluster.
+ */
+export function assembleLedger(object: SliceIpamObject, settings: Extract<HeadForm, { form: "sharded" }>["settings"], shards: readonly (readonly Allocation[])[]): DecodeResult {
+    let counters: unknown;
+    try {
+        counters = JSON.parse(object.metadata.annotations?.[ANNOTATION_COUNTERS] ?? "{}");
+    } catch (error) {
+        return { ok: false, problems: [`annotation ${ANNOTATION_COUNTERS} is not valid JSON: ${(error as Error).message}`] };
+    }
+    const base = decodeLedger({
+        spec: {
+            sliceName: object.spec?.sliceName,
+            sliceSubnet: object.spec?.sliceSubnet,
+            subnetSize: object.spec?.subnetSize,
+            gracePeriodSeconds: settings.gracePeriodSeconds,
+            maxClusters: settings.maxClusters,
+        },
+        registeredAt: settings.registeredAt,
+        allocations: [],
+        counters,
+    });
+    if (!base.ok) {
+        return base;
+    }
+    const allocations = shards.flat();
+    const clusters = new Set<string>();
+    const problems: string[] = [];
+    for (const entry of allocations) {
+        if (clusters.has(entry.clusterName)) {
+            problems.push(`cluster "${entry.clusterName}" has more than one allocation`);
+        }
+        clusters.add(entry.clusterName);
+    }
+    return problems.length > 0 ? { ok: false, problems } : { ok: true, ledger: { ...base.ledger, allocations } };
+}
+
+/**
+ * `status` of a sharded head: exact capacity figures, and the first
+ * PROJECTION_LIMIT entries (active ones first, in index order) for the
+ * KubeSlice controller and `kubectl`. The shards hold every entry.
+ */
+export function projectedStatus(ledger: SliceLedger, now: Date): SliceIpamStatus {
+    const figures = capacity(ledger, now);
+    const picked: Allocation[] = [];
+    for (const wantActive of [true, false]) {
+        for (const entry of ledger.allocations) {
+            if (picked.length >= PROJECTION_LIMIT) {
+                break;
+            }
+            if (isActive(entry) === wantActive) {
+                picked.push(entry);
+            }
+        }
+    }
+    return {
+        allocatedSubnets: picked.map((entry) => ({
+            clusterName: entry.clusterName,
+            subnet: entry.subnet,
+            allocatedAt: entry.allocatedAt,
+            status: entry.status,
+            ...(entry.releasedAt === undefined ? {} : { releasedAt: entry.releasedAt }),
+        })),
+        availableSubnets: figures.availableSubnets,
+        totalSubnets: figures.totalSubnets,
+        lastUpdated: now.toISOString(),
+    };
+}
