@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { KubeSliceIpam } from "../../components";
 import * as handlers from "../../provider/handlers";
 import { makeTempDir } from "../support/temp-dir";
@@ -57,6 +57,16 @@ beforeAll(() => {
     temp = makeTempDir();
 });
 afterAll(() => temp.remove());
+// Capacity outputs read the store after the allocations settle; a test that
+// returns before they resolve would leave them reading a store being removed.
+const built: KubeSliceIpam[] = [];
+function track(ipam: KubeSliceIpam): KubeSliceIpam {
+    built.push(ipam);
+    return ipam;
+}
+afterEach(async () => {
+    await Promise.all(built.splice(0).map((ipam) => valueOf(ipam.utilization)));
+});
 beforeEach(() => {
     registrations.length = 0;
     store = { kind: "file", directory: path.join(temp.dir, `store-${++stores}`) };
@@ -66,13 +76,13 @@ const names = (type: string) => registrations.filter((r) => r.type === type).map
 
 describe("KubeSliceIpam", () => {
     it("creates one SliceIpam and one SubnetAllocation per cluster, parented and keyed by cluster name", async () => {
-        const ipam = new KubeSliceIpam("blue", {
+        const ipam = track(new KubeSliceIpam("blue", {
             sliceName: "blue",
             namespace: "kubeslice-cisco",
             sliceSubnet: "10.2.0.0/16",
             clusters: ["worker-1", "worker-2"],
             store,
-        });
+        }));
         expect(await valueOf(ipam.subnets)).toEqual({ "worker-1": "10.2.0.0/24", "worker-2": "10.2.1.0/24" });
         expect(names(SLICE_TYPE)).toEqual(["blue"]);
         expect(names(ALLOCATION_TYPE)).toEqual(["blue-worker-1", "blue-worker-2"]);
@@ -84,14 +94,14 @@ describe("KubeSliceIpam", () => {
     });
 
     it("reports allocations, manifests and capacity", async () => {
-        const ipam = new KubeSliceIpam("red", {
+        const ipam = track(new KubeSliceIpam("red", {
             sliceName: "red",
             namespace: "kubeslice-cisco",
             sliceSubnet: "10.3.0.0/16",
             clusters: ["worker-3", "worker-4"],
             store,
             workerSliceConfig: { sliceType: "Application", qosProfileDetails: { queueType: "HTB", priority: 1 } },
-        });
+        }));
         const allocations = await valueOf(ipam.allocations);
         expect(allocations["worker-4"]).toMatchObject({ subnet: "10.3.1.0/24", index: 1, status: "Allocated", reused: false });
         const manifests = await valueOf(ipam.manifests);
@@ -108,7 +118,7 @@ describe("KubeSliceIpam", () => {
     it("registers the same children whatever the order of the list; a new cluster adds exactly one", async () => {
         const build = async (clusters: string[]) => {
             registrations.length = 0;
-            const ipam = new KubeSliceIpam("green", { sliceName: "green", namespace: "ns", sliceSubnet: "10.4.0.0/16", clusters, store });
+            const ipam = track(new KubeSliceIpam("green", { sliceName: "green", namespace: "ns", sliceSubnet: "10.4.0.0/16", clusters, store }));
             await valueOf(ipam.subnets);
             return registrations.map((r) => `${r.type}::${r.name}`).sort();
         };
@@ -121,7 +131,7 @@ describe("KubeSliceIpam", () => {
     it("renders manifests as files when given a directory, and applies them with a Kubernetes provider", async () => {
         const k8s = await import("@pulumi/kubernetes");
         const provider = new k8s.Provider("controller-cluster", { kubeconfig: "unused-under-mocks" });
-        const ipam = new KubeSliceIpam("blue2", {
+        const ipam = track(new KubeSliceIpam("blue2", {
             sliceName: "blue2",
             namespace: "kubeslice-cisco",
             sliceSubnet: "10.5.0.0/16",
@@ -129,7 +139,7 @@ describe("KubeSliceIpam", () => {
             store,
             manifestsDirectory: "gitops/slices",
             kubernetesProvider: provider,
-        });
+        }));
         await valueOf(ipam.manifestFiles["worker-1"].id);
         await valueOf(ipam.workerSliceConfigs["worker-1"].id);
         const file = registrations.find((r) => r.type === "pulumi-nodejs:dynamic/kubeslice-ipam:ManifestFile")!;
@@ -142,7 +152,7 @@ describe("KubeSliceIpam", () => {
     });
 
     it("adopts a static slice's clusters with their existing subnets (the controller's /20 layout)", async () => {
-        const ipam = new KubeSliceIpam("legacy", {
+        const ipam = track(new KubeSliceIpam("legacy", {
             sliceName: "legacy",
             namespace: "kubeslice-cisco",
             sliceSubnet: "10.1.0.0/16",
@@ -150,7 +160,7 @@ describe("KubeSliceIpam", () => {
             clusters: ["cluster-1", "cluster-2", "cluster-3", "cluster-new"],
             pinnedSubnets: { "cluster-1": "10.1.0.0/20", "cluster-2": "10.1.16.0/20", "cluster-3": "10.1.48.0/20" },
             store,
-        });
+        }));
         expect(await valueOf(ipam.subnets)).toEqual({
             "cluster-1": "10.1.0.0/20",
             "cluster-2": "10.1.16.0/20",
