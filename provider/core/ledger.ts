@@ -403,20 +403,15 @@ function replaceEntry(ledger: SliceLedger, allocation: Allocation): SliceLedger 
  * document edited into an inconsistent state rather than hand out duplicates.
  */
 export function ledgerProblems(ledger: SliceLedger): string[] {
-    const problems: string[] = [];
+    const problems: string[] = duplicateClusterProblems(ledger.allocations);
     const pool = poolOf(ledger.spec);
     const total = totalSubnets(pool);
-    const clusters = new Set<string>();
     let previousIndex = -1;
     for (const entry of ledger.allocations) {
         if (entry.index <= previousIndex) {
             problems.push(`allocations are not in strictly increasing index order at index ${entry.index}`);
         }
         previousIndex = entry.index;
-        if (clusters.has(entry.clusterName)) {
-            problems.push(`cluster "${entry.clusterName}" has more than one allocation`);
-        }
-        clusters.add(entry.clusterName);
         if (!Number.isInteger(entry.index) || entry.index < 0 || entry.index >= total) {
             problems.push(`cluster "${entry.clusterName}" has index ${entry.index}, outside 0..${total - 1}`);
         } else if (subnetTextAt(pool, entry.index) !== entry.subnet) {
@@ -428,6 +423,19 @@ export function ledgerProblems(ledger: SliceLedger): string[] {
         if (entry.status === "Released" && entry.releasedAt === undefined) {
             problems.push(`cluster "${entry.clusterName}" is Released without releasedAt`);
         }
+    }
+    return problems;
+}
+
+/** One allocation per cluster: the rule a ledger assembled from parts checks across them. */
+export function duplicateClusterProblems(allocations: readonly Allocation[]): string[] {
+    const clusters = new Set<string>();
+    const problems: string[] = [];
+    for (const entry of allocations) {
+        if (clusters.has(entry.clusterName)) {
+            problems.push(`cluster "${entry.clusterName}" has more than one allocation`);
+        }
+        clusters.add(entry.clusterName);
     }
     return problems;
 }

@@ -66,15 +66,7 @@ export function problemsBeforeWrite(sliceName: string, ledger: SliceLedger): str
  * refused instead).
  */
 export function decodeRevision(file: string, text: string, sliceName: string, revision: number): FileRevision {
-    let raw: Record<string, unknown>;
-    try {
-        raw = JSON.parse(text) as Record<string, unknown>;
-    } catch (error) {
-        throw new CorruptLedgerError(file, [`not valid JSON: ${(error as Error).message}`]);
-    }
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-        throw new CorruptLedgerError(file, ["(document): must be a JSON object"]);
-    }
+    const raw = parseObject(file, text);
     const problems: string[] = [];
     if (raw.apiVersion !== FILE_DOCUMENT_API_VERSION || (raw.kind !== FILE_DOCUMENT_KIND && raw.kind !== TOMBSTONE_KIND)) {
         problems.push(`apiVersion/kind must be ${FILE_DOCUMENT_API_VERSION}/${FILE_DOCUMENT_KIND}`);
@@ -108,6 +100,20 @@ export function decodeRevision(file: string, text: string, sliceName: string, re
     return { deleted: false, revision, ledger: decoded.ledger, digest };
 }
 
+/** A document's JSON object, or the reason it is not one. */
+function parseObject(file: string, text: string): Record<string, unknown> {
+    let raw: unknown;
+    try {
+        raw = JSON.parse(text);
+    } catch (error) {
+        throw new CorruptLedgerError(file, [`not valid JSON: ${(error as Error).message}`]);
+    }
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+        throw new CorruptLedgerError(file, ["(document): must be a JSON object"]);
+    }
+    return raw as Record<string, unknown>;
+}
+
 /** Fields of `raw` that `known` (the re-encoded document) lacks, as dotted paths. */
 function unknownFields(raw: unknown, known: unknown, at: string): string[] {
     if (Array.isArray(raw) && Array.isArray(known)) {
@@ -127,20 +133,15 @@ function unknownFields(raw: unknown, known: unknown, at: string): string[] {
 
 /** A single-document ledger (`<slice>.json`) as earlier versions wrote it. */
 export function decodeLegacy(file: string, text: string, sliceName: string): { ledger: SliceLedger; revision: number } | "moved" {
-    let raw: Record<string, unknown>;
-    try {
-        raw = JSON.parse(text) as Record<string, unknown>;
-    } catch (error) {
-        throw new CorruptLedgerError(file, [`not valid JSON: ${(error as Error).message}`]);
-    }
-    if (raw?.kind === MOVED_KIND) {
+    const raw = parseObject(file, text);
+    if (raw.kind === MOVED_KIND) {
         return "moved";
     }
     const problems: string[] = [];
-    if (raw?.apiVersion !== FILE_DOCUMENT_API_VERSION || raw?.kind !== FILE_DOCUMENT_KIND) {
+    if (raw.apiVersion !== FILE_DOCUMENT_API_VERSION || raw.kind !== FILE_DOCUMENT_KIND) {
         problems.push(`apiVersion/kind must be ${FILE_DOCUMENT_API_VERSION}/${FILE_DOCUMENT_KIND}`);
     }
-    if (!Number.isSafeInteger(raw?.revision) || (raw.revision as number) < 1) {
+    if (!Number.isSafeInteger(raw.revision) || (raw.revision as number) < 1) {
         problems.push("revision must be a positive integer");
     }
     const decoded = decodeLedger(raw);

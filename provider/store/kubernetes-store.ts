@@ -597,25 +597,18 @@ export class KubernetesLedgerStore implements LedgerStore {
 
     // ---- requests -----------------------------------------------------------
 
-    private async get(sliceName: string): Promise<SliceIpamObject | undefined> {
-        const name = this.nameOf(sliceName);
-        try {
-            return (await this.call(`read slice "${sliceName}"`, () =>
-                this.api.getNamespacedCustomObject({ ...this.resource(), namespace: this.namespace, name }),
-            )) as SliceIpamObject;
-        } catch (error) {
-            if (this.isCode(error, 404)) {
-                return undefined;
-            }
-            throw error;
-        }
+    private get(sliceName: string): Promise<SliceIpamObject | undefined> {
+        return this.getObject(`read slice "${sliceName}"`, this.resource(), this.nameOf(sliceName));
     }
 
-    private async getShard(name: string): Promise<SliceIpamShardObject | undefined> {
+    private getShard(name: string): Promise<SliceIpamShardObject | undefined> {
+        return this.getObject(`read shard ${name}`, this.shardResource(), name);
+    }
+
+    /** One object, or undefined when it does not exist. */
+    private async getObject<T>(what: string, resource: { group: string; version: string; plural: string }, name: string): Promise<T | undefined> {
         try {
-            return (await this.call(`read shard ${name}`, () =>
-                this.api.getNamespacedCustomObject({ ...this.shardResource(), namespace: this.namespace, name }),
-            )) as SliceIpamShardObject;
+            return (await this.call(what, () => this.api.getNamespacedCustomObject({ ...resource, namespace: this.namespace, name }))) as T;
         } catch (error) {
             if (this.isCode(error, 404)) {
                 return undefined;

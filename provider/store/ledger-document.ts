@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LATENCY_BUCKETS_SECONDS } from "../core/counters";
-import { ALLOCATION_STATUSES, ledgerProblems, SliceLedger } from "../core/ledger";
+import { Allocation, ALLOCATION_STATUSES, ledgerProblems, SliceLedger } from "../core/ledger";
 import { dnsLabelSchema, sliceSpecSchema } from "../core/validation";
 
 /**
@@ -72,14 +72,7 @@ export function encodeLedger(ledger: SliceLedger): Record<string, unknown> {
             maxClusters: ledger.spec.maxClusters,
         },
         registeredAt: ledger.registeredAt,
-        allocations: ledger.allocations.map((entry) => ({
-            clusterName: entry.clusterName,
-            subnet: entry.subnet,
-            index: entry.index,
-            status: entry.status,
-            allocatedAt: entry.allocatedAt,
-            ...(entry.releasedAt === undefined ? {} : { releasedAt: entry.releasedAt }),
-        })),
+        allocations: ledger.allocations.map(encodeAllocation),
         counters: {
             conflicts: ledger.counters.conflicts,
             allocationsSucceeded: ledger.counters.allocationsSucceeded,
@@ -92,6 +85,18 @@ export function encodeLedger(ledger: SliceLedger): Record<string, unknown> {
                 count: ledger.counters.allocationLatency.count,
             },
         },
+    };
+}
+
+/** One allocation as plain JSON-ready data, keys in a stable order. */
+export function encodeAllocation(entry: Allocation) {
+    return {
+        clusterName: entry.clusterName,
+        subnet: entry.subnet,
+        index: entry.index,
+        status: entry.status,
+        allocatedAt: entry.allocatedAt,
+        ...(entry.releasedAt === undefined ? {} : { releasedAt: entry.releasedAt }),
     };
 }
 

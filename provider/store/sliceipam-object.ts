@@ -1,4 +1,4 @@
-import { capacity, LedgerCounters, poolOf, SliceLedger } from "../core/ledger";
+import { Allocation, capacity, LedgerCounters, poolOf, SliceLedger } from "../core/ledger";
 import { indexOfSubnet } from "../core/pool";
 import { decodeLedger, DecodeResult } from "./ledger-document";
 
@@ -85,11 +85,11 @@ export function annotationsOf(ledger: SliceLedger): Record<string, string> {
     return { [ANNOTATION_SETTINGS]: JSON.stringify(settings), [ANNOTATION_COUNTERS]: JSON.stringify(ledger.counters) };
 }
 
-/** The status the CRD defines, with capacity as of `now`. */
-export function statusOf(ledger: SliceLedger, now: Date): SliceIpamStatus {
+/** The status the CRD defines, with capacity as of `now`, listing `entries` (default: all). */
+export function statusOf(ledger: SliceLedger, now: Date, entries: readonly Allocation[] = ledger.allocations): SliceIpamStatus {
     const figures = capacity(ledger, now);
     return {
-        allocatedSubnets: ledger.allocations.map((entry) => ({
+        allocatedSubnets: entries.map((entry) => ({
             clusterName: entry.clusterName,
             subnet: entry.subnet,
             allocatedAt: entry.allocatedAt,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { Allocation, capacity, isActive, SliceLedger } from "../core/ledger";
-import { decodeLedger, DecodeResult } from "./ledger-document";
+import { Allocation, duplicateClusterProblems, isActive, SliceLedger } from "../core/ledger";
+import { decodeLedger, DecodeResult, encodeAllocation } from "./ledger-document";
 import {
     ANNOTATION_COUNTERS,
     ANNOTATION_SETTINGS,
@@ -8,6 +8,7 @@ import {
     MANAGED_BY,
     SliceIpamObject,
     SliceIpamStatus,
+    statusOf,
 } from "./sliceipam-object";
 
 /**
@@ -111,14 +112,7 @@ export function partition(allocations: readonly Allocation[]): Map<number, Alloc
 }
 
 function plainEntries(entries: readonly Allocation[]): SliceIpamShardObject["spec"]["allocations"] {
-    return entries.map((entry) => ({
-        clusterName: entry.clusterName,
-        subnet: entry.subnet,
-        index: entry.index,
-        status: entry.status,
-        allocatedAt: entry.allocatedAt,
-        ...(entry.releasedAt === undefined ? {} : { releasedAt: entry.releasedAt }),
-    }));
+    return entries.map(encodeAllocation);
 }
 
 export function digestOf(entries: readonly Allocation[]): string {
@@ -289,14 +283,7 @@ export function assembleLedger(object: SliceIpamObject, settings: Extract<HeadFo
         return base;
     }
     const allocations = shards.flat();
-    const clusters = new Set<string>();
-    const problems: string[] = [];
-    for (const entry of allocations) {
-        if (clusters.has(entry.clusterName)) {
-            problems.push(`cluster "${entry.clusterName}" has more than one allocation`);
-        }
-        clusters.add(entry.clusterName);
-    }
+    const problems = duplicateClusterProblems(allocations);
     return problems.length > 0 ? { ok: false, problems } : { ok: true, ledger: { ...base.ledger, allocations } };
 }
 
@@ -306,7 +293,6 @@ export function assembleLedger(object: SliceIpamObject, settings: Extract<HeadFo
  * KubeSlice controller and `kubectl`. The shards hold every entry.
  */
 export function projectedStatus(ledger: SliceLedger, now: Date): SliceIpamStatus {
-    const figures = capacity(ledger, now);
     const picked: Allocation[] = [];
     for (const wantActive of [true, false]) {
         for (const entry of ledger.allocations) {
@@ -318,16 +304,5 @@ export function projectedStatus(ledger: SliceLedger, now: Date): SliceIpamStatus
             }
         }
     }
-    return {
-        allocatedSubnets: picked.map((entry) => ({
-            clusterName: entry.clusterName,
-            subnet: entry.subnet,
-            allocatedAt: entry.allocatedAt,
-            status: entry.status,
-            ...(entry.releasedAt === undefined ? {} : { releasedAt: entry.releasedAt }),
-        })),
-        availableSubnets: figures.availableSubnets,
-        totalSubnets: figures.totalSubnets,
-        lastUpdated: now.toISOString(),
-    };
+    return statusOf(ledger, now, picked);
 }
