@@ -47,6 +47,7 @@ export interface ResourceState {
     readonly parent?: string;
     readonly delete?: boolean;
     readonly pendingReplacement?: boolean;
+    readonly protect?: boolean;
 }
 
 /** One entry of `steps` in the document `pulumi preview --json` prints. */
