@@ -250,10 +250,15 @@ export function describeFailure(result: CommandResult, reason = `exit code ${res
 export class Workspace {
     private constructor(readonly dir: string) {}
 
-    /** A fresh workspace: `<dir>/backend` (file backend), `<dir>/pulumi-home`. */
-    static async create(name: string): Promise<Workspace> {
-        await fs.mkdir(WORK_ROOT, { recursive: true });
-        const dir = await fs.mkdtemp(path.join(WORK_ROOT, `${name}-`));
+    /**
+     * A fresh workspace: `<dir>/backend` (file backend), `<dir>/pulumi-home`.
+     * Under `root` (default test/e2e/.work/, where programs resolve packages
+     * through the repository's node_modules); a root outside the repository
+     * is for programs with their own installed packages.
+     */
+    static async create(name: string, root: string = WORK_ROOT): Promise<Workspace> {
+        await fs.mkdir(root, { recursive: true });
+        const dir = await fs.mkdtemp(path.join(root, `${name}-`));
         const workspace = new Workspace(dir);
         await fs.mkdir(workspace.backendDir, { recursive: true });
         await fs.mkdir(workspace.pulumiHome, { recursive: true });
