@@ -53,11 +53,24 @@ export interface KubeSliceIpamArgs {
     /** Apply the WorkerSliceConfigs to this cluster as custom resources. */
     readonly kubernetesProvider?: k8s.Provider;
     /**
+     * How the applied WorkerSliceConfigs are deleted (pulumi-kubernetes'
+     * `pulumi.com/deletionPropagationPolicy`). Default `"background"`, what
+     * `kubectl delete` does: nothing depends on a WorkerSliceConfig, and
+     * `"foreground"` (pulumi-kubernetes' own default) waits for the cluster's
+     * garbage collector to clear its `foregroundDeletion` finalizer, which
+     * hangs a destroy where none runs. `"orphan"` keeps dependents.
+     */
+    readonly deletionPropagation?: DeletionPropagation;
+    /**
      * Also write each WorkerSliceConfig as `<directory>/<slice>-<cluster>.yaml`
      * (relative to the Pulumi project), for a GitOps repository.
      */
     readonly manifestsDirectory?: string;
 }
+
+export const DELETION_PROPAGATIONS = ["background", "foreground", "orphan"] as const;
+export type DeletionPropagation = (typeof DELETION_PROPAGATIONS)[number];
+const DELETION_PROPAGATION_ANNOTATION = "pulumi.com/deletionPropagationPolicy";
 
 /** One cluster's allocation as the component reports it. */
 export interface ClusterAllocation {
@@ -176,7 +189,10 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
                     {
                         apiVersion: WORKER_SLICE_CONFIG_API_VERSION,
                         kind: WORKER_SLICE_CONFIG_KIND,
-                        metadata: manifest.metadata,
+                        metadata: manifest.apply((m) => ({
+                            ...m.metadata,
+                            annotations: { [DELETION_PROPAGATION_ANNOTATION]: args.deletionPropagation ?? "background" },
+                        })),
                         spec: manifest.spec,
                     },
                     { parent: this, provider: args.kubernetesProvider },
@@ -313,6 +329,9 @@ function assertValidArgs(name: string, args: KubeSliceIpamArgs): void {
         if (!args.clusters?.includes(cluster)) {
             problems.push(`pinnedSubnets names cluster "${cluster}", which is not in clusters`);
         }
+    }
+    if (args.deletionPropagation !== undefined && !DELETION_PROPAGATIONS.includes(args.deletionPropagation)) {
+        problems.push(`deletionPropagation ${JSON.stringify(args.deletionPropagation)} must be one of ${DELETION_PROPAGATIONS.map((p) => `"${p}"`).join(", ")}`);
     }
     if (problems.length > 0) {
         throw new Error(`KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
