@@ -71,6 +71,10 @@ export interface KubeSliceIpamArgs {
 export const DELETION_PROPAGATIONS = ["background", "foreground", "orphan"] as const;
 export type DeletionPropagation = (typeof DELETION_PROPAGATIONS)[number];
 const DELETION_PROPAGATION_ANNOTATION = "pulumi.com/deletionPropagationPolicy";
+// The subnet in an applied WorkerSliceConfig must be the ledger's: when someone
+// edits it out of band (a field manager of its own), the next up takes the
+// fields back instead of failing on a server-side apply conflict.
+const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 
 /** One cluster's allocation as the component reports it. */
 export interface ClusterAllocation {
@@ -191,7 +195,10 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
                         kind: WORKER_SLICE_CONFIG_KIND,
                         metadata: manifest.apply((m) => ({
                             ...m.metadata,
-                            annotations: { [DELETION_PROPAGATION_ANNOTATION]: args.deletionPropagation ?? "background" },
+                            annotations: {
+                                [DELETION_PROPAGATION_ANNOTATION]: args.deletionPropagation ?? "background",
+                                [PATCH_FORCE_ANNOTATION]: "true",
+                            },
                         })),
                         spec: manifest.spec,
                     },

@@ -150,7 +150,7 @@ describe("KubeSliceIpam", () => {
         expect(custom.inputs.metadata).toMatchObject({
             name: "blue2-worker-1",
             namespace: "kubeslice-cisco",
-            annotations: { "pulumi.com/deletionPropagationPolicy": "background" },
+            annotations: { "pulumi.com/deletionPropagationPolicy": "background", "pulumi.com/patchForce": "true" },
         });
         // The annotation is for pulumi-kubernetes only: the GitOps manifest carries none.
         expect(await valueOf(pulumi.output(file.inputs.content))).not.toContain("annotations");

@@ -32,6 +32,8 @@ declare module "vitest" {
     export interface ProvidedContext {
         /** Directory holding the pinned `pulumi`, `pulumi-language-nodejs` and `pulumi-resource-pulumi-nodejs`. */
         pulumiBin: string;
+        /** Directory holding the pinned `pulumi-resource-kubernetes` (test/pulumi-kubernetes). */
+        kubernetesPluginBin: string;
     }
 }
 
@@ -180,7 +182,7 @@ function commandEnv(workspace: Workspace, extra: Record<string, string | undefin
         env[key] = value;
     }
     Object.assign(env, {
-        PATH: `${inject("pulumiBin")}${path.delimiter}${process.env.PATH ?? ""}`,
+        PATH: [inject("pulumiBin"), inject("kubernetesPluginBin"), process.env.PATH ?? ""].join(path.delimiter),
         PULUMI_BACKEND_URL: workspace.backendUrl,
         PULUMI_HOME: workspace.pulumiHome,
         PULUMI_CONFIG_PASSPHRASE: "kubeslice-ipam-e2e",
