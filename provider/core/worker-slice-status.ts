@@ -33,7 +33,7 @@ const appPodSchema = z.object({
     podIp: text,
     nsmInterface: text,
     nsmIp: text,
-});
+}, { error: "not an object" });
 
 const statusSchema = z.object({ connectedAppPods: z.array(z.unknown()).nullish() }, { error: "status is not an object" }).nullish();
 
