@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { workerSliceConfig } from "../../components/worker-slice-config";
 import { findAllocation } from "../../provider/core/ledger";
 import { sliceSpecSchema } from "../../provider/core/validation";
@@ -19,7 +19,7 @@ import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { usageSourceOf } from "../../provider/store/store-spec";
 import { UsageNotObservableError, UsageSource, WORKER_SLICE_CONFIG_RESOURCE } from "../../provider/store/worker-slice-usage";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
-import { findRepoRoot } from "../support/provider-host";
+import { findRepoRoot, HostedIpam, startHostedIpam } from "../support/provider-host";
 
 const REPO = findRepoRoot(__dirname);
 const CRD = path.join(REPO, "deploy/kubernetes/sliceipam-crd.yaml");
@@ -270,5 +270,61 @@ describe("usage where it cannot be read", () => {
         }
         // The store itself still works under the reduced role.
         await allocateSubnet(store, "blue", "worker-3");
+    });
+});
+
+describe("usage through the SubnetAllocation provider (Pulumi's dynamic-provider host)", () => {
+    let ipam: HostedIpam;
+    beforeAll(async () => {
+        ipam = await startHostedIpam({ routeLogsToEngine: true });
+    });
+    afterAll(async () => {
+        await ipam?.close();
+    });
+
+    const warnings = (pattern: RegExp) => ipam.host.logs.filter((log) => log.severity === "warning" && pattern.test(log.message));
+
+    it("refresh (read) records InUse; delete releases it and warns with the connected pods' count", async () => {
+        const namespace = freshNamespace();
+        const store = { kind: "kubernetes", namespace, kubeconfig: server.kubeconfig };
+        const slice = await ipam.slices.check({}, { sliceName: "blue", sliceSubnet: "10.2.0.0/16", store });
+        await ipam.slices.create(slice.inputs);
+        const { inputs } = await ipam.allocations.check({}, { sliceName: "blue", clusterName: "worker-1", store });
+        const created = await ipam.allocations.create(inputs);
+        expect(created.properties.status).toBe("Allocated");
+        await applyWorkerSliceConfig(namespace, "worker-1", created.properties.subnet as string, created.properties.index as number);
+
+        const quiet = await ipam.allocations.read(created.id, created.properties, inputs);
+        expect(quiet.properties.status).toBe("Allocated");
+        await reportPods(namespace, "blue-worker-1", [pod("cart-0", 1), pod("cart-1", 2), pod("cart-2", 3)]);
+        const refreshed = await ipam.allocations.read(created.id, created.properties, inputs);
+        expect(refreshed.properties).toMatchObject({ status: "InUse", subnet: "10.2.0.0/24" });
+        expect(await statusOf(storeIn(namespace), "worker-1")).toBe("InUse");
+        // The next preview's diff: InUse is an output, not a change to make.
+        expect((await ipam.allocations.diff(created.id, refreshed.properties, inputs)).changes).toBe("none");
+
+        await ipam.allocations.delete(created.id, refreshed.properties, inputs);
+        expect(await statusOf(storeIn(namespace), "worker-1")).toBe("Released");
+        const [warning] = await vi.waitFor(() => {
+            const found = warnings(/released subnet 10\.2\.0\.0\/24 of cluster "worker-1", which was InUse/);
+            expect(found).toHaveLength(1);
+            return found;
+        });
+        expect(warning.message).toContain("its WorkerSliceConfig blue-worker-1 reports 3 connected app pod(s)");
+    });
+
+    it("a refresh that cannot read WorkerSliceConfigs (403) warns and reports the allocation as stored", async () => {
+        const namespace = freshNamespace();
+        server.grant("no-usage", RBAC.replace(/\n  - apiGroups: \["worker\.kubeslice\.io"\]\n    resources: \["workersliceconfigs"\]\n    verbs: \[[^\]]*\]/g, ""));
+        const store = { kind: "kubernetes", namespace, kubeconfig: await server.kubeconfigFor("no-usage") };
+        const slice = await ipam.slices.check({}, { sliceName: "blue", sliceSubnet: "10.2.0.0/16", store });
+        await ipam.slices.create(slice.inputs);
+        const { inputs } = await ipam.allocations.check({}, { sliceName: "blue", clusterName: "worker-7", store });
+        const created = await ipam.allocations.create(inputs);
+        const refreshed = await ipam.allocations.read(created.id, created.properties, inputs);
+        expect(refreshed.properties).toMatchObject({ status: "Allocated", subnet: "10.2.0.0/24" });
+        await vi.waitFor(() =>
+            expect(warnings(/slice "blue", cluster "worker-7": usage not observed on this refresh: .*forbidden.*kubeslice-ipam-store role/)).toHaveLength(1),
+        );
     });
 });
