@@ -77,7 +77,7 @@ export async function warnIfReleasedInUse(
     );
 }
 
-function warnToPulumi(message: string): void {
+export function warnToPulumi(message: string): void {
     // Loaded here, not at module load: the handlers module must stay cheap to load.
     const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     void log.warn(message);
