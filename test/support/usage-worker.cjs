@@ -10,13 +10,7 @@ const { syncUsage } = require(path.join(dist, "service/usage.js"));
 
 const [spec, slice] = process.argv.slice(2);
 const store = openStore(JSON.parse(spec));
-let conflicts = 0;
-const compareAndSwap = store.compareAndSwap.bind(store);
-store.compareAndSwap = async (...args) => {
-    const result = await compareAndSwap(...args);
-    conflicts += result.ok ? 0 : 1;
-    return result;
-};
+const counted = require("./count-conflicts.cjs").countConflicts(store);
 let stopping = false;
 process.stdout.write("ready\n");
 process.stdin.on("data", async (chunk) => {
@@ -32,7 +26,7 @@ process.stdin.on("data", async (chunk) => {
             marked.push(...result.clusters.filter((c) => c.outcome === "marked-in-use").map((c) => c.clusterName));
             rounds++;
         }
-        process.stdout.write(JSON.stringify({ rounds, conflicts, marked }) + "\n");
+        process.stdout.write(JSON.stringify({ rounds, conflicts: counted.conflicts, marked }) + "\n");
         process.exit(0);
     } catch (error) {
         process.stderr.write(`${error.stack}\n`);
