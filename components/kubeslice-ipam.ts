@@ -9,6 +9,7 @@ import { openStore } from "../provider/store/store-spec";
 import { loadSliceToPlan } from "../provider/service/slices";
 import { SubnetAllocation } from "../provider/subnet-allocation";
 import { ManifestFile } from "./manifest-file";
+import { SubnetUsage } from "./subnet-usage";
 import {
     renderManifestYaml,
     WORKER_SLICE_CONFIG_API_VERSION,
@@ -50,7 +51,11 @@ export interface KubeSliceIpamArgs {
     readonly pinnedSubnets?: Readonly<Record<string, string>>;
     /** Extra WorkerSliceConfig spec fields (sliceType, sliceGatewayProvider, qosProfileDetails, …). */
     readonly workerSliceConfig?: pulumi.Input<WorkerSliceConfigExtras>;
-    /** Apply the WorkerSliceConfigs to this cluster as custom resources. */
+    /**
+     * Apply the WorkerSliceConfigs to this cluster as custom resources. Their
+     * status (connected app pods, as last read: `pulumi up --refresh`) then
+     * moves each allocation Allocated → InUse through a SubnetUsage child.
+     */
     readonly kubernetesProvider?: k8s.Provider;
     /**
      * How the applied WorkerSliceConfigs are deleted (pulumi-kubernetes'
@@ -96,6 +101,8 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly clusterAllocations: Readonly<Record<string, SubnetAllocation>>;
     /** With a Kubernetes provider: each cluster's applied WorkerSliceConfig. */
     readonly workerSliceConfigs: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
+    /** With a Kubernetes provider: each cluster's usage record, fed by its WorkerSliceConfig's status. */
+    readonly subnetUsages: Readonly<Record<string, SubnetUsage>>;
     /** With a manifests directory: each cluster's manifest file. */
     readonly manifestFiles: Readonly<Record<string, ManifestFile>>;
     /** Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`. */
@@ -159,6 +166,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         const manifestObjects: Record<string, pulumi.Output<WorkerSliceConfigManifest>> = {};
         const placements: Record<string, pulumi.Output<{ subnet: string; index: number }>> = {};
         const appliedResources: Record<string, k8s.apiextensions.CustomResource> = {};
+        const usageResources: Record<string, SubnetUsage> = {};
         const fileResources: Record<string, ManifestFile> = {};
         for (const clusterName of clusters) {
             const planned = plan.apply((p) => p[clusterName]);
@@ -188,7 +196,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
             manifestObjects[clusterName] = manifest;
 
             if (args.kubernetesProvider !== undefined) {
-                appliedResources[clusterName] = new k8s.apiextensions.CustomResource(
+                const applied = new k8s.apiextensions.CustomResource(
                     `${name}-${clusterName}`,
                     {
                         apiVersion: WORKER_SLICE_CONFIG_API_VERSION,
@@ -201,8 +209,22 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
                             },
                         })),
                         spec: manifest.spec,
+                        // Declared (not sent) so that the worker's status, as the provider reads it, is an output.
+                        status: undefined,
                     },
                     { parent: this, provider: args.kubernetesProvider },
+                );
+                appliedResources[clusterName] = applied;
+                usageResources[clusterName] = new SubnetUsage(
+                    `${name}-${clusterName}-usage`,
+                    {
+                        sliceName: this.slice.sliceName,
+                        clusterName,
+                        workerSliceConfig: workerSliceConfigName(sliceName, clusterName),
+                        workerSliceConfigStatus: (applied as unknown as { status: pulumi.Output<unknown> }).status,
+                        store,
+                    },
+                    { parent: this, dependsOn: [allocation] },
                 );
             }
             if (args.manifestsDirectory !== undefined) {
@@ -218,13 +240,16 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         }
         this.clusterAllocations = allocationResources;
         this.workerSliceConfigs = appliedResources;
+        this.subnetUsages = usageResources;
         this.manifestFiles = fileResources;
 
         this.subnets = byCluster(clusters, (cluster) => placements[cluster].apply((p) => p.subnet));
         this.allocations = byCluster(clusters, (cluster) => {
             const a = allocationResources[cluster];
+            // The usage record holds the status after the worker's report; the allocation's is as of its last write.
+            const status = usageResources[cluster]?.allocationStatus ?? a.status;
             return pulumi
-                .all([a.subnet, a.index, a.status, a.allocatedAt, a.reused])
+                .all([a.subnet, a.index, status, a.allocatedAt, a.reused])
                 .apply(([subnet, index, status, allocatedAt, reused]) => ({ subnet, index, status, allocatedAt, reused }));
         });
         this.manifests = byCluster(clusters, (cluster) => manifestObjects[cluster].apply(renderManifestYaml));

@@ -127,6 +127,8 @@ export interface ReleaseValue {
     readonly allocation?: Allocation;
     /** False when the entry was already Released or absent (release is idempotent). */
     readonly changed: boolean;
+    /** When changed: what the entry was before, Allocated or InUse. */
+    readonly previousStatus?: AllocationStatus;
 }
 
 /** A new, empty ledger for a registered slice. */
@@ -270,7 +272,7 @@ export function release(ledger: SliceLedger, clusterName: string, now: Date): Le
         return { ok: true, ledger, value: { allocation: held, changed: false } };
     }
     const allocation: Allocation = { ...held, status: "Released", releasedAt: now.toISOString() };
-    return { ok: true, ledger: replaceEntry(ledger, allocation), value: { allocation, changed: true } };
+    return { ok: true, ledger: replaceEntry(ledger, allocation), value: { allocation, changed: true, previousStatus: held.status } };
 }
 
 /** Records that a cluster is using its subnet (Allocated → InUse). */

@@ -15,6 +15,7 @@ import { IpamError } from "../service/errors";
 import { loadSliceToPlan } from "../service/slices";
 import { openStore } from "../store/store-spec";
 import { withAllocationLog } from "./allocation-log";
+import { observeOnRefresh, warnIfReleasedInUse } from "./allocation-usage";
 
 const REPLACING_PROPERTIES = ["sliceName", "clusterName"] as const;
 
@@ -96,14 +97,20 @@ export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult
     };
 }
 
-/** Reports what the store holds now; an allocation gone from the store drops out of the stack. */
+/**
+ * Reports what the store holds now; an allocation gone from the store drops
+ * out of the stack. With the Kubernetes store it also records what the
+ * cluster's WorkerSliceConfig reports (Allocated → InUse).
+ */
 export async function read(id: string, props: Props): Promise<pulumi.dynamic.ReadResult> {
     const args = props as SubnetAllocationInputs;
-    const held = await findSubnet(openStore(args.store), args.sliceName, args.clusterName);
+    const store = openStore(args.store);
+    const held = await findSubnet(store, args.sliceName, args.clusterName);
     if (held === undefined) {
         return {};
     }
-    return { id, props: outputs(args, held, props.reused === true) };
+    const observed = held.status === "Allocated" ? await observeOnRefresh(store, args.sliceName, args.clusterName) : undefined;
+    return { id, props: outputs(args, observed ?? held, props.reused === true) };
 }
 
 export async function update(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
@@ -140,7 +147,9 @@ async function allocateFor(args: SubnetAllocationInputs): Promise<AllocateValue>
 /** Releases the subnet: it stays reserved for the cluster for the grace period. */
 export async function remove(_id: string, props: Props): Promise<void> {
     const args = validInputs(props);
-    await releaseSubnet(openStore(args.store), args.sliceName, args.clusterName);
+    const store = openStore(args.store);
+    const released = await releaseSubnet(store, args.sliceName, args.clusterName);
+    await warnIfReleasedInUse(store, args.sliceName, args.clusterName, released);
 }
 
 function validInputs(props: Props): SubnetAllocationInputs {

@@ -4,7 +4,6 @@ import {
     Allocation,
     findAllocation,
     LedgerIssue,
-    markInUse,
     poolOf,
     release,
     ReleaseValue,
@@ -84,20 +83,6 @@ export async function releaseSubnet(
         }
         const ledger = released.value.changed ? countIn(released.ledger, { releases: 1 }) : released.ledger;
         return { ledger, result: released.value };
-    });
-}
-
-/** Records that a cluster's subnet carries traffic (Allocated → InUse). */
-export async function markSubnetInUse(store: LedgerStore, sliceName: string, clusterName: string): Promise<Allocation> {
-    return updateLedger(store, sliceName, (current) => {
-        if (current === undefined) {
-            throw notRegistered(store, sliceName, "register the slice first");
-        }
-        const marked = markInUse(current, clusterName);
-        if (!marked.ok) {
-            throw fromLedgerIssue(marked.issue);
-        }
-        return { ledger: marked.ledger, result: marked.value.allocation };
     });
 }
 

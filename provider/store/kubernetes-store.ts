@@ -27,6 +27,7 @@ import {
     shardRef,
     SliceIpamShardObject,
 } from "./sliceipam-shard";
+import { UsageSource, WorkerSliceConfigUsage } from "./worker-slice-usage";
 import {
     ANNOTATION_COUNTERS,
     ledgerOf,
@@ -164,6 +165,17 @@ export class KubernetesLedgerStore implements LedgerStore {
         this.key = `kubernetes:${server}/${options.namespace}`;
         this.api = config.makeApiClient(this.client.CustomObjectsApi);
         this.transientAttempts = options.transientAttempts ?? DEFAULT_TRANSIENT_ATTEMPTS;
+    }
+
+    /** The clusters' usage signal: WorkerSliceConfigs of this namespace, read with this store's identity and retries. */
+    usageSource(): UsageSource {
+        return new WorkerSliceConfigUsage({
+            api: this.api,
+            namespace: this.namespace,
+            description: this.description,
+            call: (what, request) => this.call(what, request),
+            statusOf: (error) => this.apiError(error)?.code,
+        });
     }
 
     async load(sliceName: string): Promise<VersionedLedger | undefined> {
