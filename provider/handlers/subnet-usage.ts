@@ -4,7 +4,7 @@ import { findAllocation } from "../core/ledger";
 import { UsageObservation } from "../core/usage";
 import { dnsLabelSchema } from "../core/validation";
 import { connectedPodsOf } from "../core/worker-slice-status";
-import { changedProperties, checkProperties, requireValidInputs, toCheckFailures } from "../inputs";
+import { changedProperties, checkProperties, containsUnknown, requireValidInputs, toCheckFailures } from "../inputs";
 import { findSubnet } from "../service/allocations";
 import { IpamError } from "../service/errors";
 import { recordUsage } from "../service/usage";
@@ -44,9 +44,16 @@ export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.C
     return { inputs, failures: toCheckFailures(issues) };
 }
 
+/**
+ * A preview does not know the WorkerSliceConfig's status when the live object
+ * has none yet (the SDK reports a missing output as unknown while planning):
+ * that alone is no change, or every preview of a slice whose workers have not
+ * reported would show an update. `up` passes the known value and records it.
+ */
 export async function diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
     const replaces = changedProperties(olds, news, REPLACING);
-    const changes = changedProperties(olds, news, Object.keys(shape)).length > 0;
+    const compared = Object.keys(shape).filter((property) => !(property === "workerSliceConfigStatus" && containsUnknown(news[property])));
+    const changes = changedProperties(olds, news, compared).length > 0;
     return { changes, replaces, deleteBeforeReplace: true };
 }
 

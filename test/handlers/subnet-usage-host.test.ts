@@ -5,6 +5,7 @@
  */
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { UNKNOWN_VALUE } from "../../provider/inputs";
 import { findRepoRoot, HostedIpam, HostedProvider, startHostedIpam } from "../support/provider-host";
 
 const repo = findRepoRoot(__dirname);
@@ -41,6 +42,10 @@ describe("SubnetUsage through the host (file store)", () => {
         const empty = await usage.check({}, inputs("worker-1", undefined));
         const created = await usage.create(empty.inputs);
         expect(created.properties).toMatchObject({ allocationStatus: "Allocated", connectedPods: 0 });
+
+        // A preview that cannot know the status yet (the live object has none) plans no change.
+        const planning = { ...empty.inputs, workerSliceConfigStatus: UNKNOWN_VALUE };
+        expect((await usage.diff(created.id, created.properties, planning)).changes).toBe("none");
 
         const reported = await usage.check({}, inputs("worker-1", status("cart-0", "cart-1")));
         expect((await usage.diff(created.id, created.properties, reported.inputs)).changes).toBe("some");
