@@ -332,13 +332,20 @@ export function capacity(ledger: SliceLedger, now: Date): Capacity {
             released++;
         }
     }
-    const available = Math.max(0, Math.min(total - active - released, ledger.spec.maxClusters - active));
+    return capacityOf(total, active, released, ledger.spec.maxClusters);
+}
+
+/**
+ * The capacity formula: a cluster can join while a subnet is neither active
+ * nor reserved and the cluster limit leaves room.
+ */
+export function capacityOf(totalSubnets: number, activeSubnets: number, releasedSubnets: number, maxClusters: number): Capacity {
     return {
-        totalSubnets: total,
-        activeSubnets: active,
-        releasedSubnets: released,
-        availableSubnets: available,
-        utilization: active / total,
+        totalSubnets,
+        activeSubnets,
+        releasedSubnets,
+        availableSubnets: Math.max(0, Math.min(totalSubnets - activeSubnets - releasedSubnets, maxClusters - activeSubnets)),
+        utilization: activeSubnets / totalSubnets,
     };
 }
 

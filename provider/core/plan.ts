@@ -1,4 +1,4 @@
-import { Capacity, findAllocation, isReclaimable, SliceLedger } from "./ledger";
+import { Capacity, capacityOf, findAllocation, isReclaimable, SliceLedger } from "./ledger";
 import { indexOfSubnet, Pool, subnetTextAt, totalSubnets } from "./pool";
 import { cidrToString } from "./cidr";
 
@@ -143,11 +143,5 @@ export function projectedCapacity(input: PlanInput, plan: Readonly<Record<string
             active++;
         }
     }
-    return {
-        totalSubnets: total,
-        activeSubnets: active,
-        releasedSubnets: released,
-        availableSubnets: Math.max(0, Math.min(total - active - released, maxClusters - active)),
-        utilization: active / total,
-    };
+    return capacityOf(total, active, released, maxClusters);
 }
