@@ -1,6 +1,8 @@
-import { cidrFromString } from "./cidr";
+import { cidrFromString, overlaps } from "./cidr";
 import { emptyCounters } from "./counters";
+import { Issue, issueOf } from "./issues";
 import { Pool, subnetTextAt, totalSubnets } from "./pool";
+import { claimRequestedIndex, HolderOf } from "./requested-subnet";
 import { SliceSpec } from "./validation";
 
 /**
@@ -63,26 +65,8 @@ export interface SliceLedger {
 /** How `allocate` satisfied a request. */
 export type AllocationOutcome = "allocated" | "existing" | "reused";
 
-/** Expected failures of ledger operations: values with a literal code, never throws. */
-export type LedgerIssue =
-    | {
-          readonly code: "no-available-subnets";
-          readonly sliceName: string;
-          readonly clusterName: string;
-          readonly message: string;
-      }
-    | {
-          readonly code: "max-clusters-reached";
-          readonly sliceName: string;
-          readonly clusterName: string;
-          readonly message: string;
-      }
-    | {
-          readonly code: "unknown-cluster" | "cluster-released" | "requested-subnet-taken";
-          readonly sliceName: string;
-          readonly clusterName: string;
-          readonly message: string;
-      };
+/** Expected failures of ledger operations: values with a literal code and their data, never throws. */
+export type LedgerIssue = Issue<"no-available-subnets" | "max-clusters-reached" | "unknown-cluster" | "cluster-released" | "requested-subnet-taken">;
 
 export type LedgerResult<T> =
     | { readonly ok: true; readonly ledger: SliceLedger; readonly value: T }
@@ -148,6 +132,11 @@ export function findAllocation(ledger: SliceLedger, clusterName: string): Alloca
     return ledger.allocations.find((entry) => entry.clusterName === clusterName);
 }
 
+/** Who holds each pool index at `now`: entries whose grace period is over hold nothing. */
+export function holderAt(ledger: SliceLedger, now: Date): HolderOf {
+    return (index) => ledger.allocations.find((entry) => entry.index === index && !isReclaimable(ledger, entry, now))?.clusterName;
+}
+
 /** True when a Released entry's grace period is over at `now`. */
 export function isReclaimable(ledger: SliceLedger, allocation: Allocation, now: Date): boolean {
     if (allocation.status !== "Released" || allocation.releasedAt === undefined) {
@@ -185,17 +174,7 @@ export function allocate(
     }
     const activeCount = ledger.allocations.filter(isActive).length;
     if (activeCount >= ledger.spec.maxClusters) {
-        return {
-            ok: false,
-            issue: {
-                code: "max-clusters-reached",
-                sliceName,
-                clusterName,
-                message:
-                    `slice "${sliceName}" already has ${activeCount} active clusters, its maxClusters limit; ` +
-                    `cluster "${clusterName}" cannot join. Remove unused clusters or raise maxClusters.`,
-            },
-        };
+        return { ok: false, issue: issueOf({ code: "max-clusters-reached", sliceName, clusterName, activeClusters: activeCount }) };
     }
     if (held !== undefined && !isReclaimable(ledger, held, now)) {
         const allocation: Allocation = {
@@ -223,23 +202,12 @@ export function allocate(
     let index: number;
     let requestOutcome: RequestOutcome | undefined;
     if (requested !== undefined && Number.isInteger(requested) && requested >= 0 && requested < total) {
-        const holder = afterReclaim.allocations.find((entry) => entry.index === requested);
-        if (holder !== undefined && request.pinned === true) {
-            const subnet = subnetTextAt(pool, requested);
-            return {
-                ok: false,
-                issue: {
-                    code: "requested-subnet-taken",
-                    sliceName,
-                    clusterName,
-                    message:
-                        `pinned subnet ${subnet} for cluster "${clusterName}" is held by cluster "${holder.clusterName}" ` +
-                        `in slice "${sliceName}"; pin another subnet or remove the pin`,
-                },
-            };
+        const claimed = claimRequestedIndex({ sliceName, pool }, clusterName, requested, holderAt(afterReclaim, now), request.pinned === true);
+        if (!claimed.ok) {
+            return { ok: false, issue: claimed.issue };
         }
-        requestOutcome = { index: requested, honoured: holder === undefined, heldBy: holder?.clusterName };
-        index = holder === undefined ? requested : lowestFreeIndex(afterReclaim.allocations);
+        requestOutcome = { index: requested, honoured: claimed.honoured, heldBy: claimed.heldBy };
+        index = claimed.honoured ? requested : lowestFreeIndex(afterReclaim.allocations);
     } else {
         index = lowestFreeIndex(afterReclaim.allocations);
     }
@@ -278,28 +246,11 @@ export function markInUse(ledger: SliceLedger, clusterName: string): LedgerResul
     const { sliceName } = ledger.spec;
     const held = findAllocation(ledger, clusterName);
     if (held === undefined) {
-        return {
-            ok: false,
-            issue: {
-                code: "unknown-cluster",
-                sliceName,
-                clusterName,
-                message: `slice "${sliceName}" has no allocation for cluster "${clusterName}"; allocate one first`,
-            },
-        };
+        return { ok: false, issue: issueOf({ code: "unknown-cluster", sliceName, clusterName }) };
     }
     if (held.status === "Released") {
-        return {
-            ok: false,
-            issue: {
-                code: "cluster-released",
-                sliceName,
-                clusterName,
-                message:
-                    `cluster "${clusterName}" released its subnet ${held.subnet} in slice "${sliceName}" at ` +
-                    `${held.releasedAt}; allocate again before marking it in use`,
-            },
-        };
+        const issue = issueOf({ code: "cluster-released", sliceName, clusterName, subnet: held.subnet, releasedAt: held.releasedAt });
+        return { ok: false, issue };
     }
     if (held.status === "InUse") {
         return { ok: true, ledger, value: { allocation: held } };
@@ -369,20 +320,19 @@ function exhausted(ledger: SliceLedger, clusterName: string, now: Date): LedgerI
         .map((entry) => Date.parse(entry.releasedAt ?? "") + ledger.spec.gracePeriodSeconds * 1000)
         .filter(Number.isFinite)
         .sort((a, b) => a - b)[0];
-    const releasedNote =
-        freedFirst === undefined
-            ? ""
-            : ` ${figures.releasedSubnets} of them are Released and reserved for their clusters; ` +
-              `the first returns to the pool at ${new Date(freedFirst).toISOString()}.`;
-    return {
+    return issueOf({
         code: "no-available-subnets",
         sliceName,
         clusterName,
-        message:
-            `slice "${sliceName}" has no available subnets for cluster "${clusterName}": all ` +
-            `${figures.totalSubnets} /${subnetSize} subnets of ${sliceSubnet} are taken.${releasedNote} ` +
-            `Remove unused clusters, or create a new slice with a larger sliceSubnet.`,
-    };
+        sliceSubnet,
+        subnetSize,
+        totalSubnets: figures.totalSubnets,
+        planned: false,
+        reserved:
+            freedFirst === undefined
+                ? undefined
+                : { releasedSubnets: figures.releasedSubnets, firstReturnAt: new Date(freedFirst).toISOString() },
+    });
 }
 
 function insertEntry(ledger: SliceLedger, allocation: Allocation): SliceLedger {
@@ -453,6 +403,15 @@ export type MutableSliceSettings = Pick<SliceSpec, "gracePeriodSeconds" | "maxCl
 /** Applies new mutable settings; allocations are untouched. */
 export function withSettings(ledger: SliceLedger, settings: MutableSliceSettings): SliceLedger {
     return { ...ledger, spec: { ...ledger.spec, ...settings } };
+}
+
+/**
+ * The first of `others` whose pool overlaps the pool of `spec`: the pools of
+ * one store must be disjoint. A spec of the same slice name is not another slice.
+ */
+export function overlappingSlice(spec: SliceSpec, others: readonly SliceSpec[]): SliceSpec | undefined {
+    const pool = poolOf(spec).sliceSubnet;
+    return others.find((other) => other.sliceName !== spec.sliceName && overlaps(pool, poolOf(other).sliceSubnet));
 }
 
 /** True when two specs describe the same pool (the immutable part of a slice). */

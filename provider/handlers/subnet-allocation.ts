@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { AllocateValue, Allocation, findAllocation, isReclaimable, poolOf } from "../core/ledger";
-import { indexOfSubnet } from "../core/pool";
+import { AllocateValue, Allocation, findAllocation, holderAt, isReclaimable, poolOf } from "../core/ledger";
+import { checkRequestedSubnet } from "../core/requested-subnet";
 import {
     changedProperties,
     checkProperties,
@@ -41,28 +41,16 @@ async function requestedSubnetProblem(args: SubnetAllocationInputs & { requested
     if (ledger === undefined) {
         return undefined;
     }
-    const { sliceName, sliceSubnet, subnetSize } = ledger.spec;
-    const found = indexOfSubnet(poolOf(ledger.spec), args.requestedSubnet);
-    if (!found.ok) {
-        return (
-            `requestedSubnet ${args.requestedSubnet} for cluster "${args.clusterName}" is not a /${subnetSize} ` +
-            `subnet of slice "${sliceName}" (${sliceSubnet}); request a /${subnetSize} block inside ${sliceSubnet}`
-        );
-    }
+    const now = new Date();
     const own = findAllocation(ledger, args.clusterName);
-    if (own !== undefined && !isReclaimable(ledger, own, new Date())) {
-        return undefined; // an existing allocation never moves: the request is ignored
-    }
-    const holder = ledger.allocations.find((entry) => entry.index === found.index && !isReclaimable(ledger, entry, new Date()));
-    // A taken plan is not an input error: another stack got there first, and
-    // create falls back to first-fit. A taken pin is.
-    if (holder !== undefined && args.requestedSubnetIsPlan !== true) {
-        return (
-            `requestedSubnet ${args.requestedSubnet} for cluster "${args.clusterName}" is already held by cluster ` +
-            `"${holder.clusterName}" in slice "${sliceName}"; request another subnet or omit it`
-        );
-    }
-    return undefined;
+    // An existing allocation never moves, so its request can only be invalid,
+    // not taken. A taken plan is not an input error either: another stack got
+    // there first, and create falls back to first-fit. A taken pin is.
+    const holds = own !== undefined && !isReclaimable(ledger, own, now);
+    const pinned = !holds && args.requestedSubnetIsPlan !== true;
+    const slice = { sliceName: ledger.spec.sliceName, pool: poolOf(ledger.spec) };
+    const checked = checkRequestedSubnet(slice, args.clusterName, args.requestedSubnet, holderAt(ledger, now), pinned);
+    return checked.ok ? undefined : checked.issue.message;
 }
 
 /**

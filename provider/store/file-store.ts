@@ -17,7 +17,7 @@ import {
 } from "./file-document";
 import { symlinkRefused, writeFailure } from "./file-store-errors";
 import { CorruptLedgerError } from "./ledger-document";
-import { LedgerStore, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
+import { LedgerStore, storableSliceName, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
 
 export { FILE_DOCUMENT_API_VERSION, FILE_DOCUMENT_KIND } from "./file-document";
 
@@ -109,10 +109,7 @@ export class FileLedgerStore implements LedgerStore {
 
     /** The directory of a slice's revisions. Refuses anything but a DNS-1123 label. */
     sliceDirectory(sliceName: string): string {
-        if (!isDnsLabel(sliceName)) {
-            throw new Error(`refusing slice name ${JSON.stringify(sliceName)}: not a DNS-1123 label`);
-        }
-        return path.join(this.directory, sliceName);
+        return path.join(this.directory, storableSliceName(sliceName));
     }
 
     /** The file holding a slice's current ledger, or undefined when it has none. */

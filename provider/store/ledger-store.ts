@@ -1,4 +1,5 @@
 import { SliceLedger } from "../core/ledger";
+import { sliceNameIssue } from "../core/validation";
 
 /** A ledger as read from a store, with the version a later write must name. */
 export interface VersionedLedger {
@@ -60,6 +61,15 @@ export interface LedgerStore {
      * correctness comes from `compareAndSwap` alone.
      */
     exclusively?<T>(sliceName: string, body: () => Promise<T>): Promise<T>;
+}
+
+/** `sliceName`, once it is known to be safe as a file or object name; throws otherwise. */
+export function storableSliceName(sliceName: string): string {
+    const issue = sliceNameIssue(sliceName);
+    if (issue !== undefined) {
+        throw new Error(issue.message);
+    }
+    return sliceName;
 }
 
 /** The store's backing location does not exist: never read as an empty store. */

@@ -90,15 +90,20 @@ describe("planAllocations", () => {
     });
 
     it.each([
-        [{ x: "10.2.0.0/24" }, "pin-outside-pool", 'pinned subnet 10.2.0.0/24 for cluster "x" is outside the pool of slice "blue" (10.1.0.0/16, /24 subnets)'],
-        [{ x: "10.1.0.0/25" }, "pin-wrong-size", "is not a /24 block of slice"],
-        [{ x: "10.1.0.1/24" }, "pin-invalid", "is not canonical CIDR notation"],
-        [{ x: "10.1.0.0/24" }, "pin-taken", 'is already held by cluster "a" in slice "blue"'],
-    ])("reports a bad pin %j as %s", (pins, code, message) => {
+        [
+            { x: "10.2.0.0/24" },
+            { code: "requested-subnet-invalid", reason: "outside-pool" },
+            'pinned subnet 10.2.0.0/24 for cluster "x" is outside the pool of slice "blue" (10.1.0.0/16, /24 subnets); ' +
+                "pin a /24 block inside 10.1.0.0/16, or remove the pin",
+        ],
+        [{ x: "10.1.0.0/25" }, { code: "requested-subnet-invalid", reason: "wrong-size" }, "is not a /24 block of slice"],
+        [{ x: "10.1.0.1/24" }, { code: "requested-subnet-invalid", reason: "not-cidr" }, "is not canonical CIDR notation"],
+        [{ x: "10.1.0.0/24" }, { code: "requested-subnet-taken", heldBy: "a", index: 0 }, 'is already held by cluster "a" in slice "blue"'],
+    ])("reports a bad pin %j as %j", (pins, data, message) => {
         const ledger = mustAllocate(ledgerFor(slice), "a", at(0)).ledger;
         const result = planAllocations({ sliceName: "blue", pool, ledger, clusters: ["a", "x"], pins, now: at(1) });
         expect(result.ok).toBe(false);
-        expect(!result.ok && result.issues[0].code).toBe(code);
+        expect(!result.ok && result.issues[0]).toMatchObject({ ...data, clusterName: "x", sliceName: "blue", subnet: pins.x });
         expect(!result.ok && result.issues[0].message).toContain(message);
     });
 
@@ -146,7 +151,7 @@ describe("allocate with a requested index", () => {
         const result = allocate(ledger, "b", at(1), { requestedIndex: 0, pinned: true });
         expect(!result.ok && [result.issue.code, result.issue.message]).toEqual([
             "requested-subnet-taken",
-            'pinned subnet 10.1.0.0/24 for cluster "b" is held by cluster "a" in slice "blue"; pin another subnet or remove the pin',
+            'pinned subnet 10.1.0.0/24 for cluster "b" is already held by cluster "a" in slice "blue"; pin another subnet or remove the pin',
         ]);
     });
 

@@ -55,7 +55,8 @@ describe("planned allocation", () => {
 
     it("refuses a requested subnet that is not a block of the pool, whatever other writers do", async () => {
         await expect(allocateSubnet(store, "blue", "x", undefined, { requestedSubnet: "10.2.0.0/24" })).rejects.toThrow(
-            'requestedSubnet 10.2.0.0/24 for cluster "x" is not a /24 subnet of slice "blue" (10.1.0.0/16)',
+            'pinned subnet 10.2.0.0/24 for cluster "x" is outside the pool of slice "blue" (10.1.0.0/16, /24 subnets); ' +
+                "pin a /24 block inside 10.1.0.0/16, or remove the pin",
         );
         expect((await store.load("blue"))!.ledger.allocations).toEqual([]);
     });
