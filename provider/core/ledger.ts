@@ -145,14 +145,14 @@ export function isReclaimable(ledger: SliceLedger, allocation: Allocation, now: 
     return Date.parse(allocation.releasedAt) + ledger.spec.gracePeriodSeconds * 1000 <= now.getTime();
 }
 
-/** Returns Released entries past their grace period to the pool. */
-export function reclaim(ledger: SliceLedger, now: Date): LedgerResult<{ reclaimed: readonly Allocation[] }> {
+/** Returns Released entries past their grace period to the pool. Cannot fail. */
+export function reclaim(ledger: SliceLedger, now: Date): { readonly ledger: SliceLedger; readonly reclaimed: readonly Allocation[] } {
     const reclaimed = ledger.allocations.filter((entry) => isReclaimable(ledger, entry, now));
     if (reclaimed.length === 0) {
-        return { ok: true, ledger, value: { reclaimed } };
+        return { ledger, reclaimed };
     }
     const allocations = ledger.allocations.filter((entry) => !isReclaimable(ledger, entry, now));
-    return { ok: true, ledger: { ...ledger, allocations }, value: { reclaimed } };
+    return { ledger: { ...ledger, allocations }, reclaimed };
 }
 
 /**
@@ -191,11 +191,7 @@ export function allocate(
         };
     }
 
-    const reclaimedResult = reclaim(ledger, now);
-    if (!reclaimedResult.ok) {
-        return reclaimedResult;
-    }
-    const afterReclaim = reclaimedResult.ledger;
+    const { ledger: afterReclaim, reclaimed } = reclaim(ledger, now);
     const pool = poolOf(ledger.spec);
     const total = totalSubnets(pool);
     const requested = request.requestedIndex;
@@ -224,21 +220,21 @@ export function allocate(
     return {
         ok: true,
         ledger: insertEntry(afterReclaim, allocation),
-        value: { allocation, outcome: "allocated", reclaimed: reclaimedResult.value.reclaimed, request: requestOutcome },
+        value: { allocation, outcome: "allocated", reclaimed, request: requestOutcome },
     };
 }
 
-/** Marks a cluster's subnet Released at `now`. Idempotent; absent clusters are not an error. */
-export function release(ledger: SliceLedger, clusterName: string, now: Date): LedgerResult<ReleaseValue> {
+/** Marks a cluster's subnet Released at `now`. Idempotent; absent clusters are not an error, so it cannot fail. */
+export function release(ledger: SliceLedger, clusterName: string, now: Date): { readonly ledger: SliceLedger; readonly value: ReleaseValue } {
     const held = findAllocation(ledger, clusterName);
     if (held === undefined) {
-        return { ok: true, ledger, value: { changed: false } };
+        return { ledger, value: { changed: false } };
     }
     if (!isActive(held)) {
-        return { ok: true, ledger, value: { allocation: held, changed: false } };
+        return { ledger, value: { allocation: held, changed: false } };
     }
     const allocation: Allocation = { ...held, status: "Released", releasedAt: now.toISOString() };
-    return { ok: true, ledger: replaceEntry(ledger, allocation), value: { allocation, changed: true } };
+    return { ledger: replaceEntry(ledger, allocation), value: { allocation, changed: true } };
 }
 
 /** Records that a cluster is using its subnet (Allocated → InUse). */

@@ -196,7 +196,7 @@ export class FileLedgerStore implements LedgerStore {
             return CONFLICT;
         }
         await this.prune(directory, revision);
-        return { ok: true, version: versionOf(revision, digestOf(text)) };
+        return { ok: true };
     }
 
     /** Writes `text` to a temporary file, then links it as `revision`: false when that name exists. */
@@ -256,7 +256,7 @@ export class FileLedgerStore implements LedgerStore {
             } catch (error) {
                 throw writeFailure(this.description, sliceName, current.file, error);
             }
-            return { ok: true, version: versionOf(revision, digestOf(text)) };
+            return { ok: true };
         } finally {
             await release().catch(() => undefined);
         }

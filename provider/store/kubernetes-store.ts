@@ -483,7 +483,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         if (Math.random() * SWEEP_EVERY < 1) {
             await this.sweep(next.spec.sliceName).catch(() => undefined);
         }
-        return { ok: true, version: final.metadata.resourceVersion };
+        return { ok: true };
     }
 
     /** Best effort: a lost race means a later commit writes its own projection. */

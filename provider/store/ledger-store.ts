@@ -19,7 +19,7 @@ export interface StorageUsage {
 }
 
 /** The outcome of a compare-and-swap. A conflict is expected, not an error. */
-export type SwapResult = { readonly ok: true; readonly version?: string } | { readonly ok: false; readonly conflict: true };
+export type SwapResult = { readonly ok: true } | { readonly ok: false; readonly conflict: true };
 
 /**
  * Where slice ledgers live between provider calls. One small interface with

@@ -22,7 +22,7 @@ describe("planAllocations", () => {
         for (const c of ["a", "b", "c"]) {
             ledger = mustAllocate(ledger, c, at(0)).ledger;
         }
-        ledger = (release(ledger, "b", at(50)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "b", at(50)).ledger;
         expect(planOf(ledger, ["z", "a", "y", "b"])).toEqual({
             a: "10.1.0.0/24 existing",
             b: "10.1.1.0/24 reused",
@@ -42,7 +42,7 @@ describe("planAllocations", () => {
         let ledger = ledgerFor({ ...slice, gracePeriodSeconds: 10 });
         ledger = mustAllocate(ledger, "a", at(0)).ledger;
         ledger = mustAllocate(ledger, "b", at(0)).ledger;
-        ledger = (release(ledger, "a", at(0)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "a", at(0)).ledger;
         expect(planOf(ledger, ["b", "c"])).toEqual({ b: "10.1.1.0/24 existing", c: "10.1.0.0/24 planned" });
     });
 
@@ -160,7 +160,7 @@ describe("allocate with a requested index", () => {
         expect(mustAllocate(ledger, "a", at(1)).value.allocation.index).toBe(0);
         const again = allocate(ledger, "a", at(1), { requestedIndex: 9 });
         expect(again.ok && again.value.allocation.index).toBe(0);
-        ledger = (release(ledger, "a", at(2)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "a", at(2)).ledger;
         const back = allocate(ledger, "a", at(3), { requestedIndex: 9 });
         expect(back.ok && [back.value.outcome, back.value.allocation.index]).toEqual(["reused", 0]);
     });
