@@ -104,6 +104,17 @@ export interface AllocateValue {
     readonly reclaimed: readonly Allocation[];
     /** Set when a new allocation was made with a requested index. */
     readonly request?: RequestOutcome;
+    /**
+     * The slice's capacity just before and just after this change, when it
+     * changed anything (not for "existing"): exact even when many changes are
+     * committed together, since each is applied to the ledger the one before left.
+     */
+    readonly capacity?: CapacityChange;
+}
+
+export interface CapacityChange {
+    readonly before: Capacity;
+    readonly after: Capacity;
 }
 
 export interface ReleaseValue {
@@ -172,10 +183,14 @@ export function allocate(
     if (held !== undefined && isActive(held)) {
         return { ok: true, ledger, value: { allocation: held, outcome: "existing", reclaimed: [] } };
     }
-    const activeCount = ledger.allocations.filter(isActive).length;
+    const before = capacity(ledger, now);
+    const activeCount = before.activeSubnets;
     if (activeCount >= ledger.spec.maxClusters) {
         return { ok: false, issue: issueOf({ code: "max-clusters-reached", sliceName, clusterName, activeClusters: activeCount }) };
     }
+    // One more active subnet; a reused one is no longer counted as reserved.
+    const after = (reusing: boolean) =>
+        capacityOf(before.totalSubnets, activeCount + 1, before.releasedSubnets - (reusing ? 1 : 0), ledger.spec.maxClusters);
     if (held !== undefined && !isReclaimable(ledger, held, now)) {
         const allocation: Allocation = {
             clusterName,
@@ -187,7 +202,13 @@ export function allocate(
         return {
             ok: true,
             ledger: replaceEntry(ledger, allocation),
-            value: { allocation, outcome: "reused", previouslyReleasedAt: held.releasedAt, reclaimed: [] },
+            value: {
+                allocation,
+                outcome: "reused",
+                previouslyReleasedAt: held.releasedAt,
+                reclaimed: [],
+                capacity: { before, after: after(true) },
+            },
         };
     }
 
@@ -220,7 +241,7 @@ export function allocate(
     return {
         ok: true,
         ledger: insertEntry(afterReclaim, allocation),
-        value: { allocation, outcome: "allocated", reclaimed, request: requestOutcome },
+        value: { allocation, outcome: "allocated", reclaimed, request: requestOutcome, capacity: { before, after: after(false) } },
     };
 }
 

@@ -115,8 +115,8 @@ export async function update(_id: string, olds: Props, news: Props): Promise<pul
 
 /** Allocates (honouring requestedSubnet when it can), logging as the guide does. */
 async function allocateFor(args: SubnetAllocationInputs): Promise<AllocateValue> {
-    const allocated = await withAllocationLog(openStore(args.store), args.sliceName, args.clusterName, (store) =>
-        allocateSubnet(store, args.sliceName, args.clusterName, undefined, {
+    const allocated = await withAllocationLog(args.sliceName, args.clusterName, () =>
+        allocateSubnet(openStore(args.store), args.sliceName, args.clusterName, undefined, {
             requestedSubnet: args.requestedSubnet,
             pinned: args.requestedSubnet !== undefined && args.requestedSubnetIsPlan !== true,
         }),

@@ -46,6 +46,10 @@ describe("ledger properties", () => {
                                     expect(held.has(i)).toBe(true);
                                 }
                             }
+                            // The capacity it reports is the ledger's, before and after the change.
+                            if (result.value.outcome !== "existing") {
+                                expect(result.value.capacity).toEqual({ before: capacity(before, now), after: capacity(ledger, now) });
+                            }
                             // Idempotent: asking again changes nothing.
                             const again = allocate(ledger, step.cluster, now);
                             expect(again.ok && again.ledger).toBe(ledger);
