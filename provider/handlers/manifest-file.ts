@@ -2,8 +2,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { changedProperties, checkProperties, toCheckFailures } from "../inputs";
-import { isNotFound, syncDirectory, writeFileAtomically } from "../store/atomic-file";
+import { changedProperties, checkProperties, toCheckFailures } from "./inputs";
+import { isNotFound, syncDirectory, writeFileAtomically } from "../fs/atomic-file";
 
 type Props = Record<string, any>;
 

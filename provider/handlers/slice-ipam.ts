@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { capacity, SliceLedger } from "../core/ledger";
 import { checkSubnetSizeFitsSlice, SliceSpec } from "../core/validation";
-import { changedProperties, checkProperties, containsUnknown, requireValidInputs, SliceIpamInputs, sliceIpamInputShape, toCheckFailures } from "../inputs";
+import { changedProperties, checkProperties, containsUnknown, requireValidInputs, SliceIpamInputs, sliceIpamInputShape, toCheckFailures } from "./inputs";
 import { loadSlice, registerSlice, unregisterSlice, updateSliceSettings } from "../service/slices";
 import { IpamError } from "../service/errors";
 import { LedgerStore } from "../store/ledger-store";

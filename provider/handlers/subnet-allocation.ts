@@ -9,7 +9,7 @@ import {
     SubnetAllocationInputs,
     subnetAllocationInputShape,
     toCheckFailures,
-} from "../inputs";
+} from "./inputs";
 import { allocateSubnet, findSubnet, releaseSubnet } from "../service/allocations";
 import { IpamError } from "../service/errors";
 import { loadSliceToPlan } from "../service/slices";

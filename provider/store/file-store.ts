@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as lockfile from "proper-lockfile";
 import { SliceLedger } from "../core/ledger";
 import { isDnsLabel } from "../core/validation";
-import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "./atomic-file";
+import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "../fs/atomic-file";
 import {
     decodeLegacy,
     decodeRevision,

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { parseCidr } from "./core/cidr";
-import { dnsLabelSchema, InputIssue, issuesByProperty, sliceSpecShape } from "./core/validation";
-import { StoreSpec, storeSpecSchema } from "./store/store-spec";
+import { parseCidr } from "../core/cidr";
+import { dnsLabelSchema, InputIssue, issuesByProperty, sliceSpecShape } from "../core/validation";
+import { StoreSpec, storeSpecSchema } from "../store/store-spec";
 
 /**
  * Pulumi's placeholder for a value not known until apply (preview of a
