@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { capacity, Capacity, poolOf } from "../provider/core/ledger";
+import { AllocationStatus, capacity, Capacity, poolOf } from "../provider/core/ledger";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
 import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, isDnsLabel } from "../provider/core/validation";
 import { SliceIpam, StoreInput } from "../provider/slice-ipam";
@@ -63,7 +63,7 @@ export interface KubeSliceIpamArgs {
 export interface ClusterAllocation {
     readonly subnet: string;
     readonly index: number;
-    readonly status: string;
+    readonly status: AllocationStatus;
     readonly allocatedAt: string;
     readonly reused: boolean;
 }

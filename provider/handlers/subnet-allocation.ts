@@ -5,6 +5,7 @@ import {
     changedProperties,
     checkProperties,
     containsUnknown,
+    Properties,
     requireValidInputs,
     SubnetAllocationInputs,
     subnetAllocationInputShape,
@@ -18,9 +19,8 @@ import { withAllocationLog } from "./allocation-log";
 
 const REPLACING_PROPERTIES = ["sliceName", "clusterName"] as const;
 
-type Props = Record<string, any>;
 
-export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: Properties, news: Properties): Promise<pulumi.dynamic.CheckResult> {
     const { inputs, issues } = checkProperties(subnetAllocationInputShape, news);
     if (issues.length === 0 && typeof inputs.requestedSubnet === "string" && !containsUnknown(inputs)) {
         const problem = await requestedSubnetProblem(inputs as unknown as SubnetAllocationInputs & { requestedSubnet: string });
@@ -64,7 +64,7 @@ async function requestedSubnetProblem(args: SubnetAllocationInputs & { requested
  * delete succeed and re-address the clusters. Answering "update" keeps the
  * allocations, so the slice's delete refuses as designed.
  */
-export async function diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
+export async function diff(_id: string, olds: Properties, news: Properties): Promise<pulumi.dynamic.DiffResult> {
     const unknown = REPLACING_PROPERTIES.some((property) => containsUnknown(news[property]));
     const replaces = REPLACING_PROPERTIES.filter(
         (property) => !containsUnknown(news[property]) && changedProperties(olds, news, [property]).length > 0,
@@ -75,7 +75,7 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
 }
 
 /** Allocates, or adopts what the store already holds for the cluster. */
-export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
+export async function create(inputs: Properties): Promise<pulumi.dynamic.CreateResult> {
     const args = validInputs(inputs);
     const allocated = await allocateFor(args);
     return {
@@ -85,7 +85,7 @@ export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult
 }
 
 /** Reports what the store holds now; an allocation gone from the store drops out of the stack. */
-export async function read(id: string, props: Props): Promise<pulumi.dynamic.ReadResult> {
+export async function read(id: string, props: Properties): Promise<pulumi.dynamic.ReadResult> {
     const args = props as SubnetAllocationInputs;
     const held = await findSubnet(openStore(args.store), args.sliceName, args.clusterName);
     if (held === undefined) {
@@ -94,7 +94,7 @@ export async function read(id: string, props: Props): Promise<pulumi.dynamic.Rea
     return { id, props: outputs(args, held, props.reused === true) };
 }
 
-export async function update(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
+export async function update(_id: string, olds: Properties, news: Properties): Promise<pulumi.dynamic.UpdateResult> {
     const args = validInputs(news);
     if (changedProperties(olds, news, ["store"]).length > 0) {
         // Moved to another store: the allocation must have been copied there with the slice.
@@ -126,17 +126,21 @@ async function allocateFor(args: SubnetAllocationInputs): Promise<AllocateValue>
 }
 
 /** Releases the subnet: it stays reserved for the cluster for the grace period. */
-export async function remove(_id: string, props: Props): Promise<void> {
+export async function remove(_id: string, props: Properties): Promise<void> {
     const args = validInputs(props);
     await releaseSubnet(openStore(args.store), args.sliceName, args.clusterName);
 }
 
-function validInputs(props: Props): SubnetAllocationInputs {
+function validInputs(props: Properties): SubnetAllocationInputs {
     const subject = `cluster ${JSON.stringify(props?.clusterName)} in slice ${JSON.stringify(props?.sliceName)}`;
-    return requireValidInputs<SubnetAllocationInputs>(subnetAllocationInputShape, props, subject);
+    return requireValidInputs(subnetAllocationInputShape, props, subject);
 }
 
-function outputs(args: SubnetAllocationInputs, allocation: Allocation, reused: boolean): Props {
+/** What a SubnetAllocation reports: its inputs and the allocation the store holds. */
+type SubnetAllocationOutputs = SubnetAllocationInputs &
+    Pick<Allocation, "subnet" | "index" | "status" | "allocatedAt"> & { readonly reused: boolean };
+
+function outputs(args: SubnetAllocationInputs, allocation: Allocation, reused: boolean): SubnetAllocationOutputs {
     return {
         sliceName: args.sliceName,
         clusterName: args.clusterName,
