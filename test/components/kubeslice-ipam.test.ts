@@ -170,7 +170,8 @@ describe("KubeSliceIpam", () => {
         expect((await valueOf(ipam.allocations))["cluster-3"]).toMatchObject({ index: 3, status: "Allocated" });
     });
 
-    it("rejects duplicate and invalid cluster names, reporting every problem at once", () => {
+    it("rejects duplicate and invalid cluster names, reporting every problem at once, before registering anything", async () => {
+        const before = registrations.length;
         expect(
             () =>
                 new KubeSliceIpam("bad", {
@@ -186,5 +187,7 @@ describe("KubeSliceIpam", () => {
                 '  - cluster "a" is listed more than once; each cluster joins a slice once\n' +
                 '  - cluster "../x" must be a DNS-1123 label (lowercase letters, digits, \'-\')',
         );
+        await new Promise((resolve) => setTimeout(resolve, 100)); // registrations reach the mocks asynchronously
+        expect(registrations.slice(before).map((r) => r.name)).toEqual([]);
     });
 });
