@@ -166,7 +166,7 @@ function warnIfRequestMissed(args: SubnetAllocationInputs, allocated: AllocateVa
         return;
     }
     const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-    log.warn(
+    void log.warn(
         `slice "${args.sliceName}": requested subnet ${args.requestedSubnet} for cluster "${args.clusterName}" ` +
             `was taken by cluster "${request.heldBy}" meanwhile; allocated ${allocated.allocation.subnet} instead`,
     );

@@ -409,7 +409,7 @@ export class FileLedgerStore implements LedgerStore {
             if (code === "ELOOP") {
                 throw symlinkRefused(file);
             }
-            throw new Error(`cannot read slice ledger ${file}: ${(error as Error).message}`);
+            throw new Error(`cannot read slice ledger ${file}: ${(error as Error).message}`, { cause: error });
         }
         try {
             return await handle.readFile("utf8");

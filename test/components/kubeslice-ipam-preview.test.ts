@@ -16,7 +16,7 @@ import { makeTempDir } from "../support/temp-dir";
  * comes from the component's plan, read from the real ledger.
  */
 const registrations: { type: string; name: string; inputs: Record<string, any> }[] = [];
-pulumi.runtime.setMocks(
+void pulumi.runtime.setMocks(
     {
         async newResource(args) {
             registrations.push({ type: args.type, name: args.name, inputs: args.inputs });

@@ -20,7 +20,7 @@ const registrations: Registration[] = [];
 const SLICE_TYPE = "pulumi-nodejs:dynamic/kubeslice-ipam:SliceIpam";
 const ALLOCATION_TYPE = "pulumi-nodejs:dynamic/kubeslice-ipam:SubnetAllocation";
 
-pulumi.runtime.setMocks(
+void pulumi.runtime.setMocks(
     {
         async newResource(args) {
             registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
