@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { HostedIpam, HostedProvider, ProviderHost, startHostedIpam } from "./support/provider-host";
+import { HostedIpam, HostedProvider, ProviderHost, startHostedIpam } from "../support/provider-host";
 
 let ipam: HostedIpam;
 let host: ProviderHost;
