@@ -39,11 +39,23 @@ export interface KubeSliceIpamArgs {
     /** Apply the WorkerSliceConfigs to this cluster as custom resources. */
     readonly kubernetesProvider?: k8s.Provider;
     /**
+     * How the applied WorkerSliceConfigs are deleted (pulumi-kubernetes'
+     * `pulumi.com/deletionPropagationPolicy`). Default `"background"`, what
+     * `kubectl delete` does: nothing depends on a WorkerSliceConfig, and
+     * `"foreground"` (pulumi-kubernetes' own default) waits for the cluster's
+     * garbage collector to clear its `foregroundDeletion` finalizer, which
+     * hangs a destroy where none runs. `"orphan"` keeps dependents.
+     */
+    readonly deletionPropagation?: DeletionPropagation;
+    /**
      * Also write each WorkerSliceConfig as `<directory>/<slice>-<cluster>.yaml`
      * (relative to the Pulumi project), for a GitOps repository.
      */
     readonly manifestsDirectory?: string;
 }
+
+export const DELETION_PROPAGATIONS = ["background", "foreground", "orphan"] as const;
+export type DeletionPropagation = (typeof DELETION_PROPAGATIONS)[number];
 
 /** One cluster's allocation as the component reports it. */
 export interface ClusterAllocation {
@@ -84,6 +96,9 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
         if (!args.clusters?.includes(cluster)) {
             problems.push(`pinnedSubnets names cluster "${cluster}", which is not in clusters`);
         }
+    }
+    if (args.deletionPropagation !== undefined && !DELETION_PROPAGATIONS.includes(args.deletionPropagation)) {
+        problems.push(`deletionPropagation ${JSON.stringify(args.deletionPropagation)} must be one of ${DELETION_PROPAGATIONS.map((p) => `"${p}"`).join(", ")}`);
     }
     if (problems.length > 0) {
         throw new Error(`KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

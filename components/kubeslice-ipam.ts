@@ -171,6 +171,12 @@ function createAllocation(
     );
 }
 
+const DELETION_PROPAGATION_ANNOTATION = "pulumi.com/deletionPropagationPolicy";
+// The subnet in an applied WorkerSliceConfig must be the ledger's: when someone
+// edits it out of band (a field manager of its own), the next up takes the
+// fields back instead of failing on a server-side apply conflict.
+const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
+
 /** With a Kubernetes provider: the WorkerSliceConfig as a custom resource in that cluster. */
 function applyWorkerSliceConfig(
     parent: KubeSliceIpam,
@@ -184,7 +190,18 @@ function applyWorkerSliceConfig(
     }
     return new k8s.apiextensions.CustomResource(
         `${name}-${clusterName}`,
-        { apiVersion: WORKER_SLICE_CONFIG_API_VERSION, kind: WORKER_SLICE_CONFIG_KIND, metadata: manifest.metadata, spec: manifest.spec },
+        {
+            apiVersion: WORKER_SLICE_CONFIG_API_VERSION,
+            kind: WORKER_SLICE_CONFIG_KIND,
+            metadata: manifest.apply((m) => ({
+                ...m.metadata,
+                annotations: {
+                    [DELETION_PROPAGATION_ANNOTATION]: args.deletionPropagation ?? "background",
+                    [PATCH_FORCE_ANNOTATION]: "true",
+                },
+            })),
+            spec: manifest.spec,
+        },
         { parent, provider: args.kubernetesProvider },
     );
 }

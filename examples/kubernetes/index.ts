@@ -8,13 +8,15 @@ import { KubeSliceIpam } from "kubeslice-ipam";
 const config = new pulumi.Config();
 const kubeconfig = config.requireSecret("kubeconfig");
 const namespace = "kubeslice-cisco";
+// The clusters can come from stack config (`pulumi config set --path 'clusters[2]' worker-3`).
+const clusters = config.getObject<string[]>("clusters") ?? ["worker-1", "worker-2"];
 const controller = new k8s.Provider("controller-cluster", { kubeconfig });
 
 const slice = new KubeSliceIpam("blue", {
     sliceName: "blue",
     namespace,
     sliceSubnet: "10.2.0.0/16",
-    clusters: ["worker-1", "worker-2"],
+    clusters,
     store: kubeconfig.apply((contents) => ({ kind: "kubernetes" as const, namespace, kubeconfig: contents })),
     kubernetesProvider: controller,
     workerSliceConfig: {

@@ -147,7 +147,13 @@ describe("KubeSliceIpam", () => {
         expect(await valueOf(pulumi.output(file.inputs.path))).toBe("gitops/slices/blue2-worker-1.yaml");
         const custom = registrations.find((r) => r.type === "kubernetes:worker.kubeslice.io/v1alpha1:WorkerSliceConfig")!;
         expect(custom.name).toBe("blue2-worker-1");
-        expect(custom.inputs.metadata).toMatchObject({ name: "blue2-worker-1", namespace: "kubeslice-cisco" });
+        expect(custom.inputs.metadata).toMatchObject({
+            name: "blue2-worker-1",
+            namespace: "kubeslice-cisco",
+            annotations: { "pulumi.com/deletionPropagationPolicy": "background", "pulumi.com/patchForce": "true" },
+        });
+        // The annotation is for pulumi-kubernetes only: the GitOps manifest carries none.
+        expect(await valueOf(pulumi.output(file.inputs.content))).not.toContain("annotations");
         expect(custom.inputs.spec).toMatchObject({ clusterSubnetCIDR: "10.5.0.0/24", octet: 0, sliceIpamType: "Dynamic" });
     });
 
@@ -180,12 +186,14 @@ describe("KubeSliceIpam", () => {
                     sliceSubnet: "10.6.0.0/16",
                     clusters: ["a", "b", "a", "../x"],
                     store,
+                    deletionPropagation: "eventually" as never,
                 }),
         ).toThrow(
             'KubeSliceIpam "bad" has invalid arguments:\n' +
                 '  - sliceName "Bad" must be a DNS-1123 label (lowercase letters, digits, \'-\')\n' +
                 '  - cluster "a" is listed more than once; each cluster joins a slice once\n' +
-                '  - cluster "../x" must be a DNS-1123 label (lowercase letters, digits, \'-\')',
+                '  - cluster "../x" must be a DNS-1123 label (lowercase letters, digits, \'-\')\n' +
+                '  - deletionPropagation "eventually" must be one of "background", "foreground", "orphan"',
         );
         await new Promise((resolve) => setTimeout(resolve, 100)); // registrations reach the mocks asynchronously
         expect(registrations.slice(before).map((r) => r.name)).toEqual([]);

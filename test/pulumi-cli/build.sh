@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the real Pulumi CLI (engine) and Node.js language host from the Go
-# module proxy, pinned by the go.mod/go.sum files beside this script, into a
-# cache directory keyed by their hash. A later run with the same pins only
+# Builds the real Pulumi CLI (engine) from the Go module proxy, pinned by the
+# go.mod/go.sum beside this script, and the Node.js language host from the
+# upstream source vendored in langhost/ (the proxy refuses that module), into
+# a cache directory keyed by their hash. A later run with the same pins only
 # checks that the binaries are there (well under a second).
 #
 #   test/pulumi-cli/build.sh            # prints the bin dir on stdout
@@ -17,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # Bump when the way the binaries are built changes (flags, helper script),
 # so that a stale cache entry is not reused.
-RECIPE=3
+RECIPE=4
 
 export GOTOOLCHAIN=local
 export GOFLAGS="-mod=readonly -buildvcs=false"
@@ -26,7 +27,9 @@ export CGO_ENABLED=0
 hash="$(
   {
     echo "recipe $RECIPE"
-    cat "$here/go.mod" "$here/go.sum" "$here/langhost/go.mod" "$here/langhost/go.sum"
+    cat "$here/go.mod" "$here/go.sum"
+    # The language host is vendored source (langhost/SOURCE.md): all of it is the pin.
+    cat "$here"/langhost/go.mod "$here"/langhost/go.sum "$here"/langhost/*.go
   } | sha256sum | cut -c1-16
 )"
 root="${KUBESLICE_IPAM_CACHE:-$HOME/.cache/kubeslice-ipam}/pulumi-cli"
@@ -71,10 +74,10 @@ log "building pulumi $cli_version (pkg/v3) -> $bin (first build takes several mi
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_version" \
   -o "$tmp/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 
-log "building pulumi-language-nodejs $host_version (sdk/v3)"
+log "building pulumi-language-nodejs $host_version (vendored source, langhost/)"
 (cd "$here/langhost" && nice -n 10 go build -trimpath \
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$host_version" \
-  -o "$tmp/bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
+  -o "$tmp/bin/pulumi-language-nodejs" .)
 
 # The dynamic-provider plugin. Upstream ships this as a shell script
 # (sdk/nodejs/dist/pulumi-resource-pulumi-nodejs) that resolves

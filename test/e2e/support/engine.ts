@@ -32,6 +32,8 @@ declare module "vitest" {
     export interface ProvidedContext {
         /** Directory holding the pinned `pulumi`, `pulumi-language-nodejs` and `pulumi-resource-pulumi-nodejs`. */
         pulumiBin: string;
+        /** Directory holding the pinned `pulumi-resource-kubernetes` (test/pulumi-kubernetes). */
+        kubernetesPluginBin: string;
     }
 }
 
@@ -47,6 +49,7 @@ export interface ResourceState {
     readonly parent?: string;
     readonly delete?: boolean;
     readonly pendingReplacement?: boolean;
+    readonly protect?: boolean;
 }
 
 /** One entry of `steps` in the document `pulumi preview --json` prints. */
@@ -179,7 +182,7 @@ function commandEnv(workspace: Workspace, extra: Record<string, string | undefin
         env[key] = value;
     }
     Object.assign(env, {
-        PATH: `${inject("pulumiBin")}${path.delimiter}${process.env.PATH ?? ""}`,
+        PATH: [inject("pulumiBin"), inject("kubernetesPluginBin"), process.env.PATH ?? ""].join(path.delimiter),
         PULUMI_BACKEND_URL: workspace.backendUrl,
         PULUMI_HOME: workspace.pulumiHome,
         PULUMI_CONFIG_PASSPHRASE: "kubeslice-ipam-e2e",
@@ -249,10 +252,15 @@ export function describeFailure(result: CommandResult, reason = `exit code ${res
 export class Workspace {
     private constructor(readonly dir: string) {}
 
-    /** A fresh workspace: `<dir>/backend` (file backend), `<dir>/pulumi-home`. */
-    static async create(name: string): Promise<Workspace> {
-        await fs.mkdir(WORK_ROOT, { recursive: true });
-        const dir = await fs.mkdtemp(path.join(WORK_ROOT, `${name}-`));
+    /**
+     * A fresh workspace: `<dir>/backend` (file backend), `<dir>/pulumi-home`.
+     * Under `root` (default test/e2e/.work/, where programs resolve packages
+     * through the repository's node_modules); a root outside the repository
+     * is for programs with their own installed packages.
+     */
+    static async create(name: string, root: string = WORK_ROOT): Promise<Workspace> {
+        await fs.mkdir(root, { recursive: true });
+        const dir = await fs.mkdtemp(path.join(root, `${name}-`));
         const workspace = new Workspace(dir);
         await fs.mkdir(workspace.backendDir, { recursive: true });
         await fs.mkdir(workspace.pulumiHome, { recursive: true });

@@ -1,7 +1,7 @@
 /**
  * Before the end-to-end suite: build dist/ (programs load the built package
  * through node_modules/kubeslice-ipam → the repository), and find the pinned
- * Pulumi CLI. test/pulumi-cli/build.sh prints its bin dir, building it from
+ * Pulumi CLI and pulumi-kubernetes provider. test/pulumi-cli/build.sh prints its bin dir, building it from
  * the Go module proxy first if the cache lacks it (~8 min cold; `source
  * test/pulumi-cli/env.sh` beforehand does the same and is what CI does).
  */
@@ -34,4 +34,8 @@ export default function setup(project: TestProject): void {
         throw new Error(`${bin}/pulumi reports ${version}, but test/pulumi-cli/go.mod pins ${pinned}`);
     }
     project.provide("pulumiBin", bin);
+    // The real pulumi-kubernetes provider (~25 min the first time, then cached),
+    // found by the engine on PATH as an ambient plugin.
+    const kubernetesBin = execFileSync(path.join(repo, "test/pulumi-kubernetes/build.sh"), { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+    project.provide("kubernetesPluginBin", kubernetesBin);
 }
