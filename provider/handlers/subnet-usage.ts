@@ -4,11 +4,11 @@ import { findAllocation } from "../core/ledger";
 import { UsageObservation } from "../core/usage";
 import { dnsLabelSchema } from "../core/validation";
 import { connectedPodsOf } from "../core/worker-slice-status";
-import { changedProperties, checkProperties, containsUnknown, requireValidInputs, toCheckFailures } from "../inputs";
+import { changedProperties, checkProperties, containsUnknown, InputsOf, Properties, requireValidInputs, toCheckFailures } from "./inputs";
 import { findSubnet } from "../service/allocations";
 import { IpamError } from "../service/errors";
 import { recordUsage } from "../service/usage";
-import { openStore, StoreSpec, storeSpecSchema, usageSourceOf } from "../store/store-spec";
+import { openStore, storeSpecSchema, usageSourceOf } from "../store/store-spec";
 import { Warn, warnToPulumi } from "./allocation-usage";
 
 /**
@@ -18,7 +18,7 @@ import { Warn, warnToPulumi } from "./allocation-usage";
  * ledger, whatever the store. Allocated → InUse; never back.
  */
 
-type Props = Record<string, any>;
+type Props = Properties;
 
 const shape = {
     sliceName: dnsLabelSchema("sliceName"),
@@ -29,13 +29,7 @@ const shape = {
     store: storeSpecSchema.optional(),
 };
 
-interface SubnetUsageInputs {
-    readonly sliceName: string;
-    readonly clusterName: string;
-    readonly workerSliceConfig: string;
-    readonly workerSliceConfigStatus?: unknown;
-    readonly store?: StoreSpec;
-}
+type SubnetUsageInputs = InputsOf<typeof shape>;
 
 const REPLACING = ["sliceName", "clusterName"];
 
@@ -125,5 +119,5 @@ async function record(args: SubnetUsageInputs): Promise<Props> {
 
 function validInputs(props: Props): SubnetUsageInputs {
     const subject = `usage of cluster ${JSON.stringify(props?.clusterName)} in slice ${JSON.stringify(props?.sliceName)}`;
-    return requireValidInputs<SubnetUsageInputs>(shape, props, subject);
+    return requireValidInputs(shape, props, subject);
 }

@@ -24,7 +24,7 @@ const WORKER_SLICE_CONFIG_TYPE = "kubernetes:worker.kubeslice.io/v1alpha1:Worker
 /** The status the mocked Kubernetes provider reads back for applied WorkerSliceConfigs (what the worker wrote). */
 let workerStatus: unknown;
 
-pulumi.runtime.setMocks(
+void pulumi.runtime.setMocks(
     {
         async newResource(args) {
             registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
@@ -231,7 +231,8 @@ describe("KubeSliceIpam", () => {
         expect((await valueOf(ipam.allocations))["cluster-3"]).toMatchObject({ index: 3, status: "Allocated" });
     });
 
-    it("rejects duplicate and invalid cluster names, reporting every problem at once", () => {
+    it("rejects duplicate and invalid cluster names, reporting every problem at once, before registering anything", async () => {
+        const before = registrations.length;
         expect(
             () =>
                 new KubeSliceIpam("bad", {
@@ -249,5 +250,7 @@ describe("KubeSliceIpam", () => {
                 '  - cluster "../x" must be a DNS-1123 label (lowercase letters, digits, \'-\')\n' +
                 '  - deletionPropagation "eventually" must be one of "background", "foreground", "orphan"',
         );
+        await new Promise((resolve) => setTimeout(resolve, 100)); // registrations reach the mocks asynchronously
+        expect(registrations.slice(before).map((r) => r.name)).toEqual([]);
     });
 });

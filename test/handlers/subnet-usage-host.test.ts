@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { UNKNOWN_VALUE } from "../../provider/inputs";
+import { UNKNOWN_VALUE } from "../../provider/handlers/inputs";
 import { findRepoRoot, HostedIpam, HostedProvider, startHostedIpam } from "../support/provider-host";
 
 const repo = findRepoRoot(__dirname);

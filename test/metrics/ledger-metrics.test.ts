@@ -11,7 +11,6 @@ function blue(): SliceLedger {
         ledger = mustAllocate(ledger, cluster, at(10)).ledger;
     }
     const released = release(ledger, "c", at(100));
-    if (!released.ok) throw new Error(released.issue.message);
     return countIn(countIn(countIn(released.ledger, { allocationsSucceeded: 3, allocationsFailed: 1, releases: 1, conflicts: 2, reclaimed: 4 }),
         { allocationLatencySeconds: 0.004 }), { allocationLatencySeconds: 42 });
 }

@@ -260,7 +260,7 @@ describe("usage where it cannot be read", () => {
         expect((await syncUsage(store, sourceOf(store), "blue", { clusters: ["worker-2"] })).clusters[0].outcome).toBe("no-connected-pods");
         expect((await syncUsage(store, sourceOf(store), "blue")).clusters[0].outcome).toBe("marked-in-use");
 
-        const withoutRule = RBAC.replace(/\n  - apiGroups: \["worker\.kubeslice\.io"\]\n    resources: \["workersliceconfigs"\]\n    verbs: \[[^\]]*\]/g, "");
+        const withoutRule = RBAC.replace(/\n {2}- apiGroups: \["worker\.kubeslice\.io"\]\n {4}resources: \["workersliceconfigs"\]\n {4}verbs: \[[^\]]*\]/g, "");
         expect(withoutRule).not.toMatch(/resources: \["workersliceconfigs"\]/);
         server.grant("ipam-store", withoutRule);
         for (const clusters of [["worker-2"], ["worker-1", "worker-2"]]) {
@@ -315,7 +315,7 @@ describe("usage through the SubnetAllocation provider (Pulumi's dynamic-provider
 
     it("a refresh that cannot read WorkerSliceConfigs (403) warns and reports the allocation as stored", async () => {
         const namespace = freshNamespace();
-        server.grant("no-usage", RBAC.replace(/\n  - apiGroups: \["worker\.kubeslice\.io"\]\n    resources: \["workersliceconfigs"\]\n    verbs: \[[^\]]*\]/g, ""));
+        server.grant("no-usage", RBAC.replace(/\n {2}- apiGroups: \["worker\.kubeslice\.io"\]\n {4}resources: \["workersliceconfigs"\]\n {4}verbs: \[[^\]]*\]/g, ""));
         const store = { kind: "kubernetes", namespace, kubeconfig: await server.kubeconfigFor("no-usage") };
         const slice = await ipam.slices.check({}, { sliceName: "blue", sliceSubnet: "10.2.0.0/16", store });
         await ipam.slices.create(slice.inputs);
