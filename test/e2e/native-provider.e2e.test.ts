@@ -147,6 +147,20 @@ describe("the native provider from Pulumi YAML, beside the dynamic provider, fil
         expect(subnetsIn(await readLedger(store, "teal"), "Allocated")["d-1"]).toBe("10.40.0.0/24");
     });
 
+    it("takes over an allocation by declaring it: create adopts the cluster's subnet (how a stack moves between routes)", async () => {
+        await writeProgram(["y-2", "d-2"]);
+        const run = await team.up();
+        expect(changes(run, NATIVE_ALLOCATION)).toEqual(["create teal-d-2"]);
+        expect((await team.outputs())["d-2"]).toBe("10.40.1.0/24");
+        const ledger = await readLedger(store, "teal");
+        expect(ledger.allocations.filter((a) => a.clusterName === "d-2")).toHaveLength(1);
+        // Hand it back: forget it here, releasing nothing.
+        const adopted = (await team.resources()).find((r) => r.urn.endsWith("::teal-d-2"))!;
+        await writeProgram(["y-2"]);
+        await teamProject.run(["state", "delete", adopted.urn, "--force", "--yes", "--stack", "dev"]);
+        expect(subnetsIn(await readLedger(store, "teal"), "Allocated")["d-2"]).toBe("10.40.1.0/24");
+    });
+
     it("destroys the team's allocations only, and the platform's destroy unregisters the slice", async () => {
         expect((await team.destroy()).summary.result).toBe("succeeded");
         const ledger = await readLedger(store, "teal");
