@@ -94,7 +94,8 @@ if (require.main === module) {
     config.loadFromString(process.env.BENCH_KUBECONFIG!);
     const api = config.makeApiClient(client.CustomObjectsApi);
     process.stdout.write("ready\n");
-    process.stdin.once("data", async () => {
+    process.stdin.once("data", () => void run());
+    async function run(): Promise<void> {
         const writes = { count: 0 };
         const clusters = Array.from({ length: Number(count) }, (_, i) => `${prefix}-${i}`);
         const subnets: string[] = [];
@@ -103,5 +104,5 @@ if (require.main === module) {
         }
         process.stdout.write(JSON.stringify({ subnets, writes: writes.count }) + "\n");
         process.exit(0);
-    });
+    }
 }

@@ -18,8 +18,28 @@ function untilStopped(): Promise<void> {
     });
 }
 
+/**
+ * A reader that stops early (`slice-ipam show … | head`) closes the pipe. As
+ * Unix tools do, stop writing then instead of crashing on the unhandled EPIPE;
+ * the command itself still runs to its end and keeps its exit code.
+ */
+let readerGone = false;
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") {
+        throw error;
+    }
+    readerGone = true;
+});
+
 runCli(process.argv.slice(2), {
-    io: { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+    io: {
+        stdout: (text) => {
+            if (!readerGone) {
+                process.stdout.write(text);
+            }
+        },
+        stderr: (text) => process.stderr.write(text),
+    },
     untilStopped,
 }).then(
     (code) => {

@@ -4,6 +4,9 @@ import { Command, CommanderError, Option } from "commander";
 import { SliceLedger } from "../provider/core/ledger";
 import { isDnsLabel } from "../provider/core/validation";
 import { copyLedgers } from "../provider/service/copy";
+import { syncUsage, UsageSync } from "../provider/service/usage";
+import { usageSourceOf } from "../provider/store/store-spec";
+import { UsageNotObservableError } from "../provider/store/worker-slice-usage";
 import { CorruptLedgerError } from "../provider/store/ledger-document";
 import { LedgerStore, VersionedLedger } from "../provider/store/ledger-store";
 import { renderExposition } from "../metrics/exposition";
@@ -12,6 +15,7 @@ import { parseListenAddress, startMetricsServer } from "../metrics/server";
 import { CliError, EXIT, ExitCode } from "./errors";
 import { Column, OUTPUT_FORMATS, OutputFormat, renderDocument, renderTable } from "./format";
 import { sliceConfigClusters } from "./slice-config";
+import { ignoredNotes, USAGE_COLUMNS, usageRows } from "./usage-view";
 import { addStoreOptions, openExistingStore, StoreOptions, storeSpecFromOptions } from "./store-options";
 import {
     ALLOCATION_COLUMNS,
@@ -30,7 +34,7 @@ import {
 /**
  * `slice-ipam`: reads the ledgers the providers write, for operators. A
  * thin shell: commander parses, `views` computes, `format` renders. Only
- * `copy` writes, and only to its target store.
+ * `copy` (to its target store) and `sync-usage` (Allocated → InUse) write.
  */
 
 export interface CliIo {
@@ -80,6 +84,9 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
         }
         if (error instanceof CorruptLedgerError) {
             return EXIT.corruptLedger;
+        }
+        if (error instanceof UsageNotObservableError) {
+            return EXIT.storeNotFound;
         }
         return EXIT.failure;
     }
@@ -171,6 +178,37 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
                 return;
             }
             await serveMetrics(ctx, store, options.listen, async () => renderExposition(await scrape()), environment.untilStopped);
+        });
+
+    program
+        .command("sync-usage")
+        .description(
+            "record which clusters use their subnet: Allocated → InUse where the cluster's WorkerSliceConfig reports " +
+                "connected app pods (Kubernetes store only; run it from a CronJob)",
+        )
+        .argument("[slice]", "only this slice (default: every slice of the store)")
+        .option("--dry-run", "show what would change; write nothing")
+        .action(async (sliceName: string | undefined, options: { dryRun?: boolean }, command: Command) => {
+            const ctx = context(command);
+            const store = await ctx.openStore();
+            const source = usageSourceOf(store);
+            if (source === undefined) {
+                throw new CliError(
+                    EXIT.usage,
+                    `sync-usage reads the WorkerSliceConfigs of the KubeSlice controller cluster, and ${store.description} ` +
+                        `has none: with rendered manifests only, usage is not observed and allocations stay Allocated. Run it ` +
+                        `with --store kubernetes --namespace <project namespace>, or give KubeSliceIpam a kubernetesProvider ` +
+                        `and run pulumi up --refresh.`,
+                );
+            }
+            const slices = sliceName === undefined ? await listLedgers(store) : [await loadLedger(store, sliceName)];
+            const syncs: UsageSync[] = [];
+            for (const ledger of slices) {
+                syncs.push(await syncUsage(store, source, ledger.spec.sliceName, { dryRun: options.dryRun }));
+            }
+            const rows = usageRows(syncs);
+            ignoredNotes(rows).forEach((note) => ctx.io.stderr(`warning: ${note}\n`));
+            print(ctx, USAGE_COLUMNS, rows, syncs, `no active clusters in ${store.description}`);
         });
 
     program

@@ -3,87 +3,22 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
-import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, isDnsLabel } from "../provider/core/validation";
+import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE } from "../provider/core/validation";
 import { SliceIpam, StoreInput } from "../provider/slice-ipam";
 import { openStore } from "../provider/store/store-spec";
 import { loadSliceToPlan } from "../provider/service/slices";
 import { SubnetAllocation } from "../provider/subnet-allocation";
+import { ClusterAllocation, KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "./kubeslice-ipam-args";
 import { ManifestFile } from "./manifest-file";
+import { SubnetUsage } from "./subnet-usage";
 import {
     renderManifestYaml,
     WORKER_SLICE_CONFIG_API_VERSION,
     WORKER_SLICE_CONFIG_KIND,
     workerSliceConfig,
-    WorkerSliceConfigExtras,
     WorkerSliceConfigManifest,
     workerSliceConfigName,
 } from "./worker-slice-config";
-
-export interface KubeSliceIpamArgs {
-    /** The slice's name; names child resources, so it must be known when the program runs. Immutable. */
-    readonly sliceName: string;
-    /** The KubeSlice project namespace the WorkerSliceConfigs go to, e.g. `kubeslice-cisco`. */
-    readonly namespace: string;
-    /** Private IPv4 CIDR the clusters' subnets come from. Immutable. */
-    readonly sliceSubnet: pulumi.Input<string>;
-    /** Prefix length of each cluster's subnet. Default 24. Immutable. */
-    readonly subnetSize?: pulumi.Input<number>;
-    /** How long a released subnet stays reserved for its cluster. Default 86400. */
-    readonly gracePeriodSeconds?: pulumi.Input<number>;
-    /** Most clusters holding a subnet at once. Default 4096. */
-    readonly maxClusters?: pulumi.Input<number>;
-    /**
-     * The clusters in the slice. Each gets one SubnetAllocation keyed by its
-     * name, so reordering changes nothing and removing one releases only it.
-     */
-    readonly clusters: readonly string[];
-    /**
-     * Where allocation state lives. Default: the file store in `.slice-ipam/`.
-     * May be an Output, e.g. `{ kind: "kubernetes", namespace, kubeconfig: config.requireSecret("kubeconfig") }`.
-     */
-    readonly store?: pulumi.Input<StoreInput>;
-    /**
-     * Subnets to give clusters that hold none yet, by cluster name: how the
-     * clusters of an existing static-IPAM slice keep their subnets. Each must
-     * be a `subnetSize` block of the slice held by no other cluster.
-     */
-    readonly pinnedSubnets?: Readonly<Record<string, string>>;
-    /** Extra WorkerSliceConfig spec fields (sliceType, sliceGatewayProvider, qosProfileDetails, …). */
-    readonly workerSliceConfig?: pulumi.Input<WorkerSliceConfigExtras>;
-    /** Apply the WorkerSliceConfigs to this cluster as custom resources. */
-    readonly kubernetesProvider?: k8s.Provider;
-    /**
-     * How the applied WorkerSliceConfigs are deleted (pulumi-kubernetes'
-     * `pulumi.com/deletionPropagationPolicy`). Default `"background"`, what
-     * `kubectl delete` does: nothing depends on a WorkerSliceConfig, and
-     * `"foreground"` (pulumi-kubernetes' own default) waits for the cluster's
-     * garbage collector to clear its `foregroundDeletion` finalizer, which
-     * hangs a destroy where none runs. `"orphan"` keeps dependents.
-     */
-    readonly deletionPropagation?: DeletionPropagation;
-    /**
-     * Also write each WorkerSliceConfig as `<directory>/<slice>-<cluster>.yaml`
-     * (relative to the Pulumi project), for a GitOps repository.
-     */
-    readonly manifestsDirectory?: string;
-}
-
-export const DELETION_PROPAGATIONS = ["background", "foreground", "orphan"] as const;
-export type DeletionPropagation = (typeof DELETION_PROPAGATIONS)[number];
-const DELETION_PROPAGATION_ANNOTATION = "pulumi.com/deletionPropagationPolicy";
-// The subnet in an applied WorkerSliceConfig must be the ledger's: when someone
-// edits it out of band (a field manager of its own), the next up takes the
-// fields back instead of failing on a server-side apply conflict.
-const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
-
-/** One cluster's allocation as the component reports it. */
-export interface ClusterAllocation {
-    readonly subnet: string;
-    readonly index: number;
-    readonly status: string;
-    readonly allocatedAt: string;
-    readonly reused: boolean;
-}
 
 /**
  * A KubeSlice slice with dynamic IPAM: its pool (SliceIpam), one
@@ -96,6 +31,8 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly clusterAllocations: Readonly<Record<string, SubnetAllocation>>;
     /** With a Kubernetes provider: each cluster's applied WorkerSliceConfig. */
     readonly workerSliceConfigs: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
+    /** With a Kubernetes provider: each cluster's usage record, fed by its WorkerSliceConfig's status. */
+    readonly subnetUsages: Readonly<Record<string, SubnetUsage>>;
     /** With a manifests directory: each cluster's manifest file. */
     readonly manifestFiles: Readonly<Record<string, ManifestFile>>;
     /** Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`. */
@@ -111,135 +48,27 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly utilization: pulumi.Output<number>;
 
     constructor(name: string, args: KubeSliceIpamArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Before super(): invalid arguments must not leave a registered, childless component behind.
+        validateKubeSliceIpamArgs(name, args);
         super("kubeslice-ipam:index:KubeSliceIpam", name, {}, opts);
-        assertValidArgs(name, args);
         const clusters = [...args.clusters].sort();
-        const { sliceName, namespace, store } = args;
-
-        this.slice = new SliceIpam(
-            name,
-            {
-                sliceName,
-                sliceSubnet: args.sliceSubnet,
-                subnetSize: args.subnetSize,
-                gracePeriodSeconds: args.gracePeriodSeconds,
-                maxClusters: args.maxClusters,
-                store,
-            },
-            { parent: this },
-        );
-
-        // Decided now, read-only, so that a preview shows each joining cluster's
-        // subnet and creates running in any order produce exactly this plan.
-        // Subnets are not secret even when the store's kubeconfig is: keep them visible in previews.
-        const planning = pulumi.unsecret(
-            pulumi
-                .all([
-                    args.sliceSubnet,
-                    args.subnetSize ?? DEFAULT_SUBNET_SIZE,
-                    args.maxClusters ?? DEFAULT_MAX_CLUSTERS,
-                    pulumi.output(store),
-                ])
-                .apply(([sliceSubnet, subnetSize, maxClusters, storeSpec]) =>
-                    planSlice(name, {
-                        sliceName,
-                        sliceSubnet,
-                        subnetSize,
-                        maxClusters,
-                        clusters: args.clusters,
-                        pins: args.pinnedSubnets,
-                        store: storeSpec as StoreInput | undefined,
-                    }),
-                ),
-        );
-        const plan = planning.apply((p) => p.plan);
         const dryRun = pulumi.runtime.isDryRun();
 
-        const allocationResources: Record<string, SubnetAllocation> = {};
-        const manifestObjects: Record<string, pulumi.Output<WorkerSliceConfigManifest>> = {};
-        const placements: Record<string, pulumi.Output<{ subnet: string; index: number }>> = {};
-        const appliedResources: Record<string, k8s.apiextensions.CustomResource> = {};
-        const fileResources: Record<string, ManifestFile> = {};
-        for (const clusterName of clusters) {
-            const planned = plan.apply((p) => p[clusterName]);
-            const allocation = new SubnetAllocation(
-                `${name}-${clusterName}`,
-                {
-                    sliceName: this.slice.sliceName,
-                    clusterName,
-                    requestedSubnet: planned.apply((p) => p?.subnet),
-                    requestedSubnetIsPlan: planned.apply((p) => p?.source !== "pinned"),
-                    store,
-                },
-                { parent: this },
-            );
-            allocationResources[clusterName] = allocation;
-            // A preview cannot know a new allocation's result, but it knows the plan.
-            const allocated = pulumi.all([allocation.subnet, allocation.index]).apply(([subnet, index]) => ({ subnet, index }));
-            const placement = dryRun
-                ? planned.apply((p) => (p === undefined ? allocated : pulumi.output({ subnet: p.subnet, index: p.index })))
-                : allocated;
-            placements[clusterName] = placement;
-            const manifest = pulumi
-                .all([this.slice.sliceSubnet, placement, pulumi.output(args.workerSliceConfig)])
-                .apply(([sliceSubnet, { subnet, index }, extras]) =>
-                    workerSliceConfig({ sliceName, namespace, sliceSubnet, clusterName, subnet, index, extras }),
-                );
-            manifestObjects[clusterName] = manifest;
+        this.slice = createSlice(this, name, args);
+        const planning = planClusters(name, args);
+        const children = Object.fromEntries(
+            clusters.map((clusterName) => [clusterName, createCluster(this, name, args, clusterName, planning, dryRun)]),
+        );
+        this.clusterAllocations = childrenOf(children, (child) => child.allocation);
+        this.workerSliceConfigs = childrenOf(children, (child) => child.applied);
+        this.subnetUsages = childrenOf(children, (child) => child.usage);
+        this.manifestFiles = childrenOf(children, (child) => child.file);
 
-            if (args.kubernetesProvider !== undefined) {
-                appliedResources[clusterName] = new k8s.apiextensions.CustomResource(
-                    `${name}-${clusterName}`,
-                    {
-                        apiVersion: WORKER_SLICE_CONFIG_API_VERSION,
-                        kind: WORKER_SLICE_CONFIG_KIND,
-                        metadata: manifest.apply((m) => ({
-                            ...m.metadata,
-                            annotations: {
-                                [DELETION_PROPAGATION_ANNOTATION]: args.deletionPropagation ?? "background",
-                                [PATCH_FORCE_ANNOTATION]: "true",
-                            },
-                        })),
-                        spec: manifest.spec,
-                    },
-                    { parent: this, provider: args.kubernetesProvider },
-                );
-            }
-            if (args.manifestsDirectory !== undefined) {
-                fileResources[clusterName] = new ManifestFile(
-                    `${name}-${clusterName}-manifest`,
-                    {
-                        path: path.join(args.manifestsDirectory, `${workerSliceConfigName(sliceName, clusterName)}.yaml`),
-                        content: manifest.apply(renderManifestYaml),
-                    },
-                    { parent: this },
-                );
-            }
-        }
-        this.clusterAllocations = allocationResources;
-        this.workerSliceConfigs = appliedResources;
-        this.manifestFiles = fileResources;
-
-        this.subnets = byCluster(clusters, (cluster) => placements[cluster].apply((p) => p.subnet));
-        this.allocations = byCluster(clusters, (cluster) => {
-            const a = allocationResources[cluster];
-            return pulumi
-                .all([a.subnet, a.index, a.status, a.allocatedAt, a.reused])
-                .apply(([subnet, index, status, allocatedAt, reused]) => ({ subnet, index, status, allocatedAt, reused }));
-        });
-        this.manifests = byCluster(clusters, (cluster) => manifestObjects[cluster].apply(renderManifestYaml));
+        this.subnets = byCluster(clusters, (cluster) => children[cluster].placement.apply((p) => p.subnet));
+        this.allocations = byCluster(clusters, (cluster) => allocationEntry(children[cluster].allocation, children[cluster].usage));
+        this.manifests = byCluster(clusters, (cluster) => children[cluster].manifest.apply(renderManifestYaml));
         this.totalSubnets = this.slice.totalSubnets;
-
-        // A preview projects the figures from the plan (a new slice is not in
-        // the store yet); a deployment reads them after every allocation has
-        // settled, so they include anything other stacks hold in the slice.
-        const figures: pulumi.Output<Capacity | undefined> = dryRun
-            ? planning.apply((p) => p.projected)
-            : pulumi
-                  .all([this.slice.sliceName, this.subnets])
-                  .apply(([slice]) =>
-                      pulumi.unsecret(pulumi.output(store).apply((storeSpec) => readCapacity(storeSpec as StoreInput | undefined, slice))),
-                  );
+        const figures = capacityFigures(this.slice, this.subnets, args.store, planning, dryRun);
         this.availableSubnets = figures.apply((f) => f?.availableSubnets as number);
         this.utilization = figures.apply((f) => f?.utilization as number);
 
@@ -252,6 +81,223 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
             utilization: this.utilization,
         });
     }
+}
+
+/** The slice's pool, named like the component. */
+function createSlice(parent: KubeSliceIpam, name: string, args: KubeSliceIpamArgs): SliceIpam {
+    const { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, store } = args;
+    return new SliceIpam(name, { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, store }, { parent });
+}
+
+type Planning = pulumi.Output<{ plan: Record<string, PlannedSubnet>; projected?: Capacity }>;
+
+/**
+ * Every cluster's subnet, decided now, read-only, so that a preview shows each
+ * joining cluster's subnet and creates running in any order produce exactly
+ * this plan. Subnets are not secret even when the store's kubeconfig is: they
+ * stay visible in previews.
+ */
+function planClusters(name: string, args: KubeSliceIpamArgs): Planning {
+    return pulumi.unsecret(
+        pulumi
+            .all([args.sliceSubnet, args.subnetSize ?? DEFAULT_SUBNET_SIZE, args.maxClusters ?? DEFAULT_MAX_CLUSTERS, pulumi.output(args.store)])
+            .apply(([sliceSubnet, subnetSize, maxClusters, storeSpec]) =>
+                planSlice(name, {
+                    sliceName: args.sliceName,
+                    sliceSubnet,
+                    subnetSize,
+                    maxClusters,
+                    clusters: args.clusters,
+                    pins: args.pinnedSubnets,
+                    store: storeSpec as StoreInput | undefined,
+                }),
+            ),
+    );
+}
+
+/** One cluster's children and what the component's outputs need of them. */
+interface ClusterChildren {
+    readonly allocation: SubnetAllocation;
+    /** The allocated subnet; in a preview, the planned one. */
+    readonly placement: pulumi.Output<{ subnet: string; index: number }>;
+    readonly manifest: pulumi.Output<WorkerSliceConfigManifest>;
+    readonly applied?: k8s.apiextensions.CustomResource;
+    readonly usage?: SubnetUsage;
+    readonly file?: ManifestFile;
+}
+
+function createCluster(
+    parent: KubeSliceIpam,
+    name: string,
+    args: KubeSliceIpamArgs,
+    clusterName: string,
+    planning: Planning,
+    dryRun: boolean,
+): ClusterChildren {
+    const planned = planning.apply((p) => p.plan[clusterName]);
+    const allocation = createAllocation(parent, name, args, clusterName, planned);
+    // A preview cannot know a new allocation's result, but it knows the plan.
+    const allocated = pulumi.all([allocation.subnet, allocation.index]).apply(([subnet, index]) => ({ subnet, index }));
+    const placement = dryRun
+        ? planned.apply((p) => (p === undefined ? allocated : pulumi.output({ subnet: p.subnet, index: p.index })))
+        : allocated;
+    const manifest = pulumi
+        .all([parent.slice.sliceSubnet, placement, pulumi.output(args.workerSliceConfig)])
+        .apply(([sliceSubnet, { subnet, index }, extras]) =>
+            workerSliceConfig({ sliceName: args.sliceName, namespace: args.namespace, sliceSubnet, clusterName, subnet, index, extras }),
+        );
+    const applied = applyWorkerSliceConfig(parent, name, args, clusterName, manifest);
+    return {
+        allocation,
+        placement,
+        manifest,
+        applied,
+        usage: applied === undefined ? undefined : recordUsage(parent, name, args, clusterName, allocation, applied),
+        file: writeManifestFile(parent, name, args, clusterName, manifest),
+    };
+}
+
+/** The cluster's SubnetAllocation, asking for its planned subnet (a pin is a hard request, a plan a soft one). */
+function createAllocation(
+    parent: KubeSliceIpam,
+    name: string,
+    args: KubeSliceIpamArgs,
+    clusterName: string,
+    planned: pulumi.Output<PlannedSubnet>,
+): SubnetAllocation {
+    return new SubnetAllocation(
+        `${name}-${clusterName}`,
+        {
+            sliceName: parent.slice.sliceName,
+            clusterName,
+            requestedSubnet: planned.apply((p) => p?.subnet),
+            requestedSubnetIsPlan: planned.apply((p) => p?.source !== "pinned"),
+            store: args.store,
+        },
+        { parent },
+    );
+}
+
+const DELETION_PROPAGATION_ANNOTATION = "pulumi.com/deletionPropagationPolicy";
+// The subnet in an applied WorkerSliceConfig must be the ledger's: when someone
+// edits it out of band (a field manager of its own), the next up takes the
+// fields back instead of failing on a server-side apply conflict.
+const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
+
+/** With a Kubernetes provider: the WorkerSliceConfig as a custom resource in that cluster. */
+function applyWorkerSliceConfig(
+    parent: KubeSliceIpam,
+    name: string,
+    args: KubeSliceIpamArgs,
+    clusterName: string,
+    manifest: pulumi.Output<WorkerSliceConfigManifest>,
+): k8s.apiextensions.CustomResource | undefined {
+    if (args.kubernetesProvider === undefined) {
+        return undefined;
+    }
+    return new k8s.apiextensions.CustomResource(
+        `${name}-${clusterName}`,
+        {
+            apiVersion: WORKER_SLICE_CONFIG_API_VERSION,
+            kind: WORKER_SLICE_CONFIG_KIND,
+            metadata: manifest.apply((m) => ({
+                ...m.metadata,
+                annotations: {
+                    [DELETION_PROPAGATION_ANNOTATION]: args.deletionPropagation ?? "background",
+                    [PATCH_FORCE_ANNOTATION]: "true",
+                },
+            })),
+            spec: manifest.spec,
+            // Declared (not sent) so that the worker's status, as the provider reads it, is an output.
+            status: undefined,
+        },
+        { parent, provider: args.kubernetesProvider },
+    );
+}
+
+/** With an applied WorkerSliceConfig: its worker's report of connected pods, recorded in the ledger (Allocated → InUse). */
+function recordUsage(
+    parent: KubeSliceIpam,
+    name: string,
+    args: KubeSliceIpamArgs,
+    clusterName: string,
+    allocation: SubnetAllocation,
+    applied: k8s.apiextensions.CustomResource,
+): SubnetUsage {
+    return new SubnetUsage(
+        `${name}-${clusterName}-usage`,
+        {
+            sliceName: parent.slice.sliceName,
+            clusterName,
+            workerSliceConfig: workerSliceConfigName(args.sliceName, clusterName),
+            workerSliceConfigStatus: (applied as unknown as { status: pulumi.Output<unknown> }).status,
+            store: args.store,
+        },
+        { parent, dependsOn: [allocation] },
+    );
+}
+
+/** With a manifests directory: the WorkerSliceConfig as `<dir>/<slice>-<cluster>.yaml`. */
+function writeManifestFile(
+    parent: KubeSliceIpam,
+    name: string,
+    args: KubeSliceIpamArgs,
+    clusterName: string,
+    manifest: pulumi.Output<WorkerSliceConfigManifest>,
+): ManifestFile | undefined {
+    if (args.manifestsDirectory === undefined) {
+        return undefined;
+    }
+    return new ManifestFile(
+        `${name}-${clusterName}-manifest`,
+        {
+            path: path.join(args.manifestsDirectory, `${workerSliceConfigName(args.sliceName, clusterName)}.yaml`),
+            content: manifest.apply(renderManifestYaml),
+        },
+        { parent },
+    );
+}
+
+/** The usage record, when there is one, holds the status after the worker's report; the allocation's is as of its last write. */
+function allocationEntry(allocation: SubnetAllocation, usage: SubnetUsage | undefined): pulumi.Output<ClusterAllocation> {
+    const status = usage?.allocationStatus ?? allocation.status;
+    return pulumi
+        .all([allocation.subnet, allocation.index, status, allocation.allocatedAt, allocation.reused])
+        .apply(([subnet, index, status, allocatedAt, reused]) => ({ subnet, index, status, allocatedAt, reused }));
+}
+
+/**
+ * A preview projects the figures from the plan (a new slice is not in the
+ * store yet); a deployment reads them after every allocation has settled, so
+ * they include anything other stacks hold in the slice.
+ */
+function capacityFigures(
+    slice: SliceIpam,
+    subnets: pulumi.Output<Record<string, string>>,
+    store: KubeSliceIpamArgs["store"],
+    planning: Planning,
+    dryRun: boolean,
+): pulumi.Output<Capacity | undefined> {
+    if (dryRun) {
+        return planning.apply((p) => p.projected);
+    }
+    return pulumi
+        .all([slice.sliceName, subnets])
+        .apply(([sliceName]) =>
+            pulumi.unsecret(pulumi.output(store).apply((storeSpec) => readCapacity(storeSpec as StoreInput | undefined, sliceName))),
+        );
+}
+
+/** The children that exist, by cluster (applied configs and files are optional). */
+function childrenOf<T>(children: Record<string, ClusterChildren>, child: (cluster: ClusterChildren) => T | undefined): Record<string, T> {
+    const present: Record<string, T> = {};
+    for (const [cluster, each] of Object.entries(children)) {
+        const value = child(each);
+        if (value !== undefined) {
+            present[cluster] = value;
+        }
+    }
+    return present;
 }
 
 /**
@@ -307,40 +353,3 @@ async function readCapacity(store: StoreInput | undefined, sliceName: string): P
     return capacity(loaded.ledger, new Date());
 }
 
-/**
- * Checks what must be known to build the resource graph, reporting every
- * problem at once. Pool settings are checked by the SliceIpam itself.
- */
-function assertValidArgs(name: string, args: KubeSliceIpamArgs): void {
-    const problems: string[] = [];
-    const label = (field: string, value: unknown) => {
-        if (typeof value !== "string" || !isDnsLabel(value)) {
-            problems.push(`${field} ${JSON.stringify(value)} must be a DNS-1123 label (lowercase letters, digits, '-')`);
-        }
-    };
-    label("sliceName", args.sliceName);
-    label("namespace", args.namespace);
-    if (!Array.isArray(args.clusters)) {
-        problems.push("clusters must be a list of cluster names known when the program runs");
-    } else {
-        const seen = new Set<string>();
-        for (const cluster of args.clusters) {
-            label("cluster", cluster);
-            if (seen.has(cluster)) {
-                problems.push(`cluster "${cluster}" is listed more than once; each cluster joins a slice once`);
-            }
-            seen.add(cluster);
-        }
-    }
-    for (const cluster of Object.keys(args.pinnedSubnets ?? {})) {
-        if (!args.clusters?.includes(cluster)) {
-            problems.push(`pinnedSubnets names cluster "${cluster}", which is not in clusters`);
-        }
-    }
-    if (args.deletionPropagation !== undefined && !DELETION_PROPAGATIONS.includes(args.deletionPropagation)) {
-        problems.push(`deletionPropagation ${JSON.stringify(args.deletionPropagation)} must be one of ${DELETION_PROPAGATIONS.map((p) => `"${p}"`).join(", ")}`);
-    }
-    if (problems.length > 0) {
-        throw new Error(`KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    }
-}

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { forwardingProvider, handlersModuleId } from "../provider/handlers-module";
+import { forwardingProvider } from "../provider/handlers-module";
 
 
 /** The dynamic provider behind {@link ManifestFile}; captures nothing but a module id. */
-export const manifestFileProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("manifestFile", handlersModuleId(`${__dirname}/../provider`));
+export const manifestFileProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("manifestFile");
 
 export interface ManifestFileArgs {
     /** Relative paths resolve against the Pulumi project directory. */

@@ -1,5 +1,6 @@
 import { LATENCY_BUCKETS_SECONDS } from "../provider/core/counters";
 import { capacity, SliceLedger } from "../provider/core/ledger";
+import { inUseCount } from "../provider/core/usage";
 
 /**
  * The design guide's Prometheus metrics, derived from slice ledgers. Pure:
@@ -18,6 +19,7 @@ export const METRIC = {
     totalSubnets: "ipam_total_subnets",
     availableSubnets: "ipam_available_subnets",
     allocatedSubnets: "ipam_allocated_subnets",
+    inUseSubnets: "ipam_inuse_subnets",
     utilization: "ipam_utilization_rate",
     conflicts: "ipam_conflicts_total",
     reclaimed: "ipam_reclaimed_total",
@@ -94,6 +96,12 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
         help: "Subnets held by clusters (status Allocated or InUse).",
         type: "gauge",
         samples: (ledger, now) => perSlice(ledger, capacity(ledger, now).activeSubnets),
+    },
+    {
+        name: METRIC.inUseSubnets,
+        help: "Subnets whose cluster's worker reported connected app pods (status InUse); a part of ipam_allocated_subnets.",
+        type: "gauge",
+        samples: (ledger) => perSlice(ledger, inUseCount(ledger)),
     },
     {
         name: METRIC.utilization,

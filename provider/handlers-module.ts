@@ -18,7 +18,7 @@ export function handlersModuleId(providerDirectory: string = __dirname): string 
 }
 
 /** The implementations a forwarding provider can stand for (keys of the handlers module). */
-export type HandlerKind = "sliceIpam" | "subnetAllocation" | "manifestFile";
+export type HandlerKind = "sliceIpam" | "subnetAllocation" | "manifestFile" | "subnetUsage";
 
 /**
  * A dynamic provider that loads its implementation by module id inside each

@@ -1,6 +1,8 @@
-import { cidrFromString } from "./cidr";
+import { cidrFromString, overlaps } from "./cidr";
 import { emptyCounters } from "./counters";
+import { Issue, issueOf } from "./issues";
 import { Pool, subnetTextAt, totalSubnets } from "./pool";
+import { claimRequestedIndex, HolderOf } from "./requested-subnet";
 import { SliceSpec } from "./validation";
 
 /**
@@ -63,26 +65,8 @@ export interface SliceLedger {
 /** How `allocate` satisfied a request. */
 export type AllocationOutcome = "allocated" | "existing" | "reused";
 
-/** Expected failures of ledger operations: values with a literal code, never throws. */
-export type LedgerIssue =
-    | {
-          readonly code: "no-available-subnets";
-          readonly sliceName: string;
-          readonly clusterName: string;
-          readonly message: string;
-      }
-    | {
-          readonly code: "max-clusters-reached";
-          readonly sliceName: string;
-          readonly clusterName: string;
-          readonly message: string;
-      }
-    | {
-          readonly code: "unknown-cluster" | "cluster-released" | "requested-subnet-taken";
-          readonly sliceName: string;
-          readonly clusterName: string;
-          readonly message: string;
-      };
+/** Expected failures of ledger operations: values with a literal code and their data, never throws. */
+export type LedgerIssue = Issue<"no-available-subnets" | "max-clusters-reached" | "unknown-cluster" | "cluster-released" | "requested-subnet-taken">;
 
 export type LedgerResult<T> =
     | { readonly ok: true; readonly ledger: SliceLedger; readonly value: T }
@@ -120,6 +104,17 @@ export interface AllocateValue {
     readonly reclaimed: readonly Allocation[];
     /** Set when a new allocation was made with a requested index. */
     readonly request?: RequestOutcome;
+    /**
+     * The slice's capacity just before and just after this change, when it
+     * changed anything (not for "existing"): exact even when many changes are
+     * committed together, since each is applied to the ledger the one before left.
+     */
+    readonly capacity?: CapacityChange;
+}
+
+export interface CapacityChange {
+    readonly before: Capacity;
+    readonly after: Capacity;
 }
 
 export interface ReleaseValue {
@@ -127,6 +122,8 @@ export interface ReleaseValue {
     readonly allocation?: Allocation;
     /** False when the entry was already Released or absent (release is idempotent). */
     readonly changed: boolean;
+    /** When changed: what the entry was before, Allocated or InUse. */
+    readonly previousStatus?: AllocationStatus;
 }
 
 /** A new, empty ledger for a registered slice. */
@@ -148,6 +145,11 @@ export function findAllocation(ledger: SliceLedger, clusterName: string): Alloca
     return ledger.allocations.find((entry) => entry.clusterName === clusterName);
 }
 
+/** Who holds each pool index at `now`: entries whose grace period is over hold nothing. */
+export function holderAt(ledger: SliceLedger, now: Date): HolderOf {
+    return (index) => ledger.allocations.find((entry) => entry.index === index && !isReclaimable(ledger, entry, now))?.clusterName;
+}
+
 /** True when a Released entry's grace period is over at `now`. */
 export function isReclaimable(ledger: SliceLedger, allocation: Allocation, now: Date): boolean {
     if (allocation.status !== "Released" || allocation.releasedAt === undefined) {
@@ -156,14 +158,14 @@ export function isReclaimable(ledger: SliceLedger, allocation: Allocation, now: 
     return Date.parse(allocation.releasedAt) + ledger.spec.gracePeriodSeconds * 1000 <= now.getTime();
 }
 
-/** Returns Released entries past their grace period to the pool. */
-export function reclaim(ledger: SliceLedger, now: Date): LedgerResult<{ reclaimed: readonly Allocation[] }> {
+/** Returns Released entries past their grace period to the pool. Cannot fail. */
+export function reclaim(ledger: SliceLedger, now: Date): { readonly ledger: SliceLedger; readonly reclaimed: readonly Allocation[] } {
     const reclaimed = ledger.allocations.filter((entry) => isReclaimable(ledger, entry, now));
     if (reclaimed.length === 0) {
-        return { ok: true, ledger, value: { reclaimed } };
+        return { ledger, reclaimed };
     }
     const allocations = ledger.allocations.filter((entry) => !isReclaimable(ledger, entry, now));
-    return { ok: true, ledger: { ...ledger, allocations }, value: { reclaimed } };
+    return { ledger: { ...ledger, allocations }, reclaimed };
 }
 
 /**
@@ -183,20 +185,14 @@ export function allocate(
     if (held !== undefined && isActive(held)) {
         return { ok: true, ledger, value: { allocation: held, outcome: "existing", reclaimed: [] } };
     }
-    const activeCount = ledger.allocations.filter(isActive).length;
+    const before = capacity(ledger, now);
+    const activeCount = before.activeSubnets;
     if (activeCount >= ledger.spec.maxClusters) {
-        return {
-            ok: false,
-            issue: {
-                code: "max-clusters-reached",
-                sliceName,
-                clusterName,
-                message:
-                    `slice "${sliceName}" already has ${activeCount} active clusters, its maxClusters limit; ` +
-                    `cluster "${clusterName}" cannot join. Remove unused clusters or raise maxClusters.`,
-            },
-        };
+        return { ok: false, issue: issueOf({ code: "max-clusters-reached", sliceName, clusterName, activeClusters: activeCount }) };
     }
+    // One more active subnet; a reused one is no longer counted as reserved.
+    const after = (reusing: boolean) =>
+        capacityOf(before.totalSubnets, activeCount + 1, before.releasedSubnets - (reusing ? 1 : 0), ledger.spec.maxClusters);
     if (held !== undefined && !isReclaimable(ledger, held, now)) {
         const allocation: Allocation = {
             clusterName,
@@ -208,38 +204,29 @@ export function allocate(
         return {
             ok: true,
             ledger: replaceEntry(ledger, allocation),
-            value: { allocation, outcome: "reused", previouslyReleasedAt: held.releasedAt, reclaimed: [] },
+            value: {
+                allocation,
+                outcome: "reused",
+                previouslyReleasedAt: held.releasedAt,
+                reclaimed: [],
+                capacity: { before, after: after(true) },
+            },
         };
     }
 
-    const reclaimedResult = reclaim(ledger, now);
-    if (!reclaimedResult.ok) {
-        return reclaimedResult;
-    }
-    const afterReclaim = reclaimedResult.ledger;
+    const { ledger: afterReclaim, reclaimed } = reclaim(ledger, now);
     const pool = poolOf(ledger.spec);
     const total = totalSubnets(pool);
     const requested = request.requestedIndex;
     let index: number;
     let requestOutcome: RequestOutcome | undefined;
     if (requested !== undefined && Number.isInteger(requested) && requested >= 0 && requested < total) {
-        const holder = afterReclaim.allocations.find((entry) => entry.index === requested);
-        if (holder !== undefined && request.pinned === true) {
-            const subnet = subnetTextAt(pool, requested);
-            return {
-                ok: false,
-                issue: {
-                    code: "requested-subnet-taken",
-                    sliceName,
-                    clusterName,
-                    message:
-                        `pinned subnet ${subnet} for cluster "${clusterName}" is held by cluster "${holder.clusterName}" ` +
-                        `in slice "${sliceName}"; pin another subnet or remove the pin`,
-                },
-            };
+        const claimed = claimRequestedIndex({ sliceName, pool }, clusterName, requested, holderAt(afterReclaim, now), request.pinned === true);
+        if (!claimed.ok) {
+            return { ok: false, issue: claimed.issue };
         }
-        requestOutcome = { index: requested, honoured: holder === undefined, heldBy: holder?.clusterName };
-        index = holder === undefined ? requested : lowestFreeIndex(afterReclaim.allocations);
+        requestOutcome = { index: requested, honoured: claimed.honoured, heldBy: claimed.heldBy };
+        index = claimed.honoured ? requested : lowestFreeIndex(afterReclaim.allocations);
     } else {
         index = lowestFreeIndex(afterReclaim.allocations);
     }
@@ -256,21 +243,21 @@ export function allocate(
     return {
         ok: true,
         ledger: insertEntry(afterReclaim, allocation),
-        value: { allocation, outcome: "allocated", reclaimed: reclaimedResult.value.reclaimed, request: requestOutcome },
+        value: { allocation, outcome: "allocated", reclaimed, request: requestOutcome, capacity: { before, after: after(false) } },
     };
 }
 
-/** Marks a cluster's subnet Released at `now`. Idempotent; absent clusters are not an error. */
-export function release(ledger: SliceLedger, clusterName: string, now: Date): LedgerResult<ReleaseValue> {
+/** Marks a cluster's subnet Released at `now`. Idempotent; absent clusters are not an error, so it cannot fail. */
+export function release(ledger: SliceLedger, clusterName: string, now: Date): { readonly ledger: SliceLedger; readonly value: ReleaseValue } {
     const held = findAllocation(ledger, clusterName);
     if (held === undefined) {
-        return { ok: true, ledger, value: { changed: false } };
+        return { ledger, value: { changed: false } };
     }
     if (!isActive(held)) {
-        return { ok: true, ledger, value: { allocation: held, changed: false } };
+        return { ledger, value: { allocation: held, changed: false } };
     }
     const allocation: Allocation = { ...held, status: "Released", releasedAt: now.toISOString() };
-    return { ok: true, ledger: replaceEntry(ledger, allocation), value: { allocation, changed: true } };
+    return { ledger: replaceEntry(ledger, allocation), value: { allocation, changed: true, previousStatus: held.status } };
 }
 
 /** Records that a cluster is using its subnet (Allocated → InUse). */
@@ -278,28 +265,11 @@ export function markInUse(ledger: SliceLedger, clusterName: string): LedgerResul
     const { sliceName } = ledger.spec;
     const held = findAllocation(ledger, clusterName);
     if (held === undefined) {
-        return {
-            ok: false,
-            issue: {
-                code: "unknown-cluster",
-                sliceName,
-                clusterName,
-                message: `slice "${sliceName}" has no allocation for cluster "${clusterName}"; allocate one first`,
-            },
-        };
+        return { ok: false, issue: issueOf({ code: "unknown-cluster", sliceName, clusterName }) };
     }
     if (held.status === "Released") {
-        return {
-            ok: false,
-            issue: {
-                code: "cluster-released",
-                sliceName,
-                clusterName,
-                message:
-                    `cluster "${clusterName}" released its subnet ${held.subnet} in slice "${sliceName}" at ` +
-                    `${held.releasedAt}; allocate again before marking it in use`,
-            },
-        };
+        const issue = issueOf({ code: "cluster-released", sliceName, clusterName, subnet: held.subnet, releasedAt: held.releasedAt });
+        return { ok: false, issue };
     }
     if (held.status === "InUse") {
         return { ok: true, ledger, value: { allocation: held } };
@@ -332,13 +302,20 @@ export function capacity(ledger: SliceLedger, now: Date): Capacity {
             released++;
         }
     }
-    const available = Math.max(0, Math.min(total - active - released, ledger.spec.maxClusters - active));
+    return capacityOf(total, active, released, ledger.spec.maxClusters);
+}
+
+/**
+ * The capacity formula: a cluster can join while a subnet is neither active
+ * nor reserved and the cluster limit leaves room.
+ */
+export function capacityOf(totalSubnets: number, activeSubnets: number, releasedSubnets: number, maxClusters: number): Capacity {
     return {
-        totalSubnets: total,
-        activeSubnets: active,
-        releasedSubnets: released,
-        availableSubnets: available,
-        utilization: active / total,
+        totalSubnets,
+        activeSubnets,
+        releasedSubnets,
+        availableSubnets: Math.max(0, Math.min(totalSubnets - activeSubnets - releasedSubnets, maxClusters - activeSubnets)),
+        utilization: activeSubnets / totalSubnets,
     };
 }
 
@@ -362,20 +339,19 @@ function exhausted(ledger: SliceLedger, clusterName: string, now: Date): LedgerI
         .map((entry) => Date.parse(entry.releasedAt ?? "") + ledger.spec.gracePeriodSeconds * 1000)
         .filter(Number.isFinite)
         .sort((a, b) => a - b)[0];
-    const releasedNote =
-        freedFirst === undefined
-            ? ""
-            : ` ${figures.releasedSubnets} of them are Released and reserved for their clusters; ` +
-              `the first returns to the pool at ${new Date(freedFirst).toISOString()}.`;
-    return {
+    return issueOf({
         code: "no-available-subnets",
         sliceName,
         clusterName,
-        message:
-            `slice "${sliceName}" has no available subnets for cluster "${clusterName}": all ` +
-            `${figures.totalSubnets} /${subnetSize} subnets of ${sliceSubnet} are taken.${releasedNote} ` +
-            `Remove unused clusters, or create a new slice with a larger sliceSubnet.`,
-    };
+        sliceSubnet,
+        subnetSize,
+        totalSubnets: figures.totalSubnets,
+        planned: false,
+        reserved:
+            freedFirst === undefined
+                ? undefined
+                : { releasedSubnets: figures.releasedSubnets, firstReturnAt: new Date(freedFirst).toISOString() },
+    });
 }
 
 function insertEntry(ledger: SliceLedger, allocation: Allocation): SliceLedger {
@@ -446,6 +422,15 @@ export type MutableSliceSettings = Pick<SliceSpec, "gracePeriodSeconds" | "maxCl
 /** Applies new mutable settings; allocations are untouched. */
 export function withSettings(ledger: SliceLedger, settings: MutableSliceSettings): SliceLedger {
     return { ...ledger, spec: { ...ledger.spec, ...settings } };
+}
+
+/**
+ * The first of `others` whose pool overlaps the pool of `spec`: the pools of
+ * one store must be disjoint. A spec of the same slice name is not another slice.
+ */
+export function overlappingSlice(spec: SliceSpec, others: readonly SliceSpec[]): SliceSpec | undefined {
+    const pool = poolOf(spec).sliceSubnet;
+    return others.find((other) => other.sliceName !== spec.sliceName && overlaps(pool, poolOf(other).sliceSubnet));
 }
 
 /** True when two specs describe the same pool (the immutable part of a slice). */

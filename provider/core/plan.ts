@@ -1,6 +1,8 @@
-import { Capacity, findAllocation, isReclaimable, SliceLedger } from "./ledger";
-import { indexOfSubnet, Pool, subnetTextAt, totalSubnets } from "./pool";
+import { Capacity, capacityOf, findAllocation, isReclaimable, SliceLedger } from "./ledger";
 import { cidrToString } from "./cidr";
+import { Issue, issueOf } from "./issues";
+import { Pool, subnetTextAt, totalSubnets } from "./pool";
+import { checkRequestedSubnet } from "./requested-subnet";
 
 /** Where a planned subnet comes from. */
 export type PlanSource = "existing" | "reused" | "pinned" | "planned";
@@ -11,11 +13,8 @@ export interface PlannedSubnet {
     readonly source: PlanSource;
 }
 
-export interface PlanIssue {
-    readonly code: "pin-invalid" | "pin-outside-pool" | "pin-wrong-size" | "pin-taken" | "no-available-subnets";
-    readonly clusterName: string;
-    readonly message: string;
-}
+/** A pin that cannot be honoured, or a cluster that does not fit. */
+export type PlanIssue = Issue<"requested-subnet-invalid" | "requested-subnet-taken" | "no-available-subnets">;
 
 export interface PlanInput {
     readonly sliceName: string;
@@ -73,31 +72,13 @@ export function planAllocations(input: PlanInput): PlanResult {
             waiting.push(clusterName);
             continue;
         }
-        const found = indexOfSubnet(pool, pin);
-        const where = `slice "${sliceName}" (${cidrToString(pool.sliceSubnet)}, /${pool.subnetSize} subnets)`;
-        if (!found.ok) {
-            const reasons = {
-                "not-cidr": ["pin-invalid", `is not canonical CIDR notation`],
-                "outside-pool": ["pin-outside-pool", `is outside the pool of ${where}`],
-                "wrong-size": ["pin-wrong-size", `is not a /${pool.subnetSize} block of ${where}`],
-            } as const;
-            const [code, reason] = reasons[found.code];
-            issues.push({ code, clusterName, message: `pinned subnet ${pin} for cluster "${clusterName}" ${reason}` });
+        const checked = checkRequestedSubnet({ sliceName, pool }, clusterName, pin, (index) => taken.get(index), true);
+        if (!checked.ok) {
+            issues.push(checked.issue);
             continue;
         }
-        const holder = taken.get(found.index);
-        if (holder !== undefined) {
-            issues.push({
-                code: "pin-taken",
-                clusterName,
-                message:
-                    `pinned subnet ${pin} for cluster "${clusterName}" is already held by cluster "${holder}" ` +
-                    `in slice "${sliceName}"; pin another subnet or remove the pin`,
-            });
-            continue;
-        }
-        taken.set(found.index, clusterName);
-        plan[clusterName] = { subnet: subnetTextAt(pool, found.index), index: found.index, source: "pinned" };
+        taken.set(checked.index, clusterName);
+        plan[clusterName] = { subnet: subnetTextAt(pool, checked.index), index: checked.index, source: "pinned" };
     }
 
     let cursor = 0;
@@ -106,14 +87,17 @@ export function planAllocations(input: PlanInput): PlanResult {
             cursor++;
         }
         if (cursor >= total) {
-            issues.push({
-                code: "no-available-subnets",
-                clusterName,
-                message:
-                    `slice "${sliceName}" has no available subnets for cluster "${clusterName}": all ${total} ` +
-                    `/${pool.subnetSize} subnets of ${cidrToString(pool.sliceSubnet)} are taken or planned. ` +
-                    `Remove unused clusters, or create a new slice with a larger sliceSubnet.`,
-            });
+            issues.push(
+                issueOf({
+                    code: "no-available-subnets",
+                    sliceName,
+                    clusterName,
+                    sliceSubnet: cidrToString(pool.sliceSubnet),
+                    subnetSize: pool.subnetSize,
+                    totalSubnets: total,
+                    planned: true,
+                }),
+            );
             continue;
         }
         taken.set(cursor, clusterName);
@@ -143,11 +127,5 @@ export function projectedCapacity(input: PlanInput, plan: Readonly<Record<string
             active++;
         }
     }
-    return {
-        totalSubnets: total,
-        activeSubnets: active,
-        releasedSubnets: released,
-        availableSubnets: Math.max(0, Math.min(total - active - released, maxClusters - active)),
-        utilization: active / total,
-    };
+    return capacityOf(total, active, released, maxClusters);
 }

@@ -38,9 +38,10 @@ export function subnetTextAt(pool: Pool, index: number): string {
     return cidrToString(subnet);
 }
 
-export type SubnetIndexResult =
-    | { readonly ok: true; readonly index: number }
-    | { readonly ok: false; readonly code: "not-cidr" | "outside-pool" | "wrong-size" };
+/** Why a subnet is not a block of a pool. */
+export type SubnetIndexFailure = "not-cidr" | "outside-pool" | "wrong-size";
+
+export type SubnetIndexResult = { readonly ok: true; readonly index: number } | { readonly ok: false; readonly code: SubnetIndexFailure };
 
 /**
  * Where a subnet (given as text) sits in the pool. Used to adopt pinned or

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Cidr, cidrToString, isPrivateIpv4, IpVersion, parseCidr, PRIVATE_IPV4_RANGES } from "./cidr";
+import { Issue, issueOf } from "./issues";
 
 export const DEFAULT_SUBNET_SIZE = 24;
 /** The guide's fixed 24 h; here only a default. */
@@ -27,6 +28,15 @@ const DNS_1123_LABEL_MAX = 63;
 /** True when `name` is a DNS-1123 label (RFC 1123, as Kubernetes defines it). */
 export function isDnsLabel(name: string): boolean {
     return name.length <= DNS_1123_LABEL_MAX && DNS_1123_LABEL.test(name);
+}
+
+/**
+ * A slice name a store may use as a file or object name. Inputs are checked
+ * long before, so reaching a store with another name is a caller's bug; the
+ * stores refuse it rather than touch a path like `../x`.
+ */
+export function sliceNameIssue(sliceName: string): Issue<"slice-name-invalid"> | undefined {
+    return isDnsLabel(sliceName) ? undefined : issueOf({ code: "slice-name-invalid", sliceName });
 }
 
 /** Schema of a slice or cluster name; `field` names the property in messages. */

@@ -1,6 +1,4 @@
 import type { AllocateValue, Capacity } from "../core/ledger";
-import { capacity } from "../core/ledger";
-import type { LedgerStore } from "../store/ledger-store";
 
 /**
  * The design guide's structured allocation logs, written through Pulumi's
@@ -69,128 +67,48 @@ export function exhaustionLogEntry(sliceName: string, figures: Capacity): LogEnt
     };
 }
 
+/**
+ * The warning for an allocation whose change took the slice's utilization
+ * across a threshold, if it did. Each change of a group commit reports the
+ * capacity of exactly the ledger before it, so one allocation, and only one,
+ * warns per crossing, however many are committed together.
+ */
+export function exhaustionWarning(sliceName: string, allocated: AllocateValue): LogEntry | undefined {
+    const change = allocated.capacity;
+    if (change === undefined || exhaustionLevel(change.after.utilization) <= exhaustionLevel(change.before.utilization)) {
+        return undefined;
+    }
+    return exhaustionLogEntry(sliceName, change.after);
+}
+
 export interface AllocationLogOptions {
     /** Where entries go; Pulumi's log API by default. */
     readonly log?: (entry: LogEntry) => void;
-    readonly clock?: () => Date;
 }
 
 /**
  * Runs one allocation and logs it: the allocation itself, and a warning when
- * the slice's utilization reaches a threshold it had not reached before.
- *
- * "Before" is per provider process (one `pulumi up`): the first allocation
- * of a slice reads the slice's level first, and every later one compares
- * against the highest level this process has seen. Comparing each
- * allocation's "after" with "after minus one" would not do: Pulumi creates
- * allocations in parallel and the store commits them in batches, so every
- * member of a batch reads the same ledger afterwards and either all of them
- * or none would warn. So each threshold warns once per slice and deployment,
- * by the first allocation to see it crossed.
- *
- * Reading the ledger again costs a file read or an API request, so it is
- * done only once this process's own count (the last figures read plus its
- * allocations since) reaches the next threshold. Allocations by other
- * writers can make the real crossing come earlier; their own processes warn
- * for it, and this one does when its count gets there.
- *
- * Logging never fails an allocation: a failed read only costs the warning.
+ * its change took the slice's utilization across a threshold. Logging never
+ * fails an allocation, and costs no store reads of its own.
  */
 export async function withAllocationLog(
-    store: LedgerStore,
     sliceName: string,
     clusterName: string,
-    allocate: (store: LedgerStore) => Promise<AllocateValue>,
+    allocate: () => Promise<AllocateValue>,
     options: AllocationLogOptions = {},
 ): Promise<AllocateValue> {
     const log = options.log ?? logToPulumi;
-    const clock = options.clock ?? (() => new Date());
-    const watch = exhaustionWatch(store, sliceName, clock);
-    await watch.ready;
     const started = performance.now();
-    const allocated = await allocate(store);
+    const allocated = await allocate();
     const entry = allocationLogEntry(sliceName, clusterName, allocated, performance.now() - started);
-    if (entry === undefined) {
-        return allocated;
+    if (entry !== undefined) {
+        log(entry);
     }
-    log(entry);
-    watch.allocatedSinceRead++;
-    if (!mayHaveCrossed(watch)) {
-        return allocated;
-    }
-    try {
-        const loaded = await store.load(sliceName);
-        if (loaded !== undefined) {
-            const figures = capacity(loaded.ledger, clock());
-            remember(watch, figures);
-            const level = exhaustionLevel(figures.utilization);
-            if (level > watch.level) {
-                watch.level = level;
-                log(exhaustionLogEntry(sliceName, figures));
-            }
-        }
-    } catch {
-        // The allocation is committed; without the figures there is nothing to warn about.
+    const warning = exhaustionWarning(sliceName, allocated);
+    if (warning !== undefined) {
+        log(warning);
     }
     return allocated;
-}
-
-interface ExhaustionWatch {
-    /** The highest exhaustion level seen in this process. */
-    level: number;
-    /** Figures of the last read, if any. */
-    figures?: { readonly active: number; readonly total: number };
-    /** Allocations this process made since that read. */
-    allocatedSinceRead: number;
-    /** Settles once the level before this process's first allocation is known. */
-    readonly ready: Promise<void>;
-}
-
-/** True when this process's own count reaches the next threshold (or nothing is known yet). */
-function mayHaveCrossed(watch: ExhaustionWatch): boolean {
-    const next = EXHAUSTION_THRESHOLDS[watch.level];
-    if (next === undefined) {
-        return false; // every threshold already warned
-    }
-    if (watch.figures === undefined) {
-        return true;
-    }
-    return (watch.figures.active + watch.allocatedSinceRead) / watch.figures.total >= next;
-}
-
-function remember(watch: ExhaustionWatch, figures: Capacity): void {
-    watch.figures = { active: figures.activeSubnets, total: figures.totalSubnets };
-    watch.allocatedSinceRead = 0;
-}
-
-// Process-wide, found through a global symbol at call time (as the commit
-// queues are), so the serialized provider objects capture nothing.
-const WATCHES_KEY = Symbol.for("kubeslice-ipam.exhaustion-watches");
-
-function exhaustionWatch(store: LedgerStore, sliceName: string, clock: () => Date): ExhaustionWatch {
-    const registry = globalThis as unknown as Record<symbol, Map<string, ExhaustionWatch> | undefined>;
-    const watches = (registry[WATCHES_KEY] ??= new Map<string, ExhaustionWatch>());
-    const key = `${store.key}\u0000${sliceName}`;
-    let watch = watches.get(key);
-    if (watch === undefined) {
-        const created: ExhaustionWatch = {
-            level: 0,
-            allocatedSinceRead: 0,
-            ready: store.load(sliceName).then(
-                (loaded) => {
-                    if (loaded !== undefined) {
-                        const figures = capacity(loaded.ledger, clock());
-                        remember(created, figures);
-                        created.level = exhaustionLevel(figures.utilization);
-                    }
-                },
-                () => undefined, // the allocation will report the store's problem
-            ),
-        };
-        watch = created;
-        watches.set(key, watch);
-    }
-    return watch;
 }
 
 function logToPulumi(entry: LogEntry): void {

@@ -2,46 +2,43 @@ import type * as pulumi from "@pulumi/pulumi";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { changedProperties, checkProperties, toCheckFailures } from "../inputs";
-import { isNotFound, syncDirectory, writeFileAtomically } from "../store/atomic-file";
+import { changedProperties, checkProperties, InputsOf, Properties, Shape, toCheckFailures } from "./inputs";
+import { isNotFound, syncDirectory, writeFileAtomically } from "../fs/atomic-file";
 
-type Props = Record<string, any>;
 
 const shape = {
     path: z.string({ error: "path must be a file path string" }).min(1, { error: "path must not be empty" }),
     content: z.string({ error: "content must be a string" }),
-};
+} satisfies Shape;
 
-interface ManifestFileInputs {
-    readonly path: string;
-    readonly content: string;
-}
+type ManifestFileInputs = InputsOf<typeof shape>;
 
 // Relative paths resolve against the Pulumi project directory (the working directory).
 const resolve = (file: string) => path.resolve(file);
 
-export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: Properties, news: Properties): Promise<pulumi.dynamic.CheckResult> {
     const { inputs, issues } = checkProperties(shape, news);
     return { inputs, failures: toCheckFailures(issues) };
 }
 
-export async function diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
+export async function diff(_id: string, olds: Properties, news: Properties): Promise<pulumi.dynamic.DiffResult> {
     const replaces = changedProperties(olds, news, ["path"]);
     const changes = replaces.length > 0 || changedProperties(olds, news, ["content"]).length > 0;
     return { changes, replaces, deleteBeforeReplace: false };
 }
 
-export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
+export async function create(inputs: Properties): Promise<pulumi.dynamic.CreateResult> {
     const args = inputs as ManifestFileInputs;
     await write(args);
     return { id: args.path, outs: { path: args.path, content: args.content } };
 }
 
 /** A file edited or removed by hand shows up as drift on refresh. */
-export async function read(id: string, props: Props): Promise<pulumi.dynamic.ReadResult> {
+export async function read(id: string, props: Properties): Promise<pulumi.dynamic.ReadResult> {
+    const { path: file } = props as ManifestFileInputs;
     try {
-        const content = await fs.readFile(resolve(props.path), "utf8");
-        return { id, props: { path: props.path, content } };
+        const content = await fs.readFile(resolve(file), "utf8");
+        return { id, props: { path: file, content } };
     } catch (error) {
         if (isNotFound(error)) {
             return {};
@@ -50,14 +47,14 @@ export async function read(id: string, props: Props): Promise<pulumi.dynamic.Rea
     }
 }
 
-export async function update(_id: string, _olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
+export async function update(_id: string, _olds: Properties, news: Properties): Promise<pulumi.dynamic.UpdateResult> {
     const args = news as ManifestFileInputs;
     await write(args);
     return { outs: { path: args.path, content: args.content } };
 }
 
-export async function remove(_id: string, props: Props): Promise<void> {
-    const file = resolve(props.path);
+export async function remove(_id: string, props: Properties): Promise<void> {
+    const file = resolve((props as ManifestFileInputs).path);
     try {
         await fs.unlink(file);
         await syncDirectory(path.dirname(file));

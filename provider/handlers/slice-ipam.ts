@@ -1,7 +1,16 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { capacity, SliceLedger } from "../core/ledger";
 import { checkSubnetSizeFitsSlice, SliceSpec } from "../core/validation";
-import { changedProperties, checkProperties, containsUnknown, requireValidInputs, SliceIpamInputs, sliceIpamInputShape, toCheckFailures } from "../inputs";
+import {
+    changedProperties,
+    checkProperties,
+    containsUnknown,
+    Properties,
+    requireValidInputs,
+    SliceIpamInputs,
+    sliceIpamInputShape,
+    toCheckFailures,
+} from "./inputs";
 import { loadSlice, registerSlice, unregisterSlice, updateSliceSettings } from "../service/slices";
 import { IpamError } from "../service/errors";
 import { LedgerStore } from "../store/ledger-store";
@@ -12,7 +21,6 @@ const IMMUTABLE_PROPERTIES = ["sliceName", "sliceSubnet", "subnetSize"] as const
 // A store change is an update: the slice must already be in the new store (copied there).
 const MUTABLE_PROPERTIES = ["gracePeriodSeconds", "maxClusters", "store"] as const;
 
-type Props = Record<string, any>;
 
 const crossChecks = [
     (known: Record<string, unknown>) =>
@@ -21,14 +29,14 @@ const crossChecks = [
             : undefined,
 ];
 
-export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: Properties, news: Properties): Promise<pulumi.dynamic.CheckResult> {
     const { inputs, issues } = checkProperties(sliceIpamInputShape, news, crossChecks);
     return { inputs, failures: toCheckFailures(issues) };
 }
 
-function validInputs(props: Props): SliceIpamInputs {
+function validInputs(props: Properties): SliceIpamInputs {
     const name = typeof props?.sliceName === "string" ? props.sliceName : String(props?.sliceName);
-    return requireValidInputs<SliceIpamInputs>(sliceIpamInputShape, props, `slice ${JSON.stringify(name)}`, crossChecks);
+    return requireValidInputs(sliceIpamInputShape, props, `slice ${JSON.stringify(name)}`, crossChecks);
 }
 
 /**
@@ -36,7 +44,7 @@ function validInputs(props: Props): SliceIpamInputs {
  * created: the delete refuses while clusters hold subnets, so nothing is
  * orphaned or duplicated, and the message says how to move to a new slice.
  */
-export async function diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
+export async function diff(_id: string, olds: Properties, news: Properties): Promise<pulumi.dynamic.DiffResult> {
     const replaces = IMMUTABLE_PROPERTIES.filter(
         (property) => containsUnknown(news[property]) || changedProperties(olds, news, [property]).length > 0,
     );
@@ -48,13 +56,13 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
     };
 }
 
-export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
+export async function create(inputs: Properties): Promise<pulumi.dynamic.CreateResult> {
     const args = validInputs(inputs);
     const { ledger } = await registerSlice(openStore(args.store), specOf(args));
     return { id: args.sliceName, outs: outputs(args, ledger) };
 }
 
-export async function read(id: string, props: Props): Promise<pulumi.dynamic.ReadResult> {
+export async function read(id: string, props: Properties): Promise<pulumi.dynamic.ReadResult> {
     const args = props as SliceIpamInputs;
     const ledger = await loadSlice(openStore(args.store), id);
     if (ledger === undefined) {
@@ -63,7 +71,7 @@ export async function read(id: string, props: Props): Promise<pulumi.dynamic.Rea
     return { id, props: outputs(args, ledger) };
 }
 
-export async function update(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
+export async function update(_id: string, olds: Properties, news: Properties): Promise<pulumi.dynamic.UpdateResult> {
     const args = validInputs(news);
     const store = openStore(args.store);
     if (changedProperties(olds, news, ["store"]).length > 0 && (await loadSlice(store, args.sliceName)) === undefined) {
@@ -82,7 +90,7 @@ export function notCopied(store: LedgerStore, sliceName: string): IpamError {
     );
 }
 
-export async function remove(id: string, props: Props): Promise<void> {
+export async function remove(id: string, props: Properties): Promise<void> {
     await unregisterSlice(openStore(validInputs(props).store), id);
 }
 
@@ -96,7 +104,10 @@ function specOf(args: SliceIpamInputs): SliceSpec {
     };
 }
 
-function outputs(args: SliceIpamInputs, ledger: SliceLedger): Props {
+/** What a SliceIpam reports: its inputs as registered, and the pool's figures. */
+type SliceIpamOutputs = SliceIpamInputs & { readonly totalSubnets: number; readonly availableSubnets: number };
+
+function outputs(args: SliceIpamInputs, ledger: SliceLedger): SliceIpamOutputs {
     const figures = capacity(ledger, new Date());
     return {
         ...ledger.spec,

@@ -1,26 +1,27 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { AllocateValue, Allocation, findAllocation, isReclaimable, poolOf } from "../core/ledger";
-import { indexOfSubnet } from "../core/pool";
+import { AllocateValue, Allocation, findAllocation, holderAt, isReclaimable, poolOf } from "../core/ledger";
+import { checkRequestedSubnet } from "../core/requested-subnet";
 import {
     changedProperties,
     checkProperties,
     containsUnknown,
+    Properties,
     requireValidInputs,
     SubnetAllocationInputs,
     subnetAllocationInputShape,
     toCheckFailures,
-} from "../inputs";
+} from "./inputs";
 import { allocateSubnet, findSubnet, releaseSubnet } from "../service/allocations";
 import { IpamError } from "../service/errors";
 import { loadSliceToPlan } from "../service/slices";
 import { openStore } from "../store/store-spec";
 import { withAllocationLog } from "./allocation-log";
+import { observeOnRefresh, warnIfReleasedInUse } from "./allocation-usage";
 
 const REPLACING_PROPERTIES = ["sliceName", "clusterName"] as const;
 
-type Props = Record<string, any>;
 
-export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: Properties, news: Properties): Promise<pulumi.dynamic.CheckResult> {
     const { inputs, issues } = checkProperties(subnetAllocationInputShape, news);
     if (issues.length === 0 && typeof inputs.requestedSubnet === "string" && !containsUnknown(inputs)) {
         const problem = await requestedSubnetProblem(inputs as unknown as SubnetAllocationInputs & { requestedSubnet: string });
@@ -41,28 +42,16 @@ async function requestedSubnetProblem(args: SubnetAllocationInputs & { requested
     if (ledger === undefined) {
         return undefined;
     }
-    const { sliceName, sliceSubnet, subnetSize } = ledger.spec;
-    const found = indexOfSubnet(poolOf(ledger.spec), args.requestedSubnet);
-    if (!found.ok) {
-        return (
-            `requestedSubnet ${args.requestedSubnet} for cluster "${args.clusterName}" is not a /${subnetSize} ` +
-            `subnet of slice "${sliceName}" (${sliceSubnet}); request a /${subnetSize} block inside ${sliceSubnet}`
-        );
-    }
+    const now = new Date();
     const own = findAllocation(ledger, args.clusterName);
-    if (own !== undefined && !isReclaimable(ledger, own, new Date())) {
-        return undefined; // an existing allocation never moves: the request is ignored
-    }
-    const holder = ledger.allocations.find((entry) => entry.index === found.index && !isReclaimable(ledger, entry, new Date()));
-    // A taken plan is not an input error: another stack got there first, and
-    // create falls back to first-fit. A taken pin is.
-    if (holder !== undefined && args.requestedSubnetIsPlan !== true) {
-        return (
-            `requestedSubnet ${args.requestedSubnet} for cluster "${args.clusterName}" is already held by cluster ` +
-            `"${holder.clusterName}" in slice "${sliceName}"; request another subnet or omit it`
-        );
-    }
-    return undefined;
+    // An existing allocation never moves, so its request can only be invalid,
+    // not taken. A taken plan is not an input error either: another stack got
+    // there first, and create falls back to first-fit. A taken pin is.
+    const holds = own !== undefined && !isReclaimable(ledger, own, now);
+    const pinned = !holds && args.requestedSubnetIsPlan !== true;
+    const slice = { sliceName: ledger.spec.sliceName, pool: poolOf(ledger.spec) };
+    const checked = checkRequestedSubnet(slice, args.clusterName, args.requestedSubnet, holderAt(ledger, now), pinned);
+    return checked.ok ? undefined : checked.issue.message;
 }
 
 /**
@@ -76,7 +65,7 @@ async function requestedSubnetProblem(args: SubnetAllocationInputs & { requested
  * delete succeed and re-address the clusters. Answering "update" keeps the
  * allocations, so the slice's delete refuses as designed.
  */
-export async function diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
+export async function diff(_id: string, olds: Properties, news: Properties): Promise<pulumi.dynamic.DiffResult> {
     const unknown = REPLACING_PROPERTIES.some((property) => containsUnknown(news[property]));
     const replaces = REPLACING_PROPERTIES.filter(
         (property) => !containsUnknown(news[property]) && changedProperties(olds, news, [property]).length > 0,
@@ -87,7 +76,7 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
 }
 
 /** Allocates, or adopts what the store already holds for the cluster. */
-export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
+export async function create(inputs: Properties): Promise<pulumi.dynamic.CreateResult> {
     const args = validInputs(inputs);
     const allocated = await allocateFor(args);
     return {
@@ -96,17 +85,23 @@ export async function create(inputs: Props): Promise<pulumi.dynamic.CreateResult
     };
 }
 
-/** Reports what the store holds now; an allocation gone from the store drops out of the stack. */
-export async function read(id: string, props: Props): Promise<pulumi.dynamic.ReadResult> {
+/**
+ * Reports what the store holds now; an allocation gone from the store drops
+ * out of the stack. With the Kubernetes store it also records what the
+ * cluster's WorkerSliceConfig reports (Allocated → InUse).
+ */
+export async function read(id: string, props: Properties): Promise<pulumi.dynamic.ReadResult> {
     const args = props as SubnetAllocationInputs;
-    const held = await findSubnet(openStore(args.store), args.sliceName, args.clusterName);
+    const store = openStore(args.store);
+    const held = await findSubnet(store, args.sliceName, args.clusterName);
     if (held === undefined) {
         return {};
     }
-    return { id, props: outputs(args, held, props.reused === true) };
+    const observed = held.status === "Allocated" ? await observeOnRefresh(store, args.sliceName, args.clusterName) : undefined;
+    return { id, props: outputs(args, observed ?? held, props.reused === true) };
 }
 
-export async function update(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
+export async function update(_id: string, olds: Properties, news: Properties): Promise<pulumi.dynamic.UpdateResult> {
     const args = validInputs(news);
     if (changedProperties(olds, news, ["store"]).length > 0) {
         // Moved to another store: the allocation must have been copied there with the slice.
@@ -127,8 +122,8 @@ export async function update(_id: string, olds: Props, news: Props): Promise<pul
 
 /** Allocates (honouring requestedSubnet when it can), logging as the guide does. */
 async function allocateFor(args: SubnetAllocationInputs): Promise<AllocateValue> {
-    const allocated = await withAllocationLog(openStore(args.store), args.sliceName, args.clusterName, (store) =>
-        allocateSubnet(store, args.sliceName, args.clusterName, undefined, {
+    const allocated = await withAllocationLog(args.sliceName, args.clusterName, () =>
+        allocateSubnet(openStore(args.store), args.sliceName, args.clusterName, undefined, {
             requestedSubnet: args.requestedSubnet,
             pinned: args.requestedSubnet !== undefined && args.requestedSubnetIsPlan !== true,
         }),
@@ -138,17 +133,23 @@ async function allocateFor(args: SubnetAllocationInputs): Promise<AllocateValue>
 }
 
 /** Releases the subnet: it stays reserved for the cluster for the grace period. */
-export async function remove(_id: string, props: Props): Promise<void> {
+export async function remove(_id: string, props: Properties): Promise<void> {
     const args = validInputs(props);
-    await releaseSubnet(openStore(args.store), args.sliceName, args.clusterName);
+    const store = openStore(args.store);
+    const released = await releaseSubnet(store, args.sliceName, args.clusterName);
+    await warnIfReleasedInUse(store, args.sliceName, args.clusterName, released);
 }
 
-function validInputs(props: Props): SubnetAllocationInputs {
+function validInputs(props: Properties): SubnetAllocationInputs {
     const subject = `cluster ${JSON.stringify(props?.clusterName)} in slice ${JSON.stringify(props?.sliceName)}`;
-    return requireValidInputs<SubnetAllocationInputs>(subnetAllocationInputShape, props, subject);
+    return requireValidInputs(subnetAllocationInputShape, props, subject);
 }
 
-function outputs(args: SubnetAllocationInputs, allocation: Allocation, reused: boolean): Props {
+/** What a SubnetAllocation reports: its inputs and the allocation the store holds. */
+type SubnetAllocationOutputs = SubnetAllocationInputs &
+    Pick<Allocation, "subnet" | "index" | "status" | "allocatedAt"> & { readonly reused: boolean };
+
+function outputs(args: SubnetAllocationInputs, allocation: Allocation, reused: boolean): SubnetAllocationOutputs {
     return {
         sliceName: args.sliceName,
         clusterName: args.clusterName,
@@ -174,7 +175,7 @@ function warnIfRequestMissed(args: SubnetAllocationInputs, allocated: AllocateVa
         return;
     }
     const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-    log.warn(
+    void log.warn(
         `slice "${args.sliceName}": requested subnet ${args.requestedSubnet} for cluster "${args.clusterName}" ` +
             `was taken by cluster "${request.heldBy}" meanwhile; allocated ${allocated.allocation.subnet} instead`,
     );

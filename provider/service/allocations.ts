@@ -3,14 +3,12 @@ import {
     AllocateValue,
     Allocation,
     findAllocation,
-    LedgerIssue,
-    markInUse,
     poolOf,
     release,
     ReleaseValue,
     SliceLedger,
 } from "../core/ledger";
-import { indexOfSubnet } from "../core/pool";
+import { locateRequestedSubnet } from "../core/requested-subnet";
 import { countIn } from "../core/counters";
 import { LedgerStore } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
@@ -49,7 +47,7 @@ export async function allocateSubnet(
         const allocated = allocate(current, clusterName, clock(), { requestedIndex, pinned: request.pinned });
         if (!allocated.ok) {
             // The refusal is written too: it is what the failure-rate alert counts.
-            return { ledger: countIn(current, { allocationsFailed: 1 }), result: { refused: fromLedgerIssue(allocated.issue) } };
+            return { ledger: countIn(current, { allocationsFailed: 1 }), result: { refused: IpamError.fromIssue(allocated.issue) } };
         }
         if (allocated.value.outcome === "existing") {
             return { ledger: current, result: allocated.value };
@@ -79,25 +77,8 @@ export async function releaseSubnet(
             return { ledger: current, result: { changed: false } };
         }
         const released = release(current, clusterName, clock());
-        if (!released.ok) {
-            throw fromLedgerIssue(released.issue);
-        }
         const ledger = released.value.changed ? countIn(released.ledger, { releases: 1 }) : released.ledger;
         return { ledger, result: released.value };
-    });
-}
-
-/** Records that a cluster's subnet carries traffic (Allocated → InUse). */
-export async function markSubnetInUse(store: LedgerStore, sliceName: string, clusterName: string): Promise<Allocation> {
-    return updateLedger(store, sliceName, (current) => {
-        if (current === undefined) {
-            throw notRegistered(store, sliceName, "register the slice first");
-        }
-        const marked = markInUse(current, clusterName);
-        if (!marked.ok) {
-            throw fromLedgerIssue(marked.issue);
-        }
-        return { ledger: marked.ledger, result: marked.value.allocation };
     });
 }
 
@@ -107,24 +88,15 @@ export async function findSubnet(store: LedgerStore, sliceName: string, clusterN
     return loaded === undefined ? undefined : findAllocation(loaded.ledger, clusterName);
 }
 
-function fromLedgerIssue(issue: LedgerIssue): IpamError {
-    return new IpamError(issue.code, issue.message);
-}
-
 /**
  * The pool index of a requested subnet. A subnet that is not a block of the
  * pool can never be honoured, whatever other writers do: that is an error, not
- * a fallback.
+ * a fallback, and not a refusal the failure counter counts.
  */
 function requestedIndexIn(ledger: SliceLedger, clusterName: string, requestedSubnet: string): number {
-    const found = indexOfSubnet(poolOf(ledger.spec), requestedSubnet);
-    if (found.ok) {
-        return found.index;
+    const located = locateRequestedSubnet({ sliceName: ledger.spec.sliceName, pool: poolOf(ledger.spec) }, clusterName, requestedSubnet);
+    if (!located.ok) {
+        throw IpamError.fromIssue(located.issue);
     }
-    const { sliceName, sliceSubnet, subnetSize } = ledger.spec;
-    throw new IpamError(
-        "requested-subnet-invalid",
-        `requestedSubnet ${requestedSubnet} for cluster "${clusterName}" is not a /${subnetSize} subnet of slice ` +
-            `"${sliceName}" (${sliceSubnet}); request a /${subnetSize} block inside ${sliceSubnet}, or omit it`,
-    );
+    return located.index;
 }

@@ -1,7 +1,7 @@
-import { overlaps } from "../core/cidr";
-import { poolOf, SliceLedger } from "../core/ledger";
+import { overlappingSlice, SliceLedger } from "../core/ledger";
 import { LedgerStore } from "../store/ledger-store";
 import { IpamError } from "./errors";
+import { sliceOverlap } from "./slices";
 
 export interface CopyReport {
     /** Slices written to the target store. */
@@ -37,15 +37,12 @@ export async function copyLedgers(from: LedgerStore, to: LedgerStore, sliceNames
             alreadyPresent.push(name);
             continue;
         }
-        const clash = (await to.list()).find(
-            (other) => other.ledger.spec.sliceName !== name && overlaps(poolOf(other.ledger.spec).sliceSubnet, poolOf(ledger.spec).sliceSubnet),
+        const clash = overlappingSlice(
+            ledger.spec,
+            (await to.list()).map((other) => other.ledger.spec),
         );
         if (clash !== undefined) {
-            throw new IpamError(
-                "slice-overlap",
-                `slice "${name}": sliceSubnet ${ledger.spec.sliceSubnet} overlaps sliceSubnet ${clash.ledger.spec.sliceSubnet} of ` +
-                    `slice "${clash.ledger.spec.sliceName}" in ${to.description}; nothing was copied for "${name}"`,
-            );
+            throw IpamError.fromIssue(sliceOverlap(ledger.spec, clash, to.description, true));
         }
         const written = await to.compareAndSwap(name, undefined, ledger);
         if (!written.ok) {

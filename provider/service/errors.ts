@@ -1,3 +1,5 @@
+import type { Issue } from "../core/issues";
+
 /**
  * A failure the user can act on. Its message names the slice, the cluster
  * where one is involved, and what to do next; `code` is stable for tools.
@@ -6,9 +8,16 @@ export class IpamError extends Error {
     constructor(
         readonly code: IpamErrorCode,
         message: string,
+        /** The core issue this error reports, with its data fields (`heldBy`, `index`, …), when one does. */
+        readonly issue?: Issue<IpamErrorCode & Issue["code"]>,
     ) {
         super(message);
         this.name = "IpamError";
+    }
+
+    /** Raises a core issue: its code, its rendered message and its data. */
+    static fromIssue(issue: Issue<IpamErrorCode & Issue["code"]>): IpamError {
+        return new IpamError(issue.code, issue.message, issue);
     }
 }
 

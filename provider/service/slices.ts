@@ -1,5 +1,5 @@
-import { overlaps } from "../core/cidr";
-import { isActive, newLedger, poolOf, samePool, SliceLedger, withSettings } from "../core/ledger";
+import { Issue, issueOf } from "../core/issues";
+import { isActive, newLedger, overlappingSlice, samePool, SliceLedger, withSettings } from "../core/ledger";
 import { SliceSpec } from "../core/validation";
 import { LedgerStore, StoreNotFoundError } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
@@ -22,7 +22,7 @@ export interface RegisterResult {
  */
 export async function registerSlice(store: LedgerStore, spec: SliceSpec, clock: Clock = systemClock): Promise<RegisterResult> {
     await store.initialize?.();
-    await refuseOverlaps(store, spec, () => true);
+    await refuseOverlaps(store, spec);
     const registered = await updateLedger(store, spec.sliceName, (current): { ledger: SliceLedger; result: RegisterResult } => {
         if (current === undefined) {
             const ledger = newLedger(spec, clock());
@@ -111,21 +111,27 @@ function applySettings(current: SliceLedger, spec: SliceSpec): SliceLedger {
     return unchanged ? current : withSettings(current, spec);
 }
 
-async function refuseOverlaps(store: LedgerStore, spec: SliceSpec, counts: (other: SliceLedger) => boolean) {
-    const pool = poolOf(spec).sliceSubnet;
-    for (const { ledger } of await store.list()) {
-        if (ledger.spec.sliceName === spec.sliceName || !counts(ledger)) {
-            continue;
-        }
-        if (overlaps(pool, poolOf(ledger.spec).sliceSubnet)) {
-            throw new IpamError(
-                "slice-overlap",
-                `slice "${spec.sliceName}": sliceSubnet ${spec.sliceSubnet} overlaps sliceSubnet ` +
-                    `${ledger.spec.sliceSubnet} of slice "${ledger.spec.sliceName}" in ${store.description}. ` +
-                    `Choose a sliceSubnet that overlaps no other slice.`,
-            );
-        }
+async function refuseOverlaps(store: LedgerStore, spec: SliceSpec): Promise<void> {
+    const other = overlappingSlice(
+        spec,
+        (await store.list()).map(({ ledger }) => ledger.spec),
+    );
+    if (other !== undefined) {
+        throw IpamError.fromIssue(sliceOverlap(spec, other, store.description, false));
     }
+}
+
+/** The issue for a pool that overlaps another slice's in `store`. */
+export function sliceOverlap(spec: SliceSpec, other: SliceSpec, store: string, copying: boolean): Issue<"slice-overlap"> {
+    return issueOf({
+        code: "slice-overlap",
+        sliceName: spec.sliceName,
+        sliceSubnet: spec.sliceSubnet,
+        otherSliceName: other.sliceName,
+        otherSliceSubnet: other.sliceSubnet,
+        store,
+        copying,
+    });
 }
 
 /**
@@ -137,7 +143,7 @@ async function refuseOverlaps(store: LedgerStore, spec: SliceSpec, counts: (othe
  */
 async function settleRegistrationRace(store: LedgerStore, ours: SliceLedger): Promise<void> {
     try {
-        await refuseOverlaps(store, ours.spec, () => true);
+        await refuseOverlaps(store, ours.spec);
     } catch (error) {
         await updateLedger(store, ours.spec.sliceName, (current) => {
             const stillOurs = current?.registeredAt === ours.registeredAt && current.allocations.length === 0;

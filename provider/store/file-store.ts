@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as lockfile from "proper-lockfile";
 import { SliceLedger } from "../core/ledger";
 import { isDnsLabel } from "../core/validation";
-import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "./atomic-file";
+import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "../fs/atomic-file";
 import {
     decodeLegacy,
     decodeRevision,
@@ -17,7 +17,7 @@ import {
 } from "./file-document";
 import { symlinkRefused, writeFailure } from "./file-store-errors";
 import { CorruptLedgerError } from "./ledger-document";
-import { LedgerStore, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
+import { LedgerStore, storableSliceName, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
 
 export { FILE_DOCUMENT_API_VERSION, FILE_DOCUMENT_KIND } from "./file-document";
 
@@ -109,10 +109,7 @@ export class FileLedgerStore implements LedgerStore {
 
     /** The directory of a slice's revisions. Refuses anything but a DNS-1123 label. */
     sliceDirectory(sliceName: string): string {
-        if (!isDnsLabel(sliceName)) {
-            throw new Error(`refusing slice name ${JSON.stringify(sliceName)}: not a DNS-1123 label`);
-        }
-        return path.join(this.directory, sliceName);
+        return path.join(this.directory, storableSliceName(sliceName));
     }
 
     /** The file holding a slice's current ledger, or undefined when it has none. */
@@ -199,7 +196,7 @@ export class FileLedgerStore implements LedgerStore {
             return CONFLICT;
         }
         await this.prune(directory, revision);
-        return { ok: true, version: versionOf(revision, digestOf(text)) };
+        return { ok: true };
     }
 
     /** Writes `text` to a temporary file, then links it as `revision`: false when that name exists. */
@@ -259,7 +256,7 @@ export class FileLedgerStore implements LedgerStore {
             } catch (error) {
                 throw writeFailure(this.description, sliceName, current.file, error);
             }
-            return { ok: true, version: versionOf(revision, digestOf(text)) };
+            return { ok: true };
         } finally {
             await release().catch(() => undefined);
         }
@@ -412,7 +409,7 @@ export class FileLedgerStore implements LedgerStore {
             if (code === "ELOOP") {
                 throw symlinkRefused(file);
             }
-            throw new Error(`cannot read slice ledger ${file}: ${(error as Error).message}`);
+            throw new Error(`cannot read slice ledger ${file}: ${(error as Error).message}`, { cause: error });
         }
         try {
             return await handle.readFile("utf8");

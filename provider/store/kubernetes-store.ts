@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { LRUCache } from "lru-cache";
 import { Allocation, SliceLedger } from "../core/ledger";
-import { isDnsLabel } from "../core/validation";
 import { CorruptLedgerError } from "./ledger-document";
-import { LedgerStore, StorageUsage, SwapResult, VersionedLedger } from "./ledger-store";
+import { LedgerStore, StorageUsage, storableSliceName, SwapResult, VersionedLedger } from "./ledger-store";
 import {
     ANNOTATION_LEDGER,
     ANNOTATIONS_LIMIT_BYTES,
@@ -27,6 +26,7 @@ import {
     shardRef,
     SliceIpamShardObject,
 } from "./sliceipam-shard";
+import { UsageSource, WorkerSliceConfigUsage } from "./worker-slice-usage";
 import {
     ANNOTATION_COUNTERS,
     ledgerOf,
@@ -164,6 +164,17 @@ export class KubernetesLedgerStore implements LedgerStore {
         this.key = `kubernetes:${server}/${options.namespace}`;
         this.api = config.makeApiClient(this.client.CustomObjectsApi);
         this.transientAttempts = options.transientAttempts ?? DEFAULT_TRANSIENT_ATTEMPTS;
+    }
+
+    /** The clusters' usage signal: WorkerSliceConfigs of this namespace, read with this store's identity and retries. */
+    usageSource(): UsageSource {
+        return new WorkerSliceConfigUsage({
+            api: this.api,
+            namespace: this.namespace,
+            description: this.description,
+            call: (what, request) => this.call(what, request),
+            statusOf: (error) => this.apiError(error)?.code,
+        });
     }
 
     async load(sliceName: string): Promise<VersionedLedger | undefined> {
@@ -484,7 +495,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         if (Math.random() * SWEEP_EVERY < 1) {
             await this.sweep(next.spec.sliceName).catch(() => undefined);
         }
-        return { ok: true, version: final.metadata.resourceVersion };
+        return { ok: true };
     }
 
     /** Best effort: a lost race means a later commit writes its own projection. */
@@ -672,10 +683,7 @@ export class KubernetesLedgerStore implements LedgerStore {
     }
 
     private nameOf(sliceName: string): string {
-        if (!isDnsLabel(sliceName)) {
-            throw new Error(`refusing slice name ${JSON.stringify(sliceName)}: not a DNS-1123 label`);
-        }
-        return sliceName;
+        return storableSliceName(sliceName);
     }
 
     private resource() {

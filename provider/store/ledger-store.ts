@@ -1,4 +1,5 @@
 import { SliceLedger } from "../core/ledger";
+import { sliceNameIssue } from "../core/validation";
 
 /** A ledger as read from a store, with the version a later write must name. */
 export interface VersionedLedger {
@@ -18,7 +19,7 @@ export interface StorageUsage {
 }
 
 /** The outcome of a compare-and-swap. A conflict is expected, not an error. */
-export type SwapResult = { readonly ok: true; readonly version?: string } | { readonly ok: false; readonly conflict: true };
+export type SwapResult = { readonly ok: true } | { readonly ok: false; readonly conflict: true };
 
 /**
  * Where slice ledgers live between provider calls. One small interface with
@@ -60,6 +61,15 @@ export interface LedgerStore {
      * correctness comes from `compareAndSwap` alone.
      */
     exclusively?<T>(sliceName: string, body: () => Promise<T>): Promise<T>;
+}
+
+/** `sliceName`, once it is known to be safe as a file or object name; throws otherwise. */
+export function storableSliceName(sliceName: string): string {
+    const issue = sliceNameIssue(sliceName);
+    if (issue !== undefined) {
+        throw new Error(issue.message);
+    }
+    return sliceName;
 }
 
 /** The store's backing location does not exist: never read as an empty store. */

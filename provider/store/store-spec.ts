@@ -4,6 +4,7 @@ import { isDnsLabel } from "../core/validation";
 import { FileLedgerStore } from "./file-store";
 import { KubernetesLedgerStore } from "./kubernetes-store";
 import { LedgerStore } from "./ledger-store";
+import { UsageSource } from "./worker-slice-usage";
 
 /** Where the file store keeps ledgers when no store is given: beside the Pulumi project. */
 export const DEFAULT_STORE_DIRECTORY = ".slice-ipam";
@@ -49,4 +50,13 @@ export function openStore(spec: StoreSpec | undefined): LedgerStore {
         return new KubernetesLedgerStore(spec);
     }
     return new FileLedgerStore(path.resolve(spec?.directory ?? DEFAULT_STORE_DIRECTORY));
+}
+
+/**
+ * Where a store's clusters report their usage: the Kubernetes store reaches
+ * the controller cluster and its WorkerSliceConfigs; the file store, with
+ * rendered manifests only, observes none (undefined).
+ */
+export function usageSourceOf(store: LedgerStore): UsageSource | undefined {
+    return store instanceof KubernetesLedgerStore ? store.usageSource() : undefined;
 }

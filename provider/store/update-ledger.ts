@@ -111,7 +111,9 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
             const tryOnce = async (): Promise<boolean> => {
                 const loaded = await store.load(sliceName);
                 const { ledger, outcomes } = applyAll(batch, loaded?.ledger);
-                if (ledger === loaded?.ledger) {
+                // A no-op still writes after lost races, or those races would go uncounted
+                // (a usage sync whose clusters another writer changed meanwhile ends this way).
+                if (ledger === loaded?.ledger && (conflicts === 0 || ledger === undefined)) {
                     settle(batch, outcomes);
                     return true;
                 }

@@ -47,6 +47,12 @@ function sliceIpam(args: readonly string[], ns = namespace): Promise<{ code: num
 }
 
 describe("slice-ipam with the Kubernetes store", () => {
+    it("sync-usage on a cluster without the WorkerSliceConfig CRD says usage cannot be observed there (exit 3)", async () => {
+        const run = await sliceIpam(["sync-usage"]);
+        expect(run.code).toBe(3);
+        expect(run.stderr).toMatch(/^error: Kubernetes store .* has no WorkerSliceConfig resource type \(workersliceconfigs\.worker\.kubeslice\.io\), so the usage of slice "my-slice" cannot be observed there/);
+    });
+
     it("lists the SliceIpam objects of the namespace", async () => {
         const run = await sliceIpam(["status", "--now", NOW]);
         expect(run).toMatchObject({ code: 0, stderr: "" });

@@ -16,7 +16,7 @@ import { makeTempDir } from "../support/temp-dir";
  * comes from the component's plan, read from the real ledger.
  */
 const registrations: { type: string; name: string; inputs: Record<string, any> }[] = [];
-pulumi.runtime.setMocks(
+void pulumi.runtime.setMocks(
     {
         async newResource(args) {
             registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
@@ -116,7 +116,8 @@ describe("KubeSliceIpam in a preview", () => {
         });
         await expect(planning).rejects.toThrow(
             'KubeSliceIpam "tiny" cannot place its clusters:\n' +
-                '  - pinned subnet 192.168.4.0/24 for cluster "a" is outside the pool of slice "tiny" (192.168.0.0/23, /24 subnets)\n' +
+                '  - pinned subnet 192.168.4.0/24 for cluster "a" is outside the pool of slice "tiny" (192.168.0.0/23, /24 subnets); ' +
+                "pin a /24 block inside 192.168.0.0/23, or remove the pin\n" +
                 '  - slice "tiny" has no available subnets for cluster "d"',
         );
         expect(existsSync(store.directory)).toBe(false); // nothing written: not even the store directory

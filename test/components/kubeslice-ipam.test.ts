@@ -19,15 +19,28 @@ interface Registration {
 const registrations: Registration[] = [];
 const SLICE_TYPE = "pulumi-nodejs:dynamic/kubeslice-ipam:SliceIpam";
 const ALLOCATION_TYPE = "pulumi-nodejs:dynamic/kubeslice-ipam:SubnetAllocation";
+const USAGE_TYPE = "pulumi-nodejs:dynamic/kubeslice-ipam:SubnetUsage";
+const WORKER_SLICE_CONFIG_TYPE = "kubernetes:worker.kubeslice.io/v1alpha1:WorkerSliceConfig";
+/** The status the mocked Kubernetes provider reads back for applied WorkerSliceConfigs (what the worker wrote). */
+let workerStatus: unknown;
 
-pulumi.runtime.setMocks(
+void pulumi.runtime.setMocks(
     {
         async newResource(args) {
             registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
             const { __provider, ...inputs } = args.inputs;
             void __provider;
+            if (args.type === WORKER_SLICE_CONFIG_TYPE) {
+                return { id: `${args.name}-id`, state: { ...args.inputs, status: workerStatus } };
+            }
             const implementation =
-                args.type === SLICE_TYPE ? handlers.sliceIpam : args.type === ALLOCATION_TYPE ? handlers.subnetAllocation : undefined;
+                args.type === SLICE_TYPE
+                    ? handlers.sliceIpam
+                    : args.type === ALLOCATION_TYPE
+                      ? handlers.subnetAllocation
+                      : args.type === USAGE_TYPE
+                        ? handlers.subnetUsage
+                        : undefined;
             if (implementation === undefined) {
                 return { id: `${args.name}-id`, state: args.inputs };
             }
@@ -69,6 +82,7 @@ afterEach(async () => {
 });
 beforeEach(() => {
     registrations.length = 0;
+    workerStatus = undefined;
     store = { kind: "file", directory: path.join(temp.dir, `store-${++stores}`) };
 });
 
@@ -157,6 +171,47 @@ describe("KubeSliceIpam", () => {
         expect(custom.inputs.spec).toMatchObject({ clusterSubnetCIDR: "10.5.0.0/24", octet: 0, sliceIpamType: "Dynamic" });
     });
 
+    it("with a Kubernetes provider, records the applied WorkerSliceConfigs' connected pods: Allocated → InUse", async () => {
+        const k8s = await import("@pulumi/kubernetes");
+        const provider = new k8s.Provider("controller-cluster", { kubeconfig: "unused-under-mocks" });
+        workerStatus = {
+            connectedAppPods: [{ podName: "cart-0", podNamespace: "shop", podIp: "10.244.0.5", nsmInterface: "nsm0", nsmIp: "10.7.0.2" }],
+            onboardedAppNamespaces: [{ name: "shop" }],
+        };
+        const ipam = track(new KubeSliceIpam("teal", {
+            sliceName: "teal",
+            namespace: "kubeslice-cisco",
+            sliceSubnet: "10.7.0.0/16",
+            clusters: ["worker-1"],
+            store,
+            kubernetesProvider: provider,
+        }));
+        expect((await valueOf(ipam.allocations))["worker-1"]).toMatchObject({ subnet: "10.7.0.0/24", status: "InUse" });
+        expect(await valueOf(ipam.subnetUsages["worker-1"].connectedPods)).toBe(1);
+        const usage = registrations.find((r) => r.type === USAGE_TYPE)!;
+        expect(usage.name).toBe("teal-worker-1-usage");
+        expect(await valueOf(pulumi.output(usage.inputs.workerSliceConfigStatus))).toEqual(workerStatus);
+        expect(usage.inputs).toMatchObject({ sliceName: "teal", clusterName: "worker-1", workerSliceConfig: "teal-worker-1" });
+        const ledger = await handlers.subnetAllocation.read("teal/worker-1", { sliceName: "teal", clusterName: "worker-1", store });
+        expect(ledger.props?.status).toBe("InUse");
+    });
+
+    it("with a Kubernetes provider and no connected pods reported, leaves allocations Allocated", async () => {
+        const k8s = await import("@pulumi/kubernetes");
+        const provider = new k8s.Provider("controller-cluster", { kubeconfig: "unused-under-mocks" });
+        workerStatus = { connectedAppPods: [{ nsmIp: "10.8.0.2" }] }; // an entry naming no pod does not count
+        const ipam = track(new KubeSliceIpam("olive", {
+            sliceName: "olive",
+            namespace: "kubeslice-cisco",
+            sliceSubnet: "10.8.0.0/16",
+            clusters: ["worker-1"],
+            store,
+            kubernetesProvider: provider,
+        }));
+        expect((await valueOf(ipam.allocations))["worker-1"]).toMatchObject({ status: "Allocated" });
+        expect(await valueOf(ipam.subnetUsages["worker-1"].connectedPods)).toBe(0);
+    });
+
     it("adopts a static slice's clusters with their existing subnets (the controller's /20 layout)", async () => {
         const ipam = track(new KubeSliceIpam("legacy", {
             sliceName: "legacy",
@@ -176,7 +231,8 @@ describe("KubeSliceIpam", () => {
         expect((await valueOf(ipam.allocations))["cluster-3"]).toMatchObject({ index: 3, status: "Allocated" });
     });
 
-    it("rejects duplicate and invalid cluster names, reporting every problem at once", () => {
+    it("rejects duplicate and invalid cluster names, reporting every problem at once, before registering anything", async () => {
+        const before = registrations.length;
         expect(
             () =>
                 new KubeSliceIpam("bad", {
@@ -194,5 +250,7 @@ describe("KubeSliceIpam", () => {
                 '  - cluster "../x" must be a DNS-1123 label (lowercase letters, digits, \'-\')\n' +
                 '  - deletionPropagation "eventually" must be one of "background", "foreground", "orphan"',
         );
+        await new Promise((resolve) => setTimeout(resolve, 100)); // registrations reach the mocks asynchronously
+        expect(registrations.slice(before).map((r) => r.name)).toEqual([]);
     });
 });

@@ -43,8 +43,8 @@ describe("allocate", () => {
         let ledger = mustAllocate(ledgerFor(), "cluster-1", at(0)).ledger;
         ledger = mustAllocate(ledger, "cluster-2", at(0)).ledger;
         const released = release(ledger, "cluster-1", at(60));
-        expect(released.ok && released.value.allocation).toMatchObject({ status: "Released", releasedAt: at(60).toISOString() });
-        ledger = released.ok ? released.ledger : ledger;
+        expect(released.value.allocation).toMatchObject({ status: "Released", releasedAt: at(60).toISOString() });
+        ledger = released.ledger;
         // Another cluster must not take the reserved subnet.
         const other = mustAllocate(ledger, "cluster-3", at(120));
         expect(other.value.allocation.subnet).toBe("10.1.2.0/24");
@@ -60,7 +60,7 @@ describe("allocate", () => {
         for (const cluster of ["a", "b", "c"]) {
             ledger = mustAllocate(ledger, cluster, at(0)).ledger;
         }
-        ledger = (release(ledger, "a", at(10)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "a", at(10)).ledger;
         const beforeExpiry = mustAllocate(ledger, "d", at(10 + 3599));
         expect(beforeExpiry.value.allocation.subnet).toBe("10.1.3.0/24");
         const afterExpiry = mustAllocate(beforeExpiry.ledger, "e", at(10 + 3600));
@@ -93,7 +93,7 @@ describe("allocate", () => {
         let ledger = ledgerFor({ sliceSubnet: "192.168.0.0/23", gracePeriodSeconds: 60 });
         ledger = mustAllocate(ledger, "a", at(0)).ledger;
         ledger = mustAllocate(ledger, "b", at(0)).ledger;
-        ledger = (release(ledger, "a", at(30)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "a", at(30)).ledger;
         const result = allocate(ledger, "c", at(31));
         expect(!result.ok && result.issue.message).toContain(`the first returns to the pool at ${at(90).toISOString()}`);
     });
@@ -105,7 +105,7 @@ describe("allocate", () => {
         const third = allocate(ledger, "c", at(1));
         expect(!third.ok && third.issue.code).toBe("max-clusters-reached");
         expect(!third.ok && third.issue.message).toContain('slice "blue" already has 2 active clusters');
-        ledger = (release(ledger, "a", at(2)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "a", at(2)).ledger;
         expect(mustAllocate(ledger, "c", at(3)).value.allocation.subnet).toBe("10.1.2.0/24");
         expect(capacity(withSettings(ledger, { maxClusters: 2, gracePeriodSeconds: 86_400 }), at(3)).availableSubnets).toBe(1);
     });
@@ -115,11 +115,11 @@ describe("release, markInUse, reclaim", () => {
     it("release is idempotent and keeps the first releasedAt", () => {
         const ledger = mustAllocate(ledgerFor(), "a", at(0)).ledger;
         const first = release(ledger, "a", at(10));
-        const again = first.ok ? release(first.ledger, "a", at(20)) : first;
-        expect(again.ok && again.value.changed).toBe(false);
-        expect(again.ok && again.value.allocation?.releasedAt).toBe(at(10).toISOString());
+        const again = release(first.ledger, "a", at(20));
+        expect(again.value.changed).toBe(false);
+        expect(again.value.allocation?.releasedAt).toBe(at(10).toISOString());
         const absent = release(ledger, "nobody", at(10));
-        expect(absent.ok && absent.ledger).toBe(ledger);
+        expect(absent.ledger).toBe(ledger);
     });
 
     it("moves Allocated → InUse → Released", () => {
@@ -129,8 +129,8 @@ describe("release, markInUse, reclaim", () => {
         ledger = used.ok ? used.ledger : ledger;
         expect(mustAllocate(ledger, "a", at(1)).value.outcome).toBe("existing");
         const released = release(ledger, "a", at(2));
-        expect(released.ok && released.value.allocation?.status).toBe("Released");
-        const tooLate = markInUse(released.ok ? released.ledger : ledger, "a");
+        expect(released.value.allocation?.status).toBe("Released");
+        const tooLate = markInUse(released.ledger, "a");
         expect(!tooLate.ok && tooLate.issue.code).toBe("cluster-released");
         const unknown = markInUse(ledger, "zz");
         expect(!unknown.ok && unknown.issue.code).toBe("unknown-cluster");
@@ -140,17 +140,17 @@ describe("release, markInUse, reclaim", () => {
         let ledger = ledgerFor({ gracePeriodSeconds: 100 });
         ledger = mustAllocate(ledger, "a", at(0)).ledger;
         ledger = mustAllocate(ledger, "b", at(0)).ledger;
-        ledger = (release(ledger, "a", at(0)) as { ledger: SliceLedger }).ledger;
-        ledger = (release(ledger, "b", at(50)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "a", at(0)).ledger;
+        ledger = release(ledger, "b", at(50)).ledger;
         const result = reclaim(ledger, at(100));
-        expect(result.ok && result.value.reclaimed.map((e) => e.clusterName)).toEqual(["a"]);
-        expect(result.ok && result.ledger.allocations.map((e) => e.clusterName)).toEqual(["b"]);
+        expect(result.reclaimed.map((e) => e.clusterName)).toEqual(["a"]);
+        expect(result.ledger.allocations.map((e) => e.clusterName)).toEqual(["b"]);
     });
 
     it("a zero grace period reclaims at once", () => {
         let ledger = ledgerFor({ gracePeriodSeconds: 0 });
         ledger = mustAllocate(ledger, "a", at(0)).ledger;
-        ledger = (release(ledger, "a", at(1)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "a", at(1)).ledger;
         expect(mustAllocate(ledger, "b", at(1)).value.allocation.subnet).toBe("10.1.0.0/24");
     });
 });
@@ -161,7 +161,7 @@ describe("capacity and structure", () => {
         for (const c of ["cluster-1", "cluster-2", "cluster-3"]) {
             ledger = mustAllocate(ledger, c, at(0)).ledger;
         }
-        ledger = (release(ledger, "cluster-2", at(1)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "cluster-2", at(1)).ledger;
         expect(capacity(ledger, at(2))).toEqual({
             totalSubnets: 256,
             activeSubnets: 2,

@@ -22,7 +22,7 @@ describe("planAllocations", () => {
         for (const c of ["a", "b", "c"]) {
             ledger = mustAllocate(ledger, c, at(0)).ledger;
         }
-        ledger = (release(ledger, "b", at(50)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "b", at(50)).ledger;
         expect(planOf(ledger, ["z", "a", "y", "b"])).toEqual({
             a: "10.1.0.0/24 existing",
             b: "10.1.1.0/24 reused",
@@ -42,7 +42,7 @@ describe("planAllocations", () => {
         let ledger = ledgerFor({ ...slice, gracePeriodSeconds: 10 });
         ledger = mustAllocate(ledger, "a", at(0)).ledger;
         ledger = mustAllocate(ledger, "b", at(0)).ledger;
-        ledger = (release(ledger, "a", at(0)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "a", at(0)).ledger;
         expect(planOf(ledger, ["b", "c"])).toEqual({ b: "10.1.1.0/24 existing", c: "10.1.0.0/24 planned" });
     });
 
@@ -90,15 +90,20 @@ describe("planAllocations", () => {
     });
 
     it.each([
-        [{ x: "10.2.0.0/24" }, "pin-outside-pool", 'pinned subnet 10.2.0.0/24 for cluster "x" is outside the pool of slice "blue" (10.1.0.0/16, /24 subnets)'],
-        [{ x: "10.1.0.0/25" }, "pin-wrong-size", "is not a /24 block of slice"],
-        [{ x: "10.1.0.1/24" }, "pin-invalid", "is not canonical CIDR notation"],
-        [{ x: "10.1.0.0/24" }, "pin-taken", 'is already held by cluster "a" in slice "blue"'],
-    ])("reports a bad pin %j as %s", (pins, code, message) => {
+        [
+            { x: "10.2.0.0/24" },
+            { code: "requested-subnet-invalid", reason: "outside-pool" },
+            'pinned subnet 10.2.0.0/24 for cluster "x" is outside the pool of slice "blue" (10.1.0.0/16, /24 subnets); ' +
+                "pin a /24 block inside 10.1.0.0/16, or remove the pin",
+        ],
+        [{ x: "10.1.0.0/25" }, { code: "requested-subnet-invalid", reason: "wrong-size" }, "is not a /24 block of slice"],
+        [{ x: "10.1.0.1/24" }, { code: "requested-subnet-invalid", reason: "not-cidr" }, "is not canonical CIDR notation"],
+        [{ x: "10.1.0.0/24" }, { code: "requested-subnet-taken", heldBy: "a", index: 0 }, 'is already held by cluster "a" in slice "blue"'],
+    ])("reports a bad pin %j as %j", (pins, data, message) => {
         const ledger = mustAllocate(ledgerFor(slice), "a", at(0)).ledger;
         const result = planAllocations({ sliceName: "blue", pool, ledger, clusters: ["a", "x"], pins, now: at(1) });
         expect(result.ok).toBe(false);
-        expect(!result.ok && result.issues[0].code).toBe(code);
+        expect(!result.ok && result.issues[0]).toMatchObject({ ...data, clusterName: "x", sliceName: "blue", subnet: pins.x });
         expect(!result.ok && result.issues[0].message).toContain(message);
     });
 
@@ -146,7 +151,7 @@ describe("allocate with a requested index", () => {
         const result = allocate(ledger, "b", at(1), { requestedIndex: 0, pinned: true });
         expect(!result.ok && [result.issue.code, result.issue.message]).toEqual([
             "requested-subnet-taken",
-            'pinned subnet 10.1.0.0/24 for cluster "b" is held by cluster "a" in slice "blue"; pin another subnet or remove the pin',
+            'pinned subnet 10.1.0.0/24 for cluster "b" is already held by cluster "a" in slice "blue"; pin another subnet or remove the pin',
         ]);
     });
 
@@ -155,7 +160,7 @@ describe("allocate with a requested index", () => {
         expect(mustAllocate(ledger, "a", at(1)).value.allocation.index).toBe(0);
         const again = allocate(ledger, "a", at(1), { requestedIndex: 9 });
         expect(again.ok && again.value.allocation.index).toBe(0);
-        ledger = (release(ledger, "a", at(2)) as { ledger: SliceLedger }).ledger;
+        ledger = release(ledger, "a", at(2)).ledger;
         const back = allocate(ledger, "a", at(3), { requestedIndex: 9 });
         expect(back.ok && [back.value.outcome, back.value.allocation.index]).toEqual(["reused", 0]);
     });

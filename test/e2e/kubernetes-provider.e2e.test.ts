@@ -92,6 +92,19 @@ describe("examples/kubernetes with the real pulumi-kubernetes provider", () => {
         expect(await appliedSubnets()).toEqual({ "worker-1": "10.2.0.0/24", "worker-2": "10.2.1.0/24", "worker-3": "10.2.2.0/24" });
     });
 
+    it("moves an allocation to InUse when its worker reports connected pods, on `pulumi up --refresh`", async () => {
+        // What the worker operator does: status through the status subresource.
+        const current = (await objects.getNamespacedCustomObject({ ...WSC, name: "blue-worker-1" })) as Record<string, any>;
+        const connectedAppPods = [{ podName: "cart-0", podNamespace: "shop", podIp: "10.244.0.7", nsmInterface: "nsm0", nsmIp: "10.2.0.5" }];
+        await objects.replaceNamespacedCustomObjectStatus({ ...WSC, name: "blue-worker-1", body: { ...current, status: { connectedAppPods } } });
+
+        const run = await project.run(["up", "--yes", "--refresh", "--json", "--stack", "dev"]);
+        expect(run.code).toBe(0);
+        expect(await ledgerSubnets("InUse")).toEqual({ "worker-1": "10.2.0.0/24" });
+        expect(await ledgerSubnets("Allocated")).toEqual({ "worker-2": "10.2.1.0/24", "worker-3": "10.2.2.0/24" });
+        expect((await stack.preview({ expectNoChanges: true })).code).toBe(0);
+    });
+
     it("removes a cluster: exactly one WorkerSliceConfig deleted, its subnet Released", async () => {
         await stack.setConfig({ clusters: ["worker-1", "worker-3"] });
         const run = await stack.up();

@@ -6,7 +6,7 @@
  * release of the supported range, on this machine's Node.js.
  */
 import { execFile } from "node:child_process";
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -15,7 +15,8 @@ import { copyProgram, EXAMPLES, REPO, Workspace } from "./support/engine";
 
 const run = promisify(execFile);
 
-const manifest = JSON.parse(await fs.readFile(path.join(REPO, "package.json"), "utf8"));
+// Read synchronously: top-level await is not available to CommonJS test files (npm run typecheck).
+const manifest = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8"));
 const LOWEST_SDK = /^\^(\d+\.\d+\.\d+)$/.exec(manifest.peerDependencies["@pulumi/pulumi"])![1];
 /** The newest @pulumi/pulumi on the registry when last checked (`npm view @pulumi/pulumi version`); bump it. */
 const NEWEST_SDK = "3.276.0";

@@ -5,6 +5,7 @@ import {
     allocationLogEntry,
     exhaustionLevel,
     exhaustionLogEntry,
+    exhaustionWarning,
     formatLogEntry,
     LogEntry,
     withAllocationLog,
@@ -67,8 +68,7 @@ describe("withAllocationLog", () => {
     let store: FileLedgerStore;
     let logged: LogEntry[];
     const log = (entry: LogEntry) => logged.push(entry);
-    const allocate = (cluster: string) =>
-        withAllocationLog(store, "tiny", cluster, (s) => allocateSubnet(s, "tiny", cluster), { log });
+    const allocate = (cluster: string) => withAllocationLog("tiny", cluster, () => allocateSubnet(store, "tiny", cluster), { log });
     const warnings = () => logged.filter((entry) => entry.level === "warn").map((entry) => entry.fields);
 
     beforeEach(async () => {
@@ -92,15 +92,22 @@ describe("withAllocationLog", () => {
         expect(logged.findIndex((entry) => entry.level === "warn")).toBe(13); // right after the 13th allocation's line
     });
 
-    it("warns once per threshold when allocations are committed together", async () => {
+    it("warns exactly once per threshold when allocations are committed together", async () => {
         for (let i = 1; i <= 10; i++) {
-            await allocateSubnet(store, "tiny", `c-${i}`); // 62.5 % before this process's first allocation
+            await allocateSubnet(store, "tiny", `c-${i}`); // 62.5 % before the batch
         }
         await Promise.all(Array.from({ length: 6 }, (_, i) => allocate(`n-${i}`)));
-        const levels = warnings().map((fields) => exhaustionLevel(fields.utilization as number));
-        expect(levels.length).toBeGreaterThanOrEqual(1);
-        expect(new Set(levels).size).toBe(levels.length);
-        expect(levels.at(-1)).toBe(2);
+        expect(warnings()).toEqual([
+            { slice: "tiny", available: 3, total: 16, utilization: 0.8125 },
+            { slice: "tiny", available: 1, total: 16, utilization: 0.9375 },
+        ]);
+    });
+
+    it("warns once for an allocation that crosses both thresholds", () => {
+        const figures = (active: number) => ({ totalSubnets: 4, activeSubnets: active, releasedSubnets: 0, availableSubnets: 4 - active, utilization: active / 4 });
+        const value: AllocateValue = { allocation, outcome: "allocated", reclaimed: [], capacity: { before: figures(3), after: figures(4) } };
+        expect(exhaustionWarning("blue", value)?.fields).toEqual({ slice: "blue", available: 0, total: 4, utilization: 1 });
+        expect(exhaustionWarning("blue", { ...value, capacity: { before: figures(4), after: figures(4) } })).toBeUndefined();
     });
 
     it("does not warn for a threshold the slice had already reached", async () => {
@@ -113,7 +120,7 @@ describe("withAllocationLog", () => {
         expect(warnings()).toEqual([{ slice: "tiny", available: 1, total: 16, utilization: 0.9375 }]);
     });
 
-    it("reads the ledger again only once its own count reaches the next threshold", async () => {
+    it("reads the store no more than the allocations themselves do", async () => {
         let reads = 0;
         const counting: LedgerStore = {
             key: store.key,
@@ -123,10 +130,10 @@ describe("withAllocationLog", () => {
             compareAndSwap: (slice, expected, next) => store.compareAndSwap(slice, expected, next),
         };
         for (let i = 1; i <= 16; i++) {
-            await withAllocationLog(counting, "tiny", `c-${i}`, () => allocateSubnet(store, "tiny", `c-${i}`), { log });
+            await withAllocationLog("tiny", `c-${i}`, () => allocateSubnet(counting, "tiny", `c-${i}`), { log });
         }
-        // The level before the first allocation, then after the 13th (80 %) and the 15th (90 %); none after the 16th.
-        expect(reads).toBe(3);
+        // One read per allocation (its compare-and-swap's), none for the warnings at 80 % and 90 %.
+        expect(reads).toBe(16);
         expect(warnings()).toHaveLength(2);
     });
 
@@ -141,7 +148,7 @@ describe("withAllocationLog", () => {
 
     it("logs nothing and rethrows when the allocation fails", async () => {
         await expect(
-            withAllocationLog(store, "nope", "a", (s) => allocateSubnet(s, "nope", "a"), { log }),
+            withAllocationLog("nope", "a", () => allocateSubnet(store, "nope", "a"), { log }),
         ).rejects.toThrow(/slice "nope" is not registered/);
         expect(logged).toEqual([]);
     });

@@ -36,7 +36,7 @@ binary_path() {
 	# The binary depends only on these inputs (go.sum pins every module), the
 	# build flags and the Go version, so their hash names the cache entry.
 	local hash
-	hash=$({ cat "$HERE/go.mod" "$HERE/go.sum" "$HERE/main.go"; build_flags; go version; } | sha256sum | cut -c1-16)
+	hash=$({ cat "$HERE/go.mod" "$HERE/go.sum" "$HERE"/*.go; build_flags; go version; } | sha256sum | cut -c1-16)
 	echo "$CACHE_ROOT/$hash/kube-test-apiserver"
 }
 
@@ -147,6 +147,7 @@ cmd_start() {
 		gen_certs "$wd"
 		rm -rf "$wd/data" && mkdir -p "$wd/data"
 	fi
+	mkdir -p "$wd/rbac"
 
 	# Truncate here, not in the background child: the wait loop below must never
 	# read the previous run's port from a not-yet-truncated log.
@@ -154,7 +155,7 @@ cmd_start() {
 	# Own session + all fds redirected: callers (e.g. node's execFile) return at once
 	# and a Ctrl-C in the caller's terminal does not reach the server.
 	setsid "$bin" --data-dir "$wd/data" --secure-port "$port_arg" \
-		--client-ca-file "$wd/ca.crt" --tls-cert-file "$wd/serving.crt" --tls-private-key-file "$wd/serving.key" \
+		--client-ca-file "$wd/ca.crt" --rbac-dir "$wd/rbac" --tls-cert-file "$wd/serving.crt" --tls-private-key-file "$wd/serving.key" \
 		</dev/null >>"$wd/apiserver.log" 2>&1 &
 	echo $! >"$wd/apiserver.pid"
 

@@ -10,7 +10,8 @@
 // (apiextensions-apiserver/test/integration/fixtures/server.go); every
 // upstream flag still works and overrides them, e.g. --client-ca-file,
 // --tls-cert-file, --tls-private-key-file, --secure-port, -v. The only new
-// flag is --data-dir. Started and stopped by apiserver.sh next to this file.
+// flags are --data-dir and --rbac-dir (rbac.go). Started and stopped by
+// apiserver.sh next to this file.
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	extensionsapiserver "k8s.io/apiextensions-apiserver/pkg/apiserver"
 	"k8s.io/apiextensions-apiserver/pkg/cmd/server/options"
 	generatedopenapi "k8s.io/apiextensions-apiserver/pkg/generated/openapi"
+	"k8s.io/apiserver/pkg/authorization/union"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/util/openapi"
@@ -84,6 +86,7 @@ func run() error {
 
 	fs := pflag.NewFlagSet(os.Args[0], pflag.ContinueOnError)
 	dataDir := fs.String("data-dir", "", "directory for etcd data and scratch files (required)")
+	rbacDir := fs.String("rbac-dir", "", "directory of <group>.yaml files whose ClusterRole/Role rules that certificate group is granted (rbac.go)")
 	o.AddFlags(fs)
 	klog.InitFlags(nil) // -v, --logtostderr ...
 	fs.AddGoFlagSet(flag.CommandLine)
@@ -151,6 +154,10 @@ func run() error {
 	config.GenericConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(
 		openapi.GetOpenAPIDefinitionsWithoutDisabledFeatures(generatedopenapi.GetOpenAPIDefinitions),
 		openapinamer.NewDefinitionNamer(extensionsapiserver.Scheme))
+	if *rbacDir != "" {
+		// Checked first; what it does not allow falls through to system:masters.
+		config.GenericConfig.Authorization.Authorizer = union.New(fileRoleAuthorizer{dir: *rbacDir}, config.GenericConfig.Authorization.Authorizer)
+	}
 	completed := config.Complete()
 	// Complete() switches root discovery off because inside kube-apiserver the
 	// aggregator serves GET /apis. Standalone nothing would, and kubectl /

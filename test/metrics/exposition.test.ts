@@ -18,6 +18,7 @@ describe("renderExposition", () => {
             ["ipam_total_subnets", "GAUGE"],
             ["ipam_available_subnets", "GAUGE"],
             ["ipam_allocated_subnets", "GAUGE"],
+            ["ipam_inuse_subnets", "GAUGE"],
             ["ipam_utilization_rate", "GAUGE"],
             ["ipam_conflicts_total", "COUNTER"],
             ["ipam_reclaimed_total", "COUNTER"],
@@ -31,9 +32,9 @@ describe("renderExposition", () => {
         expect(text).toContain('ipam_utilization_rate{slice="blue"} 0.00390625\n');
     });
 
-    it("labels every sample of a slice: 2 allocation, 8 latency, 4 gauge and 3 other counter series", async () => {
+    it("labels every sample of a slice: 2 allocation, 8 latency, 5 gauge and 3 other counter series", async () => {
         const families = ledgerMetricFamilies([ledgerFor({ sliceName: "x-1" })], at(0));
-        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(17);
+        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(18);
     });
 
     it("prints HELP and TYPE for metrics with no slice yet", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { countIn } from "../../provider/core/counters";
-import { release, SliceLedger } from "../../provider/core/ledger";
+import { markInUse, release, SliceLedger } from "../../provider/core/ledger";
 import { ledgerMetricFamilies, METRIC, MetricFamily, seriesNames } from "../../metrics/ledger-metrics";
 import { at, ledgerFor, mustAllocate } from "../core/ledger-fixtures";
 
@@ -11,7 +11,6 @@ function blue(): SliceLedger {
         ledger = mustAllocate(ledger, cluster, at(10)).ledger;
     }
     const released = release(ledger, "c", at(100));
-    if (!released.ok) throw new Error(released.issue.message);
     return countIn(countIn(countIn(released.ledger, { allocationsSucceeded: 3, allocationsFailed: 1, releases: 1, conflicts: 2, reclaimed: 4 }),
         { allocationLatencySeconds: 0.004 }), { allocationLatencySeconds: 42 });
 }
@@ -23,7 +22,7 @@ const value = (families: MetricFamily[], name: string, labels: Record<string, st
     )?.value;
 
 describe("ledgerMetricFamilies", () => {
-    it("exports the guide's eight metrics and ipam_reclaimed_total, in that order, with their types", () => {
+    it("exports the guide's eight metrics, ipam_inuse_subnets and ipam_reclaimed_total, in that order, with their types", () => {
         expect(ledgerMetricFamilies([], at(0)).map((f) => [f.name, f.type, f.values.length])).toEqual([
             ["ipam_allocations_total", "counter", 0],
             ["ipam_releases_total", "counter", 0],
@@ -31,6 +30,7 @@ describe("ledgerMetricFamilies", () => {
             ["ipam_total_subnets", "gauge", 0],
             ["ipam_available_subnets", "gauge", 0],
             ["ipam_allocated_subnets", "gauge", 0],
+            ["ipam_inuse_subnets", "gauge", 0],
             ["ipam_utilization_rate", "gauge", 0],
             ["ipam_conflicts_total", "counter", 0],
             ["ipam_reclaimed_total", "counter", 0],
@@ -52,6 +52,16 @@ describe("ledgerMetricFamilies", () => {
         expect(value(families, METRIC.allocatedSubnets)).toBe(2);
         expect(value(families, METRIC.availableSubnets)).toBe(253);
         expect(value(families, METRIC.utilization)).toBe(2 / 256);
+    });
+
+    it("counts InUse subnets in ipam_inuse_subnets and still in ipam_allocated_subnets (Allocated + InUse)", () => {
+        const marked = markInUse(blue(), "a");
+        if (!marked.ok) throw new Error(marked.issue.message);
+        const families = ledgerMetricFamilies([marked.ledger], at(200));
+        expect(value(families, METRIC.inUseSubnets)).toBe(1);
+        expect(value(families, METRIC.allocatedSubnets)).toBe(2);
+        expect(value(families, METRIC.utilization)).toBe(2 / 256);
+        expect(value(ledgerMetricFamilies([blue()], at(200)), METRIC.inUseSubnets)).toBe(0);
     });
 
     it("counts a Released subnet past its grace period as available", () => {

@@ -230,14 +230,13 @@ describe("Kubernetes store: sharded ledger", () => {
         await writeLegacy(namespace, full);
         await padToLimit(namespace, "blue");
         const before = await headObject(namespace, "blue");
-        const started = Date.now();
         const failure = await allocateSubnet(storeIn(namespace), "blue", "one-more").then(
             () => undefined,
             (error: Error) => error.message,
         );
         expect(failure).toMatch(/request is too large; not retried: .*single-object form.*README, Troubleshooting/);
+        // A retried failure says "(after N attempts)": this one was not retried.
         expect(failure).not.toMatch(/after \d+ attempts/);
-        expect(Date.now() - started).toBeLessThan(5_000);
         expect((await headObject(namespace, "blue")).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
         expect(await shardNames(namespace)).toEqual([]);
     });

@@ -61,6 +61,15 @@ describe("updateLedger", () => {
         expect((await store.load("blue"))!.ledger.registeredAt).toBe(sampleLedger().registeredAt);
     });
 
+    it("still counts lost races when the retried change turns out to change nothing", async () => {
+        const store = interferedStore(temp.dir, 2);
+        // Changes the ledger only while it still has the original registration time: the other writer's copy does not.
+        let calls = 0;
+        const untilSeenTwice = (current: SliceLedger | undefined) => (++calls <= 2 ? touch(current) : { ledger: current, result: "touched" });
+        expect(await updateLedger(store, "blue", untilSeenTwice, FAST)).toBe("touched");
+        expect((await store.load("blue"))!.ledger.counters.conflicts).toBe(2);
+    });
+
     it("does not write when the change leaves the ledger as it was", async () => {
         const store = interferedStore(temp.dir, 0);
         const before = (await store.load("blue"))!.version;

@@ -8,21 +8,14 @@ const { allocateSubnet } = require(path.join(dist, "service/allocations.js"));
 
 const [where, slice, prefix, countText] = process.argv.slice(2);
 const store = openStore(where.startsWith("{") ? JSON.parse(where) : { kind: "file", directory: where });
-// Lost compare-and-swap races, as this process saw them: the ledger's conflicts counter must add up to them.
-let conflicts = 0;
-const compareAndSwap = store.compareAndSwap.bind(store);
-store.compareAndSwap = async (...args) => {
-    const result = await compareAndSwap(...args);
-    conflicts += result.ok ? 0 : 1;
-    return result;
-};
+const counted = require("./count-conflicts.cjs").countConflicts(store);
 process.stdout.write("ready\n");
 process.stdin.once("data", async () => {
     const clusters = Array.from({ length: Number(countText) }, (_, i) => `${prefix}-${i}`);
     try {
         const results = await Promise.all(clusters.map((cluster) => allocateSubnet(store, slice, cluster)));
         process.stdout.write(JSON.stringify(results.map((r) => r.allocation)) + "\n");
-        process.stdout.write(JSON.stringify({ conflicts }) + "\n");
+        process.stdout.write(JSON.stringify({ conflicts: counted.conflicts }) + "\n");
         process.exit(0);
     } catch (error) {
         process.stderr.write(`${error.stack}\n`);

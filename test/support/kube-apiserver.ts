@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -16,6 +16,13 @@ export interface TestApiServer {
     readonly kubeconfig: string;
     readonly client: typeof k8s;
     readonly config: k8s.KubeConfig;
+    /**
+     * A kubeconfig for a new identity in certificate group `group` (not
+     * system:masters): it may do only what `grant` gives that group.
+     */
+    kubeconfigFor(group: string): Promise<string>;
+    /** Grants `group` the rules of the ClusterRole/Role documents in `rbacYaml` (replacing earlier grants); read by the server on each request. */
+    grant(group: string, rbacYaml: string): void;
     /** Stops the server process; its data and address stay for `resume`. */
     kill(): Promise<void>;
     /** Starts a killed server again: same address, same credentials, same data. */
@@ -54,7 +61,9 @@ export async function startTestApiServer(crdFiles: readonly string[]): Promise<T
     }
     const kill = async () => void (await run("bash", [SCRIPT, "kill", workdir]));
     const resume = async () => void (await run("bash", [SCRIPT, "resume", workdir]));
-    return { kubeconfigPath, kubeconfig, client, config, kill, resume, stop };
+    const kubeconfigFor = (group: string) => identityKubeconfig(workdir, kubeconfig, group);
+    const grant = (group: string, rbacYaml: string) => writeFileSync(path.join(workdir, "rbac", `${group}.yaml`), rbacYaml);
+    return { kubeconfigPath, kubeconfig, client, config, kubeconfigFor, grant, kill, resume, stop };
 }
 
 async function waitEstablished(api: k8s.ApiextensionsV1Api, name: string): Promise<void> {
@@ -66,4 +75,17 @@ async function waitEstablished(api: k8s.ApiextensionsV1Api, name: string): Promi
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`CRD ${name} did not become Established`);
+}
+
+/** Signs a client certificate for `group` with the server's CA (what a cluster admin's CSR approval does). */
+async function identityKubeconfig(workdir: string, kubeconfig: string, group: string): Promise<string> {
+    const base = path.join(workdir, `identity-${group}`);
+    await run("openssl", ["req", "-config", path.join(workdir, "openssl.cnf"), "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-nodes", "-subj", `/O=${group}/CN=${group}-user`, "-keyout", `${base}.key`, "-out", `${base}.csr`]);
+    await run("openssl", ["x509", "-req", "-in", `${base}.csr`, "-CA", path.join(workdir, "ca.crt"), "-CAkey", path.join(workdir, "ca.key"),
+        "-CAcreateserial", "-days", "1", "-extfile", path.join(workdir, "openssl.cnf"), "-extensions", "client", "-out", `${base}.crt`]);
+    const b64 = (file: string) => readFileSync(file).toString("base64");
+    return kubeconfig
+        .replace(/client-certificate-data: .*/, `client-certificate-data: ${b64(`${base}.crt`)}`)
+        .replace(/client-key-data: .*/, `client-key-data: ${b64(`${base}.key`)}`);
 }

@@ -50,7 +50,7 @@ interface Modules {
     providerPb: typeof ProviderPbModule;
     struct: typeof StructPbModule;
     Empty: typeof EmptyPb.Empty;
-    serializeClosure: { serializeFunction(f: Function, args?: { allowSecrets?: boolean }): Promise<{ text: string }> };
+    serializeClosure: { serializeFunction(f: (...args: never[]) => unknown, args?: { allowSecrets?: boolean }): Promise<{ text: string }> };
 }
 
 function loadModules(repo: string): Modules {
@@ -248,7 +248,7 @@ export async function startProviderHost(options: ProviderHostOptions): Promise<P
     function call<Res>(method: string, request: unknown): Promise<Res> {
         const options = { deadline: Date.now() + callTimeoutMs };
         return new Promise((resolve, reject) => {
-            const fn = (client as unknown as Record<string, Function>)[method];
+            const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
             fn.call(client, request, new grpc.Metadata(), options, (err: GrpcModule.ServiceError | null, res: Res) =>
                 err ? reject(new ProviderCallError(method, err.code, err.details || err.message)) : resolve(res),
             );

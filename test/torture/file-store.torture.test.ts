@@ -156,7 +156,6 @@ describe("file store torture", () => {
     it(`kill -9: ${SCALE.killRounds} rounds of a writer killed at a random moment beside a live one`, async () => {
         const directory = await registered("killed");
         const journals: string[] = [];
-        let operations = 0;
         const random = fc.sample(fc.integer({ min: 20, max: 400 }), { numRuns: SCALE.killRounds, seed: 42 });
         for (let round = 0; round < SCALE.killRounds; round++) {
             const victim = settingsFor(directory, "killed", `k${round}`, { lanes: 3, opsPerLane: 1_000, clustersPerLane: 1 });
@@ -170,7 +169,7 @@ describe("file store torture", () => {
             await v.exited;
         }
         const journal = journalsIn(journals);
-        operations = completed(journal).length;
+        const operations = completed(journal).length;
         const violations = allViolations(journal, await storedEntries(directory, "killed"));
         report({ scenario: "kill -9", operations, rounds: SCALE.killRounds }, violations);
         expect(violations).toEqual([]);

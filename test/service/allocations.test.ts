@@ -3,10 +3,36 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { poolOf } from "../../provider/core/ledger";
 import { planAllocations } from "../../provider/core/plan";
 import { sliceSpecSchema } from "../../provider/core/validation";
-import { allocateSubnet } from "../../provider/service/allocations";
+import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
 import { registerSlice } from "../../provider/service/slices";
 import { FileLedgerStore } from "../../provider/store/file-store";
 import { makeTempDir } from "../support/temp-dir";
+
+describe("counters kept with the ledger", () => {
+    let temp: ReturnType<typeof makeTempDir>;
+    let store: FileLedgerStore;
+    beforeEach(async () => {
+        temp = makeTempDir();
+        store = new FileLedgerStore(temp.dir);
+        await registerSlice(store, sliceSpecSchema.parse({ sliceName: "tiny", sliceSubnet: "192.168.0.0/23", gracePeriodSeconds: 0 }));
+    });
+    afterEach(() => temp.remove());
+
+    it("count successes, refusals, releases, reclaims and latencies; adoption counts nothing", async () => {
+        await allocateSubnet(store, "tiny", "a");
+        await allocateSubnet(store, "tiny", "b");
+        await allocateSubnet(store, "tiny", "a"); // already held: no count, no write
+        await expect(allocateSubnet(store, "tiny", "c")).rejects.toThrow(/no available subnets/);
+        await releaseSubnet(store, "tiny", "a");
+        await releaseSubnet(store, "tiny", "a"); // idempotent: counted once
+        await allocateSubnet(store, "tiny", "c"); // reclaims a's subnet (grace period 0)
+        const counters = (await store.load("tiny"))!.ledger.counters;
+        expect(counters).toMatchObject({ allocationsSucceeded: 3, allocationsFailed: 1, releases: 1, reclaimed: 1, conflicts: 0 });
+        expect(counters.allocationLatency.count).toBe(3);
+        // Each took well under the top bound (10 s), so each is in a finite bucket, not only in +Inf.
+        expect(counters.allocationLatency.bucketCounts.reduce((a, b) => a + b, 0)).toBe(3);
+    });
+});
 
 const spec = sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.1.0.0/16" });
 
@@ -55,7 +81,8 @@ describe("planned allocation", () => {
 
     it("refuses a requested subnet that is not a block of the pool, whatever other writers do", async () => {
         await expect(allocateSubnet(store, "blue", "x", undefined, { requestedSubnet: "10.2.0.0/24" })).rejects.toThrow(
-            'requestedSubnet 10.2.0.0/24 for cluster "x" is not a /24 subnet of slice "blue" (10.1.0.0/16)',
+            'pinned subnet 10.2.0.0/24 for cluster "x" is outside the pool of slice "blue" (10.1.0.0/16, /24 subnets); ' +
+                "pin a /24 block inside 10.1.0.0/16, or remove the pin",
         );
         expect((await store.load("blue"))!.ledger.allocations).toEqual([]);
     });

@@ -19,7 +19,7 @@ import {
     ProviderHost,
     Props,
     startProviderHost,
-} from "./support/provider-host";
+} from "../support/provider-host";
 
 const repo = findRepoRoot(__dirname);
 const built = loadBuiltProviders(repo);

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { parseCidr } from "./core/cidr";
-import { dnsLabelSchema, InputIssue, issuesByProperty, sliceSpecShape } from "./core/validation";
-import { StoreSpec, storeSpecSchema } from "./store/store-spec";
+import { parseCidr } from "../core/cidr";
+import { dnsLabelSchema, InputIssue, issuesByProperty, sliceSpecShape } from "../core/validation";
+import { storeSpecSchema } from "../store/store-spec";
 
 /**
  * Pulumi's placeholder for a value not known until apply (preview of a
@@ -30,7 +30,19 @@ export interface CheckedInputs {
     readonly issues: InputIssue[];
 }
 
-type Shape = Record<string, z.ZodType>;
+/**
+ * Property values as the engine passes them to a provider: inputs before
+ * `check` decodes them, or outputs read back from state. Never trusted as
+ * typed until decoded.
+ */
+export type Properties = Readonly<Record<string, unknown>>;
+
+/** Per-property schemas of a resource's inputs. */
+export type Shape = Record<string, z.ZodType>;
+
+/** The decoded inputs a shape describes: the types are the schemas' own, never restated. */
+export type InputsOf<S extends Shape> = Readonly<z.output<z.ZodObject<S>>>;
+
 type CrossCheck = (known: Record<string, unknown>) => InputIssue | undefined;
 
 /**
@@ -39,7 +51,7 @@ type CrossCheck = (known: Record<string, unknown>) => InputIssue | undefined;
  * Cross-property rules run when the properties they read are known and valid.
  * Undeclared properties are dropped.
  */
-export function checkProperties(shape: Shape, news: Record<string, unknown>, crossChecks: CrossCheck[] = []): CheckedInputs {
+export function checkProperties(shape: Shape, news: Properties, crossChecks: CrossCheck[] = []): CheckedInputs {
     const inputs: Record<string, unknown> = {};
     const issues: InputIssue[] = [];
     const valid: Record<string, unknown> = {};
@@ -72,19 +84,17 @@ export function checkProperties(shape: Shape, news: Record<string, unknown>, cro
 const storeInputSchema = storeSpecSchema.optional();
 
 /** Inputs of a SliceIpam, as `check` returns them. */
-export const sliceIpamInputShape: Shape = { ...sliceSpecShape, store: storeInputSchema };
+export const sliceIpamInputShape = { ...sliceSpecShape, store: storeInputSchema } satisfies Shape;
 
-export interface SliceIpamInputs {
-    readonly sliceName: string;
-    readonly sliceSubnet: string;
-    readonly subnetSize: number;
-    readonly gracePeriodSeconds: number;
-    readonly maxClusters: number;
-    readonly store?: StoreSpec;
-}
+export type SliceIpamInputs = InputsOf<typeof sliceIpamInputShape>;
 
-/** Inputs of a SubnetAllocation, as `check` returns them. */
-export const subnetAllocationInputShape: Shape = {
+/**
+ * Inputs of a SubnetAllocation, as `check` returns them. `requestedSubnet`:
+ * take this subnet if it is free when the allocation is created (never moves
+ * an existing one); `requestedSubnetIsPlan`: it is the component's plan
+ * (soft), not a user's pin (hard).
+ */
+export const subnetAllocationInputShape = {
     sliceName: dnsLabelSchema("sliceName"),
     clusterName: dnsLabelSchema("clusterName"),
     requestedSubnet: z
@@ -95,17 +105,9 @@ export const subnetAllocationInputShape: Shape = {
         .optional(),
     requestedSubnetIsPlan: z.boolean({ error: "requestedSubnetIsPlan must be true or false" }).optional(),
     store: storeInputSchema,
-};
+} satisfies Shape;
 
-export interface SubnetAllocationInputs {
-    readonly sliceName: string;
-    readonly clusterName: string;
-    /** Take this subnet if it is free when the allocation is created; never moves an existing one. */
-    readonly requestedSubnet?: string;
-    /** True when requestedSubnet is the component's plan (soft), not a user's pin (hard). */
-    readonly requestedSubnetIsPlan?: boolean;
-    readonly store?: StoreSpec;
-}
+export type SubnetAllocationInputs = InputsOf<typeof subnetAllocationInputShape>;
 
 /** Raised when a create, update or delete receives inputs that `check` would have refused. */
 export class InvalidInputsError extends Error {
@@ -128,7 +130,7 @@ export class InvalidInputsError extends Error {
  * Pulumi calls `check` first, but programs, tools and older states reach
  * providers in other ways: nothing unchecked may reach a store.
  */
-export function requireValidInputs<T>(shape: Shape, props: Record<string, unknown> | undefined, subject: string, crossChecks: CrossCheck[] = []): T {
+export function requireValidInputs<S extends Shape>(shape: S, props: Properties | undefined, subject: string, crossChecks: CrossCheck[] = []): InputsOf<S> {
     const checked = checkProperties(shape, props ?? {}, crossChecks);
     const issues = [...checked.issues];
     if (containsUnknown(checked.inputs)) {
@@ -137,7 +139,7 @@ export function requireValidInputs<T>(shape: Shape, props: Record<string, unknow
     if (issues.length > 0) {
         throw new InvalidInputsError(subject, issues);
     }
-    return checked.inputs as T;
+    return checked.inputs as InputsOf<S>;
 }
 
 /** Renders issues as Pulumi check failures (`property` empty for the whole input). */
@@ -147,8 +149,8 @@ export function toCheckFailures(issues: readonly InputIssue[]): { property: stri
 
 /** Properties whose values differ between two property bags (deep, JSON-wise). */
 export function changedProperties(
-    olds: Record<string, unknown>,
-    news: Record<string, unknown>,
+    olds: Properties,
+    news: Properties,
     properties: readonly string[],
 ): string[] {
     return properties.filter((property) => !sameValue(olds[property], news[property]));

@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { HostedIpam, HostedProvider, ProviderHost, startHostedIpam } from "./support/provider-host";
+import { HostedIpam, HostedProvider, ProviderHost, startHostedIpam } from "../support/provider-host";
 
 let ipam: HostedIpam;
 let host: ProviderHost;
@@ -36,8 +36,8 @@ describe("requested subnets through the host", () => {
     });
 
     it.each([
-        ["10.2.0.0/20", 'is not a /20 subnet of slice "legacy" (10.1.0.0/16)'],
-        ["10.1.0.0/24", 'is not a /20 subnet of slice "legacy" (10.1.0.0/16)'],
+        ["10.2.0.0/20", 'is outside the pool of slice "legacy" (10.1.0.0/16, /20 subnets); pin a /20 block inside 10.1.0.0/16'],
+        ["10.1.0.0/24", 'is not a /20 block of slice "legacy" (10.1.0.0/16, /20 subnets); pin a /20 block inside 10.1.0.0/16'],
         ["10.1.16.0/20", 'is already held by cluster "c-2" in slice "legacy"'],
         ["10.1.16.1/20", 'requestedSubnet "10.1.16.1/20" is not canonical CIDR notation'],
     ])("fails check for %s", async (requestedSubnet, message) => {
@@ -57,7 +57,7 @@ describe("requested subnets through the host", () => {
         expect(failures).toEqual([]);
         await allocations.create((await check("thief", "10.1.48.0/20")).inputs);
         const refused = await allocations.create(inputs).then(() => "created", (error: Error) => error.message);
-        expect(refused).toContain('pinned subnet 10.1.48.0/20 for cluster "pinned" is held by cluster "thief" in slice "legacy"');
+        expect(refused).toContain('pinned subnet 10.1.48.0/20 for cluster "pinned" is already held by cluster "thief" in slice "legacy"');
         const read = await allocations.read("legacy/pinned", inputs);
         expect(read.id).toBe("");
     });

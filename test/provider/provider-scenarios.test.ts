@@ -5,11 +5,11 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { afterAll } from "vitest";
-import { FileLedgerStore } from "../provider/store/file-store";
-import { KubernetesLedgerStore } from "../provider/store/kubernetes-store";
-import { startTestApiServer, TestApiServer } from "./support/kube-apiserver";
-import { describeProviderScenarios } from "./support/provider-scenarios";
-import { makeTempDir } from "./support/temp-dir";
+import { FileLedgerStore } from "../../provider/store/file-store";
+import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
+import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
+import { describeProviderScenarios } from "../support/provider-scenarios";
+import { makeTempDir } from "../support/temp-dir";
 
 const temp = makeTempDir();
 let server: TestApiServer | undefined;
@@ -24,7 +24,7 @@ describeProviderScenarios("file store", async () => {
 });
 
 describeProviderScenarios("Kubernetes store", async () => {
-    server = await startTestApiServer([path.resolve(__dirname, "../deploy/kubernetes/sliceipam-crd.yaml")]);
+    server = await startTestApiServer([path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml")]);
     const input = { kind: "kubernetes" as const, namespace: `ns-${randomBytes(4).toString("hex")}`, kubeconfig: server.kubeconfig };
     return { input, client: new KubernetesLedgerStore(input) };
 });

@@ -1,0 +1,110 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import type { AllocationStatus } from "../provider/core/ledger";
+import { isDnsLabel } from "../provider/core/validation";
+import type { StoreInput } from "../provider/slice-ipam";
+import type { WorkerSliceConfigExtras } from "./worker-slice-config";
+
+export interface KubeSliceIpamArgs {
+    /** The slice's name; names child resources, so it must be known when the program runs. Immutable. */
+    readonly sliceName: string;
+    /** The KubeSlice project namespace the WorkerSliceConfigs go to, e.g. `kubeslice-cisco`. */
+    readonly namespace: string;
+    /** Private IPv4 CIDR the clusters' subnets come from. Immutable. */
+    readonly sliceSubnet: pulumi.Input<string>;
+    /** Prefix length of each cluster's subnet. Default 24. Immutable. */
+    readonly subnetSize?: pulumi.Input<number>;
+    /** How long a released subnet stays reserved for its cluster. Default 86400. */
+    readonly gracePeriodSeconds?: pulumi.Input<number>;
+    /** Most clusters holding a subnet at once. Default 4096. */
+    readonly maxClusters?: pulumi.Input<number>;
+    /**
+     * The clusters in the slice. Each gets one SubnetAllocation keyed by its
+     * name, so reordering changes nothing and removing one releases only it.
+     */
+    readonly clusters: readonly string[];
+    /**
+     * Where allocation state lives. Default: the file store in `.slice-ipam/`.
+     * May be an Output, e.g. `{ kind: "kubernetes", namespace, kubeconfig: config.requireSecret("kubeconfig") }`.
+     */
+    readonly store?: pulumi.Input<StoreInput>;
+    /**
+     * Subnets to give clusters that hold none yet, by cluster name: how the
+     * clusters of an existing static-IPAM slice keep their subnets. Each must
+     * be a `subnetSize` block of the slice held by no other cluster.
+     */
+    readonly pinnedSubnets?: Readonly<Record<string, string>>;
+    /** Extra WorkerSliceConfig spec fields (sliceType, sliceGatewayProvider, qosProfileDetails, …). */
+    readonly workerSliceConfig?: pulumi.Input<WorkerSliceConfigExtras>;
+    /**
+     * Apply the WorkerSliceConfigs to this cluster as custom resources. Their
+     * status (connected app pods, as last read: `pulumi up --refresh`) then
+     * moves each allocation Allocated → InUse through a SubnetUsage child.
+     */
+    readonly kubernetesProvider?: k8s.Provider;
+    /**
+     * How the applied WorkerSliceConfigs are deleted (pulumi-kubernetes'
+     * `pulumi.com/deletionPropagationPolicy`). Default `"background"`, what
+     * `kubectl delete` does: nothing depends on a WorkerSliceConfig, and
+     * `"foreground"` (pulumi-kubernetes' own default) waits for the cluster's
+     * garbage collector to clear its `foregroundDeletion` finalizer, which
+     * hangs a destroy where none runs. `"orphan"` keeps dependents.
+     */
+    readonly deletionPropagation?: DeletionPropagation;
+    /**
+     * Also write each WorkerSliceConfig as `<directory>/<slice>-<cluster>.yaml`
+     * (relative to the Pulumi project), for a GitOps repository.
+     */
+    readonly manifestsDirectory?: string;
+}
+
+export const DELETION_PROPAGATIONS = ["background", "foreground", "orphan"] as const;
+export type DeletionPropagation = (typeof DELETION_PROPAGATIONS)[number];
+
+/** One cluster's allocation as the component reports it. */
+export interface ClusterAllocation {
+    readonly subnet: string;
+    readonly index: number;
+    readonly status: AllocationStatus;
+    readonly allocatedAt: string;
+    readonly reused: boolean;
+}
+
+/**
+ * Checks what must be known to build the resource graph, reporting every
+ * problem at once. Pool settings are checked by the SliceIpam itself.
+ * Internal. Exported for testing.
+ */
+export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs): void {
+    const problems: string[] = [];
+    const label = (field: string, value: unknown) => {
+        if (typeof value !== "string" || !isDnsLabel(value)) {
+            problems.push(`${field} ${JSON.stringify(value)} must be a DNS-1123 label (lowercase letters, digits, '-')`);
+        }
+    };
+    label("sliceName", args.sliceName);
+    label("namespace", args.namespace);
+    if (!Array.isArray(args.clusters)) {
+        problems.push("clusters must be a list of cluster names known when the program runs");
+    } else {
+        const seen = new Set<string>();
+        for (const cluster of args.clusters) {
+            label("cluster", cluster);
+            if (seen.has(cluster)) {
+                problems.push(`cluster "${cluster}" is listed more than once; each cluster joins a slice once`);
+            }
+            seen.add(cluster);
+        }
+    }
+    for (const cluster of Object.keys(args.pinnedSubnets ?? {})) {
+        if (!args.clusters?.includes(cluster)) {
+            problems.push(`pinnedSubnets names cluster "${cluster}", which is not in clusters`);
+        }
+    }
+    if (args.deletionPropagation !== undefined && !DELETION_PROPAGATIONS.includes(args.deletionPropagation)) {
+        problems.push(`deletionPropagation ${JSON.stringify(args.deletionPropagation)} must be one of ${DELETION_PROPAGATIONS.map((p) => `"${p}"`).join(", ")}`);
+    }
+    if (problems.length > 0) {
+        throw new Error(`KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+}

@@ -1,0 +1,43 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { AllocationStatus } from "../provider/core/ledger";
+import { forwardingProvider, handlersModuleId } from "../provider/handlers-module";
+import { StoreInput, withSecretStore } from "../provider/slice-ipam";
+
+/** The dynamic provider behind {@link SubnetUsage}; captures nothing but a module id. */
+export const subnetUsageProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("subnetUsage", handlersModuleId(`${__dirname}/../provider`));
+
+export interface SubnetUsageArgs {
+    readonly sliceName: pulumi.Input<string>;
+    readonly clusterName: pulumi.Input<string>;
+    /** The WorkerSliceConfig whose status is passed, for messages. */
+    readonly workerSliceConfig: pulumi.Input<string>;
+    /** That WorkerSliceConfig's `status`, as the Kubernetes provider last read it. */
+    readonly workerSliceConfigStatus: pulumi.Input<unknown>;
+    /** Must be the slice's store. */
+    readonly store?: pulumi.Input<StoreInput>;
+}
+
+/**
+ * Records in the slice's ledger what a cluster's applied WorkerSliceConfig
+ * reports: Allocated → InUse once its worker lists a connected app pod. The
+ * status is as of the Kubernetes provider's last read, so `pulumi up
+ * --refresh` (or a refresh, then an up) is what brings a new report in.
+ * Writes nothing else; deleting it warns when the cluster was InUse.
+ */
+export class SubnetUsage extends pulumi.dynamic.Resource {
+    /** The allocation's status after recording: `Allocated`, `InUse` or `Released`. */
+    declare readonly allocationStatus: pulumi.Output<AllocationStatus>;
+    /** Connected app pods the status names (entries without a pod name are not counted). */
+    declare readonly connectedPods: pulumi.Output<number>;
+
+    constructor(name: string, args: SubnetUsageArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            subnetUsageProvider,
+            name,
+            { ...args, allocationStatus: undefined, connectedPods: undefined },
+            withSecretStore(args.store, opts),
+            "kubeslice-ipam",
+            "SubnetUsage",
+        );
+    }
+}

@@ -1,0 +1,116 @@
+import { SubnetIndexFailure } from "./pool";
+
+/**
+ * Expected failures of the core's rules, as data: a literal `code` and the
+ * fields a caller may act on (`heldBy`, `index`, …). Text is derived from
+ * them by {@link ISSUE_MESSAGES}, the one place user-facing wording lives.
+ */
+export type IssueData =
+    | {
+          readonly code: "no-available-subnets";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly sliceSubnet: string;
+          readonly subnetSize: number;
+          readonly totalSubnets: number;
+          /** True for a plan: subnets planned for other clusters count as taken. */
+          readonly planned: boolean;
+          /** Released subnets still reserved for their clusters, and when the first returns to the pool (ISO-8601). */
+          readonly reserved?: { readonly releasedSubnets: number; readonly firstReturnAt: string };
+      }
+    | {
+          readonly code: "max-clusters-reached";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly activeClusters: number;
+      }
+    | { readonly code: "unknown-cluster"; readonly sliceName: string; readonly clusterName: string }
+    | {
+          readonly code: "cluster-released";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly subnet: string;
+          readonly releasedAt?: string;
+      }
+    | {
+          readonly code: "requested-subnet-invalid";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly subnet: string;
+          readonly reason: SubnetIndexFailure;
+          readonly sliceSubnet: string;
+          readonly subnetSize: number;
+      }
+    | {
+          readonly code: "requested-subnet-taken";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly subnet: string;
+          readonly index: number;
+          readonly heldBy: string;
+      }
+    | {
+          readonly code: "slice-overlap";
+          readonly sliceName: string;
+          readonly sliceSubnet: string;
+          readonly otherSliceName: string;
+          readonly otherSliceSubnet: string;
+          /** The store holding the other slice, e.g. `file store /repo/.slice-ipam`. */
+          readonly store: string;
+          /** True when a copy between stores was refused (nothing copied) rather than a registration. */
+          readonly copying: boolean;
+      }
+    | { readonly code: "slice-name-invalid"; readonly sliceName: string };
+
+export type IssueCode = IssueData["code"];
+
+/** An issue with its rendered message, as zod's issues carry theirs. */
+export type Issue<C extends IssueCode = IssueCode> = Extract<IssueData, { readonly code: C }> & { readonly message: string };
+
+type Templates = { readonly [C in IssueCode]: (issue: Extract<IssueData, { readonly code: C }>) => string };
+
+const REQUEST_REASONS: { readonly [R in SubnetIndexFailure]: (pool: string, subnetSize: number) => string } = {
+    "not-cidr": () => "is not canonical CIDR notation",
+    "outside-pool": (pool) => `is outside the pool of ${pool}`,
+    "wrong-size": (pool, subnetSize) => `is not a /${subnetSize} block of ${pool}`,
+};
+
+/** Every message the core's issues render to, by code. */
+export const ISSUE_MESSAGES: Templates = {
+    "no-available-subnets": (issue) =>
+        `slice "${issue.sliceName}" has no available subnets for cluster "${issue.clusterName}": all ` +
+        `${issue.totalSubnets} /${issue.subnetSize} subnets of ${issue.sliceSubnet} are taken${issue.planned ? " or planned" : ""}.` +
+        (issue.reserved === undefined
+            ? ""
+            : ` ${issue.reserved.releasedSubnets} of them are Released and reserved for their clusters; ` +
+              `the first returns to the pool at ${issue.reserved.firstReturnAt}.`) +
+        ` Remove unused clusters, or create a new slice with a larger sliceSubnet.`,
+    "max-clusters-reached": (issue) =>
+        `slice "${issue.sliceName}" already has ${issue.activeClusters} active clusters, its maxClusters limit; ` +
+        `cluster "${issue.clusterName}" cannot join. Remove unused clusters or raise maxClusters.`,
+    "unknown-cluster": (issue) => `slice "${issue.sliceName}" has no allocation for cluster "${issue.clusterName}"; allocate one first`,
+    "cluster-released": (issue) =>
+        `cluster "${issue.clusterName}" released its subnet ${issue.subnet} in slice "${issue.sliceName}" at ` +
+        `${issue.releasedAt}; allocate again before marking it in use`,
+    "requested-subnet-invalid": (issue) => {
+        const pool = `slice "${issue.sliceName}" (${issue.sliceSubnet}, /${issue.subnetSize} subnets)`;
+        return (
+            `pinned subnet ${issue.subnet} for cluster "${issue.clusterName}" ${REQUEST_REASONS[issue.reason](pool, issue.subnetSize)}; ` +
+            `pin a /${issue.subnetSize} block inside ${issue.sliceSubnet}, or remove the pin`
+        );
+    },
+    "requested-subnet-taken": (issue) =>
+        `pinned subnet ${issue.subnet} for cluster "${issue.clusterName}" is already held by cluster "${issue.heldBy}" ` +
+        `in slice "${issue.sliceName}"; pin another subnet or remove the pin`,
+    "slice-overlap": (issue) =>
+        `slice "${issue.sliceName}": sliceSubnet ${issue.sliceSubnet} overlaps sliceSubnet ${issue.otherSliceSubnet} of ` +
+        `slice "${issue.otherSliceName}" in ${issue.store}` +
+        (issue.copying ? `; nothing was copied for "${issue.sliceName}"` : `. Choose a sliceSubnet that overlaps no other slice.`),
+    "slice-name-invalid": (issue) => `refusing slice name ${JSON.stringify(issue.sliceName)}: not a DNS-1123 label`,
+};
+
+/** The issue with its message rendered from {@link ISSUE_MESSAGES}. */
+export function issueOf<D extends IssueData>(data: D): D & { readonly message: string } {
+    const template = ISSUE_MESSAGES[data.code] as (issue: D) => string;
+    return { ...data, message: template(data) };
+}

@@ -1,0 +1,77 @@
+import { cidrToString } from "./cidr";
+import { Issue, issueOf } from "./issues";
+import { indexOfSubnet, Pool, subnetTextAt } from "./pool";
+
+/** The slice a request is made in: its name (for messages) and its pool. */
+export interface RequestSlice {
+    readonly sliceName: string;
+    readonly pool: Pool;
+}
+
+/** Who holds a pool index now (undefined: nobody). */
+export type HolderOf = (index: number) => string | undefined;
+
+/** A request's index, and whether it can be honoured or, when a plan's is not, who holds it. */
+export type ClaimedIndex = { readonly ok: true; readonly index: number; readonly honoured: boolean; readonly heldBy?: string };
+
+export type RequestedSubnetResult =
+    | ClaimedIndex
+    | { readonly ok: false; readonly issue: Issue<"requested-subnet-invalid"> | Issue<"requested-subnet-taken"> };
+
+/**
+ * The rule for a requested (pinned or planned) subnet, in one place for the
+ * check, the plan and the allocation: it must be a `subnetSize` block of the
+ * pool, whatever other writers do; held by another cluster, a pin fails and a
+ * plan is not honoured (the caller falls back to first-fit).
+ */
+export function checkRequestedSubnet(
+    slice: RequestSlice,
+    clusterName: string,
+    subnet: string,
+    holderOf: HolderOf,
+    pinned: boolean,
+): RequestedSubnetResult {
+    const located = locateRequestedSubnet(slice, clusterName, subnet);
+    return located.ok ? claimRequestedIndex(slice, clusterName, located.index, holderOf, pinned) : located;
+}
+
+/** The first half of {@link checkRequestedSubnet}: the pool index of a requested subnet. */
+export function locateRequestedSubnet(
+    slice: RequestSlice,
+    clusterName: string,
+    subnet: string,
+): { readonly ok: true; readonly index: number } | { readonly ok: false; readonly issue: Issue<"requested-subnet-invalid"> } {
+    const found = indexOfSubnet(slice.pool, subnet);
+    if (found.ok) {
+        return found;
+    }
+    const issue = issueOf({
+        code: "requested-subnet-invalid",
+        sliceName: slice.sliceName,
+        clusterName,
+        subnet,
+        reason: found.code,
+        sliceSubnet: cidrToString(slice.pool.sliceSubnet),
+        subnetSize: slice.pool.subnetSize,
+    });
+    return { ok: false, issue };
+}
+
+/** The second half of {@link checkRequestedSubnet}, for a request already known to be a block of the pool. */
+export function claimRequestedIndex(
+    slice: RequestSlice,
+    clusterName: string,
+    index: number,
+    holderOf: HolderOf,
+    pinned: boolean,
+): ClaimedIndex | { readonly ok: false; readonly issue: Issue<"requested-subnet-taken"> } {
+    const heldBy = holderOf(index);
+    if (heldBy === undefined) {
+        return { ok: true, index, honoured: true };
+    }
+    if (!pinned) {
+        return { ok: true, index, honoured: false, heldBy };
+    }
+    const subnet = subnetTextAt(slice.pool, index);
+    return { ok: false, issue: issueOf({ code: "requested-subnet-taken", sliceName: slice.sliceName, clusterName, subnet, index, heldBy }) };
+}
