@@ -5,7 +5,6 @@ import { guardReadRequests } from "./read-request-guard";
 /** Entry point of the source-based plugin (plugin/index.js): serves the native provider over gRPC. */
 export function main(args: string[]): Promise<void> {
     guardReadRequests();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { version } = require("../../../package.json") as { version: string };
     return provider.main(new KubesliceIpamProvider(version), args);
 }

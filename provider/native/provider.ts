@@ -4,7 +4,7 @@ import { packageSchema } from "./schema";
 import { SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN, typeOfUrn } from "./type-token";
 import { unwrapSecrets, withSecretProperties } from "./wire";
 
-type Props = Record<string, any>;
+type Props = Record<string, unknown>;
 type Handlers = typeof handlers.sliceIpam | typeof handlers.subnetAllocation;
 
 /** What the engine sends for each resource type, served by the dynamic provider's handlers. */
@@ -29,7 +29,8 @@ function handlersFor(urn: string): Handlers {
  */
 function secretOutputs(outs: Props | undefined, storeWasSecret: boolean): Props | undefined {
     if (outs === undefined) return undefined;
-    const plainFileStore = outs.store === undefined || (outs.store.kind === "file" && !storeWasSecret);
+    const store = outs.store as { kind?: string } | undefined;
+    const plainFileStore = store === undefined || (store.kind === "file" && !storeWasSecret);
     return plainFileStore ? outs : withSecretProperties(outs, ["store"]);
 }
 

@@ -10,11 +10,9 @@
  * process only (never in a program).
  */
 export function guardReadRequests(): void {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const proto = require("@pulumi/pulumi/proto/provider_pb.js");
     // The Struct class the SDK itself uses: google-protobuf as @pulumi/pulumi resolves it.
     const sdkDirectory = require("node:path").dirname(require.resolve("@pulumi/pulumi/package.json"));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb.js", { paths: [sdkDirectory] }));
     const prototype = proto.ReadRequest.prototype;
     if (prototype.__kubesliceIpamGuarded) return;

@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { sliceIpamInputShape, subnetAllocationInputShape } from "../../provider/inputs";
+import { sliceIpamInputShape, subnetAllocationInputShape } from "../../provider/handlers/inputs";
 import { KubesliceIpamProvider, parseImportId } from "../../provider/native/provider";
 import { packageSchema } from "../../provider/native/schema";
 import { secret, unwrapSecrets } from "../../provider/native/wire";
