@@ -34,7 +34,8 @@ export default tseslint.config(
         rules: { "@typescript-eslint/no-explicit-any": "off" },
     },
     {
-        files: ["**/*.cjs"],
+        // CommonJS: the test workers, and the plugin's entry point (plugin/index.js).
+        files: ["**/*.cjs", "plugin/*.js"],
         languageOptions: {
             sourceType: "commonjs",
             globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly", console: "readonly" },

@@ -18,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # Bump when the way the binaries are built changes (flags, helper script),
 # so that a stale cache entry is not reused.
-RECIPE=4
+RECIPE=5
 
 export GOTOOLCHAIN=local
 export GOFLAGS="-mod=readonly -buildvcs=false"
@@ -30,6 +30,7 @@ hash="$(
     cat "$here/go.mod" "$here/go.sum"
     # The language host is vendored source (langhost/SOURCE.md): all of it is the pin.
     cat "$here"/langhost/go.mod "$here"/langhost/go.sum "$here"/langhost/*.go
+    cat "$here/yaml/go.mod" "$here/yaml/go.sum"
   } | sha256sum | cut -c1-16
 )"
 root="${KUBESLICE_IPAM_CACHE:-$HOME/.cache/kubeslice-ipam}/pulumi-cli"
@@ -37,7 +38,7 @@ dest="$root/$hash"
 bin="$dest/bin"
 
 complete() {
-  [ -x "$bin/pulumi" ] && [ -x "$bin/pulumi-language-nodejs" ] &&
+  [ -x "$bin/pulumi" ] && [ -x "$bin/pulumi-language-nodejs" ] && [ -x "$bin/pulumi-language-yaml" ] &&
     [ -x "$bin/pulumi-resource-pulumi-nodejs" ] && [ -f "$dest/.complete" ]
 }
 
@@ -63,6 +64,7 @@ modversion() { # dir module
 
 cli_version="$(modversion "$here" github.com/pulumi/pulumi/pkg/v3)"
 host_version="$(modversion "$here/langhost" github.com/pulumi/pulumi/sdk/v3)"
+yaml_version="$(modversion "$here/yaml" github.com/pulumi/pulumi-yaml)"
 
 tmp="$(mktemp -d "$root/.build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
@@ -78,6 +80,13 @@ log "building pulumi-language-nodejs $host_version (vendored source, langhost/)"
 (cd "$here/langhost" && nice -n 10 go build -trimpath \
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$host_version" \
   -o "$tmp/bin/pulumi-language-nodejs" .)
+
+# Pulumi YAML, for the native provider's YAML programs (README: Using it from
+# YAML, Go, Python and C#), built against the CLI's SDK (yaml/go.mod says why).
+log "building pulumi-language-yaml $yaml_version"
+(cd "$here/yaml" && nice -n 10 go build -trimpath \
+  -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$yaml_version" \
+  -o "$tmp/bin/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml)
 
 # The dynamic-provider plugin. Upstream ships this as a shell script
 # (sdk/nodejs/dist/pulumi-resource-pulumi-nodejs) that resolves
@@ -99,6 +108,7 @@ chmod 755 "$tmp/bin/pulumi-resource-pulumi-nodejs"
 {
   echo "pulumi $cli_version"
   echo "pulumi-language-nodejs $host_version"
+  echo "pulumi-language-yaml $yaml_version"
   echo "recipe $RECIPE"
   echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - start))s with $(go version)"
 } >"$tmp/BUILDINFO"

@@ -174,7 +174,7 @@ export function diagnosticsOf(events: readonly EngineEvent[]): Diagnostic[] {
 // ---------------------------------------------------------------- processes
 
 /** Environment for every pulumi command: the pinned build first on PATH, state and home in the workspace. */
-function commandEnv(workspace: Workspace, extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+export function commandEnv(workspace: Workspace, extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) {
         // The test runner's own variables are not the program's business.

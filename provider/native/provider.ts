@@ -1,0 +1,131 @@
+import type * as provider from "@pulumi/pulumi/provider";
+import * as handlers from "../handlers";
+import { packageSchema } from "./schema";
+import { SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN, typeOfUrn } from "./type-token";
+import { unwrapSecrets, withSecretProperties } from "./wire";
+
+type Props = Record<string, unknown>;
+type Handlers = typeof handlers.sliceIpam | typeof handlers.subnetAllocation;
+
+/** What the engine sends for each resource type, served by the dynamic provider's handlers. */
+const HANDLERS: Record<string, Handlers> = {
+    [SLICE_IPAM_TOKEN]: handlers.sliceIpam,
+    [SUBNET_ALLOCATION_TOKEN]: handlers.subnetAllocation,
+};
+
+function handlersFor(urn: string): Handlers {
+    const type = typeOfUrn(urn);
+    const found = HANDLERS[type];
+    if (found === undefined) {
+        throw new Error(`kubeslice-ipam has no resource type "${type}"; it provides ${Object.keys(HANDLERS).join(" and ")}`);
+    }
+    return found;
+}
+
+/**
+ * The store is the one property that may carry credentials (a kubeconfig):
+ * kept secret in outputs whenever it came in secret or is not a plain file
+ * store, as the dynamic resources do with additionalSecretOutputs.
+ */
+function secretOutputs(outs: Props | undefined, storeWasSecret: boolean): Props | undefined {
+    if (outs === undefined) return undefined;
+    const store = outs.store as { kind?: string } | undefined;
+    const plainFileStore = store === undefined || (store.kind === "file" && !storeWasSecret);
+    return plainFileStore ? outs : withSecretProperties(outs, ["store"]);
+}
+
+/** The inputs `pulumi import` writes into the program it generates: what the resource was declared with. */
+function inputsOf(urn: string, props: Props): Props {
+    const names =
+        typeOfUrn(urn) === SLICE_IPAM_TOKEN
+            ? ["sliceName", "sliceSubnet", "subnetSize", "gracePeriodSeconds", "maxClusters", "store"]
+            : ["sliceName", "clusterName", "store"];
+    return Object.fromEntries(names.filter((name) => props[name] !== undefined).map((name) => [name, props[name]]));
+}
+
+/**
+ * A native Pulumi provider over the same handlers as the dynamic provider:
+ * one adapter per call, no rule of its own. Secrets are unwrapped on the way
+ * in and the store re-marked on the way out; `read` without properties is
+ * an import, answered from the id.
+ */
+export class KubesliceIpamProvider implements provider.Provider {
+    constructor(readonly version: string) {}
+
+    async getSchema(): Promise<string> {
+        return JSON.stringify(packageSchema(this.version));
+    }
+
+    async check(urn: string, olds: Props, news: Props): Promise<provider.CheckResult> {
+        const result = await handlersFor(urn).check(unwrapSecrets(olds).value, unwrapSecrets(news).value);
+        const newsWereSecret = unwrapSecrets(news?.store).hadSecret;
+        return { inputs: secretOutputs(result.inputs, newsWereSecret), failures: result.failures ?? [] };
+    }
+
+    async diff(id: string, urn: string, olds: Props, news: Props): Promise<provider.DiffResult> {
+        const result = await handlersFor(urn).diff(id, unwrapSecrets(olds).value, unwrapSecrets(news).value);
+        return {
+            changes: result.changes,
+            replaces: result.replaces,
+            stables: result.stables,
+            deleteBeforeReplace: result.deleteBeforeReplace,
+        };
+    }
+
+    async create(urn: string, inputs: Props): Promise<provider.CreateResult> {
+        const plain = unwrapSecrets(inputs);
+        const result = await handlersFor(urn).create(plain.value);
+        return { id: result.id, outs: secretOutputs(result.outs, plain.hadSecret) };
+    }
+
+    async read(id: string, urn: string, props?: Props): Promise<provider.ReadResult> {
+        const plain = unwrapSecrets(props ?? {});
+        const imported = parseImportId(urn, id);
+        const known = { ...imported.props, ...plain.value };
+        const result = await handlersFor(urn).read(imported.id, known);
+        if (result.props === undefined) {
+            return { id: "", props: {} }; // gone from the store: the engine drops it from the stack
+        }
+        const outs = secretOutputs(result.props, plain.hadSecret)!;
+        return { id: result.id ?? imported.id, props: outs, inputs: inputsOf(urn, outs) };
+    }
+
+    async update(id: string, urn: string, olds: Props, news: Props): Promise<provider.UpdateResult> {
+        const plain = unwrapSecrets(news);
+        const result = await handlersFor(urn).update(id, unwrapSecrets(olds).value, plain.value);
+        return { outs: secretOutputs(result.outs, plain.hadSecret) };
+    }
+
+    async delete(id: string, urn: string, props: Props): Promise<void> {
+        await handlersFor(urn).remove(id, unwrapSecrets(props).value);
+    }
+}
+
+/**
+ * What an id alone says: an import knows nothing else. The id is the
+ * resource's own (`<slice>` or `<slice>/<cluster>`: the default file store),
+ * optionally followed by the store to read, for `pulumi import` from another
+ * store: `@file:<directory>` or `@kubernetes:<namespace>` (credentials as
+ * kubectl finds them: KUBECONFIG or ~/.kube/config).
+ */
+export function parseImportId(urn: string, id: string): { id: string; props: Props } {
+    const at = id.indexOf("@");
+    const own = at === -1 ? id : id.slice(0, at);
+    const props: Props = {};
+    if (typeOfUrn(urn) === SLICE_IPAM_TOKEN) {
+        props.sliceName = own;
+    } else {
+        const [sliceName, clusterName] = own.split("/");
+        if (clusterName !== undefined) Object.assign(props, { sliceName, clusterName });
+    }
+    if (at !== -1) {
+        const where = id.slice(at + 1);
+        const colon = where.indexOf(":");
+        const kind = colon === -1 ? where : where.slice(0, colon);
+        const location = colon === -1 ? "" : where.slice(colon + 1);
+        if (kind === "file") props.store = { kind: "file", directory: location };
+        else if (kind === "kubernetes") props.store = { kind: "kubernetes", namespace: location };
+        else throw new Error(`import id "${id}": the store after "@" must be file:<directory> or kubernetes:<namespace>`);
+    }
+    return { id: own, props };
+}
