@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
-import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, isDnsLabel } from "../provider/core/validation";
+import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, isDnsLabel, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
 import { SliceIpam, StoreInput } from "../provider/slice-ipam";
 import { openStore } from "../provider/store/store-spec";
 import { loadSliceToPlan } from "../provider/service/slices";
@@ -267,12 +267,17 @@ export async function planSlice(
     if (ledger === undefined && !checkSliceSubnet(params.sliceSubnet).ok) {
         return { plan: {} }; // the SliceIpam's check reports the bad pool; nothing to plan from
     }
+    // The SliceIpam applies the program's maxClusters before any allocation runs;
+    // an invalid one is the SliceIpam's check failure, not a reason to refuse clusters.
+    const requested = params.maxClusters ?? ledger?.spec.maxClusters ?? DEFAULT_MAX_CLUSTERS;
+    const maxClusters = isValidMaxClusters(requested) ? requested : DEFAULT_MAX_CLUSTERS;
     const input = {
         sliceName: params.sliceName,
         pool: poolOf(ledger?.spec ?? params),
         ledger,
         clusters: params.clusters,
         pins: params.pins,
+        maxClusters,
         now: new Date(),
     };
     const planned = planAllocations(input);
@@ -282,8 +287,11 @@ export async function planSlice(
                 planned.issues.map((issue) => `  - ${issue.message}`).join("\n"),
         );
     }
-    const maxClusters = ledger?.spec.maxClusters ?? params.maxClusters ?? DEFAULT_MAX_CLUSTERS;
     return { plan: { ...planned.plan }, projected: projectedCapacity(input, planned.plan, maxClusters) };
+}
+
+function isValidMaxClusters(value: number): boolean {
+    return Number.isInteger(value) && value >= MAX_CLUSTERS_RANGE.min && value <= MAX_CLUSTERS_RANGE.max;
 }
 
 function byCluster<T>(clusters: readonly string[], value: (cluster: string) => pulumi.Input<T>): pulumi.Output<Record<string, T>> {

@@ -1,4 +1,4 @@
-import { Capacity, findAllocation, isReclaimable, SliceLedger } from "./ledger";
+import { Capacity, findAllocation, isActive, isReclaimable, SliceLedger } from "./ledger";
 import { indexOfSubnet, Pool, subnetTextAt, totalSubnets } from "./pool";
 import { cidrToString } from "./cidr";
 
@@ -12,7 +12,7 @@ export interface PlannedSubnet {
 }
 
 export interface PlanIssue {
-    readonly code: "pin-invalid" | "pin-outside-pool" | "pin-wrong-size" | "pin-taken" | "no-available-subnets";
+    readonly code: "pin-invalid" | "pin-outside-pool" | "pin-wrong-size" | "pin-taken" | "no-available-subnets" | "max-clusters-reached";
     readonly clusterName: string;
     readonly message: string;
 }
@@ -26,6 +26,11 @@ export interface PlanInput {
     readonly clusters: readonly string[];
     /** Subnets chosen by the user for clusters that hold none yet (migration from static IPAM). */
     readonly pins?: Readonly<Record<string, string>>;
+    /**
+     * The slice's limit on active clusters as the allocations will see it
+     * (the SliceIpam is updated before them). Omitted: no limit is planned.
+     */
+    readonly maxClusters?: number;
     readonly now: Date;
 }
 
@@ -120,7 +125,43 @@ export function planAllocations(input: PlanInput): PlanResult {
         plan[clusterName] = { subnet: subnetTextAt(pool, cursor), index: cursor, source: "planned" };
     }
 
+    issues.push(...overClusterLimit(input, plan));
     return issues.length === 0 ? { ok: true, plan } : { ok: false, issues };
+}
+
+/**
+ * The joining clusters `create` would refuse because the slice already holds
+ * `maxClusters` active ones: every cluster not active now needs a slot, those
+ * beyond the limit (in list order) get an issue instead of a subnet, so a
+ * preview never shows a subnet that `up` will not hand out.
+ */
+function overClusterLimit(input: PlanInput, plan: Record<string, PlannedSubnet>): PlanIssue[] {
+    const { sliceName, ledger, clusters, maxClusters } = input;
+    if (maxClusters === undefined) {
+        return [];
+    }
+    const activeNow = (ledger?.allocations ?? []).filter(isActive).length;
+    const issues: PlanIssue[] = [];
+    let joining = 0;
+    for (const clusterName of clusters) {
+        const planned = plan[clusterName];
+        if (planned === undefined || planned.source === "existing") {
+            continue;
+        }
+        joining++;
+        if (activeNow + joining > maxClusters) {
+            delete plan[clusterName];
+            issues.push({
+                code: "max-clusters-reached",
+                clusterName,
+                message:
+                    `cluster "${clusterName}" cannot join slice "${sliceName}": its maxClusters limit is ${maxClusters} ` +
+                    `active clusters, ${activeNow} are active and ${joining - 1} join before it in the clusters list. ` +
+                    `Remove unused clusters or raise maxClusters.`,
+            });
+        }
+    }
+    return issues;
 }
 
 /**
