@@ -7,7 +7,6 @@ import { isDnsLabel } from "../core/validation";
 import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "./atomic-file";
 import {
     decodeLegacy,
-    decodeRevision,
     digestOf,
     FileRevision,
     ledgerDocumentText,
@@ -15,6 +14,7 @@ import {
     problemsBeforeWrite,
     tombstoneText,
 } from "./file-document";
+import { decodeRevisionOnce } from "./decoded-revisions";
 import { symlinkRefused, writeFailure } from "./file-store-errors";
 import { CorruptLedgerError } from "./ledger-document";
 import { LedgerStore, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
@@ -297,7 +297,7 @@ export class FileLedgerStore implements LedgerStore {
                 if (version === trustedVersion) {
                     return { kind: "unchanged", revision, version, file };
                 }
-                return { kind: "revision", stored: decodeRevision(file, text, sliceName, revision), file };
+                return { kind: "revision", stored: decodeRevisionOnce(file, text, sliceName, revision), file };
             }
             if (attempt >= 20) {
                 throw new Error(`${file} keeps disappearing while it is read; another process is removing revisions of slice "${sliceName}"`);
