@@ -7,3 +7,4 @@
 export * as sliceIpam from "./slice-ipam";
 export * as subnetAllocation from "./subnet-allocation";
 export * as manifestFile from "./manifest-file";
+export { providers } from "./providers";
