@@ -98,13 +98,23 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly subnets: pulumi.Output<Record<string, string>>;
     /** Cluster → full allocation entry. */
     readonly allocations: pulumi.Output<Record<string, ClusterAllocation>>;
-    /** Cluster → WorkerSliceConfig YAML (keys sorted, stable). */
-    readonly manifests: pulumi.Output<Record<string, string>>;
     readonly totalSubnets: pulumi.Output<number>;
     /** Clusters that could still join, read from the store after this deployment's allocations. */
     readonly availableSubnets: pulumi.Output<number>;
     /** Active subnets / total subnets, 0..1. */
     readonly utilization: pulumi.Output<number>;
+
+    private readonly renderManifests: () => pulumi.Output<Record<string, string>>;
+    private renderedManifests?: pulumi.Output<Record<string, string>>;
+
+    /**
+     * Cluster → WorkerSliceConfig YAML (keys sorted, stable). Rendered on first
+     * use and not registered as the component's output: export it to keep it
+     * in the stack, or write files with `manifestsDirectory`.
+     */
+    get manifests(): pulumi.Output<Record<string, string>> {
+        return (this.renderedManifests ??= this.renderManifests());
+    }
 
     constructor(name: string, args: KubeSliceIpamArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeslice-ipam:index:KubeSliceIpam", name, {}, opts);
@@ -220,7 +230,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
                 .all([a.subnet, a.index, a.status, a.allocatedAt, a.reused])
                 .apply(([subnet, index, status, allocatedAt, reused]) => ({ subnet, index, status, allocatedAt, reused }));
         });
-        this.manifests = byCluster(clusters, (cluster) => manifestObjects[cluster].apply(renderManifestYaml));
+        this.renderManifests = () => byCluster(clusters, (cluster) => manifestObjects[cluster].apply(renderManifestYaml));
         this.totalSubnets = this.slice.totalSubnets;
 
         // A preview projects the figures from the plan (a new slice is not in
@@ -236,10 +246,12 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         this.availableSubnets = figures.apply((f) => f?.availableSubnets as number);
         this.utilization = figures.apply((f) => f?.utilization as number);
 
+        // Only the small figures are registered: the engine rewrites the whole
+        // state after every step, and per-cluster bulk here (every manifest's
+        // YAML, each allocation again) cost ~690 B per cluster of it. The
+        // properties still carry all of it for the program to export.
         this.registerOutputs({
             subnets: this.subnets,
-            allocations: this.allocations,
-            manifests: this.manifests,
             totalSubnets: this.totalSubnets,
             availableSubnets: this.availableSubnets,
             utilization: this.utilization,
