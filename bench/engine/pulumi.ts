@@ -5,10 +5,11 @@
 import { execFile, execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
+import { installPackage } from "../../test/support/installed-package";
 
 export const REPO = path.resolve(__dirname, "../../..");
 /** Inside the repository, so programs resolve `kubeslice-ipam` and `@pulumi/pulumi` by walking up. */
-const WORK_ROOT = path.join(REPO, "bench/.work");
+export const WORK_ROOT = path.join(REPO, "bench/.work");
 
 export function pulumiBin(): string {
     return execFileSync(path.join(REPO, "test/pulumi-cli/build.sh"), { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
@@ -26,11 +27,15 @@ export class BenchStack {
         private readonly env: NodeJS.ProcessEnv,
     ) {}
 
-    static async create(bin: string, program: string, name: string): Promise<BenchStack> {
+    /** With `packageRoot`, that build of kubeslice-ipam is installed into the program as npm would. */
+    static async create(bin: string, program: string, name: string, packageRoot?: string): Promise<BenchStack> {
         await fs.mkdir(WORK_ROOT, { recursive: true });
         const root = await fs.mkdtemp(path.join(WORK_ROOT, `${name}-`));
         const dir = path.join(root, "program");
         await fs.cp(program, dir, { recursive: true });
+        if (packageRoot !== undefined) {
+            await installPackage(packageRoot, dir);
+        }
         await fs.mkdir(path.join(root, "backend"));
         await fs.mkdir(path.join(root, "home"));
         const env: NodeJS.ProcessEnv = {};

@@ -17,3 +17,12 @@ export function stateBreakdown(exported: { deployment: { resources: Record<strin
         .sort((a, b) => b[1] - a[1])
         .map(([part, bytes]) => ({ part, "bytes per cluster": Math.round(bytes / clusters) }));
 }
+
+/** The `__provider` text of the first resource with many siblings of its type (the N per-cluster resources). */
+export function providerTextSize(exported: { deployment: { resources: Record<string, any>[] } }): number {
+    const counts = new Map<string, number>();
+    for (const resource of exported.deployment.resources) counts.set(resource.type, (counts.get(resource.type) ?? 0) + 1);
+    const [type] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+    const resource = exported.deployment.resources.find((r) => r.type === type);
+    return String(resource?.inputs?.__provider ?? "").length;
+}
