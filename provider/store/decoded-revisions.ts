@@ -30,9 +30,17 @@ export function decodeRevisionOnce(file: string, text: string, sliceName: string
     if (hit !== undefined && hit.file === file && hit.text === text) {
         return hit.stored;
     }
-    const stored = deepFreeze(decodeRevision(file, text, sliceName, revision));
-    cache().set(key, { file, text, stored });
-    return stored;
+    return rememberRevision(file, text, decodeRevision(file, text, sliceName, revision));
+}
+
+/**
+ * Records what `text`, the bytes of `file`, decodes to: after a write, the
+ * ledger the store read back from the document before publishing it.
+ */
+export function rememberRevision(file: string, text: string, stored: FileRevision): FileRevision {
+    const frozen = deepFreeze(stored);
+    cache().set(path.dirname(file), { file, text, stored: frozen });
+    return frozen;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -11,10 +11,10 @@ import {
     FileRevision,
     ledgerDocumentText,
     movedMarkerText,
-    problemsBeforeWrite,
+    readBackBeforeWrite,
     tombstoneText,
 } from "./file-document";
-import { decodeRevisionOnce } from "./decoded-revisions";
+import { decodeRevisionOnce, rememberRevision } from "./decoded-revisions";
 import { symlinkRefused, writeFailure } from "./file-store-errors";
 import { CorruptLedgerError } from "./ledger-document";
 import { LedgerStore, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
@@ -159,14 +159,12 @@ export class FileLedgerStore implements LedgerStore {
 
     async compareAndSwap(sliceName: string, expectedVersion: string | undefined, next: SliceLedger | undefined): Promise<SwapResult> {
         const directory = this.sliceDirectory(sliceName);
-        if (next !== undefined) {
-            const problems = problemsBeforeWrite(sliceName, next);
-            if (problems.length > 0) {
-                throw new Error(
-                    `slice "${sliceName}": refusing to write an invalid ledger to ${this.description}; nothing was written:\n` +
-                        problems.map((problem) => `  - ${problem}`).join("\n"),
-                );
-            }
+        const readBack = next === undefined ? undefined : readBackBeforeWrite(sliceName, next);
+        if (readBack !== undefined && !readBack.ok) {
+            throw new Error(
+                `slice "${sliceName}": refusing to write an invalid ledger to ${this.description}; nothing was written:\n` +
+                    readBack.problems.map((problem) => `  - ${problem}`).join("\n"),
+            );
         }
         if (expectedVersion === undefined && next !== undefined) {
             await this.initialize();
@@ -199,6 +197,10 @@ export class FileLedgerStore implements LedgerStore {
             return CONFLICT;
         }
         await this.prune(directory, revision);
+        if (readBack !== undefined) {
+            // The next load reads these bytes: let it find them decoded.
+            rememberRevision(path.join(directory, revisionFileName(revision)), text, { deleted: false, revision, ledger: readBack.ledger, digest: digestOf(text) });
+        }
         return { ok: true, version: versionOf(revision, digestOf(text)) };
     }
 

@@ -1,4 +1,8 @@
+import { promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { FileLedgerStore } from "../../provider/store/file-store";
 import { allocate, SliceLedger } from "../../provider/core/ledger";
 import { decodeRevisionOnce } from "../../provider/store/decoded-revisions";
 import { ledgerDocumentText } from "../../provider/store/file-document";
@@ -37,5 +41,22 @@ describe("decodeRevisionOnce", () => {
         const allocations = (stored as { ledger: SliceLedger }).ledger.allocations as unknown as object[];
         expect(() => allocations.push({})).toThrow(TypeError);
         expect(Object.isFrozen(allocations[0])).toBe(true);
+    });
+
+    it("after a write, the store's next loads give the written ledger and version, one shared frozen object", async () => {
+        const directory = await fs.mkdtemp(path.join(os.tmpdir(), "kubeslice-ipam-decoded-"));
+        try {
+            const store = new FileLedgerStore(directory);
+            const written = withCluster(ledgerFor(), "worker-1");
+            const swapped = await store.compareAndSwap("blue", undefined, written);
+            expect(swapped.ok).toBe(true);
+            const first = await store.load("blue");
+            expect(first?.ledger).toEqual(written);
+            expect(Object.isFrozen(first?.ledger)).toBe(true);
+            expect((await store.load("blue"))?.ledger).toBe(first?.ledger);
+            expect(first?.version).toBe((swapped as { version: string }).version);
+        } finally {
+            await fs.rm(directory, { recursive: true, force: true });
+        }
     });
 });
