@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     console.log(`engine: ${bin}`);
     console.log(
         `N = ${N}: KubeSliceIpam with N clusters (file store, no manifests directory) vs floor = N no-op dynamic ` +
-            `resources (create returns its inputs, shaped like a SubnetAllocation's; a one-method provider)\n`,
+            `resources: pulumi.dynamic.Resource with a one-method provider (create returns its inputs), each with a ` +
+            `SubnetAllocation's properties (the five inputs the component sends, the five outputs declared)\n`,
     );
     const stacks: { name: string; stack: BenchStack }[] = [
         { name: "floor", stack: await BenchStack.create(bin, path.join(PROGRAMS, "floor"), "floor") },
