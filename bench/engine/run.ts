@@ -27,15 +27,26 @@ const changes = (summary: Record<string, number>) =>
 
 interface Phase {
     readonly what: string;
-    readonly run: (stack: BenchStack) => Promise<{ ms: number; value: Record<string, number> }>;
+    /** Rounds, each stack in turn; the median is reported. */
+    readonly rounds: number;
+    readonly run: (stack: BenchStack, round: number) => Promise<{ ms: number; value: Record<string, number> }>;
 }
 
+// The shared machine's load swings within seconds: the repeatable phases run
+// several rounds, alternating stacks, and report medians.
+const ROUNDS = Number(process.env.BENCH_ENGINE_ROUNDS ?? 3);
 const PHASES: readonly Phase[] = [
-    { what: "pulumi preview (N creates)", run: (s) => s.preview() },
-    { what: "pulumi up --skip-preview (N creates)", run: (s) => s.up() },
-    { what: "pulumi preview (no changes)", run: (s) => s.preview() },
-    { what: "pulumi up: one cluster more", run: async (s) => (await s.setClusters(N + 1), s.up()) },
+    { what: "pulumi preview (N creates)", rounds: ROUNDS, run: (s) => s.preview() },
+    { what: "pulumi up --skip-preview (N creates)", rounds: 1, run: (s) => s.up() },
+    { what: "pulumi preview (no changes)", rounds: ROUNDS, run: (s) => s.preview() },
+    // Each round adds one new cluster (N+1, N+2, …) to the slice.
+    { what: "pulumi up: one cluster more", rounds: ROUNDS, run: async (s, round) => (await s.setClusters(N + 1 + round), s.up()) },
 ];
+
+function median(values: readonly number[]): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+}
 
 async function main(): Promise<void> {
     const bin = pulumiBin();
@@ -59,9 +70,12 @@ async function main(): Promise<void> {
         const rows: Record<string, string>[] = [];
         const state: number[] = [];
         for (const phase of PHASES) {
-            const results: { ms: number; value: Record<string, number> }[] = [];
-            for (const { stack } of stacks) results.push(await phase.run(stack));
-            const row: Record<string, string> = { what: phase.what };
+            const runs: { ms: number; value: Record<string, number> }[][] = stacks.map(() => []);
+            for (let round = 0; round < phase.rounds; round++) {
+                for (const [i, { stack }] of stacks.entries()) runs[i].push(await phase.run(stack, round));
+            }
+            const results = runs.map((r) => ({ ms: median(r.map((x) => x.ms)), value: r[r.length - 1].value }));
+            const row: Record<string, string> = { what: phase.rounds > 1 ? `${phase.what}, median of ${phase.rounds}` : phase.what };
             stacks.forEach(({ name }, i) => {
                 row[name] = seconds(results[i].ms);
                 if (i > 0) row[`${name} / floor`] = ratio(results[i].ms, results[0].ms);
