@@ -156,7 +156,7 @@ function overClusterLimit(input: PlanInput, plan: Record<string, PlannedSubnet>)
                 clusterName,
                 message:
                     `cluster "${clusterName}" cannot join slice "${sliceName}": its maxClusters limit is ${maxClusters} ` +
-                    `active clusters, ${activeNow} are active and ${joining - 1} join before it in the clusters list. ` +
+                    `active clusters: ${activeNow} active now and ${joining - 1} joining before it in the clusters list. ` +
                     `Remove unused clusters or raise maxClusters.`,
             });
         }

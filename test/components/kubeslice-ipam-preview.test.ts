@@ -116,7 +116,7 @@ describe("KubeSliceIpam in a preview", () => {
         });
         await expect(planning).rejects.toThrow(
             'KubeSliceIpam "small" cannot place its clusters:\n' +
-                '  - cluster "c" cannot join slice "small": its maxClusters limit is 2 active clusters, 0 are active and 2 join before it',
+                '  - cluster "c" cannot join slice "small": its maxClusters limit is 2 active clusters: 0 active now and 2 joining before it',
         );
     });
 

@@ -122,7 +122,7 @@ describe("planAllocations", () => {
             ["max-clusters-reached", "y"],
         ]);
         expect(!result.ok && result.issues[0].message).toBe(
-            'cluster "c" cannot join slice "blue": its maxClusters limit is 3 active clusters, 2 are active and 1 join ' +
+            'cluster "c" cannot join slice "blue": its maxClusters limit is 3 active clusters: 2 active now and 1 joining ' +
                 "before it in the clusters list. Remove unused clusters or raise maxClusters.",
         );
     });
