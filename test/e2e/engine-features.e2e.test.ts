@@ -36,7 +36,8 @@ describe("a current language host", () => {
         const run = await stack.up({ allowFailure: true });
         expect(run.code, describeFailure(run)).toBe(0);
         expect(await journalLines()).toEqual(["worker-1 10.8.0.0/24", "worker-2 10.8.1.0/24"]);
-        const allocated = await allocations();
+        // The state lists resources in the order their creates finished, which the engine does not fix.
+        const allocated = (await allocations()).sort((a, b) => String(a.id).localeCompare(String(b.id)));
         expect(allocated.map((r) => [r.id, r.protect])).toEqual([
             ["blue/worker-1", true],
             ["blue/worker-2", true],
