@@ -9,8 +9,10 @@
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
+import { findRepoRoot } from "./provider-host";
 
-const REPO = path.resolve(__dirname, "../..");
+// From test/support or, compiled for the benchmark, dist/test/support.
+const REPO = findRepoRoot(__dirname);
 
 /** The last commit whose resources stored the closure-serialized forwarding provider (kubeslice-ipam before `providerModuleText`). */
 export const CLOSURE_PROVIDER_COMMIT = "35e972e7dba92f97cf8b0f590cc0ff05d4c14fb0";
