@@ -29,8 +29,8 @@ export default tseslint.config(
         },
     },
     {
-        // Tests read untyped JSON (engine events, API server objects, stack exports).
-        files: ["test/**/*.ts"],
+        // Tests and benchmarks read untyped JSON (engine events, API server objects, stack exports).
+        files: ["test/**/*.ts", "bench/**/*.ts"],
         rules: { "@typescript-eslint/no-explicit-any": "off" },
     },
     {

@@ -1,9 +1,9 @@
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
-import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE } from "../provider/core/validation";
+import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
 import { SliceIpam, StoreInput } from "../provider/slice-ipam";
 import { openStore } from "../provider/store/store-spec";
 import { loadSliceToPlan } from "../provider/service/slices";
@@ -39,13 +39,23 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly subnets: pulumi.Output<Record<string, string>>;
     /** Cluster → full allocation entry. */
     readonly allocations: pulumi.Output<Record<string, ClusterAllocation>>;
-    /** Cluster → WorkerSliceConfig YAML (keys sorted, stable). */
-    readonly manifests: pulumi.Output<Record<string, string>>;
     readonly totalSubnets: pulumi.Output<number>;
     /** Clusters that could still join, read from the store after this deployment's allocations. */
     readonly availableSubnets: pulumi.Output<number>;
     /** Active subnets / total subnets, 0..1. */
     readonly utilization: pulumi.Output<number>;
+
+    private readonly renderManifests: () => pulumi.Output<Record<string, string>>;
+    private renderedManifests?: pulumi.Output<Record<string, string>>;
+
+    /**
+     * Cluster → WorkerSliceConfig YAML (keys sorted, stable). Rendered on first
+     * use and not registered as the component's output: export it to keep it
+     * in the stack, or write files with `manifestsDirectory`.
+     */
+    get manifests(): pulumi.Output<Record<string, string>> {
+        return (this.renderedManifests ??= this.renderManifests());
+    }
 
     constructor(name: string, args: KubeSliceIpamArgs, opts?: pulumi.ComponentResourceOptions) {
         // Before super(): invalid arguments must not leave a registered, childless component behind.
@@ -66,16 +76,18 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
 
         this.subnets = byCluster(clusters, (cluster) => children[cluster].placement.apply((p) => p.subnet));
         this.allocations = byCluster(clusters, (cluster) => allocationEntry(children[cluster].allocation, children[cluster].usage));
-        this.manifests = byCluster(clusters, (cluster) => children[cluster].manifest.apply(renderManifestYaml));
+        this.renderManifests = () => byCluster(clusters, (cluster) => children[cluster].manifest.apply(renderManifestYaml));
         this.totalSubnets = this.slice.totalSubnets;
         const figures = capacityFigures(this.slice, this.subnets, args.store, planning, dryRun);
         this.availableSubnets = figures.apply((f) => f?.availableSubnets as number);
         this.utilization = figures.apply((f) => f?.utilization as number);
 
+        // Only the small figures are registered: the engine rewrites the whole
+        // state after every step, and per-cluster bulk here (every manifest's
+        // YAML, each allocation again) cost ~690 B per cluster of it. The
+        // properties still carry all of it for the program to export.
         this.registerOutputs({
             subnets: this.subnets,
-            allocations: this.allocations,
-            manifests: this.manifests,
             totalSubnets: this.totalSubnets,
             availableSubnets: this.availableSubnets,
             utilization: this.utilization,
@@ -195,7 +207,7 @@ function applyWorkerSliceConfig(
     if (args.kubernetesProvider === undefined) {
         return undefined;
     }
-    return new k8s.apiextensions.CustomResource(
+    return new (kubernetes().apiextensions.CustomResource)(
         `${name}-${clusterName}`,
         {
             apiVersion: WORKER_SLICE_CONFIG_API_VERSION,
@@ -320,12 +332,17 @@ export async function planSlice(
     if (ledger === undefined && !checkSliceSubnet(params.sliceSubnet).ok) {
         return { plan: {} }; // the SliceIpam's check reports the bad pool; nothing to plan from
     }
+    // The SliceIpam applies the program's maxClusters before any allocation runs;
+    // an invalid one is the SliceIpam's check failure, not a reason to refuse clusters.
+    const requested = params.maxClusters ?? ledger?.spec.maxClusters ?? DEFAULT_MAX_CLUSTERS;
+    const maxClusters = isValidMaxClusters(requested) ? requested : DEFAULT_MAX_CLUSTERS;
     const input = {
         sliceName: params.sliceName,
         pool: poolOf(ledger?.spec ?? params),
         ledger,
         clusters: params.clusters,
         pins: params.pins,
+        maxClusters,
         now: new Date(),
     };
     const planned = planAllocations(input);
@@ -335,8 +352,19 @@ export async function planSlice(
                 planned.issues.map((issue) => `  - ${issue.message}`).join("\n"),
         );
     }
-    const maxClusters = ledger?.spec.maxClusters ?? params.maxClusters ?? DEFAULT_MAX_CLUSTERS;
     return { plan: { ...planned.plan }, projected: projectedCapacity(input, planned.plan, maxClusters) };
+}
+
+/**
+ * @pulumi/kubernetes, loaded only for a component that applies its
+ * WorkerSliceConfigs: loading it adds 0.1 s to every program run here.
+ */
+function kubernetes(): typeof import("@pulumi/kubernetes") {
+    return require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");
+}
+
+function isValidMaxClusters(value: number): boolean {
+    return Number.isInteger(value) && value >= MAX_CLUSTERS_RANGE.min && value <= MAX_CLUSTERS_RANGE.max;
 }
 
 function byCluster<T>(clusters: readonly string[], value: (cluster: string) => pulumi.Input<T>): pulumi.Output<Record<string, T>> {

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../provider/dynamic-resource";
 import { forwardingProvider } from "../provider/handlers-module";
 
-
-/** The dynamic provider behind {@link ManifestFile}; captures nothing but a module id. */
+/** The dynamic provider behind {@link ManifestFile}, for `pulumi.dynamic.Resource`; captures nothing but a module id. */
 export const manifestFileProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("manifestFile");
 
 export interface ManifestFileArgs {
@@ -16,11 +16,11 @@ export interface ManifestFileArgs {
  * create and update, removed on delete, so the directory always mirrors the
  * stack. A file edited by hand shows as drift on `pulumi refresh`.
  */
-export class ManifestFile extends pulumi.dynamic.Resource {
+export class ManifestFile extends DynamicResource {
     declare readonly path: pulumi.Output<string>;
     declare readonly content: pulumi.Output<string>;
 
     constructor(name: string, args: ManifestFileArgs, opts?: pulumi.CustomResourceOptions) {
-        super(manifestFileProvider, name, args, opts, "kubeslice-ipam", "ManifestFile");
+        super("manifestFile", "ManifestFile", name, { ...args }, opts);
     }
 }

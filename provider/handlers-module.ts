@@ -21,6 +21,18 @@ export function handlersModuleId(providerDirectory: string = __dirname): string 
 export type HandlerKind = "sliceIpam" | "subnetAllocation" | "manifestFile" | "subnetUsage";
 
 /**
+ * The `__provider` text of this package's resources: a one-line module the
+ * dynamic-provider host evaluates, handing back the handlers it loads by
+ * module id. `pulumi.dynamic.Resource` would store the closure serialization
+ * of a forwarding provider instead, ~2.2 KB for the same two strings, kept
+ * twice per resource (inputs and outputs) in a state the engine rewrites
+ * after every step. Keep this contract: state holds these texts.
+ */
+export function providerModuleText(kind: HandlerKind, moduleId: string = handlersModuleId()): string {
+    return `exports.handler = () => require(${JSON.stringify(moduleId)}).providers.${kind};\n`;
+}
+
+/**
  * A dynamic provider that loads its implementation by module id inside each
  * call, so serializing it captures two strings and no state.
  */

@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
 import type { StoreSpec } from "./store/store-spec";
 
 
 /**
- * The dynamic provider behind {@link SliceIpam}. Each method loads the
+ * The dynamic provider behind {@link SliceIpam}, for use with
+ * `pulumi.dynamic.Resource`. Each method loads the
  * implementation by module id inside the call, so serializing this object
  * captures one string and no state.
  */
@@ -31,7 +33,7 @@ export interface SliceIpamArgs {
  * A slice's address pool, registered in the store. Its id is the slice name.
  * Subnets are handed out by {@link SubnetAllocation}s, only as clusters join.
  */
-export class SliceIpam extends pulumi.dynamic.Resource {
+export class SliceIpam extends DynamicResource {
     declare readonly sliceName: pulumi.Output<string>;
     declare readonly sliceSubnet: pulumi.Output<string>;
     declare readonly subnetSize: pulumi.Output<number>;
@@ -44,14 +46,7 @@ export class SliceIpam extends pulumi.dynamic.Resource {
     declare readonly availableSubnets: pulumi.Output<number>;
 
     constructor(name: string, args: SliceIpamArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            sliceIpamProvider,
-            name,
-            { ...args, totalSubnets: undefined, availableSubnets: undefined },
-            withSecretStore(args.store, opts),
-            "kubeslice-ipam",
-            "SliceIpam",
-        );
+        super("sliceIpam", "SliceIpam", name, { ...args, totalSubnets: undefined, availableSubnets: undefined }, withSecretStore(args.store, opts));
     }
 }
 

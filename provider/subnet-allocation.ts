@@ -1,10 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "./core/ledger";
+import { DynamicResource } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
 import { StoreInput, withSecretStore } from "./slice-ipam";
 
 
-/** The dynamic provider behind {@link SubnetAllocation}; captures nothing but a module id. */
+/**
+ * The dynamic provider behind {@link SubnetAllocation}, for use with
+ * `pulumi.dynamic.Resource`; captures nothing but a module id.
+ */
 export const subnetAllocationProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("subnetAllocation");
 
 export interface SubnetAllocationArgs {
@@ -38,7 +42,7 @@ export interface SubnetAllocationArgs {
  * cluster's existing allocation); deleting it releases the subnet, which stays
  * reserved for the cluster for the slice's grace period. Id: `<slice>/<cluster>`.
  */
-export class SubnetAllocation extends pulumi.dynamic.Resource {
+export class SubnetAllocation extends DynamicResource {
     declare readonly sliceName: pulumi.Output<string>;
     declare readonly clusterName: pulumi.Output<string>;
     declare readonly store: pulumi.Output<StoreInput | undefined>;
@@ -55,12 +59,11 @@ export class SubnetAllocation extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: SubnetAllocationArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            subnetAllocationProvider,
+            "subnetAllocation",
+            "SubnetAllocation",
             name,
             { ...args, subnet: undefined, index: undefined, status: undefined, allocatedAt: undefined, reused: undefined },
             withSecretStore(args.store, opts),
-            "kubeslice-ipam",
-            "SubnetAllocation",
         );
     }
 }

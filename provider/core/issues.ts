@@ -23,6 +23,9 @@ export type IssueData =
           readonly sliceName: string;
           readonly clusterName: string;
           readonly activeClusters: number;
+          /** A plan's view: the limit, and the clusters listed before this one that join too. */
+          readonly maxClusters?: number;
+          readonly joiningBefore?: number;
       }
     | { readonly code: "unknown-cluster"; readonly sliceName: string; readonly clusterName: string }
     | {
@@ -86,8 +89,12 @@ export const ISSUE_MESSAGES: Templates = {
               `the first returns to the pool at ${issue.reserved.firstReturnAt}.`) +
         ` Remove unused clusters, or create a new slice with a larger sliceSubnet.`,
     "max-clusters-reached": (issue) =>
-        `slice "${issue.sliceName}" already has ${issue.activeClusters} active clusters, its maxClusters limit; ` +
-        `cluster "${issue.clusterName}" cannot join. Remove unused clusters or raise maxClusters.`,
+        issue.joiningBefore === undefined
+            ? `slice "${issue.sliceName}" already has ${issue.activeClusters} active clusters, its maxClusters limit; ` +
+              `cluster "${issue.clusterName}" cannot join. Remove unused clusters or raise maxClusters.`
+            : `cluster "${issue.clusterName}" cannot join slice "${issue.sliceName}": its maxClusters limit is ${issue.maxClusters} ` +
+              `active clusters: ${issue.activeClusters} active now and ${issue.joiningBefore} joining before it in the clusters list. ` +
+              `Remove unused clusters or raise maxClusters.`,
     "unknown-cluster": (issue) => `slice "${issue.sliceName}" has no allocation for cluster "${issue.clusterName}"; allocate one first`,
     "cluster-released": (issue) =>
         `cluster "${issue.clusterName}" released its subnet ${issue.subnet} in slice "${issue.sliceName}" at ` +

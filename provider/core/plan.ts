@@ -1,4 +1,4 @@
-import { Capacity, capacityOf, findAllocation, isReclaimable, SliceLedger } from "./ledger";
+import { Capacity, capacityOf, findAllocation, isActive, isReclaimable, SliceLedger } from "./ledger";
 import { cidrToString } from "./cidr";
 import { Issue, issueOf } from "./issues";
 import { Pool, subnetTextAt, totalSubnets } from "./pool";
@@ -14,7 +14,7 @@ export interface PlannedSubnet {
 }
 
 /** A pin that cannot be honoured, or a cluster that does not fit. */
-export type PlanIssue = Issue<"requested-subnet-invalid" | "requested-subnet-taken" | "no-available-subnets">;
+export type PlanIssue = Issue<"requested-subnet-invalid" | "requested-subnet-taken" | "no-available-subnets" | "max-clusters-reached">;
 
 export interface PlanInput {
     readonly sliceName: string;
@@ -25,6 +25,11 @@ export interface PlanInput {
     readonly clusters: readonly string[];
     /** Subnets chosen by the user for clusters that hold none yet (migration from static IPAM). */
     readonly pins?: Readonly<Record<string, string>>;
+    /**
+     * The slice's limit on active clusters as the allocations will see it
+     * (the SliceIpam is updated before them). Omitted: no limit is planned.
+     */
+    readonly maxClusters?: number;
     readonly now: Date;
 }
 
@@ -104,7 +109,36 @@ export function planAllocations(input: PlanInput): PlanResult {
         plan[clusterName] = { subnet: subnetTextAt(pool, cursor), index: cursor, source: "planned" };
     }
 
+    issues.push(...overClusterLimit(input, plan));
     return issues.length === 0 ? { ok: true, plan } : { ok: false, issues };
+}
+
+/**
+ * The joining clusters `create` would refuse because the slice already holds
+ * `maxClusters` active ones: every cluster not active now needs a slot, those
+ * beyond the limit (in list order) get an issue instead of a subnet, so a
+ * preview never shows a subnet that `up` will not hand out.
+ */
+function overClusterLimit(input: PlanInput, plan: Record<string, PlannedSubnet>): PlanIssue[] {
+    const { sliceName, ledger, clusters, maxClusters } = input;
+    if (maxClusters === undefined) {
+        return [];
+    }
+    const activeNow = (ledger?.allocations ?? []).filter(isActive).length;
+    const issues: PlanIssue[] = [];
+    let joining = 0;
+    for (const clusterName of clusters) {
+        const planned = plan[clusterName];
+        if (planned === undefined || planned.source === "existing") {
+            continue;
+        }
+        joining++;
+        if (activeNow + joining > maxClusters) {
+            delete plan[clusterName];
+            issues.push(issueOf({ code: "max-clusters-reached", sliceName, clusterName, activeClusters: activeNow, maxClusters, joiningBefore: joining - 1 }));
+        }
+    }
+    return issues;
 }
 
 /**

@@ -61,7 +61,7 @@ export function checkProperties(shape: Shape, news: Properties, crossChecks: Cro
             inputs[property] = value;
             continue;
         }
-        const parsed = z.object({ [property]: schema }).safeParse({ [property]: value });
+        const parsed = propertyObject(property, schema).safeParse({ [property]: value });
         if (parsed.success) {
             const decoded = (parsed.data as Record<string, unknown>)[property];
             if (decoded !== undefined) {
@@ -79,6 +79,25 @@ export function checkProperties(shape: Shape, news: Properties, crossChecks: Cro
         }
     }
     return { inputs, issues };
+}
+
+// Building the wrapper object in every call was most of a check's CPU here
+// (0.2-0.4 ms per resource, measured): built once per property schema instead.
+const propertyObjects = new WeakMap<z.ZodType, Map<string, z.ZodType>>();
+
+/** `z.object({ [property]: schema })`, so that issues carry the property's path. */
+function propertyObject(property: string, schema: z.ZodType): z.ZodType {
+    let byProperty = propertyObjects.get(schema);
+    if (byProperty === undefined) {
+        byProperty = new Map();
+        propertyObjects.set(schema, byProperty);
+    }
+    let object = byProperty.get(property);
+    if (object === undefined) {
+        object = z.object({ [property]: schema });
+        byProperty.set(property, object);
+    }
+    return object;
 }
 
 const storeInputSchema = storeSpecSchema.optional();

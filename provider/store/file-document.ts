@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { SliceLedger } from "../core/ledger";
-import { CorruptLedgerError, decodeLedger, encodeLedger } from "./ledger-document";
+import { CorruptLedgerError, decodeLedger, DecodeResult, encodeLedger } from "./ledger-document";
 
 export const FILE_DOCUMENT_API_VERSION = "kubeslice-ipam.io/v1alpha1";
 export const FILE_DOCUMENT_KIND = "SliceLedger";
@@ -46,17 +46,25 @@ export function movedMarkerText(sliceName: string): string {
  * inputs that skipped `check`, a caller bug), so nothing invalid reaches disk.
  */
 export function problemsBeforeWrite(sliceName: string, ledger: SliceLedger): string[] {
+    const readBack = readBackBeforeWrite(sliceName, ledger);
+    return readBack.ok ? [] : readBack.problems;
+}
+
+/** {@link problemsBeforeWrite}, and when there are none the ledger as reading the document back gives it. */
+export function readBackBeforeWrite(sliceName: string, ledger: SliceLedger): DecodeResult {
     let encoded: Record<string, unknown>;
     try {
         encoded = encodeLedger(ledger);
     } catch (error) {
-        return [`cannot be encoded: ${(error as Error).message}`];
+        return { ok: false, problems: [`cannot be encoded: ${(error as Error).message}`] };
     }
     const decoded = decodeLedger(JSON.parse(JSON.stringify(encoded)));
     if (!decoded.ok) {
-        return decoded.problems;
+        return decoded;
     }
-    return decoded.ledger.spec.sliceName === sliceName ? [] : [`holds slice "${decoded.ledger.spec.sliceName}", not "${sliceName}"`];
+    return decoded.ledger.spec.sliceName === sliceName
+        ? decoded
+        : { ok: false, problems: [`holds slice "${decoded.ledger.spec.sliceName}", not "${sliceName}"`] };
 }
 
 /**

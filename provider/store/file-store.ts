@@ -7,14 +7,14 @@ import { isDnsLabel } from "../core/validation";
 import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "../fs/atomic-file";
 import {
     decodeLegacy,
-    decodeRevision,
     digestOf,
     FileRevision,
     ledgerDocumentText,
     movedMarkerText,
-    problemsBeforeWrite,
+    readBackBeforeWrite,
     tombstoneText,
 } from "./file-document";
+import { decodeRevisionOnce, rememberRevision } from "./decoded-revisions";
 import { symlinkRefused, writeFailure } from "./file-store-errors";
 import { CorruptLedgerError } from "./ledger-document";
 import { LedgerStore, storableSliceName, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
@@ -156,14 +156,12 @@ export class FileLedgerStore implements LedgerStore {
 
     async compareAndSwap(sliceName: string, expectedVersion: string | undefined, next: SliceLedger | undefined): Promise<SwapResult> {
         const directory = this.sliceDirectory(sliceName);
-        if (next !== undefined) {
-            const problems = problemsBeforeWrite(sliceName, next);
-            if (problems.length > 0) {
-                throw new Error(
-                    `slice "${sliceName}": refusing to write an invalid ledger to ${this.description}; nothing was written:\n` +
-                        problems.map((problem) => `  - ${problem}`).join("\n"),
-                );
-            }
+        const readBack = next === undefined ? undefined : readBackBeforeWrite(sliceName, next);
+        if (readBack !== undefined && !readBack.ok) {
+            throw new Error(
+                `slice "${sliceName}": refusing to write an invalid ledger to ${this.description}; nothing was written:\n` +
+                    readBack.problems.map((problem) => `  - ${problem}`).join("\n"),
+            );
         }
         if (expectedVersion === undefined && next !== undefined) {
             await this.initialize();
@@ -196,6 +194,10 @@ export class FileLedgerStore implements LedgerStore {
             return CONFLICT;
         }
         await this.prune(directory, revision);
+        if (readBack !== undefined) {
+            // The next load reads these bytes: let it find them decoded.
+            rememberRevision(path.join(directory, revisionFileName(revision)), text, { deleted: false, revision, ledger: readBack.ledger, digest: digestOf(text) });
+        }
         return { ok: true };
     }
 
@@ -294,7 +296,7 @@ export class FileLedgerStore implements LedgerStore {
                 if (version === trustedVersion) {
                     return { kind: "unchanged", revision, version, file };
                 }
-                return { kind: "revision", stored: decodeRevision(file, text, sliceName, revision), file };
+                return { kind: "revision", stored: decodeRevisionOnce(file, text, sliceName, revision), file };
             }
             if (attempt >= 20) {
                 throw new Error(`${file} keeps disappearing while it is read; another process is removing revisions of slice "${sliceName}"`);

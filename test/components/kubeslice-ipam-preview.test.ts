@@ -104,6 +104,22 @@ describe("KubeSliceIpam in a preview", () => {
         expect(existsSync(store.directory)).toBe(false); // nothing written: not even the store directory
     });
 
+    it("fails for a cluster beyond maxClusters instead of planning a subnet up would refuse", async () => {
+        const store = { kind: "file" as const, directory: path.join(temp.dir, "store-limit") };
+        const planning = planSlice("small", {
+            sliceName: "small",
+            sliceSubnet: "10.8.0.0/16",
+            subnetSize: 24,
+            maxClusters: 2,
+            clusters: ["a", "b", "c"],
+            store,
+        });
+        await expect(planning).rejects.toThrow(
+            'KubeSliceIpam "small" cannot place its clusters:\n' +
+                '  - cluster "c" cannot join slice "small": its maxClusters limit is 2 active clusters: 0 active now and 2 joining before it',
+        );
+    });
+
     it("fails with every placement problem listed, writing nothing", async () => {
         const store = { kind: "file" as const, directory: path.join(temp.dir, "store-2") };
         const planning = planSlice("tiny", {

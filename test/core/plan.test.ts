@@ -113,6 +113,65 @@ describe("planAllocations", () => {
         expect(!result.ok && result.issues.map((i) => [i.code, i.clusterName])).toEqual([["no-available-subnets", "c"]]);
     });
 
+    it("refuses the joining clusters beyond maxClusters in list order, counting every active cluster of the slice", () => {
+        let ledger = ledgerFor({ ...slice, maxClusters: 3 });
+        for (const c of ["a", "b", "c"]) {
+            ledger = mustAllocate(ledger, c, at(0)).ledger;
+        }
+        ledger = (release(ledger, "c", at(50)) as { ledger: SliceLedger }).ledger;
+        // a and b are active (b perhaps another stack's); x takes the third slot; c would rejoin as a fourth.
+        const result = planAllocations({ sliceName: "blue", pool, ledger, clusters: ["a", "x", "c", "y"], maxClusters: 3, now: at(100) });
+        expect(result.ok).toBe(false);
+        expect(!result.ok && result.issues.map((i) => [i.code, i.clusterName])).toEqual([
+            ["max-clusters-reached", "c"],
+            ["max-clusters-reached", "y"],
+        ]);
+        expect(!result.ok && result.issues[0].message).toBe(
+            'cluster "c" cannot join slice "blue": its maxClusters limit is 3 active clusters: 2 active now and 1 joining ' +
+                "before it in the clusters list. Remove unused clusters or raise maxClusters.",
+        );
+    });
+
+    it("plans clusters up to maxClusters exactly", () => {
+        const result = planAllocations({ sliceName: "blue", pool, clusters: ["a", "b"], maxClusters: 2, now: at(0) });
+        expect(result.ok && Object.keys(result.plan)).toEqual(["a", "b"]);
+    });
+
+    it("plans a subnet for exactly the clusters allocate accepts, whatever maxClusters and the ledger", () => {
+        fc.assert(
+            fc.property(
+                fc.integer({ min: 0, max: 6 }),
+                fc.integer({ min: 0, max: 4 }),
+                fc.integer({ min: 1, max: 8 }),
+                fc.integer({ min: 0, max: 6 }),
+                (active, released, maxClusters, joining) => {
+                    let ledger = ledgerFor({ ...slice, maxClusters: 4096 });
+                    for (let i = 0; i < active + released; i++) {
+                        ledger = mustAllocate(ledger, `old-${i}`, at(0)).ledger;
+                    }
+                    for (let i = active; i < active + released; i++) {
+                        ledger = (release(ledger, `old-${i}`, at(10)) as { ledger: SliceLedger }).ledger;
+                    }
+                    ledger = { ...ledger, spec: { ...ledger.spec, maxClusters } };
+                    // Rejoining released clusters and new ones, interleaved.
+                    const clusters = Array.from({ length: joining }, (_, i) => (i % 2 === 0 && i / 2 < released ? `old-${active + i / 2}` : `new-${i}`));
+                    const result = planAllocations({ sliceName: "blue", pool, ledger, clusters, maxClusters, now: at(20) });
+                    const refused = result.ok ? [] : result.issues.map((i) => i.clusterName);
+                    const planned = result.ok ? Object.keys(result.plan) : clusters.filter((c) => !refused.includes(c));
+                    for (const cluster of clusters) {
+                        const allocated = allocate(ledger, cluster, at(20));
+                        if (planned.includes(cluster)) {
+                            expect(allocated.ok).toBe(true);
+                            ledger = (allocated as { ledger: SliceLedger }).ledger;
+                        } else {
+                            expect(!allocated.ok && allocated.issue.code).toBe("max-clusters-reached");
+                        }
+                    }
+                },
+            ),
+        );
+    });
+
     it("costs nothing like the pool: plans in a /8 of /30s with 4,000 allocations", () => {
         const big = poolOf({ sliceSubnet: "10.0.0.0/8", subnetSize: 30 });
         let ledger = ledgerFor({ sliceName: "big", sliceSubnet: "10.0.0.0/8", subnetSize: 30 });

@@ -1,6 +1,7 @@
 /**
- * The providers as the Pulumi engine runs them: serialized like
- * `pulumi.dynamic.Resource` does, executed by @pulumi/pulumi's real
+ * The providers as the Pulumi engine runs them: the `__provider` module text
+ * the package's resources store (and, for the exported provider objects,
+ * serialized like `pulumi.dynamic.Resource` does), executed by @pulumi/pulumi's real
  * dynamic-provider host in a child process, over gRPC with protobuf Structs.
  * The tests run in order and share one slice ledger, like one stack's
  * lifecycle: register, allocate, diff, update, refuse, release, reuse,
@@ -8,6 +9,7 @@
  */
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -23,6 +25,7 @@ import {
 
 const repo = findRepoRoot(__dirname);
 const built = loadBuiltProviders(repo);
+const builtModules = createRequire(path.join(repo, "package.json"))(path.join(repo, "dist/provider/handlers-module")) as typeof import("../../provider/handlers-module");
 
 let workdir: string;
 let store: { kind: "file"; directory: string };
@@ -34,8 +37,8 @@ beforeAll(async () => {
     workdir = await fs.mkdtemp(path.join(os.tmpdir(), "kubeslice-ipam-host-"));
     store = { kind: "file", directory: path.join(workdir, "store") };
     host = await startProviderHost({ cwd: workdir, repo });
-    slices = await host.provider(built.sliceIpamProvider, "SliceIpam");
-    allocations = await host.provider(built.subnetAllocationProvider, "SubnetAllocation");
+    slices = await host.provider(builtModules.providerModuleText("sliceIpam"), "SliceIpam");
+    allocations = await host.provider(builtModules.providerModuleText("subnetAllocation"), "SubnetAllocation");
 });
 
 afterAll(async () => {
@@ -66,13 +69,26 @@ async function checkedAllocationInputs(clusterName: string): Promise<Props> {
 const ledgerFile = async () => (await new built.FileLedgerStore(store.directory).currentFile("blue"))!;
 
 describe("serialized providers", () => {
-    it("are small and capture no implementation module", () => {
-        for (const hosted of [slices, allocations]) {
+    it("are one line naming the handlers module: what each resource stores twice", () => {
+        const handlers = path.join(repo, "dist", "provider", "handlers", "index.js");
+        expect(allocations.serialized).toBe(`exports.handler = () => require(${JSON.stringify(handlers)}).providers.subnetAllocation;\n`);
+        expect(slices.serialized.length).toBeLessThan(150);
+    });
+
+    it("as exported provider objects, serialize as closures that capture no implementation module and still work", async () => {
+        const closures = [await host.provider(built.sliceIpamProvider, "SliceIpam"), await host.provider(built.subnetAllocationProvider, "SubnetAllocation")];
+        for (const hosted of closures) {
             expect(hosted.serialized.length).toBeLessThan(4000);
             expect(hosted.serialized).not.toMatch(/zod|ip-num|proper-lockfile/);
             // The implementation is reached by module id at call time.
             expect(hosted.serialized).toContain(path.join("dist", "provider", "handlers", "index.js"));
         }
+        const closureStore = { kind: "file", directory: path.join(workdir, "closure-store") };
+        const slice = (await closures[0].check({}, { sliceName: "closure", sliceSubnet: "10.99.0.0/16", store: closureStore })).inputs;
+        await closures[0].create(slice);
+        const allocation = (await closures[1].check({}, { sliceName: "closure", clusterName: "c-1", store: closureStore })).inputs;
+        expect((await closures[1].create(allocation)).properties).toMatchObject({ subnet: "10.99.0.0/24" });
+        await closures[1].delete("closure/c-1", { ...allocation, subnet: "10.99.0.0/24" });
     });
 });
 
