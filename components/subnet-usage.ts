@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "../provider/core/ledger";
-import { forwardingProvider, handlersModuleId } from "../provider/handlers-module";
+import { DynamicResource } from "../provider/dynamic-resource";
+import { forwardingProvider } from "../provider/handlers-module";
 import { StoreInput, withSecretStore } from "../provider/slice-ipam";
 
 /** The dynamic provider behind {@link SubnetUsage}; captures nothing but a module id. */
-export const subnetUsageProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("subnetUsage", handlersModuleId(`${__dirname}/../provider`));
+export const subnetUsageProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("subnetUsage");
 
 export interface SubnetUsageArgs {
     readonly sliceName: pulumi.Input<string>;
@@ -24,20 +25,13 @@ export interface SubnetUsageArgs {
  * --refresh` (or a refresh, then an up) is what brings a new report in.
  * Writes nothing else; deleting it warns when the cluster was InUse.
  */
-export class SubnetUsage extends pulumi.dynamic.Resource {
+export class SubnetUsage extends DynamicResource {
     /** The allocation's status after recording: `Allocated`, `InUse` or `Released`. */
     declare readonly allocationStatus: pulumi.Output<AllocationStatus>;
     /** Connected app pods the status names (entries without a pod name are not counted). */
     declare readonly connectedPods: pulumi.Output<number>;
 
     constructor(name: string, args: SubnetUsageArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            subnetUsageProvider,
-            name,
-            { ...args, allocationStatus: undefined, connectedPods: undefined },
-            withSecretStore(args.store, opts),
-            "kubeslice-ipam",
-            "SubnetUsage",
-        );
+        super("subnetUsage", "SubnetUsage", name, { ...args, allocationStatus: undefined, connectedPods: undefined }, withSecretStore(args.store, opts));
     }
 }
