@@ -22,10 +22,7 @@ export default tseslint.config(
             // module id inside each call, and the handlers module loads Pulumi only when it logs.
             "@typescript-eslint/no-require-imports": "off",
             // `_name` marks what a destructuring leaves out on purpose.
-            "@typescript-eslint/no-unused-vars": [
-                "error",
-                { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" },
-            ],
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" }],
         },
     },
     {

@@ -23,8 +23,7 @@ export async function measureHostCreates(creates: number): Promise<HostCreateSam
         const slices = await host.provider(providers.sliceIpamProvider, "kubeslice-ipam:SliceIpam");
         const allocations = await host.provider(providers.subnetAllocationProvider, "kubeslice-ipam:SubnetAllocation");
         const store = { kind: "file", directory: path.join(project, "store") };
-        const sliceInputs = (await slices.check({}, { sliceName: "bench", sliceSubnet: "10.0.0.0/8", subnetSize: 24, store }))
-            .inputs;
+        const sliceInputs = (await slices.check({}, { sliceName: "bench", sliceSubnet: "10.0.0.0/8", subnetSize: 24, store })).inputs;
         await slices.create(sliceInputs);
 
         const viaHost: number[] = [];

@@ -63,7 +63,10 @@ export interface NaiveRun {
 /** Runs `processes` OS processes of `count` naive allocations each against one SliceIpam; started together. */
 export async function naiveFromProcesses(kubeconfig: string, namespace: string, name: string, processes: number, count: number): Promise<NaiveRun> {
     const children = Array.from({ length: processes }, (_, p) =>
-        spawn(process.execPath, [__filename, namespace, name, `n${p}`, String(count)], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, BENCH_KUBECONFIG: kubeconfig } }),
+        spawn(process.execPath, [__filename, namespace, name, `n${p}`, String(count)], {
+            stdio: ["pipe", "pipe", "pipe"],
+            env: { ...process.env, BENCH_KUBECONFIG: kubeconfig },
+        }),
     );
     const outputs = children.map(
         (child) =>

@@ -31,9 +31,7 @@ export function addStoreOptions(command: Command): Command {
             ).default(DEFAULT_STORE_DIRECTORY),
         )
         .addOption(new Option("--namespace <ns>", "Kubernetes store: namespace of the SliceIpam objects, as store.namespace"))
-        .addOption(
-            new Option("--kubeconfig <file>", "Kubernetes store: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)"),
-        )
+        .addOption(new Option("--kubeconfig <file>", "Kubernetes store: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)"))
         .addOption(new Option("--context <name>", "Kubernetes store: kubeconfig context, as store.context"));
 }
 

@@ -102,8 +102,7 @@ export const ALLOCATION_COLUMNS: readonly Column<AllocationView>[] = [
     { header: "RELEASED", cell: (row) => (row.releasedAt === undefined ? "-" : shortTimestamp(row.releasedAt)) },
     {
         header: "GRACE LEFT",
-        cell: (row) =>
-            row.graceLeftSeconds === undefined ? "-" : row.reclaimable ? "expired" : humanDuration(row.graceLeftSeconds * 1000),
+        cell: (row) => (row.graceLeftSeconds === undefined ? "-" : row.reclaimable ? "expired" : humanDuration(row.graceLeftSeconds * 1000)),
     },
 ];
 

@@ -102,7 +102,9 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
         }
     }
     if (args.deletionPropagation !== undefined && !DELETION_PROPAGATIONS.includes(args.deletionPropagation)) {
-        problems.push(`deletionPropagation ${JSON.stringify(args.deletionPropagation)} must be one of ${DELETION_PROPAGATIONS.map((p) => `"${p}"`).join(", ")}`);
+        problems.push(
+            `deletionPropagation ${JSON.stringify(args.deletionPropagation)} must be one of ${DELETION_PROPAGATIONS.map((p) => `"${p}"`).join(", ")}`,
+        );
     }
     if (problems.length > 0) {
         throw new Error(`KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

@@ -150,9 +150,7 @@ function createCluster(
     const allocation = createAllocation(parent, name, args, clusterName, planned);
     // A preview cannot know a new allocation's result, but it knows the plan.
     const allocated = pulumi.all([allocation.subnet, allocation.index]).apply(([subnet, index]) => ({ subnet, index }));
-    const placement = dryRun
-        ? planned.apply((p) => (p === undefined ? allocated : pulumi.output({ subnet: p.subnet, index: p.index })))
-        : allocated;
+    const placement = dryRun ? planned.apply((p) => (p === undefined ? allocated : pulumi.output({ subnet: p.subnet, index: p.index }))) : allocated;
     const manifest = pulumi
         .all([parent.slice.sliceSubnet, placement, pulumi.output(args.workerSliceConfig)])
         .apply(([sliceSubnet, { subnet, index }, extras]) =>
@@ -348,8 +346,7 @@ export async function planSlice(
     const planned = planAllocations(input);
     if (!planned.ok) {
         throw new Error(
-            `KubeSliceIpam "${component}" cannot place its clusters:\n` +
-                planned.issues.map((issue) => `  - ${issue.message}`).join("\n"),
+            `KubeSliceIpam "${component}" cannot place its clusters:\n` + planned.issues.map((issue) => `  - ${issue.message}`).join("\n"),
         );
     }
     return { plan: { ...planned.plan }, projected: projectedCapacity(input, planned.plan, maxClusters) };
@@ -380,4 +377,3 @@ async function readCapacity(store: StoreInput | undefined, sliceName: string): P
     }
     return capacity(loaded.ledger, new Date());
 }
-

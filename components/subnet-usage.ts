@@ -32,6 +32,12 @@ export class SubnetUsage extends DynamicResource {
     declare readonly connectedPods: pulumi.Output<number>;
 
     constructor(name: string, args: SubnetUsageArgs, opts?: pulumi.CustomResourceOptions) {
-        super("subnetUsage", "SubnetUsage", name, { ...args, allocationStatus: undefined, connectedPods: undefined }, withSecretStore(args.store, opts));
+        super(
+            "subnetUsage",
+            "SubnetUsage",
+            name,
+            { ...args, allocationStatus: undefined, connectedPods: undefined },
+            withSecretStore(args.store, opts),
+        );
     }
 }

@@ -14,7 +14,12 @@ export function handlersModuleId(providerDirectory: string = __dirname): string 
     const file = path.join(path.resolve(providerDirectory), "handlers", "index.js");
     const marker = `${path.sep}node_modules${path.sep}`;
     const at = file.lastIndexOf(marker);
-    return at === -1 ? file : file.slice(at + marker.length).split(path.sep).join("/");
+    return at === -1
+        ? file
+        : file
+              .slice(at + marker.length)
+              .split(path.sep)
+              .join("/");
 }
 
 /** The implementations a forwarding provider can stand for (keys of the handlers module). */

@@ -3,7 +3,6 @@ import { DynamicResource } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
 import type { StoreSpec } from "./store/store-spec";
 
-
 /**
  * The dynamic provider behind {@link SliceIpam}, for use with
  * `pulumi.dynamic.Resource`. Each method loads the

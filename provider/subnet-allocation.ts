@@ -4,7 +4,6 @@ import { DynamicResource } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
 import { StoreInput, withSecretStore } from "./slice-ipam";
 
-
 /**
  * The dynamic provider behind {@link SubnetAllocation}, for use with
  * `pulumi.dynamic.Resource`; captures nothing but a module id.

@@ -12,7 +12,12 @@ describe("README capacity table", () => {
     const rows = table
         .split("\n")
         .filter((line) => /^\| \d/.test(line))
-        .map((line) => line.split("|").slice(1, -1).map((cell) => cell.trim()));
+        .map((line) =>
+            line
+                .split("|")
+                .slice(1, -1)
+                .map((cell) => cell.trim()),
+        );
 
     it("has rows", () => {
         expect(rows.length).toBeGreaterThanOrEqual(5);

@@ -66,18 +66,13 @@ export class BenchStack {
 
     run(args: readonly string[]): Promise<string> {
         return new Promise((resolve, reject) => {
-            execFile(
-                "pulumi",
-                [...args, "--non-interactive"],
-                { cwd: this.dir, env: this.env, maxBuffer: 1 << 30 },
-                (error, stdout, stderr) => {
-                    if (error !== null) {
-                        reject(new Error(`pulumi ${args.join(" ")} in ${this.dir}: ${error.message}\n${stderr.slice(-4000)}\n${stdout.slice(-4000)}`));
-                    } else {
-                        resolve(stdout);
-                    }
-                },
-            );
+            execFile("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: this.env, maxBuffer: 1 << 30 }, (error, stdout, stderr) => {
+                if (error !== null) {
+                    reject(new Error(`pulumi ${args.join(" ")} in ${this.dir}: ${error.message}\n${stderr.slice(-4000)}\n${stdout.slice(-4000)}`));
+                } else {
+                    resolve(stdout);
+                }
+            });
         });
     }
 

@@ -18,7 +18,11 @@ const PROGRAMS = path.join(REPO, "bench/engine/programs");
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-const load = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`;
+const load = () =>
+    `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`;
 const changes = (summary: Record<string, number>) =>
     Object.entries(summary)
         .filter(([op]) => op !== "same")
@@ -63,7 +67,10 @@ async function main(): Promise<void> {
     ];
     if (BEFORE !== undefined) {
         const built = await buildPackageAt(BEFORE, path.join(WORK_ROOT, `package-${BEFORE.slice(0, 12)}`));
-        stacks.push({ name: `before (${BEFORE.slice(0, 7)})`, stack: await BenchStack.create(bin, path.join(PROGRAMS, "component"), "before", built) });
+        stacks.push({
+            name: `before (${BEFORE.slice(0, 7)})`,
+            stack: await BenchStack.create(bin, path.join(PROGRAMS, "component"), "before", built),
+        });
     }
     try {
         for (const { stack } of stacks) await stack.setClusters(N);

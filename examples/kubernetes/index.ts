@@ -22,7 +22,14 @@ const slice = new KubeSliceIpam("blue", {
     workerSliceConfig: {
         sliceType: "Application",
         sliceGatewayProvider: { sliceGatewayType: "OpenVPN", sliceCaType: "Local" },
-        qosProfileDetails: { queueType: "HTB", priority: 1, tcType: "BANDWIDTH_CONTROL", bandwidthCeilingKbps: 5120, bandwidthGuaranteedKbps: 2560, dscpClass: "AF11" },
+        qosProfileDetails: {
+            queueType: "HTB",
+            priority: 1,
+            tcType: "BANDWIDTH_CONTROL",
+            bandwidthCeilingKbps: 5120,
+            bandwidthGuaranteedKbps: 2560,
+            dscpClass: "AF11",
+        },
     },
 });
 

@@ -15,12 +15,9 @@ export interface Cidr {
 }
 
 export type CidrParseFailure =
-    | { readonly code: "not-cidr"; readonly input: string }
-    | { readonly code: "host-bits-set"; readonly input: string; readonly suggestion: string };
+    { readonly code: "not-cidr"; readonly input: string } | { readonly code: "host-bits-set"; readonly input: string; readonly suggestion: string };
 
-export type CidrParseResult =
-    | { readonly ok: true; readonly cidr: Cidr }
-    | { readonly ok: false; readonly failure: CidrParseFailure };
+export type CidrParseResult = { readonly ok: true; readonly cidr: Cidr } | { readonly ok: false; readonly failure: CidrParseFailure };
 
 // ip-num accepts some spellings (e.g. "/016") that would make two strings name
 // one block; the ledger compares subnets as strings, so only the canonical
@@ -78,8 +75,7 @@ export function cidrFromString(input: string): Cidr {
 
 /** Canonical CIDR notation of a block. */
 export function cidrToString(cidr: Cidr): string {
-    const address =
-        cidr.version === 4 ? IPv4.fromNumber(cidr.network).toString() : IPv6.fromBigInt(cidr.network).toString();
+    const address = cidr.version === 4 ? IPv4.fromNumber(cidr.network).toString() : IPv6.fromBigInt(cidr.network).toString();
     return `${address}/${cidr.prefix}`;
 }
 

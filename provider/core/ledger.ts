@@ -69,8 +69,7 @@ export type AllocationOutcome = "allocated" | "existing" | "reused";
 export type LedgerIssue = Issue<"no-available-subnets" | "max-clusters-reached" | "unknown-cluster" | "cluster-released" | "requested-subnet-taken">;
 
 export type LedgerResult<T> =
-    | { readonly ok: true; readonly ledger: SliceLedger; readonly value: T }
-    | { readonly ok: false; readonly issue: LedgerIssue };
+    { readonly ok: true; readonly ledger: SliceLedger; readonly value: T } | { readonly ok: false; readonly issue: LedgerIssue };
 
 /** Optional wishes for a new allocation. */
 export interface AllocationRequest {
@@ -174,12 +173,7 @@ export function reclaim(ledger: SliceLedger, now: Date): { readonly ledger: Slic
  * back; any other cluster gets the lowest free index (first-fit), after
  * expired releases are reclaimed.
  */
-export function allocate(
-    ledger: SliceLedger,
-    clusterName: string,
-    now: Date,
-    request: AllocationRequest = {},
-): LedgerResult<AllocateValue> {
+export function allocate(ledger: SliceLedger, clusterName: string, now: Date, request: AllocationRequest = {}): LedgerResult<AllocateValue> {
     const { sliceName } = ledger.spec;
     const held = findAllocation(ledger, clusterName);
     if (held !== undefined && isActive(held)) {
@@ -348,9 +342,7 @@ function exhausted(ledger: SliceLedger, clusterName: string, now: Date): LedgerI
         totalSubnets: figures.totalSubnets,
         planned: false,
         reserved:
-            freedFirst === undefined
-                ? undefined
-                : { releasedSubnets: figures.releasedSubnets, firstReturnAt: new Date(freedFirst).toISOString() },
+            freedFirst === undefined ? undefined : { releasedSubnets: figures.releasedSubnets, firstReturnAt: new Date(freedFirst).toISOString() },
     });
 }
 
@@ -367,9 +359,7 @@ function insertEntry(ledger: SliceLedger, allocation: Allocation): SliceLedger {
 function replaceEntry(ledger: SliceLedger, allocation: Allocation): SliceLedger {
     return {
         ...ledger,
-        allocations: ledger.allocations.map((entry) =>
-            entry.clusterName === allocation.clusterName ? allocation : entry,
-        ),
+        allocations: ledger.allocations.map((entry) => (entry.clusterName === allocation.clusterName ? allocation : entry)),
     };
 }
 
@@ -392,8 +382,7 @@ export function ledgerProblems(ledger: SliceLedger): string[] {
             problems.push(`cluster "${entry.clusterName}" has index ${entry.index}, outside 0..${total - 1}`);
         } else if (subnetTextAt(pool, entry.index) !== entry.subnet) {
             problems.push(
-                `cluster "${entry.clusterName}" has subnet ${entry.subnet}, but index ${entry.index} is ` +
-                    `${subnetTextAt(pool, entry.index)}`,
+                `cluster "${entry.clusterName}" has subnet ${entry.subnet}, but index ${entry.index} is ` + `${subnetTextAt(pool, entry.index)}`,
             );
         }
         if (entry.status === "Released" && entry.releasedAt === undefined) {

@@ -34,8 +34,7 @@ export interface PlanInput {
 }
 
 export type PlanResult =
-    | { readonly ok: true; readonly plan: Readonly<Record<string, PlannedSubnet>> }
-    | { readonly ok: false; readonly issues: readonly PlanIssue[] };
+    { readonly ok: true; readonly plan: Readonly<Record<string, PlannedSubnet>> } | { readonly ok: false; readonly issues: readonly PlanIssue[] };
 
 /**
  * The subnet each cluster will get, decided before anything is written, so a
@@ -135,7 +134,9 @@ function overClusterLimit(input: PlanInput, plan: Record<string, PlannedSubnet>)
         joining++;
         if (activeNow + joining > maxClusters) {
             delete plan[clusterName];
-            issues.push(issueOf({ code: "max-clusters-reached", sliceName, clusterName, activeClusters: activeNow, maxClusters, joiningBefore: joining - 1 }));
+            issues.push(
+                issueOf({ code: "max-clusters-reached", sliceName, clusterName, activeClusters: activeNow, maxClusters, joiningBefore: joining - 1 }),
+            );
         }
     }
     return issues;

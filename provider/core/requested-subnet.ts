@@ -15,8 +15,7 @@ export type HolderOf = (index: number) => string | undefined;
 export type ClaimedIndex = { readonly ok: true; readonly index: number; readonly honoured: boolean; readonly heldBy?: string };
 
 export type RequestedSubnetResult =
-    | ClaimedIndex
-    | { readonly ok: false; readonly issue: Issue<"requested-subnet-invalid"> | Issue<"requested-subnet-taken"> };
+    ClaimedIndex | { readonly ok: false; readonly issue: Issue<"requested-subnet-invalid"> | Issue<"requested-subnet-taken"> };
 
 /**
  * The rule for a requested (pinned or planned) subnet, in one place for the

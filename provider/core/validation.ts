@@ -41,13 +41,11 @@ export function sliceNameIssue(sliceName: string): Issue<"slice-name-invalid"> |
 
 /** Schema of a slice or cluster name; `field` names the property in messages. */
 export function dnsLabelSchema(field: string) {
-    return z
-        .string({ error: `${field} must be a string` })
-        .refine(isDnsLabel, {
-            error: (issue) =>
-                `${field} ${JSON.stringify(issue.input)} is not a valid DNS-1123 label: use 1-63 lowercase ` +
-                `letters, digits or '-', starting and ending with a letter or digit (e.g. "cluster-1")`,
-        });
+    return z.string({ error: `${field} must be a string` }).refine(isDnsLabel, {
+        error: (issue) =>
+            `${field} ${JSON.stringify(issue.input)} is not a valid DNS-1123 label: use 1-63 lowercase ` +
+            `letters, digits or '-', starting and ending with a letter or digit (e.g. "cluster-1")`,
+    });
 }
 
 /**
@@ -87,7 +85,7 @@ export function checkSliceSubnet(text: string): { ok: true; cidr: Cidr } | { ok:
     return { ok: true, cidr };
 }
 
-const sliceSubnetSchema = z.string({ error: "sliceSubnet must be a CIDR string such as \"10.1.0.0/16\"" }).check((ctx) => {
+const sliceSubnetSchema = z.string({ error: 'sliceSubnet must be a CIDR string such as "10.1.0.0/16"' }).check((ctx) => {
     const checked = checkSliceSubnet(ctx.value);
     if (!checked.ok) {
         ctx.issues.push({ code: "custom", message: checked.reason, input: ctx.value });
@@ -108,9 +106,7 @@ export const sliceSpecShape = {
     sliceName: dnsLabelSchema("sliceName"),
     sliceSubnet: sliceSubnetSchema,
     subnetSize: integerInRange("subnetSize", SUBNET_SIZE_RANGE).default(DEFAULT_SUBNET_SIZE),
-    gracePeriodSeconds: integerInRange("gracePeriodSeconds", GRACE_PERIOD_RANGE, " of seconds").default(
-        DEFAULT_GRACE_PERIOD_SECONDS,
-    ),
+    gracePeriodSeconds: integerInRange("gracePeriodSeconds", GRACE_PERIOD_RANGE, " of seconds").default(DEFAULT_GRACE_PERIOD_SECONDS),
     maxClusters: integerInRange("maxClusters", MAX_CLUSTERS_RANGE).default(DEFAULT_MAX_CLUSTERS),
 };
 

@@ -27,13 +27,16 @@ export interface ConnectedPods {
 const text = z.string().optional();
 
 // Without a pod name an entry names no pod: it cannot show that anything connected.
-const appPodSchema = z.object({
-    podName: z.string({ error: "podName is missing" }).min(1, { error: "podName is empty" }),
-    podNamespace: text,
-    podIp: text,
-    nsmInterface: text,
-    nsmIp: text,
-}, { error: "not an object" });
+const appPodSchema = z.object(
+    {
+        podName: z.string({ error: "podName is missing" }).min(1, { error: "podName is empty" }),
+        podNamespace: text,
+        podIp: text,
+        nsmInterface: text,
+        nsmIp: text,
+    },
+    { error: "not an object" },
+);
 
 const statusSchema = z.object({ connectedAppPods: z.array(z.unknown()).nullish() }, { error: "status is not an object" }).nullish();
 
@@ -41,7 +44,10 @@ const statusSchema = z.object({ connectedAppPods: z.array(z.unknown()).nullish()
 export function connectedPodsOf(status: unknown): ConnectedPods {
     const parsed = statusSchema.safeParse(status);
     if (!parsed.success) {
-        return { pods: [], ignored: parsed.error.issues.map((issue) => `status${issue.path.map((p) => `.${String(p)}`).join("")}: ${issue.message}`) };
+        return {
+            pods: [],
+            ignored: parsed.error.issues.map((issue) => `status${issue.path.map((p) => `.${String(p)}`).join("")}: ${issue.message}`),
+        };
     }
     const pods: ConnectedPod[] = [];
     const ignored: string[] = [];

@@ -28,12 +28,7 @@ export function formatLogEntry(entry: LogEntry): string {
 }
 
 /** What to log for an allocation; nothing when an existing allocation was adopted (nothing was allocated). */
-export function allocationLogEntry(
-    sliceName: string,
-    clusterName: string,
-    allocated: AllocateValue,
-    durationMs: number,
-): LogEntry | undefined {
+export function allocationLogEntry(sliceName: string, clusterName: string, allocated: AllocateValue, durationMs: number): LogEntry | undefined {
     const base = { slice: sliceName, cluster: clusterName, subnet: allocated.allocation.subnet };
     switch (allocated.outcome) {
         case "allocated":

@@ -117,7 +117,7 @@ export const subnetAllocationInputShape = {
     sliceName: dnsLabelSchema("sliceName"),
     clusterName: dnsLabelSchema("clusterName"),
     requestedSubnet: z
-        .string({ error: "requestedSubnet must be a CIDR string such as \"10.1.4.0/24\"" })
+        .string({ error: 'requestedSubnet must be a CIDR string such as "10.1.4.0/24"' })
         .refine((text) => parseCidr(text).ok, {
             error: (issue) => `requestedSubnet ${JSON.stringify(issue.input)} is not canonical CIDR notation (e.g. "10.1.4.0/24")`,
         })
@@ -149,7 +149,12 @@ export class InvalidInputsError extends Error {
  * Pulumi calls `check` first, but programs, tools and older states reach
  * providers in other ways: nothing unchecked may reach a store.
  */
-export function requireValidInputs<S extends Shape>(shape: S, props: Properties | undefined, subject: string, crossChecks: CrossCheck[] = []): InputsOf<S> {
+export function requireValidInputs<S extends Shape>(
+    shape: S,
+    props: Properties | undefined,
+    subject: string,
+    crossChecks: CrossCheck[] = [],
+): InputsOf<S> {
     const checked = checkProperties(shape, props ?? {}, crossChecks);
     const issues = [...checked.issues];
     if (containsUnknown(checked.inputs)) {
@@ -167,11 +172,7 @@ export function toCheckFailures(issues: readonly InputIssue[]): { property: stri
 }
 
 /** Properties whose values differ between two property bags (deep, JSON-wise). */
-export function changedProperties(
-    olds: Properties,
-    news: Properties,
-    properties: readonly string[],
-): string[] {
+export function changedProperties(olds: Properties, news: Properties, properties: readonly string[]): string[] {
     return properties.filter((property) => !sameValue(olds[property], news[property]));
 }
 

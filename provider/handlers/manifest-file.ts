@@ -5,7 +5,6 @@ import { z } from "zod";
 import { changedProperties, checkProperties, InputsOf, Properties, Shape, toCheckFailures } from "./inputs";
 import { isNotFound, syncDirectory, writeFileAtomically } from "../fs/atomic-file";
 
-
 const shape = {
     path: z.string({ error: "path must be a file path string" }).min(1, { error: "path must not be empty" }),
     content: z.string({ error: "content must be a string" }),

@@ -21,7 +21,6 @@ const IMMUTABLE_PROPERTIES = ["sliceName", "sliceSubnet", "subnetSize"] as const
 // A store change is an update: the slice must already be in the new store (copied there).
 const MUTABLE_PROPERTIES = ["gracePeriodSeconds", "maxClusters", "store"] as const;
 
-
 const crossChecks = [
     (known: Record<string, unknown>) =>
         typeof known.sliceSubnet === "string" && typeof known.subnetSize === "number"

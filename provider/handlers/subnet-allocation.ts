@@ -20,7 +20,6 @@ import { observeOnRefresh, warnIfReleasedInUse } from "./allocation-usage";
 
 const REPLACING_PROPERTIES = ["sliceName", "clusterName"] as const;
 
-
 export async function check(_olds: Properties, news: Properties): Promise<pulumi.dynamic.CheckResult> {
     const { inputs, issues } = checkProperties(subnetAllocationInputShape, news);
     if (issues.length === 0 && typeof inputs.requestedSubnet === "string" && !containsUnknown(inputs)) {

@@ -17,7 +17,10 @@ const sliceSpecInputs: Record<string, Property> = {
         description:
             "IPv4 CIDR inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, prefix /8–/28, no host bits. Must not overlap another slice in the same store. Immutable.",
     },
-    subnetSize: { type: "integer", description: "Prefix length of each cluster's subnet, 16–30, longer than the slice prefix. Default 24. Immutable." },
+    subnetSize: {
+        type: "integer",
+        description: "Prefix length of each cluster's subnet, 16–30, longer than the slice prefix. Default 24. Immutable.",
+    },
     gracePeriodSeconds: {
         type: "integer",
         description: "How long a Released subnet stays reserved for its cluster (0 – 31,536,000). Default 86400. Updates in place.",
@@ -31,7 +34,10 @@ const storeProperty: Property = {
 };
 
 const allocationInputs: Record<string, Property> = {
-    sliceName: { type: "string", description: "The slice; pass the SliceIpam's sliceName output so the slice exists first. Changing it replaces the allocation." },
+    sliceName: {
+        type: "string",
+        description: "The slice; pass the SliceIpam's sliceName output so the slice exists first. Changing it replaces the allocation.",
+    },
     clusterName: { type: "string", description: "DNS-1123 label. Changing it replaces the allocation." },
     requestedSubnet: {
         type: "string",
@@ -40,7 +46,8 @@ const allocationInputs: Record<string, Property> = {
     },
     requestedSubnetIsPlan: {
         type: "boolean",
-        description: "Marks requestedSubnet as a plan: held by another cluster, the allocation falls back to first-fit with a warning. Default false.",
+        description:
+            "Marks requestedSubnet as a plan: held by another cluster, the allocation falls back to first-fit with a warning. Default false.",
     },
 };
 
@@ -66,10 +73,14 @@ export function packageSchema(version: string): Record<string, unknown> {
                 type: "object",
                 description: 'Where allocation state lives: { kind: "file", directory } or { kind: "kubernetes", namespace, kubeconfig?, context? }.',
                 properties: {
-                    kind: { type: "string", description: 'file or kubernetes.' },
+                    kind: { type: "string", description: "file or kubernetes." },
                     directory: { type: "string", description: "file store: the directory holding the ledgers (relative to the Pulumi project)." },
                     namespace: { type: "string", description: "Kubernetes store: the namespace of the SliceIpam objects." },
-                    kubeconfig: { type: "string", secret: true, description: "Kubernetes store: kubeconfig contents. Secret: stored encrypted in state." },
+                    kubeconfig: {
+                        type: "string",
+                        secret: true,
+                        description: "Kubernetes store: kubeconfig contents. Secret: stored encrypted in state.",
+                    },
                     context: { type: "string", description: "Kubernetes store: a kubeconfig context name." },
                 },
                 required: ["kind"],
@@ -77,7 +88,8 @@ export function packageSchema(version: string): Record<string, unknown> {
         },
         resources: {
             [SLICE_IPAM_TOKEN]: {
-                description: "A slice's address pool, registered in the store. Its id is the slice name. Subnets are handed out by SubnetAllocations, only as clusters join.",
+                description:
+                    "A slice's address pool, registered in the store. Its id is the slice name. Subnets are handed out by SubnetAllocations, only as clusters join.",
                 inputProperties: { ...sliceSpecInputs, store: storeProperty },
                 requiredInputs: ["sliceName", "sliceSubnet"],
                 properties: {

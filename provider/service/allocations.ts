@@ -1,13 +1,4 @@
-import {
-    allocate,
-    AllocateValue,
-    Allocation,
-    findAllocation,
-    poolOf,
-    release,
-    ReleaseValue,
-    SliceLedger,
-} from "../core/ledger";
+import { allocate, AllocateValue, Allocation, findAllocation, poolOf, release, ReleaseValue, SliceLedger } from "../core/ledger";
 import { locateRequestedSubnet } from "../core/requested-subnet";
 import { countIn } from "../core/counters";
 import { LedgerStore } from "../store/ledger-store";
@@ -40,10 +31,7 @@ export async function allocateSubnet(
                     `(pass the SliceIpam's sliceName output as sliceName)`,
             );
         }
-        const requestedIndex =
-            request.requestedSubnet === undefined
-                ? undefined
-                : requestedIndexIn(current, clusterName, request.requestedSubnet);
+        const requestedIndex = request.requestedSubnet === undefined ? undefined : requestedIndexIn(current, clusterName, request.requestedSubnet);
         const allocated = allocate(current, clusterName, clock(), { requestedIndex, pinned: request.pinned });
         if (!allocated.ok) {
             // The refusal is written too: it is what the failure-rate alert counts.
@@ -66,12 +54,7 @@ export async function allocateSubnet(
 }
 
 /** Marks a cluster's subnet Released. Idempotent; an unknown slice or cluster is not an error. */
-export async function releaseSubnet(
-    store: LedgerStore,
-    sliceName: string,
-    clusterName: string,
-    clock: Clock = systemClock,
-): Promise<ReleaseValue> {
+export async function releaseSubnet(store: LedgerStore, sliceName: string, clusterName: string, clock: Clock = systemClock): Promise<ReleaseValue> {
     return updateLedger<ReleaseValue>(store, sliceName, (current) => {
         if (current === undefined) {
             return { ledger: current, result: { changed: false } };

@@ -46,10 +46,7 @@ export async function copyLedgers(from: LedgerStore, to: LedgerStore, sliceNames
         }
         const written = await to.compareAndSwap(name, undefined, ledger);
         if (!written.ok) {
-            throw new IpamError(
-                "slice-spec-mismatch",
-                `slice "${name}" appeared in ${to.description} while copying; run the copy again to compare`,
-            );
+            throw new IpamError("slice-spec-mismatch", `slice "${name}" appeared in ${to.description} while copying; run the copy again to compare`);
         }
         copied.push(name);
     }

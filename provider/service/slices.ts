@@ -106,8 +106,7 @@ export function notRegistered(store: LedgerStore, sliceName: string, next: strin
 }
 
 function applySettings(current: SliceLedger, spec: SliceSpec): SliceLedger {
-    const unchanged =
-        current.spec.gracePeriodSeconds === spec.gracePeriodSeconds && current.spec.maxClusters === spec.maxClusters;
+    const unchanged = current.spec.gracePeriodSeconds === spec.gracePeriodSeconds && current.spec.maxClusters === spec.maxClusters;
     return unchanged ? current : withSettings(current, spec);
 }
 

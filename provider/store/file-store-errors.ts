@@ -31,8 +31,7 @@ export function writeFailure(storeDescription: string, sliceName: string, path: 
         sliceName,
         path,
         code,
-        `slice "${sliceName}": cannot write its ledger in ${storeDescription} (${path}): ${reason}. ` +
-            `Nothing was written; ${hint}.`,
+        `slice "${sliceName}": cannot write its ledger in ${storeDescription} (${path}): ${reason}. ` + `Nothing was written; ${hint}.`,
     );
 }
 

@@ -5,15 +5,7 @@ import * as lockfile from "proper-lockfile";
 import { SliceLedger } from "../core/ledger";
 import { isDnsLabel } from "../core/validation";
 import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "../fs/atomic-file";
-import {
-    decodeLegacy,
-    digestOf,
-    FileRevision,
-    ledgerDocumentText,
-    movedMarkerText,
-    readBackBeforeWrite,
-    tombstoneText,
-} from "./file-document";
+import { decodeLegacy, digestOf, FileRevision, ledgerDocumentText, movedMarkerText, readBackBeforeWrite, tombstoneText } from "./file-document";
 import { decodeRevisionOnce, rememberRevision } from "./decoded-revisions";
 import { symlinkRefused, writeFailure } from "./file-store-errors";
 import { CorruptLedgerError } from "./ledger-document";
@@ -196,7 +188,12 @@ export class FileLedgerStore implements LedgerStore {
         await this.prune(directory, revision);
         if (readBack !== undefined) {
             // The next load reads these bytes: let it find them decoded.
-            rememberRevision(path.join(directory, revisionFileName(revision)), text, { deleted: false, revision, ledger: readBack.ledger, digest: digestOf(text) });
+            rememberRevision(path.join(directory, revisionFileName(revision)), text, {
+                deleted: false,
+                revision,
+                ledger: readBack.ledger,
+                digest: digestOf(text),
+            });
         }
         return { ok: true };
     }
@@ -237,7 +234,12 @@ export class FileLedgerStore implements LedgerStore {
     private async migrate(sliceName: string, current: Extract<Current, { kind: "legacy" }>, revision: number, text: string): Promise<SwapResult> {
         let release: () => Promise<void>;
         try {
-            release = await lockfile.lock(current.file, { realpath: false, stale: this.staleLockMs, retries: { retries: 100, minTimeout: 5, maxTimeout: 200 }, onCompromised: () => undefined });
+            release = await lockfile.lock(current.file, {
+                realpath: false,
+                stale: this.staleLockMs,
+                retries: { retries: 100, minTimeout: 5, maxTimeout: 200 },
+                onCompromised: () => undefined,
+            });
         } catch (error) {
             if ((error as NodeJS.ErrnoException).code === "ELOCKED") {
                 return CONFLICT;

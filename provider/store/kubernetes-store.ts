@@ -252,7 +252,11 @@ export class KubernetesLedgerStore implements LedgerStore {
                 fingerprint: fingerprintOf(object),
                 ledger: decoded.ledger,
                 shards: undefined,
-                storage: { usedBytes: Buffer.byteLength(JSON.stringify(object)), limitBytes: LEGACY_LIMIT_BYTES, limit: "SliceIpam object, single-object form (etcd request limit)" },
+                storage: {
+                    usedBytes: Buffer.byteLength(JSON.stringify(object)),
+                    limitBytes: LEGACY_LIMIT_BYTES,
+                    limit: "SliceIpam object, single-object form (etcd request limit)",
+                },
             };
         } else {
             const base = assembleLedger(object, form.settings, []);
@@ -280,7 +284,11 @@ export class KubernetesLedgerStore implements LedgerStore {
         return head;
     }
 
-    private async shardEntries(head: SliceIpamObject, refs: readonly ShardRef[], spec: SliceLedger["spec"]): Promise<(readonly Allocation[])[] | typeof STALE> {
+    private async shardEntries(
+        head: SliceIpamObject,
+        refs: readonly ShardRef[],
+        spec: SliceLedger["spec"],
+    ): Promise<(readonly Allocation[])[] | typeof STALE> {
         const cache = shardCache();
         const found = new Map<string, readonly Allocation[]>();
         const missing: ShardRef[] = [];
@@ -314,11 +322,16 @@ export class KubernetesLedgerStore implements LedgerStore {
                     if (now === undefined || fingerprintOf(now) !== fingerprintOf(head)) {
                         return STALE;
                     }
-                    throw this.corrupt(head, [`its shard SliceIpamShard ${this.namespace}/${ref.name} (entries of indexes ${ref.shard * SHARD_SPAN}..${(ref.shard + 1) * SHARD_SPAN - 1}) does not exist`]);
+                    throw this.corrupt(head, [
+                        `its shard SliceIpamShard ${this.namespace}/${ref.name} (entries of indexes ${ref.shard * SHARD_SPAN}..${(ref.shard + 1) * SHARD_SPAN - 1}) does not exist`,
+                    ]);
                 }
                 const decoded = decodeShard(shard, ref, spec);
                 if (!decoded.ok) {
-                    throw new CorruptLedgerError(`SliceIpamShard ${this.namespace}/${ref.name} of slice "${head.metadata.name}" (${this.description})`, decoded.problems);
+                    throw new CorruptLedgerError(
+                        `SliceIpamShard ${this.namespace}/${ref.name} of slice "${head.metadata.name}" (${this.description})`,
+                        decoded.problems,
+                    );
                 }
                 cache.set(this.cacheKey(ref), decoded.ledger.allocations);
                 found.set(ref.name, decoded.ledger.allocations);
@@ -486,9 +499,7 @@ export class KubernetesLedgerStore implements LedgerStore {
                 version: final.metadata.resourceVersion!,
                 fingerprint: fingerprintOf(final),
                 ledger: next,
-                shards: new Map(
-                    form.refs.map((ref) => [ref.shard, { ref, entries: groups.get(ref.shard) ?? [] }]),
-                ),
+                shards: new Map(form.refs.map((ref) => [ref.shard, { ref, entries: groups.get(ref.shard) ?? [] }])),
                 storage: this.storageOf(final.metadata.annotations),
             });
         }
@@ -596,9 +607,7 @@ export class KubernetesLedgerStore implements LedgerStore {
             return;
         }
         const cutoff = Date.now() - SWEEP_MIN_AGE_MS;
-        const orphans = shards.filter(
-            (shard) => !referenced.has(shard.metadata.name) && Date.parse(shard.metadata.creationTimestamp ?? "") < cutoff,
-        );
+        const orphans = shards.filter((shard) => !referenced.has(shard.metadata.name) && Date.parse(shard.metadata.creationTimestamp ?? "") < cutoff);
         await inParallel(orphans, async (shard) => {
             await this.call(`delete shard ${shard.metadata.name}`, () =>
                 this.api.deleteNamespacedCustomObject({ ...this.shardResource(), namespace: this.namespace, name: shard.metadata.name }),
@@ -753,7 +762,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         if (error instanceof this.client.ApiException && [404, 409].includes(error.code)) {
             return error; // expected codes, interpreted by the caller
         }
-        const message = error instanceof this.client.ApiException ? apiMessage(error) : (error as Error)?.message ?? String(error);
+        const message = error instanceof this.client.ApiException ? apiMessage(error) : ((error as Error)?.message ?? String(error));
         const retried = attempts === undefined ? "" : ` (after ${attempts} attempts)`;
         const wrapped = new Error(`${this.description}: cannot ${what}${retried}: ${message}${this.hint(error)}`);
         (wrapped as Error & { cause?: unknown }).cause = error;

@@ -116,7 +116,10 @@ function plainEntries(entries: readonly Allocation[]): SliceIpamShardObject["spe
 }
 
 export function digestOf(entries: readonly Allocation[]): string {
-    return createHash("sha256").update(JSON.stringify(plainEntries(entries))).digest("hex").slice(0, 16);
+    return createHash("sha256")
+        .update(JSON.stringify(plainEntries(entries)))
+        .digest("hex")
+        .slice(0, 16);
 }
 
 export function shardRef(sliceName: string, shard: number, nonce: string, entries: readonly Allocation[]): ShardRef {
@@ -135,7 +138,11 @@ export function shardObject(namespace: string, sliceName: string, ref: ShardRef,
 /** What a head says about where its ledger is. */
 export type HeadForm =
     | { readonly form: "legacy" }
-    | { readonly form: "sharded"; readonly refs: readonly ShardRef[]; readonly settings: Omit<LedgerAnnotation, "shards" | "format" | "span" | "commit"> }
+    | {
+          readonly form: "sharded";
+          readonly refs: readonly ShardRef[];
+          readonly settings: Omit<LedgerAnnotation, "shards" | "format" | "span" | "commit">;
+      }
     | { readonly form: "corrupt"; readonly problems: string[] };
 
 export function headForm(object: SliceIpamObject): HeadForm {
@@ -260,7 +267,11 @@ export function decodeShard(object: SliceIpamShardObject, ref: ShardRef, ledgerS
  * entries (each already checked by decodeShard). Cross-shard rule left to
  * check: one entry per cluster.
  */
-export function assembleLedger(object: SliceIpamObject, settings: Extract<HeadForm, { form: "sharded" }>["settings"], shards: readonly (readonly Allocation[])[]): DecodeResult {
+export function assembleLedger(
+    object: SliceIpamObject,
+    settings: Extract<HeadForm, { form: "sharded" }>["settings"],
+    shards: readonly (readonly Allocation[])[],
+): DecodeResult {
     let counters: unknown;
     try {
         counters = JSON.parse(object.metadata.annotations?.[ANNOTATION_COUNTERS] ?? "{}");

@@ -88,9 +88,8 @@ export class WorkerSliceConfigUsage implements UsageSource {
     private async get(sliceName: string, clusterName: string, name: string): Promise<WorkerSliceConfigObject | undefined> {
         const { api, namespace } = this.access;
         try {
-            return (await this.access.call(
-                `read WorkerSliceConfig ${namespace}/${name} of slice "${sliceName}", cluster "${clusterName}"`,
-                () => api.getNamespacedCustomObject({ ...WORKER_SLICE_CONFIG_RESOURCE, namespace, name }),
+            return (await this.access.call(`read WorkerSliceConfig ${namespace}/${name} of slice "${sliceName}", cluster "${clusterName}"`, () =>
+                api.getNamespacedCustomObject({ ...WORKER_SLICE_CONFIG_RESOURCE, namespace, name }),
             )) as WorkerSliceConfigObject;
         } catch (error) {
             if (this.access.statusOf(error) !== 404) {

@@ -62,7 +62,10 @@ describe("moving a file-store ledger into the cluster", () => {
         // Switching the store before copying is refused, and writes nothing.
         const early = await slices
             .update("blue", slice.properties, (await slices.check(sliceInputs, { ...sliceInputs, store: clusterStore })).inputs)
-            .then(() => "updated", (error: Error) => error.message);
+            .then(
+                () => "updated",
+                (error: Error) => error.message,
+            );
         expect(early).toContain(`slice "blue" is not in Kubernetes store`);
         expect(early).toContain("copy its ledger there first (slice-ipam copy");
 

@@ -45,9 +45,7 @@ describe("renderTable", () => {
             ],
             rows,
         );
-        expect(table).toBe(
-            ["NAME       SLICE SUBNET   AGE", "my-slice   10.1.0.0/16", "x          10.2.0.0/16    5m", ""].join("\n"),
-        );
+        expect(table).toBe(["NAME       SLICE SUBNET   AGE", "my-slice   10.1.0.0/16", "x          10.2.0.0/16    5m", ""].join("\n"));
     });
 
     it("prints the header alone for no rows", () => {

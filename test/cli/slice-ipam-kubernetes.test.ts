@@ -50,7 +50,9 @@ describe("slice-ipam with the Kubernetes store", () => {
     it("sync-usage on a cluster without the WorkerSliceConfig CRD says usage cannot be observed there (exit 3)", async () => {
         const run = await sliceIpam(["sync-usage"]);
         expect(run.code).toBe(3);
-        expect(run.stderr).toMatch(/^error: Kubernetes store .* has no WorkerSliceConfig resource type \(workersliceconfigs\.worker\.kubeslice\.io\), so the usage of slice "my-slice" cannot be observed there/);
+        expect(run.stderr).toMatch(
+            /^error: Kubernetes store .* has no WorkerSliceConfig resource type \(workersliceconfigs\.worker\.kubeslice\.io\), so the usage of slice "my-slice" cannot be observed there/,
+        );
     });
 
     it("lists the SliceIpam objects of the namespace", async () => {
@@ -81,8 +83,10 @@ describe("slice-ipam with the Kubernetes store", () => {
 
     it("exits 3 for a missing kubeconfig file", async () => {
         const run = await new Promise<{ code: number; stderr: string }>((resolve) =>
-            execFile(process.execPath, [CLI, "status", "--store", "kubernetes", "--namespace", namespace, "--kubeconfig", "/no/such/kubeconfig"], (error, _out, stderr) =>
-                resolve({ code: Number((error as { code?: number } | null)?.code ?? 0), stderr }),
+            execFile(
+                process.execPath,
+                [CLI, "status", "--store", "kubernetes", "--namespace", namespace, "--kubeconfig", "/no/such/kubeconfig"],
+                (error, _out, stderr) => resolve({ code: Number((error as { code?: number } | null)?.code ?? 0), stderr }),
             ),
         );
         expect(run.code).toBe(3);
@@ -98,6 +102,8 @@ describe("slice-ipam with the Kubernetes store", () => {
             run = await sliceIpam(["status"]);
         }
         expect(run.code).toBe(3);
-        expect(run.stderr).toContain("has no SliceIpam resource type (sliceipams.controller.kubeslice.io): install deploy/kubernetes/sliceipam-crd.yaml");
+        expect(run.stderr).toContain(
+            "has no SliceIpam resource type (sliceipams.controller.kubeslice.io): install deploy/kubernetes/sliceipam-crd.yaml",
+        );
     });
 });

@@ -33,17 +33,38 @@ beforeAll(async () => {
     const store = new KubernetesLedgerStore({ namespace: NAMESPACE, kubeconfig: server.kubeconfig });
     await registerSlice(store, sliceSpecSchema.parse({ sliceName: "my-slice", sliceSubnet: "10.1.0.0/16" }), clockAt("2025-11-19T10:00:00Z"));
     const objects = server.config.makeApiClient(server.client.CustomObjectsApi);
-    for (const [clusterName, at] of [["cluster-1", "10:00"], ["cluster-2", "10:05"], ["cluster-3", "10:10"]]) {
+    for (const [clusterName, at] of [
+        ["cluster-1", "10:00"],
+        ["cluster-2", "10:05"],
+        ["cluster-3", "10:10"],
+    ]) {
         const { allocation } = await allocateSubnet(store, "my-slice", clusterName, clockAt(`2025-11-19T${at}:00Z`));
         if (clusterName === "cluster-3") {
             continue; // its worker has not received a WorkerSliceConfig yet
         }
-        const body = workerSliceConfig({ sliceName: "my-slice", namespace: NAMESPACE, sliceSubnet: "10.1.0.0/16", clusterName, subnet: allocation.subnet, index: allocation.index });
+        const body = workerSliceConfig({
+            sliceName: "my-slice",
+            namespace: NAMESPACE,
+            sliceSubnet: "10.1.0.0/16",
+            clusterName,
+            subnet: allocation.subnet,
+            index: allocation.index,
+        });
         await objects.createNamespacedCustomObject({ ...WORKER_SLICE_CONFIG_RESOURCE, namespace: NAMESPACE, body });
     }
     // The worker operator of cluster-1 connected two application pods (one entry it wrote names no pod).
-    const current = (await objects.getNamespacedCustomObject({ ...WORKER_SLICE_CONFIG_RESOURCE, namespace: NAMESPACE, name: "my-slice-cluster-1" })) as any;
-    const pods = ["cart-0", "cart-1"].map((podName, i) => ({ podName, podNamespace: "shop", podIp: `10.244.1.${i + 5}`, nsmInterface: "nsm0", nsmIp: `10.1.0.${i + 2}` }));
+    const current = (await objects.getNamespacedCustomObject({
+        ...WORKER_SLICE_CONFIG_RESOURCE,
+        namespace: NAMESPACE,
+        name: "my-slice-cluster-1",
+    })) as any;
+    const pods = ["cart-0", "cart-1"].map((podName, i) => ({
+        podName,
+        podNamespace: "shop",
+        podIp: `10.244.1.${i + 5}`,
+        nsmInterface: "nsm0",
+        nsmIp: `10.1.0.${i + 2}`,
+    }));
     await objects.replaceNamespacedCustomObjectStatus({
         ...WORKER_SLICE_CONFIG_RESOURCE,
         namespace: NAMESPACE,
@@ -80,7 +101,12 @@ describe("slice-ipam sync-usage", () => {
         const synced = await sliceIpam(["sync-usage", "my-slice"]);
         expect(synced).toEqual({ code: 0, stdout: table("marked InUse"), stderr: ignored });
         const again = await sliceIpam(["sync-usage", "my-slice", "-o", "json"]);
-        expect(JSON.parse(again.stdout)[0].clusters[0]).toMatchObject({ clusterName: "cluster-1", outcome: "in-use", status: "InUse", connectedPods: 2 });
+        expect(JSON.parse(again.stdout)[0].clusters[0]).toMatchObject({
+            clusterName: "cluster-1",
+            outcome: "in-use",
+            status: "InUse",
+            connectedPods: 2,
+        });
     });
 
     it("then show, check and metrics report InUse", async () => {

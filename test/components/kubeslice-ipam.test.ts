@@ -58,7 +58,6 @@ void pulumi.runtime.setMocks(
     false,
 );
 
-
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply(resolve));
 }
@@ -86,17 +85,23 @@ beforeEach(() => {
     store = { kind: "file", directory: path.join(temp.dir, `store-${++stores}`) };
 });
 
-const names = (type: string) => registrations.filter((r) => r.type === type).map((r) => r.name).sort();
+const names = (type: string) =>
+    registrations
+        .filter((r) => r.type === type)
+        .map((r) => r.name)
+        .sort();
 
 describe("KubeSliceIpam", () => {
     it("creates one SliceIpam and one SubnetAllocation per cluster, parented and keyed by cluster name", async () => {
-        const ipam = track(new KubeSliceIpam("blue", {
-            sliceName: "blue",
-            namespace: "kubeslice-cisco",
-            sliceSubnet: "10.2.0.0/16",
-            clusters: ["worker-1", "worker-2"],
-            store,
-        }));
+        const ipam = track(
+            new KubeSliceIpam("blue", {
+                sliceName: "blue",
+                namespace: "kubeslice-cisco",
+                sliceSubnet: "10.2.0.0/16",
+                clusters: ["worker-1", "worker-2"],
+                store,
+            }),
+        );
         expect(await valueOf(ipam.subnets)).toEqual({ "worker-1": "10.2.0.0/24", "worker-2": "10.2.1.0/24" });
         expect(names(SLICE_TYPE)).toEqual(["blue"]);
         expect(names(ALLOCATION_TYPE)).toEqual(["blue-worker-1", "blue-worker-2"]);
@@ -108,14 +113,16 @@ describe("KubeSliceIpam", () => {
     });
 
     it("reports allocations, manifests and capacity", async () => {
-        const ipam = track(new KubeSliceIpam("red", {
-            sliceName: "red",
-            namespace: "kubeslice-cisco",
-            sliceSubnet: "10.3.0.0/16",
-            clusters: ["worker-3", "worker-4"],
-            store,
-            workerSliceConfig: { sliceType: "Application", qosProfileDetails: { queueType: "HTB", priority: 1 } },
-        }));
+        const ipam = track(
+            new KubeSliceIpam("red", {
+                sliceName: "red",
+                namespace: "kubeslice-cisco",
+                sliceSubnet: "10.3.0.0/16",
+                clusters: ["worker-3", "worker-4"],
+                store,
+                workerSliceConfig: { sliceType: "Application", qosProfileDetails: { queueType: "HTB", priority: 1 } },
+            }),
+        );
         const allocations = await valueOf(ipam.allocations);
         expect(allocations["worker-4"]).toMatchObject({ subnet: "10.3.1.0/24", index: 1, status: "Allocated", reused: false });
         const manifests = await valueOf(ipam.manifests);
@@ -145,15 +152,17 @@ describe("KubeSliceIpam", () => {
     it("renders manifests as files when given a directory, and applies them with a Kubernetes provider", async () => {
         const k8s = await import("@pulumi/kubernetes");
         const provider = new k8s.Provider("controller-cluster", { kubeconfig: "unused-under-mocks" });
-        const ipam = track(new KubeSliceIpam("blue2", {
-            sliceName: "blue2",
-            namespace: "kubeslice-cisco",
-            sliceSubnet: "10.5.0.0/16",
-            clusters: ["worker-1"],
-            store,
-            manifestsDirectory: "gitops/slices",
-            kubernetesProvider: provider,
-        }));
+        const ipam = track(
+            new KubeSliceIpam("blue2", {
+                sliceName: "blue2",
+                namespace: "kubeslice-cisco",
+                sliceSubnet: "10.5.0.0/16",
+                clusters: ["worker-1"],
+                store,
+                manifestsDirectory: "gitops/slices",
+                kubernetesProvider: provider,
+            }),
+        );
         await valueOf(ipam.manifestFiles["worker-1"].id);
         await valueOf(ipam.workerSliceConfigs["worker-1"].id);
         const file = registrations.find((r) => r.type === "pulumi-nodejs:dynamic/kubeslice-ipam:ManifestFile")!;
@@ -178,14 +187,16 @@ describe("KubeSliceIpam", () => {
             connectedAppPods: [{ podName: "cart-0", podNamespace: "shop", podIp: "10.244.0.5", nsmInterface: "nsm0", nsmIp: "10.7.0.2" }],
             onboardedAppNamespaces: [{ name: "shop" }],
         };
-        const ipam = track(new KubeSliceIpam("teal", {
-            sliceName: "teal",
-            namespace: "kubeslice-cisco",
-            sliceSubnet: "10.7.0.0/16",
-            clusters: ["worker-1"],
-            store,
-            kubernetesProvider: provider,
-        }));
+        const ipam = track(
+            new KubeSliceIpam("teal", {
+                sliceName: "teal",
+                namespace: "kubeslice-cisco",
+                sliceSubnet: "10.7.0.0/16",
+                clusters: ["worker-1"],
+                store,
+                kubernetesProvider: provider,
+            }),
+        );
         expect((await valueOf(ipam.allocations))["worker-1"]).toMatchObject({ subnet: "10.7.0.0/24", status: "InUse" });
         expect(await valueOf(ipam.subnetUsages["worker-1"].connectedPods)).toBe(1);
         const usage = registrations.find((r) => r.type === USAGE_TYPE)!;
@@ -200,28 +211,32 @@ describe("KubeSliceIpam", () => {
         const k8s = await import("@pulumi/kubernetes");
         const provider = new k8s.Provider("controller-cluster", { kubeconfig: "unused-under-mocks" });
         workerStatus = { connectedAppPods: [{ nsmIp: "10.8.0.2" }] }; // an entry naming no pod does not count
-        const ipam = track(new KubeSliceIpam("olive", {
-            sliceName: "olive",
-            namespace: "kubeslice-cisco",
-            sliceSubnet: "10.8.0.0/16",
-            clusters: ["worker-1"],
-            store,
-            kubernetesProvider: provider,
-        }));
+        const ipam = track(
+            new KubeSliceIpam("olive", {
+                sliceName: "olive",
+                namespace: "kubeslice-cisco",
+                sliceSubnet: "10.8.0.0/16",
+                clusters: ["worker-1"],
+                store,
+                kubernetesProvider: provider,
+            }),
+        );
         expect((await valueOf(ipam.allocations))["worker-1"]).toMatchObject({ status: "Allocated" });
         expect(await valueOf(ipam.subnetUsages["worker-1"].connectedPods)).toBe(0);
     });
 
     it("adopts a static slice's clusters with their existing subnets (the controller's /20 layout)", async () => {
-        const ipam = track(new KubeSliceIpam("legacy", {
-            sliceName: "legacy",
-            namespace: "kubeslice-cisco",
-            sliceSubnet: "10.1.0.0/16",
-            subnetSize: 20,
-            clusters: ["cluster-1", "cluster-2", "cluster-3", "cluster-new"],
-            pinnedSubnets: { "cluster-1": "10.1.0.0/20", "cluster-2": "10.1.16.0/20", "cluster-3": "10.1.48.0/20" },
-            store,
-        }));
+        const ipam = track(
+            new KubeSliceIpam("legacy", {
+                sliceName: "legacy",
+                namespace: "kubeslice-cisco",
+                sliceSubnet: "10.1.0.0/16",
+                subnetSize: 20,
+                clusters: ["cluster-1", "cluster-2", "cluster-3", "cluster-new"],
+                pinnedSubnets: { "cluster-1": "10.1.0.0/20", "cluster-2": "10.1.16.0/20", "cluster-3": "10.1.48.0/20" },
+                store,
+            }),
+        );
         expect(await valueOf(ipam.subnets)).toEqual({
             "cluster-1": "10.1.0.0/20",
             "cluster-2": "10.1.16.0/20",
@@ -245,9 +260,9 @@ describe("KubeSliceIpam", () => {
                 }),
         ).toThrow(
             'KubeSliceIpam "bad" has invalid arguments:\n' +
-                '  - sliceName "Bad" must be a DNS-1123 label (lowercase letters, digits, \'-\')\n' +
+                "  - sliceName \"Bad\" must be a DNS-1123 label (lowercase letters, digits, '-')\n" +
                 '  - cluster "a" is listed more than once; each cluster joins a slice once\n' +
-                '  - cluster "../x" must be a DNS-1123 label (lowercase letters, digits, \'-\')\n' +
+                "  - cluster \"../x\" must be a DNS-1123 label (lowercase letters, digits, '-')\n" +
                 '  - deletionPropagation "eventually" must be one of "background", "foreground", "orphan"',
         );
         await new Promise((resolve) => setTimeout(resolve, 100)); // registrations reach the mocks asynchronously

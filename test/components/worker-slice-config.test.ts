@@ -40,7 +40,14 @@ const params: WorkerSliceConfigParams = {
     extras: {
         sliceType: "Application",
         sliceGatewayProvider: { sliceGatewayType: "OpenVPN", sliceCaType: "Local", sliceGatewayServiceType: "NodePort", sliceGatewayProtocol: "UDP" },
-        qosProfileDetails: { queueType: "HTB", priority: 1, tcType: "BANDWIDTH_CONTROL", bandwidthCeilingKbps: 5120, bandwidthGuaranteedKbps: 2560, dscpClass: "AF11" },
+        qosProfileDetails: {
+            queueType: "HTB",
+            priority: 1,
+            tcType: "BANDWIDTH_CONTROL",
+            bandwidthCeilingKbps: 5120,
+            bandwidthGuaranteedKbps: 2560,
+            dscpClass: "AF11",
+        },
         namespaceIsolationProfile: { isolationEnabled: false, applicationNamespaces: ["iperf"], allowedNamespaces: ["kube-system"] },
         externalGatewayConfig: { gatewayType: "none", ingress: { enabled: false } },
         overlayNetworkDeploymentMode: "single-network",

@@ -16,7 +16,14 @@ describe("issue messages", () => {
     });
 
     it("say when a reserved subnet frees up, or that planned subnets count as taken", () => {
-        const base = { code: "no-available-subnets", sliceName: "s", clusterName: "c", sliceSubnet: "192.168.0.0/23", subnetSize: 24, totalSubnets: 2 } as const;
+        const base = {
+            code: "no-available-subnets",
+            sliceName: "s",
+            clusterName: "c",
+            sliceSubnet: "192.168.0.0/23",
+            subnetSize: 24,
+            totalSubnets: 2,
+        } as const;
         expect(issueOf({ ...base, planned: false, reserved: { releasedSubnets: 1, firstReturnAt: "2026-01-02T00:00:00.000Z" } }).message).toBe(
             'slice "s" has no available subnets for cluster "c": all 2 /24 subnets of 192.168.0.0/23 are taken. 1 of them are Released ' +
                 "and reserved for their clusters; the first returns to the pool at 2026-01-02T00:00:00.000Z. Remove unused clusters, " +
@@ -29,7 +36,7 @@ describe("issue messages", () => {
     });
 
     it.each([
-        [false, '. Choose a sliceSubnet that overlaps no other slice.'],
+        [false, ". Choose a sliceSubnet that overlaps no other slice."],
         [true, '; nothing was copied for "red"'],
     ])("name the overlapping slice and what comes next (copying: %s)", (copying, next) => {
         const issue = issueOf({

@@ -84,23 +84,19 @@ describe("ledger properties", () => {
 
     it("a released subnet always returns to its cluster within the grace period", () => {
         fc.assert(
-            fc.property(
-                fc.integer({ min: 1, max: 7 }),
-                fc.integer({ min: 0, max: 99 }),
-                (others, elapsed) => {
-                    let ledger = ledgerFor(POOL_ONLY);
-                    const first = allocate(ledger, "c-0", at(0));
-                    ledger = first.ok ? first.ledger : ledger;
-                    ledger = release(ledger, "c-0", at(1)).ledger;
-                    for (let i = 1; i <= others; i++) {
-                        const other = allocate(ledger, clusters[i], at(1));
-                        ledger = other.ok ? other.ledger : ledger;
-                    }
-                    const back = allocate(ledger, "c-0", at(1 + elapsed));
-                    expect(back.ok && back.value.outcome).toBe("reused");
-                    expect(back.ok && back.value.allocation.subnet).toBe(first.ok && first.value.allocation.subnet);
-                },
-            ),
+            fc.property(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 0, max: 99 }), (others, elapsed) => {
+                let ledger = ledgerFor(POOL_ONLY);
+                const first = allocate(ledger, "c-0", at(0));
+                ledger = first.ok ? first.ledger : ledger;
+                ledger = release(ledger, "c-0", at(1)).ledger;
+                for (let i = 1; i <= others; i++) {
+                    const other = allocate(ledger, clusters[i], at(1));
+                    ledger = other.ok ? other.ledger : ledger;
+                }
+                const back = allocate(ledger, "c-0", at(1 + elapsed));
+                expect(back.ok && back.value.outcome).toBe("reused");
+                expect(back.ok && back.value.allocation.subnet).toBe(first.ok && first.value.allocation.subnet);
+            }),
         );
     });
 

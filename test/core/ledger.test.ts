@@ -1,15 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-    allocate,
-    capacity,
-    ledgerProblems,
-    markInUse,
-    newLedger,
-    reclaim,
-    release,
-    SliceLedger,
-    withSettings,
-} from "../../provider/core/ledger";
+import { allocate, capacity, ledgerProblems, markInUse, newLedger, reclaim, release, SliceLedger, withSettings } from "../../provider/core/ledger";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { at, ledgerFor, mustAllocate } from "./ledger-fixtures";
 

@@ -154,7 +154,9 @@ describe("planAllocations", () => {
                     }
                     ledger = { ...ledger, spec: { ...ledger.spec, maxClusters } };
                     // Rejoining released clusters and new ones, interleaved.
-                    const clusters = Array.from({ length: joining }, (_, i) => (i % 2 === 0 && i / 2 < released ? `old-${active + i / 2}` : `new-${i}`));
+                    const clusters = Array.from({ length: joining }, (_, i) =>
+                        i % 2 === 0 && i / 2 < released ? `old-${active + i / 2}` : `new-${i}`,
+                    );
                     const result = planAllocations({ sliceName: "blue", pool, ledger, clusters, maxClusters, now: at(20) });
                     const refused = result.ok ? [] : result.issues.map((i) => i.clusterName);
                     const planned = result.ok ? Object.keys(result.plan) : clusters.filter((c) => !refused.includes(c));

@@ -10,10 +10,18 @@ const clusters = ["c-0", "c-1", "c-2", "c-3", "c-4", "c-5", "c-6", "c-7"];
 
 const observation = () =>
     fc.oneof(
-        fc.record({ clusterName: fc.constantFrom(...clusters), connectedPods: fc.nat({ max: 3 }) }).map(
-            ({ clusterName, connectedPods }): UsageObservation => ({ clusterName, found: true, workerSliceConfig: `blue-${clusterName}`, connectedPods, ignored: [] }),
-        ),
-        fc.constantFrom(...clusters).map((clusterName): UsageObservation => ({ clusterName, found: false, workerSliceConfig: `blue-${clusterName}` })),
+        fc
+            .record({ clusterName: fc.constantFrom(...clusters), connectedPods: fc.nat({ max: 3 }) })
+            .map(({ clusterName, connectedPods }): UsageObservation => ({
+                clusterName,
+                found: true,
+                workerSliceConfig: `blue-${clusterName}`,
+                connectedPods,
+                ignored: [],
+            })),
+        fc
+            .constantFrom(...clusters)
+            .map((clusterName): UsageObservation => ({ clusterName, found: false, workerSliceConfig: `blue-${clusterName}` })),
     );
 const step = () =>
     fc.oneof(

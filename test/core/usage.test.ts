@@ -18,12 +18,37 @@ describe("connectedPodsOf", () => {
         ["an empty status", {}, 0, []],
         ["null connectedAppPods", { connectedAppPods: null }, 0, []],
         ["one pod", { connectedAppPods: [{ podName: "a", podNamespace: "x", podIp: "10.0.0.1" }] }, 1, []],
-        ["a pod listed twice", { connectedAppPods: [{ podName: "a", podNamespace: "x" }, { podName: "a", podNamespace: "x" }] }, 1, []],
-        ["one name in two namespaces", { connectedAppPods: [{ podName: "a", podNamespace: "x" }, { podName: "a", podNamespace: "y" }] }, 2, []],
+        [
+            "a pod listed twice",
+            {
+                connectedAppPods: [
+                    { podName: "a", podNamespace: "x" },
+                    { podName: "a", podNamespace: "x" },
+                ],
+            },
+            1,
+            [],
+        ],
+        [
+            "one name in two namespaces",
+            {
+                connectedAppPods: [
+                    { podName: "a", podNamespace: "x" },
+                    { podName: "a", podNamespace: "y" },
+                ],
+            },
+            2,
+            [],
+        ],
         ["an entry without podName", { connectedAppPods: [{ podIp: "10.0.0.1" }] }, 0, ["connectedAppPods[0]: podName is missing"]],
         ["an empty podName", { connectedAppPods: [{ podName: "" }] }, 0, ["connectedAppPods[0]: podName is empty"]],
         ["a non-object entry", { connectedAppPods: ["a", { podName: "b" }] }, 1, ["connectedAppPods[0]: not an object"]],
-        ["a podIp of the wrong type", { connectedAppPods: [{ podName: "a", podIp: 7 }] }, 0, [expect.stringMatching(/^connectedAppPods\[0\]: .*string/)]],
+        [
+            "a podIp of the wrong type",
+            { connectedAppPods: [{ podName: "a", podIp: 7 }] },
+            0,
+            [expect.stringMatching(/^connectedAppPods\[0\]: .*string/)],
+        ],
         ["connectedAppPods not a list", { connectedAppPods: "a" }, 0, [expect.stringMatching(/^status\.connectedAppPods: /)]],
         ["status not an object", "Ready", 0, [expect.stringMatching(/^status: /)]],
     ])("%s", (_name, status, count, ignored) => {

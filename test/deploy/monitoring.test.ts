@@ -49,7 +49,14 @@ let exported: Set<string>;
 beforeAll(async () => {
     // What `slice-ipam metrics` serves for a slice with everything counted once.
     let ledger = mustAllocate(ledgerFor(), "a", at(1)).ledger;
-    ledger = countIn(ledger, { allocationsSucceeded: 1, allocationsFailed: 1, releases: 1, conflicts: 1, reclaimed: 1, allocationLatencySeconds: 0.01 });
+    ledger = countIn(ledger, {
+        allocationsSucceeded: 1,
+        allocationsFailed: 1,
+        releases: 1,
+        conflicts: 1,
+        reclaimed: 1,
+        allocationLatencySeconds: 0.01,
+    });
     exported = new Set(samplesOf(await renderExposition(ledgerMetricFamilies([ledger], at(2)))).map((sample) => sample.name));
 });
 
@@ -107,7 +114,10 @@ describe("deploy/monitoring/grafana-dashboard.json", () => {
         for (const { panel, expr } of targets) {
             const parsed = parsePromQL(withGrafanaVariables(expr));
             expect(parsed.errors, panel).toEqual([]);
-            expect(parsed.metrics.filter((name) => !exported.has(name)), panel).toEqual([]);
+            expect(
+                parsed.metrics.filter((name) => !exported.has(name)),
+                panel,
+            ).toEqual([]);
         }
     });
 

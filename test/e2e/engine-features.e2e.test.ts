@@ -8,7 +8,18 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALLOCATION_TYPE, describeFailure, parseEngineOutput, PROGRAMS, problems, Project, readLedger, Stack, subnetsIn, Workspace } from "./support/engine";
+import {
+    ALLOCATION_TYPE,
+    describeFailure,
+    parseEngineOutput,
+    PROGRAMS,
+    problems,
+    Project,
+    readLedger,
+    Stack,
+    subnetsIn,
+    Workspace,
+} from "./support/engine";
 
 let workspace: Workspace;
 let project: Project;
@@ -28,7 +39,11 @@ afterAll(async () => {
     await workspace?.remove();
 });
 
-const journalLines = async () => (await fs.readFile(journal, "utf8").catch(() => "")).split("\n").filter((line) => line !== "").sort();
+const journalLines = async () =>
+    (await fs.readFile(journal, "utf8").catch(() => ""))
+        .split("\n")
+        .filter((line) => line !== "")
+        .sort();
 const allocations = async () => (await stack.resources()).filter((r) => r.type === ALLOCATION_TYPE);
 
 describe("a current language host", () => {

@@ -66,7 +66,12 @@ describe("examples/kubernetes with the real pulumi-kubernetes provider", () => {
         const applied = (await objects.getNamespacedCustomObject({ ...WSC, name: "blue-worker-1" })) as Record<string, any>;
         expect(applied.metadata.labels).toMatchObject({ "worker-cluster": "worker-1", "original-slice-name": "blue" });
         expect(applied.metadata.annotations).toMatchObject({ "pulumi.com/deletionPropagationPolicy": "background", "pulumi.com/patchForce": "true" });
-        expect(applied.spec).toMatchObject({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", clusterSubnetCIDR: "10.2.0.0/24", sliceIpamType: "Dynamic" });
+        expect(applied.spec).toMatchObject({
+            sliceName: "blue",
+            sliceSubnet: "10.2.0.0/16",
+            clusterSubnetCIDR: "10.2.0.0/24",
+            sliceIpamType: "Dynamic",
+        });
     });
 
     it("previews no changes on the next run", async () => {

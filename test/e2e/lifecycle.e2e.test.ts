@@ -200,9 +200,12 @@ describe("a KubeSliceIpam stack's lifecycle with the real engine", () => {
         }
         const resources = await stack.resources();
         expect(resources.find((r) => r.type === SLICE_TYPE)?.outputs?.sliceSubnet).toBe(POOL);
-        expect(resources.filter((r) => r.type === ALLOCATION_TYPE).map((r) => r.id).sort()).toEqual(
-            ["blue/w-1", "blue/w-2", "blue/w-3", "blue/w-4", "blue/w-5"],
-        );
+        expect(
+            resources
+                .filter((r) => r.type === ALLOCATION_TYPE)
+                .map((r) => r.id)
+                .sort(),
+        ).toEqual(["blue/w-1", "blue/w-2", "blue/w-3", "blue/w-4", "blue/w-5"]);
         expect(resources.filter((r) => r.delete === true || r.pendingReplacement === true)).toEqual([]);
 
         // Back to the pool in use: the stack is exactly as before.

@@ -5,7 +5,19 @@
  */
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALLOCATION_TYPE, COMPONENT_TYPE, EXAMPLES, nameOf, Project, readLedger, resourceEvents, SLICE_TYPE, sliceIsGone, Stack, Workspace } from "./support/engine";
+import {
+    ALLOCATION_TYPE,
+    COMPONENT_TYPE,
+    EXAMPLES,
+    nameOf,
+    Project,
+    readLedger,
+    resourceEvents,
+    SLICE_TYPE,
+    sliceIsGone,
+    Stack,
+    Workspace,
+} from "./support/engine";
 
 let workspace: Workspace;
 let project: Project;

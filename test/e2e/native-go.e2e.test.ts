@@ -35,7 +35,10 @@ afterAll(async () => {
     await workspace?.remove();
 });
 
-async function goConsumer(command: string, clusters: string[]): Promise<{ subnets?: Record<string, string>; totalSubnets?: number; changes: Record<string, number> }> {
+async function goConsumer(
+    command: string,
+    clusters: string[],
+): Promise<{ subnets?: Record<string, string>; totalSubnets?: number; changes: Record<string, number> }> {
     const { stdout } = await run(binary, [command, workDir, path.join(REPO, "plugin"), store, ...clusters], {
         env: commandEnv(workspace, {}),
         timeout: 300_000,

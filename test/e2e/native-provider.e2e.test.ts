@@ -85,7 +85,8 @@ describe("the native provider from Pulumi YAML, beside the dynamic provider, fil
         await workspace?.remove();
     });
 
-    const writeProgram = (clusters: string[], extra?: string) => fs.writeFile(path.join(teamProject.dir, "Pulumi.yaml"), yamlProgram(clusters, "file", extra));
+    const writeProgram = (clusters: string[], extra?: string) =>
+        fs.writeFile(path.join(teamProject.dir, "Pulumi.yaml"), yamlProgram(clusters, "file", extra));
 
     it("previews the native allocation, then allocates the next free subnet in the shared ledger", async () => {
         const preview = await team.preview();
@@ -93,7 +94,11 @@ describe("the native provider from Pulumi YAML, beside the dynamic provider, fil
         const run = await team.up();
         expect(changes(run, NATIVE_ALLOCATION)).toEqual(["create teal-y-1"]);
         expect(await team.outputs()).toEqual({ "y-1": "10.40.2.0/24" });
-        expect(subnetsIn(await readLedger(store, "teal"), "Allocated")).toEqual({ "d-1": "10.40.0.0/24", "d-2": "10.40.1.0/24", "y-1": "10.40.2.0/24" });
+        expect(subnetsIn(await readLedger(store, "teal"), "Allocated")).toEqual({
+            "d-1": "10.40.0.0/24",
+            "d-2": "10.40.1.0/24",
+            "y-1": "10.40.2.0/24",
+        });
         expect((await team.preview({ expectNoChanges: true })).code).toBe(0);
     });
 
@@ -127,14 +132,15 @@ describe("the native provider from Pulumi YAML, beside the dynamic provider, fil
     });
 
     it("imports an allocation the platform stack made, printing the YAML that declares it", async () => {
-        const run = await teamProject.run(
-            ["import", NATIVE_ALLOCATION, "teal-d-1", `teal/d-1@file:${store}`, "--yes", "--stack", "dev"],
-            { allowFailure: true },
-        );
+        const run = await teamProject.run(["import", NATIVE_ALLOCATION, "teal-d-1", `teal/d-1@file:${store}`, "--yes", "--stack", "dev"], {
+            allowFailure: true,
+        });
         expect(run.code, run.stderr + run.stdout).toBe(0);
         expect(run.stdout).toContain("1 imported");
         // The code to paste: the allocation's identity and store, as inputs.
-        expect(run.stdout).toMatch(/teal-d-1:\n\s+type: kubeslice-ipam:SubnetAllocation\n\s+properties:\n\s+clusterName: d-1\n\s+sliceName: teal\n\s+store:\n\s+directory: \S+\n\s+kind: file/);
+        expect(run.stdout).toMatch(
+            /teal-d-1:\n\s+type: kubeslice-ipam:SubnetAllocation\n\s+properties:\n\s+clusterName: d-1\n\s+sliceName: teal\n\s+store:\n\s+directory: \S+\n\s+kind: file/,
+        );
         const imported = (await team.resources()).find((r) => r.urn.endsWith("::teal-d-1"))!;
         expect(imported).toMatchObject({ id: "teal/d-1", protect: true, outputs: { subnet: "10.40.0.0/24", status: "Allocated" } });
 
@@ -190,7 +196,10 @@ describe("the native provider from Pulumi YAML, Kubernetes store", () => {
             "      store: ${store}",
         ].join("\n");
         // The slice first: allocations name it, so the engine orders them after it.
-        const program = yamlProgram(["k-1", "k-2"], "kubernetes", extra).replace(/sliceName: teal\n(\s+)clusterName/g, "sliceName: ${teal.sliceName}\n$1clusterName");
+        const program = yamlProgram(["k-1", "k-2"], "kubernetes", extra).replace(
+            /sliceName: teal\n(\s+)clusterName/g,
+            "sliceName: ${teal.sliceName}\n$1clusterName",
+        );
         await fs.writeFile(path.join(dir, "Pulumi.yaml"), program);
         project = workspace.project(dir);
         team = await project.stack("dev", { namespace });

@@ -36,7 +36,10 @@ beforeAll(async () => {
     const dir = await workspace.directory("program");
     await fs.writeFile(path.join(dir, "Pulumi.yaml"), "name: native-ts\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
     const sdk = JSON.parse(await fs.readFile(path.join(REPO, "package.json"), "utf8")).devDependencies["@pulumi/pulumi"];
-    await fs.writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "native-ts", private: true, main: "index.ts", dependencies: { "@pulumi/pulumi": sdk } }));
+    await fs.writeFile(
+        path.join(dir, "package.json"),
+        JSON.stringify({ name: "native-ts", private: true, main: "index.ts", dependencies: { "@pulumi/pulumi": sdk } }),
+    );
     await fs.writeFile(path.join(dir, "index.ts"), PROGRAM);
     project = workspace.project(dir);
     const added = await project.run(["package", "add", PLUGIN], { allowFailure: true });
@@ -71,7 +74,7 @@ describe("the native provider through a generated TypeScript SDK", () => {
             { allowFailure: true },
         );
         expect(run.code, run.stderr + run.stdout).toBe(0);
-        expect(run.stdout).toContain("new kubeslice_ipam.SubnetAllocation(\"adopted-n-1\"");
+        expect(run.stdout).toContain('new kubeslice_ipam.SubnetAllocation("adopted-n-1"');
         expect(run.stdout).toMatch(/clusterName: "n-1"/);
         expect((await second.resources()).find((r) => r.urn.endsWith("::adopted-n-1"))).toMatchObject({ id: "navy/n-1", protect: true });
         // Forget it there (state only): the first stack still owns the allocation.

@@ -59,7 +59,9 @@ describe.each([
     it("installs one copy of each Pulumi SDK: the program's @pulumi/pulumi, and @pulumi/kubernetes as the peer", async () => {
         // `npm query` lists the packages as installed on disk, one entry per copy.
         const { stdout } = await run("npm", ["query", "#@pulumi/pulumi, #@pulumi/kubernetes"], { cwd: programDir });
-        const copies = (JSON.parse(stdout) as { name: string; version: string; location: string }[]).map((n) => `${n.name}@${n.version} ${n.location}`).sort();
+        const copies = (JSON.parse(stdout) as { name: string; version: string; location: string }[])
+            .map((n) => `${n.name}@${n.version} ${n.location}`)
+            .sort();
         expect(copies).toEqual([
             `@pulumi/kubernetes@${manifest.devDependencies["@pulumi/kubernetes"]} node_modules/@pulumi/kubernetes`,
             `@pulumi/pulumi@${sdkVersion} node_modules/@pulumi/pulumi`,

@@ -89,11 +89,16 @@ describe("stacks sharing one file store, with the real engine", () => {
         const before = await readLedger(store, "green");
         const run = await team.up();
         // The stack resource itself (a new stack) and the adopted allocation.
-        expect(plannedChanges(run.preview!)).toEqual(["create pulumi:pulumi:Stack kubeslice-ipam-e2e-allocations-team-a", `create ${ALLOCATION_TYPE} green-c-1`].sort());
+        expect(plannedChanges(run.preview!)).toEqual(
+            ["create pulumi:pulumi:Stack kubeslice-ipam-e2e-allocations-team-a", `create ${ALLOCATION_TYPE} green-c-1`].sort(),
+        );
         expect(run.summary.resourceChanges).toEqual({ create: 2 });
         const outputs = await team.outputs();
         expect(outputs.subnets).toEqual({ "c-1": "10.30.0.0/24" });
-        expect(outputs.allocations["c-1"]).toMatchObject({ index: 0, allocatedAt: before.allocations.find((a) => a.clusterName === "c-1")!.allocatedAt });
+        expect(outputs.allocations["c-1"]).toMatchObject({
+            index: 0,
+            allocatedAt: before.allocations.find((a) => a.clusterName === "c-1")!.allocatedAt,
+        });
         const after = await readLedger(store, "green");
         expect(subnetsIn(after)).toEqual(subnetsIn(before));
         expect(after.allocations.map((a) => [a.clusterName, a.subnet, a.index, a.allocatedAt])).toEqual(

@@ -10,7 +10,19 @@
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPackageAt, CLOSURE_PROVIDER_COMMIT, CURRENT_PACKAGE, installPackage } from "../support/installed-package";
-import { ALLOCATION_TYPE, ledgerFile, LedgerDocument, MANIFEST_TYPE, PROGRAMS, Project, readLedger, ResourceState, SLICE_TYPE, Stack, Workspace } from "./support/engine";
+import {
+    ALLOCATION_TYPE,
+    ledgerFile,
+    LedgerDocument,
+    MANIFEST_TYPE,
+    PROGRAMS,
+    Project,
+    readLedger,
+    ResourceState,
+    SLICE_TYPE,
+    Stack,
+    Workspace,
+} from "./support/engine";
 
 const POOL = "10.30.0.0/16";
 const CLUSTERS = ["w-1", "w-2", "w-3"];
@@ -69,7 +81,9 @@ describe("a stack made by the closure-provider version, after upgrading the pack
             const old = before.resources.find((r) => r.urn === resource.urn);
             expect(resource.id).toBe(old?.id);
             expect(resource.outputs).toEqual(old?.outputs); // a same step keeps the outputs, old provider text included
-            expect(resource.inputs?.__provider).toMatch(/^exports\.handler = \(\) => require\("kubeslice-ipam\/dist\/provider\/handlers\/index\.js"\)\.providers\.\w+;\n$/);
+            expect(resource.inputs?.__provider).toMatch(
+                /^exports\.handler = \(\) => require\("kubeslice-ipam\/dist\/provider\/handlers\/index\.js"\)\.providers\.\w+;\n$/,
+            );
         }
     });
 

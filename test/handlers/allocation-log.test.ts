@@ -104,7 +104,13 @@ describe("withAllocationLog", () => {
     });
 
     it("warns once for an allocation that crosses both thresholds", () => {
-        const figures = (active: number) => ({ totalSubnets: 4, activeSubnets: active, releasedSubnets: 0, availableSubnets: 4 - active, utilization: active / 4 });
+        const figures = (active: number) => ({
+            totalSubnets: 4,
+            activeSubnets: active,
+            releasedSubnets: 0,
+            availableSubnets: 4 - active,
+            utilization: active / 4,
+        });
         const value: AllocateValue = { allocation, outcome: "allocated", reclaimed: [], capacity: { before: figures(3), after: figures(4) } };
         expect(exhaustionWarning("blue", value)?.fields).toEqual({ slice: "blue", available: 0, total: 4, utilization: 1 });
         expect(exhaustionWarning("blue", { ...value, capacity: { before: figures(4), after: figures(4) } })).toBeUndefined();
@@ -147,9 +153,9 @@ describe("withAllocationLog", () => {
     });
 
     it("logs nothing and rethrows when the allocation fails", async () => {
-        await expect(
-            withAllocationLog("nope", "a", () => allocateSubnet(store, "nope", "a"), { log }),
-        ).rejects.toThrow(/slice "nope" is not registered/);
+        await expect(withAllocationLog("nope", "a", () => allocateSubnet(store, "nope", "a"), { log })).rejects.toThrow(
+            /slice "nope" is not registered/,
+        );
         expect(logged).toEqual([]);
     });
 });

@@ -32,7 +32,9 @@ describe("SliceIpam create without check", () => {
     ])("refuses %s %j, says nothing was written, and writes nothing", async (property, value, reason) => {
         const error = await handlers.sliceIpam.create({ ...slice, [property]: value, store }).catch((e: Error) => e);
         expect((error as Error).name).toBe("InvalidInputsError");
-        expect((error as Error).message).toBe(`slice "s1": invalid inputs; nothing was written:\n  - ${property}: ${reason}\nCorrect the inputs and run again.`);
+        expect((error as Error).message).toBe(
+            `slice "s1": invalid inputs; nothing was written:\n  - ${property}: ${reason}\nCorrect the inputs and run again.`,
+        );
         expect(existsSync(store.directory)).toBe(false);
         // The same reason check gives.
         expect((await handlers.sliceIpam.check({}, { ...slice, [property]: value, store })).failures).toEqual([{ property, reason }]);
@@ -76,6 +78,8 @@ describe("SubnetAllocation create without check", () => {
     });
 
     it("delete without check refuses bad inputs too", async () => {
-        await expect(handlers.subnetAllocation.remove("s1/Bad", { sliceName: "s1", clusterName: "Bad", store })).rejects.toThrow(/invalid inputs; nothing was written/);
+        await expect(handlers.subnetAllocation.remove("s1/Bad", { sliceName: "s1", clusterName: "Bad", store })).rejects.toThrow(
+            /invalid inputs; nothing was written/,
+        );
     });
 });

@@ -56,7 +56,10 @@ describe("requested subnets through the host", () => {
         const { inputs, failures } = await check("pinned", "10.1.48.0/20");
         expect(failures).toEqual([]);
         await allocations.create((await check("thief", "10.1.48.0/20")).inputs);
-        const refused = await allocations.create(inputs).then(() => "created", (error: Error) => error.message);
+        const refused = await allocations.create(inputs).then(
+            () => "created",
+            (error: Error) => error.message,
+        );
         expect(refused).toContain('pinned subnet 10.1.48.0/20 for cluster "pinned" is already held by cluster "thief" in slice "legacy"');
         const read = await allocations.read("legacy/pinned", inputs);
         expect(read.id).toBe("");
@@ -70,11 +73,14 @@ describe("requested subnets through the host", () => {
         const created = await allocations.create(inputs);
         expect(created.properties.subnet).toBe("10.1.0.0/20");
         // The engine's Log RPC arrives after the create's answer: wait for it (bounded).
-        const warning = await vi.waitFor(() => {
-            const found = host.logs.find((log) => log.severity === "warning" && log.message.includes("planned"));
-            expect(found).toBeDefined();
-            return found;
-        }, { timeout: 10_000, interval: 20 });
+        const warning = await vi.waitFor(
+            () => {
+                const found = host.logs.find((log) => log.severity === "warning" && log.message.includes("planned"));
+                expect(found).toBeDefined();
+                return found;
+            },
+            { timeout: 10_000, interval: 20 },
+        );
         expect(warning?.message).toBe(
             'slice "legacy": requested subnet 10.1.32.0/20 for cluster "planned" was taken by cluster "intruder" ' +
                 "meanwhile; allocated 10.1.0.0/20 instead",

@@ -25,7 +25,9 @@ afterAll(async () => {
     await ipam?.close();
 });
 
-const status = (...podNames: string[]) => ({ connectedAppPods: podNames.map((podName, i) => ({ podName, podNamespace: "shop", podIp: `10.244.0.${i + 1}` })) });
+const status = (...podNames: string[]) => ({
+    connectedAppPods: podNames.map((podName, i) => ({ podName, podNamespace: "shop", podIp: `10.244.0.${i + 1}` })),
+});
 const inputs = (clusterName: string, workerSliceConfigStatus: unknown) => ({
     sliceName: "blue",
     clusterName,
@@ -63,7 +65,9 @@ describe("SubnetUsage through the host (file store)", () => {
                 ipam.host.logs.filter(
                     (log) =>
                         log.severity === "warning" &&
-                        log.message.includes('cluster "worker-1" is InUse and its WorkerSliceConfig blue-worker-1 is being removed; it reported 2 connected app pod(s)'),
+                        log.message.includes(
+                            'cluster "worker-1" is InUse and its WorkerSliceConfig blue-worker-1 is being removed; it reported 2 connected app pod(s)',
+                        ),
                 ),
             ).toHaveLength(1),
         );

@@ -11,15 +11,18 @@ function blue(): SliceLedger {
         ledger = mustAllocate(ledger, cluster, at(10)).ledger;
     }
     const released = release(ledger, "c", at(100));
-    return countIn(countIn(countIn(released.ledger, { allocationsSucceeded: 3, allocationsFailed: 1, releases: 1, conflicts: 2, reclaimed: 4 }),
-        { allocationLatencySeconds: 0.004 }), { allocationLatencySeconds: 42 });
+    return countIn(
+        countIn(countIn(released.ledger, { allocationsSucceeded: 3, allocationsFailed: 1, releases: 1, conflicts: 2, reclaimed: 4 }), {
+            allocationLatencySeconds: 0.004,
+        }),
+        { allocationLatencySeconds: 42 },
+    );
 }
 
 const family = (families: MetricFamily[], name: string) => families.find((f) => f.name === name)!;
 const value = (families: MetricFamily[], name: string, labels: Record<string, string | number> = { slice: "blue" }, metricName?: string) =>
-    family(families, name).values.find(
-        (sample) => sample.metricName === metricName && JSON.stringify(sample.labels) === JSON.stringify(labels),
-    )?.value;
+    family(families, name).values.find((sample) => sample.metricName === metricName && JSON.stringify(sample.labels) === JSON.stringify(labels))
+        ?.value;
 
 describe("ledgerMetricFamilies", () => {
     it("exports the guide's eight metrics, ipam_inuse_subnets and ipam_reclaimed_total, in that order, with their types", () => {

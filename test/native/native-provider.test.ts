@@ -44,14 +44,18 @@ describe("import ids", () => {
             id: "blue",
             props: { sliceName: "blue", store: { kind: "kubernetes", namespace: "kubeslice-cisco" } },
         });
-        expect(() => parseImportId(SLICE_URN, "blue@s3:bucket")).toThrow('import id "blue@s3:bucket": the store after "@" must be file:<directory> or kubernetes:<namespace>');
+        expect(() => parseImportId(SLICE_URN, "blue@s3:bucket")).toThrow(
+            'import id "blue@s3:bucket": the store after "@" must be file:<directory> or kubernetes:<namespace>',
+        );
     });
 });
 
 describe("the schema", () => {
     const schema = packageSchema("0.1.0") as any;
     it("has the inputs the zod shapes validate, no more, no fewer", () => {
-        expect(Object.keys(schema.resources["kubeslice-ipam:index:SliceIpam"].inputProperties).sort()).toEqual(Object.keys(sliceIpamInputShape).sort());
+        expect(Object.keys(schema.resources["kubeslice-ipam:index:SliceIpam"].inputProperties).sort()).toEqual(
+            Object.keys(sliceIpamInputShape).sort(),
+        );
         expect(Object.keys(schema.resources["kubeslice-ipam:index:SubnetAllocation"].inputProperties).sort()).toEqual(
             Object.keys(subnetAllocationInputShape).sort(),
         );
@@ -65,7 +69,14 @@ describe("the schema", () => {
 
 describe("the adapter over the handlers", () => {
     it("creates, reads back and imports an allocation, answering an import with inputs for generated code", async () => {
-        const slice = await provider.create(SLICE_URN, { sliceName: "blue", sliceSubnet: "10.9.0.0/16", subnetSize: 24, gracePeriodSeconds: 86400, maxClusters: 4096, store });
+        const slice = await provider.create(SLICE_URN, {
+            sliceName: "blue",
+            sliceSubnet: "10.9.0.0/16",
+            subnetSize: 24,
+            gracePeriodSeconds: 86400,
+            maxClusters: 4096,
+            store,
+        });
         expect(slice.id).toBe("blue");
         const created = await provider.create(ALLOCATION_URN, { sliceName: "blue", clusterName: "w-1", store });
         expect(created).toMatchObject({ id: "blue/w-1", outs: { subnet: "10.9.0.0/24", index: 0, status: "Allocated" } });
@@ -79,8 +90,18 @@ describe("the adapter over the handlers", () => {
     });
 
     it("answers a read of an allocation gone from the store with an empty id (the engine drops it)", async () => {
-        await provider.create(SLICE_URN, { sliceName: "blue", sliceSubnet: "10.9.0.0/16", subnetSize: 24, gracePeriodSeconds: 86400, maxClusters: 4096, store });
-        expect(await provider.read("blue/nobody", ALLOCATION_URN, { sliceName: "blue", clusterName: "nobody", store })).toEqual({ id: "", props: {} });
+        await provider.create(SLICE_URN, {
+            sliceName: "blue",
+            sliceSubnet: "10.9.0.0/16",
+            subnetSize: 24,
+            gracePeriodSeconds: 86400,
+            maxClusters: 4096,
+            store,
+        });
+        expect(await provider.read("blue/nobody", ALLOCATION_URN, { sliceName: "blue", clusterName: "nobody", store })).toEqual({
+            id: "",
+            props: {},
+        });
     });
 
     it("checks through the handlers: one failure per bad property, nothing written", async () => {

@@ -25,7 +25,9 @@ import {
 
 const repo = findRepoRoot(__dirname);
 const built = loadBuiltProviders(repo);
-const builtModules = createRequire(path.join(repo, "package.json"))(path.join(repo, "dist/provider/handlers-module")) as typeof import("../../provider/handlers-module");
+const builtModules = createRequire(path.join(repo, "package.json"))(
+    path.join(repo, "dist/provider/handlers-module"),
+) as typeof import("../../provider/handlers-module");
 
 let workdir: string;
 let store: { kind: "file"; directory: string };
@@ -76,7 +78,10 @@ describe("serialized providers", () => {
     });
 
     it("as exported provider objects, serialize as closures that capture no implementation module and still work", async () => {
-        const closures = [await host.provider(built.sliceIpamProvider, "SliceIpam"), await host.provider(built.subnetAllocationProvider, "SubnetAllocation")];
+        const closures = [
+            await host.provider(built.sliceIpamProvider, "SliceIpam"),
+            await host.provider(built.subnetAllocationProvider, "SubnetAllocation"),
+        ];
         for (const hosted of closures) {
             expect(hosted.serialized.length).toBeLessThan(4000);
             expect(hosted.serialized).not.toMatch(/zod|ip-num|proper-lockfile/);
@@ -287,9 +292,7 @@ describe("resource lifecycle through the host", () => {
         // Failed calls make the host print the error (as the engine would show it), and allocations log through
         // pulumi.log, which prints when the host cannot reach the engine; anything else is a surprise.
         const allocationLog = /^info: \[runtime\] (Allocated|Reused existing) subnet for cluster \{/;
-        const unexpected = host.output.filter(
-            (o) => !/not registered|active allocation|^\s+at |^\s*$/.test(o.line) && !allocationLog.test(o.line),
-        );
+        const unexpected = host.output.filter((o) => !/not registered|active allocation|^\s+at |^\s*$/.test(o.line) && !allocationLog.test(o.line));
         expect(unexpected).toEqual([]);
     });
 });
@@ -317,10 +320,10 @@ describe("provider logs", () => {
     it("go to stderr as the CLI launches the host (engine address in argv only)", async () => {
         await (await host.provider(logging)).create({ name: "b" });
         // Output lines and the gRPC response travel separately, so wait for the line.
-        await vi.waitFor(
-            () => expect(host.output).toContainEqual({ stream: "stderr", line: "warning: [runtime] creating b" }),
-            { timeout: 10_000, interval: 20 },
-        );
+        await vi.waitFor(() => expect(host.output).toContainEqual({ stream: "stderr", line: "warning: [runtime] creating b" }), {
+            timeout: 10_000,
+            interval: 20,
+        });
         expect(host.logs).toEqual([]);
     });
 });

@@ -58,9 +58,7 @@ describe("planned allocation", () => {
         }
         const order = fc.sample(fc.shuffledSubarray(clusters, { minLength: 64, maxLength: 64 }), { numRuns: 1, seed: 42 })[0];
         const results = await Promise.all(
-            order.map((cluster) =>
-                allocateSubnet(store, "blue", cluster, undefined, { requestedSubnet: planned.plan[cluster].subnet }),
-            ),
+            order.map((cluster) => allocateSubnet(store, "blue", cluster, undefined, { requestedSubnet: planned.plan[cluster].subnet })),
         );
         const got = Object.fromEntries(order.map((cluster, i) => [cluster, results[i].allocation.subnet]));
         expect(got).toEqual(Object.fromEntries(clusters.map((c) => [c, planned.plan[c].subnet])));

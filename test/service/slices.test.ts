@@ -6,8 +6,7 @@ import { registerSlice, unregisterSlice, updateSliceSettings } from "../../provi
 import { FileLedgerStore } from "../../provider/store/file-store";
 import { makeTempDir } from "../support/temp-dir";
 
-const spec = (input: Partial<SliceSpecInput> = {}) =>
-    sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", ...input });
+const spec = (input: Partial<SliceSpecInput> = {}) => sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", ...input });
 
 describe("slices in a store", () => {
     let temp: ReturnType<typeof makeTempDir>;
@@ -68,9 +67,7 @@ describe("slices in a store", () => {
     it("updates settings in place and refuses an unregistered slice", async () => {
         await registerSlice(store, spec());
         expect((await updateSliceSettings(store, spec({ maxClusters: 10 }))).spec.maxClusters).toBe(10);
-        await expect(updateSliceSettings(store, spec({ sliceName: "gone" }))).rejects.toThrow(
-            /slice "gone" is not registered .*pulumi refresh/,
-        );
+        await expect(updateSliceSettings(store, spec({ sliceName: "gone" }))).rejects.toThrow(/slice "gone" is not registered .*pulumi refresh/);
     });
 
     it("refuses to delete a slice while clusters hold subnets, naming them; allows it once released", async () => {

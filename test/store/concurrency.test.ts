@@ -46,7 +46,10 @@ describe("concurrent allocation", () => {
         const before = counted.writes();
         const clusters = Array.from({ length: 256 }, (_, i) => `cluster-${i}`);
         const results = await Promise.all(clusters.map((cluster) => allocateSubnet(counted.store, "blue", cluster)));
-        expectExactlyIndexes(results.map((r) => r.allocation), 256);
+        expectExactlyIndexes(
+            results.map((r) => r.allocation),
+            256,
+        );
         // Arrival order is allocation order inside a process: the guide's sequential promise.
         expect(results.map((r) => r.allocation.index)).toEqual(clusters.map((_, i) => i));
         expect(counted.writes() - before).toBeLessThanOrEqual(4);

@@ -45,7 +45,9 @@ describe("file store", () => {
         await store.compareAndSwap("blue", undefined, sampleLedger());
         for (let i = 1; i <= 4; i++) {
             const read = (await store.load("blue"))!;
-            expect((await store.compareAndSwap("blue", read.version, { ...read.ledger, counters: { ...read.ledger.counters, conflicts: i } })).ok).toBe(true);
+            expect(
+                (await store.compareAndSwap("blue", read.version, { ...read.ledger, counters: { ...read.ledger.counters, conflicts: i } })).ok,
+            ).toBe(true);
         }
         expect(readdirSync(store.sliceDirectory("blue"))).toEqual(["000000000004.json", "000000000005.json"]);
     });
@@ -113,7 +115,12 @@ describe("file store", () => {
         const ledger = sampleLedger();
         const invalid = { ...ledger, spec: { ...ledger.spec, subnetSize: 24.5 } };
         await expect(store.compareAndSwap("blue", undefined, invalid)).rejects.toThrow(/refusing to write an invalid ledger.*nothing was written/s);
-        const badName = { ...ledger, allocations: [{ clusterName: "Bad_Name", subnet: "10.2.0.0/24", index: 0, status: "Allocated" as const, allocatedAt: ledger.registeredAt }] };
+        const badName = {
+            ...ledger,
+            allocations: [
+                { clusterName: "Bad_Name", subnet: "10.2.0.0/24", index: 0, status: "Allocated" as const, allocatedAt: ledger.registeredAt },
+            ],
+        };
         await expect(store.compareAndSwap("blue", undefined, badName)).rejects.toThrow(/clusterName "Bad_Name" is not a valid DNS-1123 label/);
         expect(readdirSync(store.directory)).toEqual([]);
     });
@@ -150,7 +157,9 @@ describe("file store", () => {
             await pausedAt;
             for (let i = 1; i <= laterWrites; i++) {
                 const now = (await store.load(slice))!;
-                expect((await store.compareAndSwap(slice, now.version, { ...now.ledger, counters: { ...now.ledger.counters, releases: i } })).ok).toBe(true);
+                expect(
+                    (await store.compareAndSwap(slice, now.version, { ...now.ledger, counters: { ...now.ledger.counters, releases: i } })).ok,
+                ).toBe(true);
             }
             resume();
             expect(await stale).toEqual({ ok: false, conflict: true });
@@ -203,7 +212,10 @@ describe("file store", () => {
     it("reads a single-document ledger of earlier versions and moves it to revision files on the first write", async () => {
         const ledger = sampleLedger();
         const legacy = path.join(store.directory, "blue.json");
-        writeFileSync(legacy, JSON.stringify({ apiVersion: "kubeslice-ipam.io/v1alpha1", kind: "SliceLedger", revision: 7, ...encodeLedger(ledger) }, null, 2));
+        writeFileSync(
+            legacy,
+            JSON.stringify({ apiVersion: "kubeslice-ipam.io/v1alpha1", kind: "SliceLedger", revision: 7, ...encodeLedger(ledger) }, null, 2),
+        );
         const read = (await store.load("blue"))!;
         expect(read.ledger).toEqual(ledger);
         expect((await store.list()).map((entry) => entry.ledger.spec.sliceName)).toEqual(["blue"]);
@@ -297,9 +309,20 @@ describe("file store on a full or read-only file system", () => {
     it("a full disk fails at once naming the file and saying nothing was written", async () => {
         const store = new FileLedgerStore(mountPoint);
         const ledger = sampleLedger();
-        const big = { ...ledger, allocations: Array.from({ length: 200 }, (_, i) => ({ clusterName: `cluster-with-a-long-name-${i}`, subnet: `10.2.${i}.0/24`, index: i, status: "Allocated" as const, allocatedAt: ledger.registeredAt })) };
+        const big = {
+            ...ledger,
+            allocations: Array.from({ length: 200 }, (_, i) => ({
+                clusterName: `cluster-with-a-long-name-${i}`,
+                subnet: `10.2.${i}.0/24`,
+                index: i,
+                status: "Allocated" as const,
+                allocatedAt: ledger.registeredAt,
+            })),
+        };
         const error = await store.compareAndSwap("blue", undefined, big).catch((e: Error) => e);
-        expect(String(error)).toMatch(new RegExp(`cannot write its ledger in file store ${mountPoint} \\(${mountPoint}/blue/000000000001.json\\): ENOSPC`));
+        expect(String(error)).toMatch(
+            new RegExp(`cannot write its ledger in file store ${mountPoint} \\(${mountPoint}/blue/000000000001.json\\): ENOSPC`),
+        );
         expect(String(error)).toContain("Nothing was written; the disk is full");
         expect(readdirSync(path.join(mountPoint, "blue"))).toEqual([]);
     });

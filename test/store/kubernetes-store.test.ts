@@ -13,13 +13,7 @@ import { CorruptLedgerError } from "../../provider/store/ledger-document";
 import { Allocation, newLedger, SliceLedger } from "../../provider/core/ledger";
 import { subnetTextAt } from "../../provider/core/pool";
 import { poolOf } from "../../provider/core/ledger";
-import {
-    ANNOTATION_COUNTERS,
-    ANNOTATION_SETTINGS,
-    ledgerOf,
-    sliceIpamObject,
-    statusOf,
-} from "../../provider/store/sliceipam-object";
+import { ANNOTATION_COUNTERS, ANNOTATION_SETTINGS, ledgerOf, sliceIpamObject, statusOf } from "../../provider/store/sliceipam-object";
 import { ANNOTATION_LEDGER, PROJECTION_LIMIT, SETTINGS_FENCE } from "../../provider/store/sliceipam-shard";
 import { allocateFromProcesses } from "../support/allocate-workers";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
@@ -103,7 +97,10 @@ describe("Kubernetes store", () => {
         const typo = { ...manifests[0], metadata: { ...manifests[0].metadata, name: "typo" }, spec: { ...manifests[0].spec, octet: "1" } };
         const refused = await objects()
             .createNamespacedCustomObject({ ...worker, namespace, body: typo })
-            .then(() => undefined, (error: k8s.ApiException<string>) => error.code);
+            .then(
+                () => undefined,
+                (error: k8s.ApiException<string>) => error.code,
+            );
         expect(refused).toBe(422);
     });
 
@@ -114,7 +111,10 @@ describe("Kubernetes store", () => {
         const changed = { ...object, spec: { ...object.spec, sliceSubnet: "10.9.0.0/16" } };
         const failure = await objects()
             .replaceNamespacedCustomObject({ ...GROUP, namespace, name: "blue", body: changed })
-            .then(() => undefined, (error: unknown) => error as k8s.ApiException<string>);
+            .then(
+                () => undefined,
+                (error: unknown) => error as k8s.ApiException<string>,
+            );
         expect(failure?.code).toBe(422);
         expect(String(failure?.body)).toContain("sliceSubnet is immutable");
     });
@@ -303,7 +303,13 @@ describe("Kubernetes store at 4,096 active + 20,000 Released entries (63-charact
 describe("Kubernetes store on a cluster with only the SliceIpam CRD", () => {
     it("says to install the SliceIpamShard CRD, and writes nothing", async () => {
         const only = path.join(mkdtempSync(path.join(tmpdir(), "kubeslice-ipam-crd-")), "sliceipam-only.yaml");
-        writeFileSync(only, readFileSync(CRD, "utf8").split(/^---$/m).filter((doc) => !doc.includes("kind: SliceIpamShard")).join("---"));
+        writeFileSync(
+            only,
+            readFileSync(CRD, "utf8")
+                .split(/^---$/m)
+                .filter((doc) => !doc.includes("kind: SliceIpamShard"))
+                .join("---"),
+        );
         const partial = await startTestApiServer([only]);
         try {
             const store = new KubernetesLedgerStore({ namespace: "x", kubeconfig: partial.kubeconfig });
@@ -406,7 +412,10 @@ async function padToLimit(namespace: string, name: string): Promise<void> {
         object.metadata.annotations["test.kubeslice-ipam.io/padding"] = "p".repeat(Math.min(pad, 250_000));
         const ok = await objects()
             .replaceNamespacedCustomObject({ ...GROUP, namespace, name, body: object })
-            .then(() => true, () => false);
+            .then(
+                () => true,
+                () => false,
+            );
         if (ok) {
             return;
         }

@@ -80,10 +80,41 @@ async function waitEstablished(api: k8s.ApiextensionsV1Api, name: string): Promi
 /** Signs a client certificate for `group` with the server's CA (what a cluster admin's CSR approval does). */
 async function identityKubeconfig(workdir: string, kubeconfig: string, group: string): Promise<string> {
     const base = path.join(workdir, `identity-${group}`);
-    await run("openssl", ["req", "-config", path.join(workdir, "openssl.cnf"), "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-        "-nodes", "-subj", `/O=${group}/CN=${group}-user`, "-keyout", `${base}.key`, "-out", `${base}.csr`]);
-    await run("openssl", ["x509", "-req", "-in", `${base}.csr`, "-CA", path.join(workdir, "ca.crt"), "-CAkey", path.join(workdir, "ca.key"),
-        "-CAcreateserial", "-days", "1", "-extfile", path.join(workdir, "openssl.cnf"), "-extensions", "client", "-out", `${base}.crt`]);
+    await run("openssl", [
+        "req",
+        "-config",
+        path.join(workdir, "openssl.cnf"),
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        `/O=${group}/CN=${group}-user`,
+        "-keyout",
+        `${base}.key`,
+        "-out",
+        `${base}.csr`,
+    ]);
+    await run("openssl", [
+        "x509",
+        "-req",
+        "-in",
+        `${base}.csr`,
+        "-CA",
+        path.join(workdir, "ca.crt"),
+        "-CAkey",
+        path.join(workdir, "ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        path.join(workdir, "openssl.cnf"),
+        "-extensions",
+        "client",
+        "-out",
+        `${base}.crt`,
+    ]);
     const b64 = (file: string) => readFileSync(file).toString("base64");
     return kubeconfig
         .replace(/client-certificate-data: .*/, `client-certificate-data: ${b64(`${base}.crt`)}`)

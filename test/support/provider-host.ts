@@ -79,10 +79,7 @@ export function loadBuiltProviders(repo: string = findRepoRoot()): typeof import
  * by an arrow function and serialized with `allowSecrets: true`; the host
  * calls the module's `handler()` to get it back.
  */
-export async function serializeProvider(
-    provider: pulumi.dynamic.ResourceProvider,
-    repo: string = findRepoRoot(),
-): Promise<string> {
+export async function serializeProvider(provider: pulumi.dynamic.ResourceProvider, repo: string = findRepoRoot()): Promise<string> {
     const { serializeClosure } = loadModules(repo);
     const serialized = await serializeClosure.serializeFunction(() => provider, { allowSecrets: true });
     return serialized.text;
@@ -209,9 +206,7 @@ export async function startProviderHost(options: ProviderHostOptions): Promise<P
     };
     engine.addService(m.engineGrpc.EngineService, engineService as GrpcModule.UntypedServiceImplementation);
     const enginePort = await new Promise<number>((resolve, reject) =>
-        engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) =>
-            err ? reject(err) : resolve(port),
-        ),
+        engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
     );
     const engineAddress = `127.0.0.1:${enginePort}`;
 

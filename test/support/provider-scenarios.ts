@@ -41,7 +41,10 @@ export function describeProviderScenarios(name: string, makeStore: () => Promise
             expect(slice.properties).toMatchObject({ totalSubnets: 256, availableSubnets: 256, subnetSize: 24 });
             state.sliceInputs = inputs;
             state.slice = slice.properties;
-            for (const [cluster, subnet] of [["worker-1", "10.2.0.0/24"], ["worker-2", "10.2.1.0/24"]]) {
+            for (const [cluster, subnet] of [
+                ["worker-1", "10.2.0.0/24"],
+                ["worker-2", "10.2.1.0/24"],
+            ]) {
                 const created = await allocations.create(await allocationInputs(cluster));
                 expect(created.id).toBe(`blue/${cluster}`);
                 expect(created.properties).toMatchObject({ subnet, status: "Allocated", reused: false });
@@ -63,7 +66,10 @@ export function describeProviderScenarios(name: string, makeStore: () => Promise
         });
 
         it("refuses to delete the slice while clusters hold subnets", async () => {
-            const refused = await slices.delete("blue", state.slice).then(() => "deleted", (error: Error) => error.message);
+            const refused = await slices.delete("blue", state.slice).then(
+                () => "deleted",
+                (error: Error) => error.message,
+            );
             expect(refused).toContain('slice "blue" still has 2 active allocation(s): worker-1 (10.2.0.0/24), worker-2 (10.2.1.0/24)');
             expect((await slices.read("blue", state.slice)).id).toBe("blue");
         });

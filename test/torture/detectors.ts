@@ -94,11 +94,17 @@ export function lostAcknowledgements(journal: readonly JournalEntry[], entries: 
         const acknowledgedSubnet = subnetOf.get(cluster);
         if (pending.has(cluster)) {
             if (acknowledgedSubnet !== undefined && held?.subnet !== acknowledgedSubnet) {
-                violations.push({ detector: "lost-acknowledgement", detail: `${cluster} was acknowledged ${acknowledgedSubnet}; the ledger has ${describe(held)}` });
+                violations.push({
+                    detector: "lost-acknowledgement",
+                    detail: `${cluster} was acknowledged ${acknowledgedSubnet}; the ledger has ${describe(held)}`,
+                });
             }
         } else if (entry.op === "allocate") {
             if (held === undefined || held.subnet !== entry.subnet || held.status === "Released") {
-                violations.push({ detector: "lost-acknowledgement", detail: `${cluster} was acknowledged ${entry.subnet}; the ledger has ${describe(held)}` });
+                violations.push({
+                    detector: "lost-acknowledgement",
+                    detail: `${cluster} was acknowledged ${entry.subnet}; the ledger has ${describe(held)}`,
+                });
             }
         } else if (acknowledgedSubnet !== undefined && (held === undefined || held.status !== "Released" || held.subnet !== acknowledgedSubnet)) {
             violations.push({
@@ -142,10 +148,5 @@ export function giveUps(journal: readonly JournalEntry[]): Violation[] {
 
 /** Every detector over one slice's final ledger and its journals. */
 export function allViolations(journal: readonly JournalEntry[], entries: readonly StoredEntry[]): Violation[] {
-    return [
-        ...duplicateSubnets(entries),
-        ...lostAcknowledgements(journal, entries),
-        ...inconsistentAcknowledgements(journal),
-        ...giveUps(journal),
-    ];
+    return [...duplicateSubnets(entries), ...lostAcknowledgements(journal, entries), ...inconsistentAcknowledgements(journal), ...giveUps(journal)];
 }

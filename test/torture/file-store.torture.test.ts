@@ -83,7 +83,11 @@ interface WorkerSettings {
     stopAt?: "beforeCompare" | "beforePublish";
 }
 
-function startWorker(settings: WorkerSettings): { child: ChildProcess; ready: Promise<void>; exited: Promise<{ code: number | null; stderr: string }> } {
+function startWorker(settings: WorkerSettings): {
+    child: ChildProcess;
+    ready: Promise<void>;
+    exited: Promise<{ code: number | null; stderr: string }>;
+} {
     const child = spawn(process.execPath, [WORKER, JSON.stringify(settings)], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (chunk) => (stderr += chunk));
@@ -177,7 +181,14 @@ describe("file store torture", () => {
 
     it("a writer frozen (SIGSTOP) between its check and its publish, holding the lock: others go on; on SIGCONT it loses the race and retries", async () => {
         const directory = await registered("frozen");
-        const frozen = settingsFor(directory, "frozen", "f", { lanes: 1, opsPerLane: 5, releaseRatio: 0, stopAt: "beforePublish", staleLockMs: 2_000, lockWaitMs: 500 });
+        const frozen = settingsFor(directory, "frozen", "f", {
+            lanes: 1,
+            opsPerLane: 5,
+            releaseRatio: 0,
+            stopAt: "beforePublish",
+            staleLockMs: 2_000,
+            lockWaitMs: 500,
+        });
         const others = settingsFor(directory, "frozen", "o", { lanes: 3, opsPerLane: 10, staleLockMs: 2_000, lockWaitMs: 500 });
         const f = startWorker(frozen);
         await stopped(f.child.pid!);
@@ -196,7 +207,13 @@ describe("file store torture", () => {
         const store = new FileLedgerStore(directory);
         await allocateSubnet(store, "reborn", "x");
         await releaseSubnet(store, "reborn", "x");
-        const waiter = settingsFor(directory, "reborn", "p", { lanes: 1, opsPerLane: 1, clustersPerLane: 1, releaseRatio: 0, stopAt: "beforePublish" });
+        const waiter = settingsFor(directory, "reborn", "p", {
+            lanes: 1,
+            opsPerLane: 1,
+            clustersPerLane: 1,
+            releaseRatio: 0,
+            stopAt: "beforePublish",
+        });
         const p = startWorker(waiter);
         await stopped(p.child.pid!);
         await unregisterSlice(store, "reborn");
@@ -225,12 +242,19 @@ describe("file store torture", () => {
         const store = new FileLedgerStore(directory);
         let violations: Violation[] = [];
         for (const edit of ["valid", "corrupt"] as const) {
-            const waiter = settingsFor(directory, "edited", `w-${edit}`, { lanes: 1, opsPerLane: 1, clustersPerLane: 1, releaseRatio: 0, stopAt: "beforeCompare" });
+            const waiter = settingsFor(directory, "edited", `w-${edit}`, {
+                lanes: 1,
+                opsPerLane: 1,
+                clustersPerLane: 1,
+                releaseRatio: 0,
+                stopAt: "beforeCompare",
+            });
             const w = startWorker(waiter);
             await stopped(w.child.pid!);
             const file = (await store.currentFile("edited"))!;
             const document = JSON.parse(readFileSync(file, "utf8"));
-            const text = edit === "valid" ? JSON.stringify({ ...document, spec: { ...document.spec, gracePeriodSeconds: 7_200 } }, null, 2) : '{"truncated';
+            const text =
+                edit === "valid" ? JSON.stringify({ ...document, spec: { ...document.spec, gracePeriodSeconds: 7_200 } }, null, 2) : '{"truncated';
             writeFileSync(file, text);
             w.child.kill("SIGCONT");
             expect((await w.exited).code).toBe(0);
@@ -253,18 +277,37 @@ describe("file store torture", () => {
         const root = path.join(temp.dir, "fuzz");
         const storeDir = path.join(root, "store");
         await registerSlice(new FileLedgerStore(storeDir), sliceSpecSchema.parse({ sliceName: "fz", sliceSubnet: "10.8.0.0/16" }));
-        const anyValue = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.array(fc.string(), { maxLength: 2 }), fc.object({ maxDepth: 1 }));
+        const anyValue = fc.oneof(
+            fc.string(),
+            fc.integer(),
+            fc.double(),
+            fc.boolean(),
+            fc.constant(null),
+            fc.constant(undefined),
+            fc.array(fc.string(), { maxLength: 2 }),
+            fc.object({ maxDepth: 1 }),
+        );
         const name = fc.oneof(fc.constantFrom("fz", "c-1", "Bad_Name", "", "-x", "a".repeat(64), "../x", "a\u0000b"), anyValue);
         const store = fc.oneof(
             fc.constant(undefined),
             fc.constant({ kind: "file", directory: storeDir }),
-            fc.constantFrom({ kind: "s3" }, { directory: storeDir }, "file", { kind: "file", directory: "" }, { kind: "file", directory: `${storeDir}\u0000x` }, { kind: "file", directory: storeDir, extra: 1 }),
+            fc.constantFrom(
+                { kind: "s3" },
+                { directory: storeDir },
+                "file",
+                { kind: "file", directory: "" },
+                { kind: "file", directory: `${storeDir}\u0000x` },
+                { kind: "file", directory: storeDir, extra: 1 },
+            ),
             anyValue,
         );
         const sliceInputs = fc.record(
             {
                 sliceName: name,
-                sliceSubnet: fc.oneof(fc.constantFrom("10.8.0.0/16", "10.20.0.0/16", "fd00::/48", "8.8.8.0/24", "10.1.0.1/16", "10.0.0.0/7"), anyValue),
+                sliceSubnet: fc.oneof(
+                    fc.constantFrom("10.8.0.0/16", "10.20.0.0/16", "fd00::/48", "8.8.8.0/24", "10.1.0.1/16", "10.0.0.0/7"),
+                    anyValue,
+                ),
                 subnetSize: fc.oneof(fc.constantFrom(24, 24.5, 31, 16, 8, Number.NaN, 1e21), anyValue),
                 gracePeriodSeconds: fc.oneof(fc.constantFrom(0, 60, -1, 1e21, 0.5), anyValue),
                 maxClusters: fc.oneof(fc.constantFrom(1, 0, 4096, 4097, -3), anyValue),
@@ -307,7 +350,10 @@ describe("file store torture", () => {
                 created = true;
             } catch (error) {
                 if (!["InvalidInputsError", "IpamError"].includes((error as Error).name)) {
-                    violations.push({ detector: "create-error", detail: `${resource} ${JSON.stringify(props)}: ${(error as Error).name}: ${(error as Error).message}` });
+                    violations.push({
+                        detector: "create-error",
+                        detail: `${resource} ${JSON.stringify(props)}: ${(error as Error).name}: ${(error as Error).message}`,
+                    });
                 }
             }
             if (created && failures.length > 0) {
@@ -319,8 +365,14 @@ describe("file store torture", () => {
                 violations.push({ detector: "invalid-write", detail: `${resource} ${JSON.stringify(props)} left: ${(error as Error).message}` });
             }
         };
-        await fc.assert(fc.asyncProperty(sliceInputs, async (props) => fuzz("sliceIpam", props)), { numRuns: SCALE.fuzzRuns, seed: 7 });
-        await fc.assert(fc.asyncProperty(allocationInputs, async (props) => fuzz("subnetAllocation", props)), { numRuns: SCALE.fuzzRuns, seed: 8 });
+        await fc.assert(
+            fc.asyncProperty(sliceInputs, async (props) => fuzz("sliceIpam", props)),
+            { numRuns: SCALE.fuzzRuns, seed: 7 },
+        );
+        await fc.assert(
+            fc.asyncProperty(allocationInputs, async (props) => fuzz("subnetAllocation", props)),
+            { numRuns: SCALE.fuzzRuns, seed: 8 },
+        );
         report({ scenario: "fuzzed inputs", inputs }, violations);
         expect(violations.slice(0, 5)).toEqual([]);
     });
@@ -339,7 +391,11 @@ describe("file store torture", () => {
         const spec = sliceSpecSchema.parse({ sliceName: "h", sliceSubnet: "10.5.0.0/16" });
         const missing = new FileLedgerStore(path.join(temp.dir, "hostile-missing"));
         await expectFailure("missing", () => allocateSubnet(missing, "h", "c"), /does not exist; a missing store is never read as an empty one/);
-        await expectFailure("missing (refresh)", () => handlers.subnetAllocation.read("h/c", { sliceName: "h", clusterName: "c", store: { kind: "file", directory: missing.directory } }), /does not exist/);
+        await expectFailure(
+            "missing (refresh)",
+            () => handlers.subnetAllocation.read("h/c", { sliceName: "h", clusterName: "c", store: { kind: "file", directory: missing.directory } }),
+            /does not exist/,
+        );
 
         const mountPoint = path.join(temp.dir, "hostile-mnt");
         mkdirSync(mountPoint);
@@ -348,7 +404,11 @@ describe("file store torture", () => {
             const small = new FileLedgerStore(mountPoint);
             await registerSlice(small, spec);
             const fill = Array.from({ length: 60 }, (_, i) => `a-cluster-name-that-takes-room-${i}`);
-            await expectFailure("full", () => Promise.all(fill.map((cluster) => allocateSubnet(small, "h", cluster))), /ENOSPC.*Nothing was written; the disk is full/);
+            await expectFailure(
+                "full",
+                () => Promise.all(fill.map((cluster) => allocateSubnet(small, "h", cluster))),
+                /ENOSPC.*Nothing was written; the disk is full/,
+            );
             expect(duplicateSubnets(await storedEntries(mountPoint, "h"))).toEqual([]);
             execFileSync("mount", ["-o", "remount,ro", mountPoint]);
             await expectFailure("read-only", () => releaseSubnet(small, "h", fill[0]), /EROFS.*mounted read-only/);
@@ -388,13 +448,27 @@ describe("file store torture", () => {
         expect(lostAcknowledgements(journal, [good[1]]).map((v) => v.detector)).toEqual(["lost-acknowledgement"]);
         expect(lostAcknowledgements(journal, [good[0], { ...good[1], status: "Allocated" }]).length).toBe(1);
         expect(lostAcknowledgements(journal, [{ ...good[0], subnet: "10.1.9.0/24" }, good[1]]).length).toBe(1);
-        expect(inconsistentAcknowledgements([...journal, { op: "allocate", cluster: "a", subnet: "10.1.5.0/24" }]).map((v) => v.detector)).toEqual(["moved-subnet"]);
-        expect(inconsistentAcknowledgements([...journal, { op: "allocate", cluster: "c", subnet: "10.1.0.0/24" }]).map((v) => v.detector)).toEqual(["subnet-handed-twice"]);
+        expect(inconsistentAcknowledgements([...journal, { op: "allocate", cluster: "a", subnet: "10.1.5.0/24" }]).map((v) => v.detector)).toEqual([
+            "moved-subnet",
+        ]);
+        expect(inconsistentAcknowledgements([...journal, { op: "allocate", cluster: "c", subnet: "10.1.0.0/24" }]).map((v) => v.detector)).toEqual([
+            "subnet-handed-twice",
+        ]);
         expect(giveUps([...journal, { op: "allocate", cluster: "d", error: "LedgerConflictError", message: "gave up" }]).length).toBe(1);
         // A pending (started, never acknowledged) operation allows either outcome, but never another subnet.
         const pendingRelease: JournalEntry[] = [...journal.slice(0, 2), { op: "release", cluster: "a", started: true }];
-        expect(lostAcknowledgements(pendingRelease, [{ ...good[0], status: "Released" }, { ...good[1], status: "Allocated" }])).toEqual([]);
-        expect(lostAcknowledgements(pendingRelease, [{ ...good[0], subnet: "10.1.7.0/24" }, { ...good[1], status: "Allocated" }]).length).toBe(1);
+        expect(
+            lostAcknowledgements(pendingRelease, [
+                { ...good[0], status: "Released" },
+                { ...good[1], status: "Allocated" },
+            ]),
+        ).toEqual([]);
+        expect(
+            lostAcknowledgements(pendingRelease, [
+                { ...good[0], subnet: "10.1.7.0/24" },
+                { ...good[1], status: "Allocated" },
+            ]).length,
+        ).toBe(1);
         expect(parseJournal('{"op":"allocate","cluster":"a"}\n{"op":"rel')).toEqual([{ op: "allocate", cluster: "a" }]);
         report({ scenario: "detectors on corrupted data", rounds: 8 }, []);
     });

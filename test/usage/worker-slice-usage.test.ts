@@ -100,7 +100,13 @@ describe("usage from WorkerSliceConfig status", () => {
         ]);
         expect(await statusOf(store, "worker-1")).toBe("InUse");
         // The KubeSlice-facing projection says so too.
-        const head = (await objects().getNamespacedCustomObject({ group: "controller.kubeslice.io", version: "v1alpha1", plural: "sliceipams", namespace, name: "blue" })) as any;
+        const head = (await objects().getNamespacedCustomObject({
+            group: "controller.kubeslice.io",
+            version: "v1alpha1",
+            plural: "sliceipams",
+            namespace,
+            name: "blue",
+        })) as any;
         expect(head.status.allocatedSubnets.find((e: any) => e.clusterName === "worker-1").status).toBe("InUse");
 
         await reportPods(namespace, "blue-worker-1", []);
@@ -126,7 +132,14 @@ describe("usage from WorkerSliceConfig status", () => {
         const { namespace, store } = await sliceWith(["worker-1"]);
         await allocateSubnet(store, "blue", "east");
         // Named as cluster "east"'s would be, but its spec names another slice (`<slice>-<cluster>` names can collide).
-        const manifest = workerSliceConfig({ sliceName: "other", namespace, sliceSubnet: "10.2.0.0/16", clusterName: "x", subnet: "10.2.1.0/24", index: 1 });
+        const manifest = workerSliceConfig({
+            sliceName: "other",
+            namespace,
+            sliceSubnet: "10.2.0.0/16",
+            clusterName: "x",
+            subnet: "10.2.1.0/24",
+            index: 1,
+        });
         const body = { ...manifest, metadata: { ...manifest.metadata, name: "blue-east" } };
         await objects().createNamespacedCustomObject({ ...WORKER_SLICE_CONFIG_RESOURCE, namespace, body });
         await reportPods(namespace, "blue-east", [pod("intruder")]);
@@ -152,7 +165,11 @@ describe("usage from WorkerSliceConfig status", () => {
             "connectedAppPods[1]: podName is missing",
             "connectedAppPods[2]: podName is empty",
         ]);
-        expect(synced.clusters[1]).toMatchObject({ outcome: "no-connected-pods", connectedPods: 0, ignored: ["connectedAppPods[0]: podName is missing"] });
+        expect(synced.clusters[1]).toMatchObject({
+            outcome: "no-connected-pods",
+            connectedPods: 0,
+            ignored: ["connectedAppPods[0]: podName is missing"],
+        });
         expect(await statusOf(store, "worker-2")).toBe("Allocated");
     });
 
@@ -219,7 +236,11 @@ describe("usage from WorkerSliceConfig status", () => {
         // A final sync marks whatever active cluster it had not caught yet; nothing Released changes.
         const final = await syncUsage(store, sourceOf(store), "blue");
         expect(final.clusters.every((c) => c.status === "InUse")).toBe(true);
-        expect(final.clusters.map((c) => c.clusterName).sort()).toEqual(Object.keys(added).filter((c) => !released.has(c)).sort());
+        expect(final.clusters.map((c) => c.clusterName).sort()).toEqual(
+            Object.keys(added)
+                .filter((c) => !released.has(c))
+                .sort(),
+        );
     }, 180_000);
 });
 
@@ -260,7 +281,10 @@ describe("usage where it cannot be read", () => {
         expect((await syncUsage(store, sourceOf(store), "blue", { clusters: ["worker-2"] })).clusters[0].outcome).toBe("no-connected-pods");
         expect((await syncUsage(store, sourceOf(store), "blue")).clusters[0].outcome).toBe("marked-in-use");
 
-        const withoutRule = RBAC.replace(/\n {2}- apiGroups: \["worker\.kubeslice\.io"\]\n {4}resources: \["workersliceconfigs"\]\n {4}verbs: \[[^\]]*\]/g, "");
+        const withoutRule = RBAC.replace(
+            /\n {2}- apiGroups: \["worker\.kubeslice\.io"\]\n {4}resources: \["workersliceconfigs"\]\n {4}verbs: \[[^\]]*\]/g,
+            "",
+        );
         expect(withoutRule).not.toMatch(/resources: \["workersliceconfigs"\]/);
         server.grant("ipam-store", withoutRule);
         for (const clusters of [["worker-2"], ["worker-1", "worker-2"]]) {
@@ -315,7 +339,10 @@ describe("usage through the SubnetAllocation provider (Pulumi's dynamic-provider
 
     it("a refresh that cannot read WorkerSliceConfigs (403) warns and reports the allocation as stored", async () => {
         const namespace = freshNamespace();
-        server.grant("no-usage", RBAC.replace(/\n {2}- apiGroups: \["worker\.kubeslice\.io"\]\n {4}resources: \["workersliceconfigs"\]\n {4}verbs: \[[^\]]*\]/g, ""));
+        server.grant(
+            "no-usage",
+            RBAC.replace(/\n {2}- apiGroups: \["worker\.kubeslice\.io"\]\n {4}resources: \["workersliceconfigs"\]\n {4}verbs: \[[^\]]*\]/g, ""),
+        );
         const store = { kind: "kubernetes", namespace, kubeconfig: await server.kubeconfigFor("no-usage") };
         const slice = await ipam.slices.check({}, { sliceName: "blue", sliceSubnet: "10.2.0.0/16", store });
         await ipam.slices.create(slice.inputs);
@@ -324,7 +351,9 @@ describe("usage through the SubnetAllocation provider (Pulumi's dynamic-provider
         const refreshed = await ipam.allocations.read(created.id, created.properties, inputs);
         expect(refreshed.properties).toMatchObject({ status: "Allocated", subnet: "10.2.0.0/24" });
         await vi.waitFor(() =>
-            expect(warnings(/slice "blue", cluster "worker-7": usage not observed on this refresh: .*forbidden.*kubeslice-ipam-store role/)).toHaveLength(1),
+            expect(
+                warnings(/slice "blue", cluster "worker-7": usage not observed on this refresh: .*forbidden.*kubeslice-ipam-store role/),
+            ).toHaveLength(1),
         );
     });
 });

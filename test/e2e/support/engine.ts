@@ -406,7 +406,12 @@ export class Stack {
         if (summary === undefined) {
             // --preview-only prints only the document
             if (preview !== undefined && args.includes("--preview-only")) {
-                return { ...result, preview, events, summary: { result: "succeeded", resourceChanges: preview.changeSummary ?? {}, maybeCorrupt: false, isPreview: true } };
+                return {
+                    ...result,
+                    preview,
+                    events,
+                    summary: { result: "succeeded", resourceChanges: preview.changeSummary ?? {}, maybeCorrupt: false, isPreview: true },
+                };
             }
             throw new Error(describeFailure(result, "no summary event"));
         }
@@ -485,7 +490,5 @@ export async function editLedger(storeDir: string, slice: string, edit: (doc: Le
 
 /** `clusterName → subnet` of the entries in the ledger with the given status (all if omitted). */
 export function subnetsIn(doc: LedgerDocument, status?: string): Record<string, string> {
-    return Object.fromEntries(
-        doc.allocations.filter((a) => status === undefined || a.status === status).map((a) => [a.clusterName, a.subnet]),
-    );
+    return Object.fromEntries(doc.allocations.filter((a) => status === undefined || a.status === status).map((a) => [a.clusterName, a.subnet]));
 }

@@ -36,6 +36,9 @@ export default function setup(project: TestProject): void {
     project.provide("pulumiBin", bin);
     // The real pulumi-kubernetes provider (~25 min the first time, then cached),
     // found by the engine on PATH as an ambient plugin.
-    const kubernetesBin = execFileSync(path.join(repo, "test/pulumi-kubernetes/build.sh"), { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+    const kubernetesBin = execFileSync(path.join(repo, "test/pulumi-kubernetes/build.sh"), {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+    }).trim();
     project.provide("kubernetesPluginBin", kubernetesBin);
 }

@@ -25,7 +25,10 @@ for (let i = 0; i < count; i++) {
     const clusterName = `cluster-${String(i).padStart(4, "0")}`;
     const requestedSubnet = `10.${Math.floor(i / 1024)}.${Math.floor(i / 4) % 256}.${(i % 4) * 64}/26`;
     const props = { sliceName: "bench", clusterName, requestedSubnet, requestedSubnetIsPlan: true, store };
-    const resource = new Noop(`bench-${clusterName}`, config.getBoolean("allocationShape") === false ? { sliceName: "bench", clusterName, store } : { ...props, ...outputs });
+    const resource = new Noop(
+        `bench-${clusterName}`,
+        config.getBoolean("allocationShape") === false ? { sliceName: "bench", clusterName, store } : { ...props, ...outputs },
+    );
     ids[clusterName] = resource.id;
 }
 
