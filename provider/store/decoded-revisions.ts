@@ -3,7 +3,7 @@ import { decodeRevision, digestOf, FileRevision } from "./file-document";
 
 interface Decoded {
     readonly file: string;
-    readonly text: string;
+    readonly bytes: Buffer;
     readonly stored: FileRevision;
 }
 
@@ -24,33 +24,34 @@ function cache(): Map<string, Decoded> {
  * holds). One entry per slice directory. The result is deeply frozen: it is
  * shared by every caller in the process.
  */
-export function decodeRevisionOnce(file: string, text: string, sliceName: string, revision: number): FileRevision {
-    const key = path.dirname(file);
-    const hit = cache().get(key);
-    if (hit !== undefined && hit.file === file && hit.text === text) {
-        return hit.stored;
-    }
-    return rememberRevision(file, text, decodeRevision(file, text, sliceName, revision));
+export function decodeRevisionOnce(file: string, bytes: Buffer, sliceName: string, revision: number): FileRevision {
+    return cachedRevision(file, bytes) ?? rememberRevision(file, bytes, decodeRevision(file, bytes.toString("utf8"), sliceName, revision));
 }
 
 /**
- * The digest of `text`, the bytes of `file`: remembered with the decoded
+ * The digest of `bytes`, the contents of `file`: remembered with the decoded
  * revision, since hashing the whole ledger on every load of a large slice is
  * most of a load's cost once decoding is cached.
  */
-export function digestOnce(file: string, text: string): string {
-    const hit = cache().get(path.dirname(file));
-    return hit !== undefined && hit.file === file && hit.text === text ? hit.stored.digest : digestOf(text);
+export function digestOnce(file: string, bytes: Buffer): string {
+    return cachedRevision(file, bytes)?.digest ?? digestOf(bytes);
 }
 
 /**
- * Records what `text`, the bytes of `file`, decodes to: after a write, the
+ * Records what `bytes`, the contents of `file`, decode to: after a write, the
  * ledger the store read back from the document before publishing it.
  */
-export function rememberRevision(file: string, text: string, stored: FileRevision): FileRevision {
+export function rememberRevision(file: string, bytes: Buffer, stored: FileRevision): FileRevision {
     const frozen = deepFreeze(stored);
-    cache().set(path.dirname(file), { file, text, stored: frozen });
+    cache().set(path.dirname(file), { file, bytes, stored: frozen });
     return frozen;
+}
+
+// Compared as bytes: decoding a large ledger's text only to compare it costs
+// several times the read.
+function cachedRevision(file: string, bytes: Buffer): FileRevision | undefined {
+    const hit = cache().get(path.dirname(file));
+    return hit !== undefined && hit.file === file && hit.bytes.equals(bytes) ? hit.stored : undefined;
 }
 
 function deepFreeze<T>(value: T): T {

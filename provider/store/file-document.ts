@@ -15,7 +15,7 @@ export type FileRevision =
     | { readonly deleted: true; readonly revision: number; readonly digest: string };
 
 /** Identifies exact bytes: a hand edit or a `git checkout` that keeps the revision still changes it. */
-export function digestOf(text: string): string {
+export function digestOf(text: string | Buffer): string {
     return createHash("sha256").update(text).digest("hex").slice(0, 32);
 }
 

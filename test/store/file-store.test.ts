@@ -32,6 +32,20 @@ describe("file store", () => {
 
     const current = async (slice = "blue") => (await store.currentFile(slice))!;
 
+    it("reads without starving the event loop: a caller polling for a slice lets a timer (or another writer) run", async () => {
+        // The reads are synchronous system calls; each load still gives the loop its turn.
+        await store.compareAndSwap("blue", undefined, sampleLedger());
+        let fired = false;
+        setTimeout(() => (fired = true), 1);
+        let polls = 0;
+        while (!fired && polls < 50_000) {
+            await store.load("blue");
+            await store.load("absent");
+            polls++;
+        }
+        expect(fired).toBe(true);
+    });
+
     it("keeps each revision as a readable JSON document in the slice's directory, and no temp files", async () => {
         await store.compareAndSwap("blue", undefined, sampleLedger());
         expect(readdirSync(store.directory)).toEqual(["blue"]);
