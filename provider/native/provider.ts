@@ -20,7 +20,7 @@ function handlersFor(urn: string): Handlers {
     const type = typeOfUrn(urn);
     const found = HANDLERS[type];
     if (found === undefined) {
-        throw new Error(`kubeslice-ipam has no resource type "${type}"; it provides ${Object.keys(HANDLERS).join(" and ")}`);
+        throw new Error(`kubeslice-ipam has no resource type "${type}"; it provides ${Object.keys(HANDLERS).join(", ")}`);
     }
     return found;
 }
