@@ -10,6 +10,8 @@
  *     named, nothing written; destroy;
  *   - one ledger with the TypeScript dynamic component (programs/slice): both
  *     stacks allocating in one slice in parallel, no subnet held twice;
+ *   - a stack moved from the TypeScript dynamic component to this route
+ *     without re-addressing any cluster (README: Moving a stack);
  *   - the Kubernetes store, its kubeconfig a secret.
  */
 import { randomBytes } from "node:crypto";
@@ -43,6 +45,8 @@ const NATIVE_ALLOCATION = "kubeslice-ipam:index:SubnetAllocation";
 const NATIVE_MANIFEST = "kubeslice-ipam:index:ManifestFile";
 
 interface ComponentProgram {
+    /** Default team-component. */
+    readonly project?: string;
     readonly sliceName: string;
     readonly sliceSubnet: string;
     readonly clusters: readonly string[];
@@ -58,7 +62,7 @@ function yamlProgram(program: ComponentProgram): string {
             ? ["        kind: file", "        directory: ${storeDirectory}"]
             : ["        kind: kubernetes", "        namespace: ${namespace}", "        kubeconfig: ${kubeconfig}"];
     return [
-        "name: team-component",
+        `name: ${program.project ?? "team-component"}`,
         "runtime: yaml",
         "packages:",
         `  kubeslice-ipam: ${PLUGIN}`,
@@ -311,6 +315,57 @@ describe("one ledger: KubeSliceIpam through the native provider and the TypeScri
         expect((await platform.destroy()).summary.result).toBe("succeeded");
         expect((await team.destroy()).summary.result).toBe("succeeded");
         expect(await sliceIsGone(store, "cyan")).toBe(true);
+    });
+});
+
+describe("a stack moved from the TypeScript dynamic component to the native route", () => {
+    const POOL = "10.44.0.0/16";
+    let workspace: Workspace;
+    let store: string;
+    let project: Project;
+    let stack: Stack;
+
+    beforeAll(async () => {
+        workspace = await Workspace.create("native-component-move");
+        store = await workspace.directory("store");
+        project = await workspace.program(path.join(PROGRAMS, "slice"), "moving");
+        stack = await project.stack("prod", { sliceName: "sand", sliceSubnet: POOL, storeDirectory: store, clusters: ["m-1", "m-2", "m-3"] });
+        await stack.up({ skipPreview: true });
+    });
+
+    afterAll(async () => {
+        await workspace?.remove();
+    });
+
+    it("forgets the dynamic component's tree, then the YAML program's up adopts every allocation: same subnets, nothing allocated or released", async () => {
+        const before = await readLedger(store, "sand");
+        const subnets = (await stack.outputs()).subnets;
+        const component = (await stack.resources()).find((r) => r.type === COMPONENT_TYPE)!;
+        await project.run(["state", "delete", component.urn, "--target-dependents", "--force", "--yes", "--stack", "prod"]);
+        expect((await stack.resources()).filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"))).toEqual([]);
+
+        // Same project and stack, now a YAML program on the plugin.
+        await fs.rm(path.join(project.dir, "index.ts"));
+        await fs.writeFile(
+            path.join(project.dir, "Pulumi.yaml"),
+            yamlProgram({
+                project: "kubeslice-ipam-e2e-slice",
+                sliceName: "sand",
+                sliceSubnet: POOL,
+                clusters: ["m-1", "m-2", "m-3"],
+                store: "file",
+                manifestsDirectory: "manifests",
+            }),
+        );
+        const run = await stack.up();
+        expect(changes(run, NATIVE_ALLOCATION)).toEqual(["create sand-m-1", "create sand-m-2", "create sand-m-3"]);
+        expect((await stack.outputs()).subnets).toEqual(subnets);
+        const after = await readLedger(store, "sand");
+        expect(after.allocations).toEqual(before.allocations);
+        expect(await stack.exportText()).not.toContain("__provider");
+        expect((await stack.preview({ expectNoChanges: true })).code).toBe(0);
+        expect((await stack.destroy()).summary.result).toBe("succeeded");
+        expect(await sliceIsGone(store, "sand")).toBe(true);
     });
 });
 

@@ -168,6 +168,7 @@ describe("the KubeSliceIpam component from a Go program (the native provider's c
         const up = await goConsumer("up", ["j-1", "j-2", "j-3"], { stack: "component", flags: component });
         expect(up.changes).toEqual({ create: 1, same: 5 });
         expect(up.subnets!["j-3"]).toBe("10.61.2.0/24");
+        expect(subnetsIn(await readLedger(store, "jade"), "Allocated")).toEqual(up.subnets);
         expect((await goConsumer("destroy", [], { stack: "component", flags: component })).changes).toEqual({ delete: 6 });
         expect(await sliceIsGone(store, "jade")).toBe(true);
     });
