@@ -59,7 +59,12 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     }
 
     /** `childClasses` is internal: the native provider passes its own resource types (components/child-resources.ts). */
-    constructor(name: string, args: KubeSliceIpamArgs, opts?: pulumi.ComponentResourceOptions, childClasses: ChildResourceClasses = DYNAMIC_CHILDREN) {
+    constructor(
+        name: string,
+        args: KubeSliceIpamArgs,
+        opts?: pulumi.ComponentResourceOptions,
+        childClasses: ChildResourceClasses = DYNAMIC_CHILDREN,
+    ) {
         // Before super(): invalid arguments must not leave a registered, childless component behind.
         validateKubeSliceIpamArgs(name, args);
         super("kubeslice-ipam:index:KubeSliceIpam", name, {}, opts);

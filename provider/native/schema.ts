@@ -69,7 +69,10 @@ const allocationOutputs: Record<string, Property> = {
 };
 
 const manifestFileProperties: Record<string, Property> = {
-    path: { type: "string", description: "The file's path; relative paths resolve against the Pulumi project directory. Changing it replaces the file." },
+    path: {
+        type: "string",
+        description: "The file's path; relative paths resolve against the Pulumi project directory. Changing it replaces the file.",
+    },
     content: { type: "string", description: "The file's content, written on create and update." },
 };
 

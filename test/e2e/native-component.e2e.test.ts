@@ -187,7 +187,12 @@ describe("KubeSliceIpam from Pulumi YAML through the native provider, file store
             ].sort(),
         );
         expect(children.find((r) => r.id === "teal/c-1")?.outputs).toMatchObject({ subnet: subnet(0), index: 0, status: "Allocated" });
-        expect(component.outputs).toEqual({ subnets: { "c-1": subnet(0), "c-2": subnet(1) }, totalSubnets: 256, availableSubnets: 254, utilization: 2 / 256 });
+        expect(component.outputs).toEqual({
+            subnets: { "c-1": subnet(0), "c-2": subnet(1) },
+            totalSubnets: 256,
+            availableSubnets: 254,
+            utilization: 2 / 256,
+        });
     });
 
     it("adds a cluster: the preview plans its subnet, up makes exactly one allocation", async () => {

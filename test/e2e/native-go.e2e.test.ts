@@ -77,11 +77,15 @@ interface GoRun {
 
 async function goConsumer(command: string, clusters: string[], options: { stack?: string; flags?: string[] } = {}): Promise<GoRun> {
     const args = ["-command", command, "-work", workDir, "-plugin", PLUGIN, "-stack", options.stack ?? "dev", ...(options.flags ?? [])];
-    const { stdout } = await run(binary, [...args, ...(options.flags?.some((f) => f === "-kube-namespace") ? [] : ["-store-dir", store]), ...clusters], {
-        env: commandEnv(workspace, {}),
-        timeout: 300_000,
-        maxBuffer: 64 << 20,
-    });
+    const { stdout } = await run(
+        binary,
+        [...args, ...(options.flags?.some((f) => f === "-kube-namespace") ? [] : ["-store-dir", store]), ...clusters],
+        {
+            env: commandEnv(workspace, {}),
+            timeout: 300_000,
+            maxBuffer: 64 << 20,
+        },
+    );
     return JSON.parse(stdout.trim().split("\n").pop()!);
 }
 

@@ -54,7 +54,14 @@ describe("construct", () => {
         const result = await provider.construct(
             "jade",
             "kubeslice-ipam:index:KubeSliceIpam",
-            { sliceName: "jade", namespace: "kubeslice-e2e", sliceSubnet: "10.5.0.0/16", clusters: ["w-2", "w-1"], store, manifestsDirectory: manifests },
+            {
+                sliceName: "jade",
+                namespace: "kubeslice-e2e",
+                sliceSubnet: "10.5.0.0/16",
+                clusters: ["w-2", "w-1"],
+                store,
+                manifestsDirectory: manifests,
+            },
             {},
         );
         // Planned in the order listed, as in a TypeScript program.
