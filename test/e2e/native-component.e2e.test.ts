@@ -22,9 +22,11 @@ import { parse as parseYaml } from "yaml";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import {
+    changesOf,
     COMPONENT_TYPE,
     diagnosticsOf,
     exists,
+    heldTwice,
     plannedChanges,
     problems,
     PROGRAMS,
@@ -91,25 +93,11 @@ function yamlProgram(program: ComponentProgram): string {
     ].join("\n");
 }
 
-/** What an engine run changed, of one resource type: `op name`, sorted. */
-const changes = (run: Awaited<ReturnType<Stack["up"]>>, type: string) =>
-    resourceEvents(run.events)
-        .filter((e) => e.kind === "outputs" && e.meta.type === type && e.meta.op !== "same")
-        .map((e) => `${e.meta.op} ${e.meta.urn.slice(e.meta.urn.lastIndexOf("::") + 2)}`)
-        .sort();
-
 /** The component's registered outputs as the streaming preview reports them. */
 async function previewedComponentOutputs(stack: Stack): Promise<Record<string, any> | undefined> {
     return resourceEvents(await stack.previewEvents())
         .filter((e) => e.kind === "outputs" && e.meta.type === COMPONENT_TYPE)
         .at(-1)?.meta.new?.outputs;
-}
-
-/** Every subnet in the ledger is held by one cluster, at its own index. */
-function expectNoDuplicates(allocations: { clusterName: string; subnet: string; index: number }[]): void {
-    expect(new Set(allocations.map((a) => a.subnet)).size).toBe(allocations.length);
-    expect(new Set(allocations.map((a) => a.index)).size).toBe(allocations.length);
-    expect(new Set(allocations.map((a) => a.clusterName)).size).toBe(allocations.length);
 }
 
 describe("KubeSliceIpam from Pulumi YAML through the native provider, file store", () => {
@@ -203,7 +191,7 @@ describe("KubeSliceIpam from Pulumi YAML through the native provider, file store
         expect((await previewedComponentOutputs(stack))?.subnets).toEqual({ "c-1": subnet(0), "c-2": subnet(1), "c-3": subnet(2) });
 
         const run = await stack.up();
-        expect(changes(run, NATIVE_ALLOCATION)).toEqual(["create teal-c-3"]);
+        expect(changesOf(run, NATIVE_ALLOCATION)).toEqual(["create teal-c-3"]);
         expect((await stack.outputs()).subnets).toEqual({ "c-1": subnet(0), "c-2": subnet(1), "c-3": subnet(2) });
         expect(subnetsIn(await readLedger(store, "teal"), "Allocated")["c-3"]).toBe(subnet(2));
     });
@@ -211,7 +199,7 @@ describe("KubeSliceIpam from Pulumi YAML through the native provider, file store
     it("removes a cluster: exactly one delete, its subnet Released in the ledger, its manifest file gone", async () => {
         await writeProgram(["c-2", "c-3"]);
         const run = await stack.up();
-        expect(changes(run, NATIVE_ALLOCATION)).toEqual(["delete teal-c-1"]);
+        expect(changesOf(run, NATIVE_ALLOCATION)).toEqual(["delete teal-c-1"]);
         const ledger = await readLedger(store, "teal");
         expect(subnetsIn(ledger, "Released")).toEqual({ "c-1": subnet(0) });
         expect(subnetsIn(ledger, "Allocated")).toEqual({ "c-2": subnet(1), "c-3": subnet(2) });
@@ -245,7 +233,7 @@ describe("KubeSliceIpam from Pulumi YAML through the native provider, file store
     it("destroys: allocations released, the slice unregistered, the manifest files removed, nothing left in the stack", async () => {
         const run = await stack.destroy();
         expect(run.summary.result).toBe("succeeded");
-        expect(changes(run, NATIVE_ALLOCATION)).toEqual(["delete teal-c-2", "delete teal-c-3"]);
+        expect(changesOf(run, NATIVE_ALLOCATION)).toEqual(["delete teal-c-2", "delete teal-c-3"]);
         expect(await sliceIsGone(store, "teal")).toBe(true);
         expect(await exists(manifestPath("c-2"))).toBe(false);
         expect(await stack.resources()).toEqual([]);
@@ -294,7 +282,7 @@ describe("one ledger: KubeSliceIpam through the native provider and the TypeScri
         expect(runs.map((run) => run.summary.result)).toEqual(["succeeded", "succeeded"]);
 
         const ledger = await readLedger(store, "cyan");
-        expectNoDuplicates(ledger.allocations);
+        expect(heldTwice(ledger.allocations)).toEqual([]);
         const held = subnetsIn(ledger, "Allocated");
         expect(Object.keys(held).sort()).toEqual([...platformClusters, ...teamClusters].sort());
         for (const [each, clusters] of [
@@ -310,7 +298,7 @@ describe("one ledger: KubeSliceIpam through the native provider and the TypeScri
     it("the team's destroy releases its clusters and refuses to unregister the slice the platform's clusters hold", async () => {
         const refused = await team.destroy({ allowFailure: true });
         expect(refused.summary.result).toBe("failed");
-        expect(changes(refused, NATIVE_ALLOCATION)).toHaveLength(5);
+        expect(changesOf(refused, NATIVE_ALLOCATION)).toHaveLength(5);
         const messages = problems(diagnosticsOf(refused.events)).map((d) => d.message);
         expect(messages.join("\n")).toMatch(/slice "cyan" still has 5 active allocation\(s\): d-1 \(10\.42\.\d+\.0\/24\)/);
         const ledger = await readLedger(store, "cyan");
@@ -363,7 +351,7 @@ describe("a stack moved from the TypeScript dynamic component to the native rout
             }),
         );
         const run = await stack.up();
-        expect(changes(run, NATIVE_ALLOCATION)).toEqual(["create sand-m-1", "create sand-m-2", "create sand-m-3"]);
+        expect(changesOf(run, NATIVE_ALLOCATION)).toEqual(["create sand-m-1", "create sand-m-2", "create sand-m-3"]);
         expect((await stack.outputs()).subnets).toEqual(subnets);
         const after = await readLedger(store, "sand");
         expect(after.allocations).toEqual(before.allocations);
