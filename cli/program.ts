@@ -2,7 +2,7 @@ import { existsSync, promises as fs, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { SliceLedger } from "../provider/core/ledger";
-import { isDnsLabel } from "../provider/core/validation";
+import { dnsLabelMessage, isDnsLabel } from "../provider/core/validation";
 import { copyLedgers } from "../provider/service/copy";
 import { syncUsage, UsageSync } from "../provider/service/usage";
 import { usageSourceOf } from "../provider/store/store-spec";
@@ -282,11 +282,7 @@ async function loadLedger(store: LedgerStore, sliceName: string): Promise<SliceL
 
 async function loadVersioned(store: LedgerStore, sliceName: string): Promise<VersionedLedger> {
     if (!isDnsLabel(sliceName)) {
-        throw new CliError(
-            EXIT.usage,
-            `slice name ${JSON.stringify(sliceName)} is not a valid DNS-1123 label (1-63 of a-z, 0-9, '-'); ` +
-                `run slice-ipam status to list the slices`,
-        );
+        throw new CliError(EXIT.usage, `${dnsLabelMessage("slice name", sliceName)}; run slice-ipam status to list the slices`);
     }
     const loaded = await store.load(sliceName);
     if (loaded !== undefined) {

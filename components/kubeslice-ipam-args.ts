@@ -1,7 +1,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "../provider/core/ledger";
-import { isDnsLabel } from "../provider/core/validation";
+import { dnsLabelMessage, isDnsLabel } from "../provider/core/validation";
 import type { StoreInput } from "../provider/slice-ipam";
 import type { WorkerSliceConfigExtras } from "./worker-slice-config";
 
@@ -79,7 +79,7 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
     const problems: string[] = [];
     const label = (field: string, value: unknown) => {
         if (typeof value !== "string" || !isDnsLabel(value)) {
-            problems.push(`${field} ${JSON.stringify(value)} must be a DNS-1123 label (lowercase letters, digits, '-')`);
+            problems.push(dnsLabelMessage(field, value));
         }
     };
     label("sliceName", args.sliceName);

@@ -38,16 +38,18 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly manifestFiles: Readonly<Record<string, ManifestFile>>;
     /** Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`. */
     readonly subnets: pulumi.Output<Record<string, string>>;
-    /** Cluster → full allocation entry. */
-    readonly allocations: pulumi.Output<Record<string, ClusterAllocation>>;
     readonly totalSubnets: pulumi.Output<number>;
     /** Clusters that could still join, read from the store after this deployment's allocations. */
     readonly availableSubnets: pulumi.Output<number>;
     /** Active subnets / total subnets, 0..1. */
     readonly utilization: pulumi.Output<number>;
 
+    // Built on first use: at a thousand clusters, every Output made per cluster
+    // and never read is seconds of a preview (see README, Performance).
     private readonly renderManifests: () => pulumi.Output<Record<string, string>>;
     private renderedManifests?: pulumi.Output<Record<string, string>>;
+    private readonly collectAllocations: () => pulumi.Output<Record<string, ClusterAllocation>>;
+    private collectedAllocations?: pulumi.Output<Record<string, ClusterAllocation>>;
 
     /**
      * Cluster → WorkerSliceConfig YAML (keys sorted, stable). Rendered on first
@@ -56,6 +58,11 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
      */
     get manifests(): pulumi.Output<Record<string, string>> {
         return (this.renderedManifests ??= this.renderManifests());
+    }
+
+    /** Cluster → full allocation entry. Collected on first use and not registered as the component's output, like `manifests`. */
+    get allocations(): pulumi.Output<Record<string, ClusterAllocation>> {
+        return (this.collectedAllocations ??= this.collectAllocations());
     }
 
     /** `childClasses` is internal: the native provider passes its own resource types (components/child-resources.ts). */
@@ -81,9 +88,9 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         this.subnetUsages = childrenOf(children, (child) => child.usage);
         this.manifestFiles = childrenOf(children, (child) => child.file);
 
-        this.subnets = byCluster(clusters, (cluster) => children[cluster].placement.apply((p) => p.subnet));
-        this.allocations = byCluster(clusters, (cluster) => allocationEntry(children[cluster].allocation, children[cluster].usage));
-        this.renderManifests = () => byCluster(clusters, (cluster) => children[cluster].manifest.apply(renderManifestYaml));
+        this.subnets = byCluster(clusters, (cluster) => children[cluster].subnet);
+        this.collectAllocations = () => byCluster(clusters, (cluster) => allocationEntry(children[cluster].allocation, children[cluster].usage));
+        this.renderManifests = () => byCluster(clusters, (cluster) => children[cluster].manifest().apply(renderManifestYaml));
         this.totalSubnets = this.slice.totalSubnets;
         const figures = capacityFigures(this.slice, this.subnets, args.store, planning, dryRun);
         this.availableSubnets = figures.apply((f) => f?.availableSubnets as number);
@@ -138,8 +145,9 @@ function planClusters(name: string, args: KubeSliceIpamArgs): Planning {
 interface ClusterChildren {
     readonly allocation: SubnetAllocation;
     /** The allocated subnet; in a preview, the planned one. */
-    readonly placement: pulumi.Output<{ subnet: string; index: number }>;
-    readonly manifest: pulumi.Output<WorkerSliceConfigManifest>;
+    readonly subnet: pulumi.Output<string>;
+    /** The cluster's WorkerSliceConfig, built on first call. */
+    readonly manifest: () => pulumi.Output<WorkerSliceConfigManifest>;
     readonly applied?: k8s.apiextensions.CustomResource;
     readonly usage?: SubnetUsage;
     readonly file?: ManifestFile;
@@ -157,22 +165,36 @@ function createCluster(
     const planned = planning.apply((p) => p.plan[clusterName]);
     const allocation = createAllocation(parent, name, args, clusterName, planned, classes);
     // A preview cannot know a new allocation's result, but it knows the plan.
+    const subnet = dryRun ? planned.apply((p) => p?.subnet ?? allocation.subnet) : allocation.subnet;
+    let manifest: pulumi.Output<WorkerSliceConfigManifest> | undefined;
+    const manifestOnce = () => (manifest ??= clusterManifest(parent, args, clusterName, allocation, planned, dryRun));
+    const applied = applyWorkerSliceConfig(parent, name, args, clusterName, manifestOnce);
+    return {
+        allocation,
+        subnet,
+        manifest: manifestOnce,
+        applied,
+        usage: applied === undefined ? undefined : recordUsage(parent, name, args, clusterName, allocation, applied),
+        file: writeManifestFile(parent, name, args, clusterName, manifestOnce, classes),
+    };
+}
+
+/** The cluster's WorkerSliceConfig, carrying its allocated subnet (in a preview, the planned one). */
+function clusterManifest(
+    parent: KubeSliceIpam,
+    args: KubeSliceIpamArgs,
+    clusterName: string,
+    allocation: SubnetAllocation,
+    planned: pulumi.Output<PlannedSubnet>,
+    dryRun: boolean,
+): pulumi.Output<WorkerSliceConfigManifest> {
     const allocated = pulumi.all([allocation.subnet, allocation.index]).apply(([subnet, index]) => ({ subnet, index }));
     const placement = dryRun ? planned.apply((p) => (p === undefined ? allocated : pulumi.output({ subnet: p.subnet, index: p.index }))) : allocated;
-    const manifest = pulumi
+    return pulumi
         .all([parent.slice.sliceSubnet, placement, pulumi.output(args.workerSliceConfig)])
         .apply(([sliceSubnet, { subnet, index }, extras]) =>
             workerSliceConfig({ sliceName: args.sliceName, namespace: args.namespace, sliceSubnet, clusterName, subnet, index, extras }),
         );
-    const applied = applyWorkerSliceConfig(parent, name, args, clusterName, manifest);
-    return {
-        allocation,
-        placement,
-        manifest,
-        applied,
-        usage: applied === undefined ? undefined : recordUsage(parent, name, args, clusterName, allocation, applied),
-        file: writeManifestFile(parent, name, args, clusterName, manifest, classes),
-    };
 }
 
 /** The cluster's SubnetAllocation, asking for its planned subnet (a pin is a hard request, a plan a soft one). */
@@ -209,11 +231,12 @@ function applyWorkerSliceConfig(
     name: string,
     args: KubeSliceIpamArgs,
     clusterName: string,
-    manifest: pulumi.Output<WorkerSliceConfigManifest>,
+    manifestOf: () => pulumi.Output<WorkerSliceConfigManifest>,
 ): k8s.apiextensions.CustomResource | undefined {
     if (args.kubernetesProvider === undefined) {
         return undefined;
     }
+    const manifest = manifestOf();
     return new (kubernetes().apiextensions.CustomResource)(
         `${name}-${clusterName}`,
         {
@@ -262,12 +285,13 @@ function writeManifestFile(
     name: string,
     args: KubeSliceIpamArgs,
     clusterName: string,
-    manifest: pulumi.Output<WorkerSliceConfigManifest>,
+    manifestOf: () => pulumi.Output<WorkerSliceConfigManifest>,
     classes: ChildResourceClasses,
 ): ManifestFile | undefined {
     if (args.manifestsDirectory === undefined) {
         return undefined;
     }
+    const manifest = manifestOf();
     return new classes.ManifestFile(
         `${name}-${clusterName}-manifest`,
         {

@@ -39,13 +39,17 @@ export function sliceNameIssue(sliceName: string): Issue<"slice-name-invalid"> |
     return isDnsLabel(sliceName) ? undefined : issueOf({ code: "slice-name-invalid", sliceName });
 }
 
+/** Why `value` is not a DNS-1123 label, naming `field`: the one wording of the rule, wherever it is checked. */
+export function dnsLabelMessage(field: string, value: unknown): string {
+    return (
+        `${field} ${JSON.stringify(value)} is not a valid DNS-1123 label: use 1-63 lowercase ` +
+        `letters, digits or '-', starting and ending with a letter or digit (e.g. "cluster-1")`
+    );
+}
+
 /** Schema of a slice or cluster name; `field` names the property in messages. */
 export function dnsLabelSchema(field: string) {
-    return z.string({ error: `${field} must be a string` }).refine(isDnsLabel, {
-        error: (issue) =>
-            `${field} ${JSON.stringify(issue.input)} is not a valid DNS-1123 label: use 1-63 lowercase ` +
-            `letters, digits or '-', starting and ending with a letter or digit (e.g. "cluster-1")`,
-    });
+    return z.string({ error: `${field} must be a string` }).refine(isDnsLabel, { error: (issue) => dnsLabelMessage(field, issue.input) });
 }
 
 /**

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { changedProperties, checkProperties, InputsOf, Properties, Shape, toCheckFailures } from "./inputs";
+import { changedProperties, checkProperties, InputsOf, Properties, requireValidInputs, Shape, toCheckFailures } from "./inputs";
 import { isNotFound, syncDirectory, writeFileAtomically } from "../fs/atomic-file";
 
 const shape = {
@@ -27,14 +27,14 @@ export async function diff(_id: string, olds: Properties, news: Properties): Pro
 }
 
 export async function create(inputs: Properties): Promise<pulumi.dynamic.CreateResult> {
-    const args = inputs as ManifestFileInputs;
+    const args = validInputs(inputs);
     await write(args);
     return { id: args.path, outs: { path: args.path, content: args.content } };
 }
 
 /** A file edited or removed by hand shows up as drift on refresh. */
 export async function read(id: string, props: Properties): Promise<pulumi.dynamic.ReadResult> {
-    const { path: file } = props as ManifestFileInputs;
+    const file = validPath(props);
     try {
         const content = await fs.readFile(resolve(file), "utf8");
         return { id, props: { path: file, content } };
@@ -47,13 +47,13 @@ export async function read(id: string, props: Properties): Promise<pulumi.dynami
 }
 
 export async function update(_id: string, _olds: Properties, news: Properties): Promise<pulumi.dynamic.UpdateResult> {
-    const args = news as ManifestFileInputs;
+    const args = validInputs(news);
     await write(args);
     return { outs: { path: args.path, content: args.content } };
 }
 
 export async function remove(_id: string, props: Properties): Promise<void> {
-    const file = resolve((props as ManifestFileInputs).path);
+    const file = resolve(validPath(props));
     try {
         await fs.unlink(file);
         await syncDirectory(path.dirname(file));
@@ -63,6 +63,19 @@ export async function remove(_id: string, props: Properties): Promise<void> {
         }
     }
 }
+
+/** Every call that touches the disk validates: a call that skipped check must not write a file named `undefined`. */
+function validInputs(props: Properties): ManifestFileInputs {
+    return requireValidInputs(shape, props, subjectOf(props));
+}
+
+/** Reading and removing need only the path: a state written without content still cleans up. */
+function validPath(props: Properties): string {
+    return requireValidInputs({ path: shape.path }, props, subjectOf(props)).path;
+}
+
+const subjectOf = (props: Properties | undefined) =>
+    typeof props?.path === "string" ? `manifest file ${JSON.stringify(props.path)}` : "a manifest file without a path";
 
 async function write(args: ManifestFileInputs): Promise<void> {
     const file = resolve(args.path);

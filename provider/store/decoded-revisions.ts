@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { decodeRevision, FileRevision } from "./file-document";
+import { decodeRevision, digestOf, FileRevision } from "./file-document";
 
 interface Decoded {
     readonly file: string;
@@ -31,6 +31,16 @@ export function decodeRevisionOnce(file: string, text: string, sliceName: string
         return hit.stored;
     }
     return rememberRevision(file, text, decodeRevision(file, text, sliceName, revision));
+}
+
+/**
+ * The digest of `text`, the bytes of `file`: remembered with the decoded
+ * revision, since hashing the whole ledger on every load of a large slice is
+ * most of a load's cost once decoding is cached.
+ */
+export function digestOnce(file: string, text: string): string {
+    const hit = cache().get(path.dirname(file));
+    return hit !== undefined && hit.file === file && hit.text === text ? hit.stored.digest : digestOf(text);
 }
 
 /**

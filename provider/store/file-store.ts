@@ -6,7 +6,7 @@ import { SliceLedger } from "../core/ledger";
 import { isDnsLabel } from "../core/validation";
 import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "../fs/atomic-file";
 import { decodeLegacy, digestOf, FileRevision, ledgerDocumentText, movedMarkerText, readBackBeforeWrite, tombstoneText } from "./file-document";
-import { decodeRevisionOnce, rememberRevision } from "./decoded-revisions";
+import { decodeRevisionOnce, digestOnce, rememberRevision } from "./decoded-revisions";
 import { symlinkRefused, writeFailure } from "./file-store-errors";
 import { CorruptLedgerError } from "./ledger-document";
 import { LedgerStore, storableSliceName, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
@@ -294,7 +294,7 @@ export class FileLedgerStore implements LedgerStore {
             const file = path.join(directory, revisionFileName(revision));
             const text = await this.readText(file);
             if (text !== undefined) {
-                const version = versionOf(revision, digestOf(text));
+                const version = versionOf(revision, digestOnce(file, text));
                 if (version === trustedVersion) {
                     return { kind: "unchanged", revision, version, file };
                 }

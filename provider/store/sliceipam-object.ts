@@ -26,17 +26,20 @@ export const ANNOTATION_COUNTERS = "ipam.kubeslice-ipam.io/counters";
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const MANAGED_BY = "kubeslice-ipam";
 
+/** The metadata the store reads and writes, on the SliceIpam and on each of its shards. */
+export interface StoredObjectMetadata {
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp?: string;
+}
+
 export interface SliceIpamObject {
     apiVersion: string;
     kind: string;
-    metadata: {
-        name: string;
-        namespace: string;
-        resourceVersion?: string;
-        labels?: Record<string, string>;
-        annotations?: Record<string, string>;
-        creationTimestamp?: string;
-    };
+    metadata: StoredObjectMetadata;
     spec: { sliceName: string; sliceSubnet: string; subnetSize: number };
     status?: SliceIpamStatus;
 }

@@ -8,6 +8,7 @@ import {
     MANAGED_BY,
     SliceIpamObject,
     SliceIpamStatus,
+    StoredObjectMetadata,
     statusOf,
 } from "./sliceipam-object";
 
@@ -74,13 +75,7 @@ interface LedgerAnnotation {
 export interface SliceIpamShardObject {
     apiVersion: string;
     kind: string;
-    metadata: {
-        name: string;
-        namespace: string;
-        resourceVersion?: string;
-        labels?: Record<string, string>;
-        creationTimestamp?: string;
-    };
+    metadata: StoredObjectMetadata;
     spec: {
         sliceName: string;
         firstIndex: number;

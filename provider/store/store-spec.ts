@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { z } from "zod";
-import { isDnsLabel } from "../core/validation";
+import { dnsLabelMessage, isDnsLabel } from "../core/validation";
 import { FileLedgerStore } from "./file-store";
 import { KubernetesLedgerStore } from "./kubernetes-store";
 import { LedgerStore } from "./ledger-store";
@@ -23,7 +23,7 @@ export const kubernetesStoreSpecSchema = z
     .object({
         kind: z.literal("kubernetes"),
         namespace: z.string({ error: "store.namespace must be the namespace of the SliceIpam objects" }).refine(isDnsLabel, {
-            error: (issue) => `store.namespace ${JSON.stringify(issue.input)} is not a valid namespace name (DNS-1123 label)`,
+            error: (issue) => dnsLabelMessage("store.namespace", issue.input),
         }),
         /** Kubeconfig contents. Pass a Pulumi secret: it is stored encrypted in state. */
         kubeconfig: z.string({ error: "store.kubeconfig must be the kubeconfig file's contents" }).min(1).optional(),

@@ -260,9 +260,9 @@ describe("KubeSliceIpam", () => {
                 }),
         ).toThrow(
             'KubeSliceIpam "bad" has invalid arguments:\n' +
-                "  - sliceName \"Bad\" must be a DNS-1123 label (lowercase letters, digits, '-')\n" +
+                '  - sliceName "Bad" is not a valid DNS-1123 label: use 1-63 lowercase letters, digits or \'-\', starting and ending with a letter or digit (e.g. "cluster-1")\n' +
                 '  - cluster "a" is listed more than once; each cluster joins a slice once\n' +
-                "  - cluster \"../x\" must be a DNS-1123 label (lowercase letters, digits, '-')\n" +
+                '  - cluster "../x" is not a valid DNS-1123 label: use 1-63 lowercase letters, digits or \'-\', starting and ending with a letter or digit (e.g. "cluster-1")\n' +
                 '  - deletionPropagation "eventually" must be one of "background", "foreground", "orphan"',
         );
         await new Promise((resolve) => setTimeout(resolve, 100)); // registrations reach the mocks asynchronously

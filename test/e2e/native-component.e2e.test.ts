@@ -216,7 +216,7 @@ describe("KubeSliceIpam from Pulumi YAML through the native provider, file store
         const refusal = messages.find((m) => m.includes('KubeSliceIpam "teal" has invalid arguments'));
         expect(refusal, messages.join("\n")).toBeDefined();
         expect(refusal).toContain('cluster "c-3" is listed more than once');
-        expect(refusal).toContain('cluster "Worker_4" must be a DNS-1123 label');
+        expect(refusal).toContain('cluster "Worker_4" is not a valid DNS-1123 label');
         expect(refusal).toContain('pinnedSubnets names cluster "c-9", which is not in clusters');
 
         // A pin on another cluster's subnet: the plan refuses it, naming both clusters.

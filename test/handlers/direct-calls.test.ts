@@ -2,7 +2,7 @@
  * Providers called without `check` (programs, tools, older states): every
  * write validates its inputs, refuses with the same reasons, and writes nothing.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as handlers from "../../provider/handlers";
@@ -81,5 +81,38 @@ describe("SubnetAllocation create without check", () => {
         await expect(handlers.subnetAllocation.remove("s1/Bad", { sliceName: "s1", clusterName: "Bad", store })).rejects.toThrow(
             /invalid inputs; nothing was written/,
         );
+    });
+});
+
+describe("ManifestFile without check", () => {
+    const manifest = () => path.join(temp.dir, "manifests", "s1-worker-1.yaml");
+
+    it.each([
+        [{ content: "kind: WorkerSliceConfig\n" }, "a manifest file without a path", "path: path must be a file path string"],
+        [{ path: "" as string, content: "x" }, 'manifest file ""', "path: path must not be empty"],
+        [{ content: 42 }, "a manifest file without a path", "path: path must be a file path string\n  - content: content must be a string"],
+    ])("create refuses %j and writes nothing", async (props, subject, reasons) => {
+        const error = await handlers.manifestFile.create(props).catch((e: Error) => e);
+        expect((error as Error).name).toBe("InvalidInputsError");
+        expect((error as Error).message).toBe(`${subject}: invalid inputs; nothing was written:\n  - ${reasons}\nCorrect the inputs and run again.`);
+        expect(readdirSync(temp.dir)).toEqual([]);
+    });
+
+    it("update refuses content that is not a string, and leaves the file as it was", async () => {
+        await handlers.manifestFile.create({ path: manifest(), content: "v1\n" });
+        const error = await handlers.manifestFile.update(manifest(), {}, { path: manifest(), content: undefined }).catch((e: Error) => e);
+        expect((error as Error).message).toContain(`manifest file ${JSON.stringify(manifest())}: invalid inputs; nothing was written`);
+        expect(readFileSync(manifest(), "utf8")).toBe("v1\n");
+    });
+
+    it("delete and refresh of a state without a path refuse instead of touching a file named undefined", async () => {
+        await expect(handlers.manifestFile.remove("x", {})).rejects.toThrow("a manifest file without a path: invalid inputs");
+        await expect(handlers.manifestFile.read("x", {})).rejects.toThrow("a manifest file without a path: invalid inputs");
+    });
+
+    it("delete needs only the path", async () => {
+        await handlers.manifestFile.create({ path: manifest(), content: "v1\n" });
+        await handlers.manifestFile.remove(manifest(), { path: manifest() });
+        expect(existsSync(manifest())).toBe(false);
     });
 });

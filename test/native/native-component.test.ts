@@ -102,7 +102,7 @@ describe("construct", () => {
                 {},
             ),
         ).rejects.toThrow(
-            'KubeSliceIpam "jade" has invalid arguments:\n  - cluster "w-1" is listed more than once; each cluster joins a slice once\n  - cluster "W_2" must be a DNS-1123 label',
+            'KubeSliceIpam "jade" has invalid arguments:\n  - cluster "w-1" is listed more than once; each cluster joins a slice once\n  - cluster "W_2" is not a valid DNS-1123 label',
         );
     });
 

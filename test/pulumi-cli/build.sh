@@ -42,19 +42,9 @@ complete() {
     [ -x "$bin/pulumi-resource-pulumi-nodejs" ] && [ -f "$dest/.complete" ]
 }
 
-if complete; then
-  echo "$bin"
-  exit 0
-fi
-
-mkdir -p "$root"
-# One build at a time per cache root; a second caller waits, then finds it done.
-exec 9>"$root/.lock"
-flock 9
-if complete; then
-  echo "$bin"
-  exit 0
-fi
+# shellcheck source=../support/cached-build.sh
+source "$here/../support/cached-build.sh"
+exit_if_built "$root" "$bin"
 
 log() { echo "pulumi-cli/build.sh: $*" >&2; }
 
