@@ -52,7 +52,8 @@ beforeAll(async () => {
     await workspace.run(workDir, ["login", workspace.backendUrl]);
 
     const generator = path.join(workspace.dir, "go-sdk-gen");
-    await timed("build go-sdk-gen", () => run("go", ["build", "-o", generator, "."], { cwd: GENERATOR, env: GO_ENV, timeout: 900_000 }));
+    // -trimpath as test/pulumi-cli/build.sh builds the CLI: the same flags, the same build-cache entries for pkg/v3.
+    await timed("build go-sdk-gen", () => run("go", ["build", "-trimpath", "-o", generator, "."], { cwd: GENERATOR, env: GO_ENV, timeout: 900_000 }));
     const schema = await timed("pulumi package get-schema", () => workspace.run(workDir, ["package", "get-schema", PLUGIN]));
     const schemaFile = path.join(workspace.dir, "schema.json");
     await fs.writeFile(schemaFile, schema.stdout);
