@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
-import { KubeSliceIpam } from "../../components/kubeslice-ipam";
-import type { KubeSliceIpamArgs } from "../../components/kubeslice-ipam-args";
+import { KubeSliceIpam, planSlice } from "../../components/kubeslice-ipam";
+import { KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "../../components/kubeslice-ipam-args";
+import { DEFAULT_SUBNET_SIZE } from "../core/validation";
+import type { StoreInput } from "../slice-ipam";
 import { NATIVE_CHILDREN } from "./resources";
 
 /**
@@ -57,8 +59,11 @@ export async function constructKubeSliceIpam(
                 `not a secret or another resource's output): they name the component's child resources and files`,
         );
     }
-    const args = Object.fromEntries(COMPONENT_INPUTS.filter((field) => inputs[field] !== undefined).map((field) => [field, inputs[field]]));
-    const component = new KubeSliceIpam(name, args as unknown as KubeSliceIpamArgs, options, NATIVE_CHILDREN);
+    const args = Object.fromEntries(
+        COMPONENT_INPUTS.filter((field) => inputs[field] !== undefined).map((field) => [field, inputs[field]]),
+    ) as unknown as KubeSliceIpamArgs;
+    await refuseUnplaceableClusters(name, args);
+    const component = new KubeSliceIpam(name, args, options, NATIVE_CHILDREN);
     return {
         urn: component.urn,
         state: {
@@ -68,4 +73,27 @@ export async function constructKubeSliceIpam(
             utilization: component.utilization,
         },
     };
+}
+
+/**
+ * The component's own plan, made once before it is built when the pool and
+ * the store are plain values: a plan the store cannot satisfy (a pin another
+ * cluster holds, a full pool) is then the construct's own error, at once.
+ * Left to the component, it would surface while the SDK's provider server
+ * serializes the outputs, behind a chain of `error serializing property …`
+ * and some 15 s later. With an Output among them (a secret kubeconfig), the
+ * component's planning reports it as in a TypeScript program.
+ */
+async function refuseUnplaceableClusters(name: string, args: KubeSliceIpamArgs): Promise<void> {
+    if ([args.sliceSubnet, args.subnetSize, args.maxClusters, args.store].some(containsOutput)) return;
+    validateKubeSliceIpamArgs(name, args); // the planner needs a valid cluster list; the same check the component makes
+    await planSlice(name, {
+        sliceName: args.sliceName,
+        sliceSubnet: args.sliceSubnet as string,
+        subnetSize: (args.subnetSize as number | undefined) ?? DEFAULT_SUBNET_SIZE,
+        maxClusters: args.maxClusters as number | undefined,
+        clusters: args.clusters,
+        pins: args.pinnedSubnets,
+        store: args.store as StoreInput | undefined,
+    });
 }

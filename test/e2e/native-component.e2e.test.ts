@@ -224,7 +224,10 @@ describe("KubeSliceIpam from Pulumi YAML through the native provider, file store
         const pinned = await stack.preview({ allowFailure: true });
         expect(pinned.code).not.toBe(0);
         const planned = problems(pinned.diagnostics).map((d) => d.message);
-        expect(planned.join("\n")).toContain(`pinned subnet ${subnet(1)} for cluster "c-4" is already held by cluster "c-2" in slice "teal"`);
+        expect(planned.join("\n")).toContain(
+            `KubeSliceIpam "teal" cannot place its clusters:\n  - pinned subnet ${subnet(1)} for cluster "c-4" is already held by cluster "c-2" in slice "teal"`,
+        );
+        expect(planned.join("\n")).not.toContain("error serializing property");
         expect(await readLedger(store, "teal")).toEqual(before);
         await writeProgram(["c-2", "c-3"]);
         expect((await stack.preview({ expectNoChanges: true })).code).toBe(0);

@@ -106,6 +106,20 @@ describe("construct", () => {
         );
     });
 
+    it("refuses a plan the store cannot satisfy before building anything, with the planner's message", async () => {
+        const before = registrations.length;
+        const store = { kind: "file", directory: path.join(temp.dir, "pins") };
+        await expect(
+            provider.construct(
+                "opal",
+                "kubeslice-ipam:index:KubeSliceIpam",
+                { sliceName: "opal", namespace: "ns", sliceSubnet: "10.6.0.0/16", clusters: ["w-1"], pinnedSubnets: { "w-1": "10.7.0.0/24" }, store },
+                {},
+            ),
+        ).rejects.toThrow(/^KubeSliceIpam "opal" cannot place its clusters:\n {2}- .*"w-1"/);
+        expect(registrations.length).toBe(before);
+    });
+
     it("refuses a component type it does not provide", async () => {
         await expect(provider.construct("x", "kubeslice-ipam:index:Nope", {}, {})).rejects.toThrow(
             'kubeslice-ipam has no component type "kubeslice-ipam:index:Nope"; its component is kubeslice-ipam:index:KubeSliceIpam',
