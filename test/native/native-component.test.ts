@@ -4,9 +4,10 @@
  * check and create over the handlers, a file store in a temp directory).
  * The engine-level behaviour is in test/e2e/native-component.e2e.test.ts.
  */
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { COMPONENT_INPUTS } from "../../provider/native/component";
 import { KubesliceIpamProvider } from "../../provider/native/provider";
 import { packageSchema } from "../../provider/native/schema";
@@ -14,21 +15,29 @@ import { makeTempDir } from "../support/temp-dir";
 
 const provider = new KubesliceIpamProvider("0.1.0");
 const registrations: { type: string; name: string }[] = [];
+/** Every registration's work (check and create through the adapter), so a test can wait for files to be written. */
+const pending: Promise<unknown>[] = [];
+
+async function serve(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: Record<string, any> }> {
+    if (args.type === "kubeslice-ipam:index:KubeSliceIpam") {
+        return { id: undefined, state: {} };
+    }
+    const urn = `urn:pulumi:test::kubeslice-ipam::${args.type}::${args.name}`;
+    const checked = await provider.check(urn, {}, args.inputs);
+    if (checked.failures?.length) {
+        throw new Error(checked.failures.map((f) => f.reason).join("; "));
+    }
+    const created = await provider.create(urn, checked.inputs ?? {});
+    return { id: created.id, state: created.outs ?? {} };
+}
 
 void pulumi.runtime.setMocks(
     {
-        async newResource(args) {
+        newResource(args) {
             registrations.push({ type: args.type, name: args.name });
-            if (args.type === "kubeslice-ipam:index:KubeSliceIpam") {
-                return { id: undefined, state: {} };
-            }
-            const urn = `urn:pulumi:test::kubeslice-ipam::${args.type}::${args.name}`;
-            const checked = await provider.check(urn, {}, args.inputs);
-            if (checked.failures?.length) {
-                throw new Error(checked.failures.map((f) => f.reason).join("; "));
-            }
-            const created = await provider.create(urn, checked.inputs ?? {});
-            return { id: created.id, state: created.outs };
+            const work = serve(args);
+            pending.push(work);
+            return work;
         },
         call: (args) => args.inputs,
     },
@@ -70,16 +79,21 @@ describe("construct", () => {
         expect(await valueOf(result.state.availableSubnets)).toBe(254);
         expect(await valueOf(result.state.utilization)).toBe(2 / 256);
         expect(Object.keys(result.state).sort()).toEqual(["availableSubnets", "subnets", "totalSubnets", "utilization"]);
-        expect(registrations.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
-            [
-                "kubeslice-ipam:index:KubeSliceIpam jade",
-                "kubeslice-ipam:index:SliceIpam jade",
-                "kubeslice-ipam:index:SubnetAllocation jade-w-1",
-                "kubeslice-ipam:index:SubnetAllocation jade-w-2",
-                "kubeslice-ipam:index:ManifestFile jade-w-1-manifest",
-                "kubeslice-ipam:index:ManifestFile jade-w-2-manifest",
-            ].sort(),
+        // The manifest files are registered once their subnets are known, after the outputs above.
+        await vi.waitFor(() =>
+            expect(registrations.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+                [
+                    "kubeslice-ipam:index:KubeSliceIpam jade",
+                    "kubeslice-ipam:index:SliceIpam jade",
+                    "kubeslice-ipam:index:SubnetAllocation jade-w-1",
+                    "kubeslice-ipam:index:SubnetAllocation jade-w-2",
+                    "kubeslice-ipam:index:ManifestFile jade-w-1-manifest",
+                    "kubeslice-ipam:index:ManifestFile jade-w-2-manifest",
+                ].sort(),
+            ),
         );
+        await Promise.all(pending);
+        expect(readFileSync(path.join(manifests, "jade-w-1.yaml"), "utf8")).toContain("clusterSubnetCIDR: 10.5.1.0/24");
     });
 
     it("refuses names that are not known when the program runs, naming the component and the fields", async () => {
