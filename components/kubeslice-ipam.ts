@@ -4,12 +4,13 @@ import * as path from "node:path";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
 import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
-import { SliceIpam, StoreInput } from "../provider/slice-ipam";
+import type { SliceIpam, StoreInput } from "../provider/slice-ipam";
 import { openStore } from "../provider/store/store-spec";
 import { loadSliceToPlan } from "../provider/service/slices";
-import { SubnetAllocation } from "../provider/subnet-allocation";
+import type { SubnetAllocation } from "../provider/subnet-allocation";
+import { ChildResourceClasses, DYNAMIC_CHILDREN } from "./child-resources";
 import { ClusterAllocation, KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "./kubeslice-ipam-args";
-import { ManifestFile } from "./manifest-file";
+import type { ManifestFile } from "./manifest-file";
 import { SubnetUsage } from "./subnet-usage";
 import {
     renderManifestYaml,
@@ -64,17 +65,23 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         return (this.collectedAllocations ??= this.collectAllocations());
     }
 
-    constructor(name: string, args: KubeSliceIpamArgs, opts?: pulumi.ComponentResourceOptions) {
+    /** `childClasses` is internal: the native provider passes its own resource types (components/child-resources.ts). */
+    constructor(
+        name: string,
+        args: KubeSliceIpamArgs,
+        opts?: pulumi.ComponentResourceOptions,
+        childClasses: ChildResourceClasses = DYNAMIC_CHILDREN,
+    ) {
         // Before super(): invalid arguments must not leave a registered, childless component behind.
         validateKubeSliceIpamArgs(name, args);
         super("kubeslice-ipam:index:KubeSliceIpam", name, {}, opts);
         const clusters = [...args.clusters].sort();
         const dryRun = pulumi.runtime.isDryRun();
 
-        this.slice = createSlice(this, name, args);
+        this.slice = createSlice(this, name, args, childClasses);
         const planning = planClusters(name, args);
         const children = Object.fromEntries(
-            clusters.map((clusterName) => [clusterName, createCluster(this, name, args, clusterName, planning, dryRun)]),
+            clusters.map((clusterName) => [clusterName, createCluster(this, name, args, clusterName, planning, dryRun, childClasses)]),
         );
         this.clusterAllocations = childrenOf(children, (child) => child.allocation);
         this.workerSliceConfigs = childrenOf(children, (child) => child.applied);
@@ -103,9 +110,9 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
 }
 
 /** The slice's pool, named like the component. */
-function createSlice(parent: KubeSliceIpam, name: string, args: KubeSliceIpamArgs): SliceIpam {
+function createSlice(parent: KubeSliceIpam, name: string, args: KubeSliceIpamArgs, classes: ChildResourceClasses): SliceIpam {
     const { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, store } = args;
-    return new SliceIpam(name, { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, store }, { parent });
+    return new classes.SliceIpam(name, { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, store }, { parent });
 }
 
 type Planning = pulumi.Output<{ plan: Record<string, PlannedSubnet>; projected?: Capacity }>;
@@ -153,9 +160,10 @@ function createCluster(
     clusterName: string,
     planning: Planning,
     dryRun: boolean,
+    classes: ChildResourceClasses,
 ): ClusterChildren {
     const planned = planning.apply((p) => p.plan[clusterName]);
-    const allocation = createAllocation(parent, name, args, clusterName, planned);
+    const allocation = createAllocation(parent, name, args, clusterName, planned, classes);
     // A preview cannot know a new allocation's result, but it knows the plan.
     const subnet = dryRun ? planned.apply((p) => p?.subnet ?? allocation.subnet) : allocation.subnet;
     let manifest: pulumi.Output<WorkerSliceConfigManifest> | undefined;
@@ -167,7 +175,7 @@ function createCluster(
         manifest: manifestOnce,
         applied,
         usage: applied === undefined ? undefined : recordUsage(parent, name, args, clusterName, allocation, applied),
-        file: writeManifestFile(parent, name, args, clusterName, manifestOnce),
+        file: writeManifestFile(parent, name, args, clusterName, manifestOnce, classes),
     };
 }
 
@@ -196,8 +204,9 @@ function createAllocation(
     args: KubeSliceIpamArgs,
     clusterName: string,
     planned: pulumi.Output<PlannedSubnet>,
+    classes: ChildResourceClasses,
 ): SubnetAllocation {
-    return new SubnetAllocation(
+    return new classes.SubnetAllocation(
         `${name}-${clusterName}`,
         {
             sliceName: parent.slice.sliceName,
@@ -277,12 +286,13 @@ function writeManifestFile(
     args: KubeSliceIpamArgs,
     clusterName: string,
     manifestOf: () => pulumi.Output<WorkerSliceConfigManifest>,
+    classes: ChildResourceClasses,
 ): ManifestFile | undefined {
     if (args.manifestsDirectory === undefined) {
         return undefined;
     }
     const manifest = manifestOf();
-    return new ManifestFile(
+    return new classes.ManifestFile(
         `${name}-${clusterName}-manifest`,
         {
             path: path.join(args.manifestsDirectory, `${workerSliceConfigName(args.sliceName, clusterName)}.yaml`),

@@ -28,6 +28,14 @@ export interface SliceIpamArgs {
     readonly store?: pulumi.Input<StoreInput>;
 }
 
+/** What the provider computes: declared (unset) so the resource object has these outputs, whichever route serves it. */
+export const SLICE_IPAM_OUTPUTS = ["totalSubnets", "availableSubnets"] as const;
+
+/** `names` as properties with no value yet: a custom resource's outputs that are not among its inputs. */
+export function unsetOutputs(names: readonly string[]): Record<string, undefined> {
+    return Object.fromEntries(names.map((name) => [name, undefined]));
+}
+
 /**
  * A slice's address pool, registered in the store. Its id is the slice name.
  * Subnets are handed out by {@link SubnetAllocation}s, only as clusters join.
@@ -45,7 +53,7 @@ export class SliceIpam extends DynamicResource {
     declare readonly availableSubnets: pulumi.Output<number>;
 
     constructor(name: string, args: SliceIpamArgs, opts?: pulumi.CustomResourceOptions) {
-        super("sliceIpam", "SliceIpam", name, { ...args, totalSubnets: undefined, availableSubnets: undefined }, withSecretStore(args.store, opts));
+        super("sliceIpam", "SliceIpam", name, { ...args, ...unsetOutputs(SLICE_IPAM_OUTPUTS) }, withSecretStore(args.store, opts));
     }
 }
 

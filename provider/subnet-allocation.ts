@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "./core/ledger";
 import { DynamicResource } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
-import { StoreInput, withSecretStore } from "./slice-ipam";
+import { StoreInput, unsetOutputs, withSecretStore } from "./slice-ipam";
 
 /**
  * The dynamic provider behind {@link SubnetAllocation}, for use with
@@ -36,6 +36,9 @@ export interface SubnetAllocationArgs {
     readonly store?: pulumi.Input<StoreInput>;
 }
 
+/** What the provider computes: declared (unset) so the resource object has these outputs, whichever route serves it. */
+export const SUBNET_ALLOCATION_OUTPUTS = ["subnet", "index", "status", "allocatedAt", "reused"] as const;
+
 /**
  * One cluster's subnet in a slice. Creating it allocates (or adopts the
  * cluster's existing allocation); deleting it releases the subnet, which stays
@@ -61,7 +64,7 @@ export class SubnetAllocation extends DynamicResource {
             "subnetAllocation",
             "SubnetAllocation",
             name,
-            { ...args, subnet: undefined, index: undefined, status: undefined, allocatedAt: undefined, reused: undefined },
+            { ...args, ...unsetOutputs(SUBNET_ALLOCATION_OUTPUTS) },
             withSecretStore(args.store, opts),
         );
     }

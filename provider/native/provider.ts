@@ -1,23 +1,26 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import * as handlers from "../handlers";
 import { packageSchema } from "./schema";
-import { SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN, typeOfUrn } from "./type-token";
+import * as pulumi from "@pulumi/pulumi";
+import { constructKubeSliceIpam } from "./component";
+import { KUBESLICE_IPAM_TOKEN, MANIFEST_FILE_TOKEN, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN, typeOfUrn } from "./type-token";
 import { unwrapSecrets, withSecretProperties } from "./wire";
 
 type Props = Record<string, unknown>;
-type Handlers = typeof handlers.sliceIpam | typeof handlers.subnetAllocation;
+type Handlers = typeof handlers.sliceIpam | typeof handlers.subnetAllocation | typeof handlers.manifestFile;
 
 /** What the engine sends for each resource type, served by the dynamic provider's handlers. */
 const HANDLERS: Record<string, Handlers> = {
     [SLICE_IPAM_TOKEN]: handlers.sliceIpam,
     [SUBNET_ALLOCATION_TOKEN]: handlers.subnetAllocation,
+    [MANIFEST_FILE_TOKEN]: handlers.manifestFile,
 };
 
 function handlersFor(urn: string): Handlers {
     const type = typeOfUrn(urn);
     const found = HANDLERS[type];
     if (found === undefined) {
-        throw new Error(`kubeslice-ipam has no resource type "${type}"; it provides ${Object.keys(HANDLERS).join(" and ")}`);
+        throw new Error(`kubeslice-ipam has no resource type "${type}"; it provides ${Object.keys(HANDLERS).join(", ")}`);
     }
     return found;
 }
@@ -34,12 +37,15 @@ function secretOutputs(outs: Props | undefined, storeWasSecret: boolean): Props 
     return plainFileStore ? outs : withSecretProperties(outs, ["store"]);
 }
 
+const INPUT_NAMES: Record<string, readonly string[]> = {
+    [SLICE_IPAM_TOKEN]: ["sliceName", "sliceSubnet", "subnetSize", "gracePeriodSeconds", "maxClusters", "store"],
+    [SUBNET_ALLOCATION_TOKEN]: ["sliceName", "clusterName", "store"],
+    [MANIFEST_FILE_TOKEN]: ["path", "content"],
+};
+
 /** The inputs `pulumi import` writes into the program it generates: what the resource was declared with. */
 function inputsOf(urn: string, props: Props): Props {
-    const names =
-        typeOfUrn(urn) === SLICE_IPAM_TOKEN
-            ? ["sliceName", "sliceSubnet", "subnetSize", "gracePeriodSeconds", "maxClusters", "store"]
-            : ["sliceName", "clusterName", "store"];
+    const names = INPUT_NAMES[typeOfUrn(urn)] ?? [];
     return Object.fromEntries(names.filter((name) => props[name] !== undefined).map((name) => [name, props[name]]));
 }
 
@@ -99,6 +105,13 @@ export class KubesliceIpamProvider implements provider.Provider {
     async delete(id: string, urn: string, props: Props): Promise<void> {
         await handlersFor(urn).remove(id, unwrapSecrets(props).value);
     }
+
+    async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
+        if (type !== KUBESLICE_IPAM_TOKEN) {
+            throw new Error(`kubeslice-ipam has no component type "${type}"; its component is ${KUBESLICE_IPAM_TOKEN}`);
+        }
+        return constructKubeSliceIpam(name, inputs, options);
+    }
 }
 
 /**
@@ -109,6 +122,7 @@ export class KubesliceIpamProvider implements provider.Provider {
  * kubectl finds them: KUBECONFIG or ~/.kube/config).
  */
 export function parseImportId(urn: string, id: string): { id: string; props: Props } {
+    if (typeOfUrn(urn) === MANIFEST_FILE_TOKEN) return { id, props: {} }; // its id is its path, which may hold an "@"
     const at = id.indexOf("@");
     const own = at === -1 ? id : id.slice(0, at);
     const props: Props = {};

@@ -1,4 +1,4 @@
-import { PACKAGE_NAME, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN } from "./type-token";
+import { KUBESLICE_IPAM_TOKEN, MANIFEST_FILE_TOKEN, PACKAGE_NAME, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN } from "./type-token";
 
 /**
  * The native provider's Pulumi package schema: the same two resources as the
@@ -8,7 +8,16 @@ import { PACKAGE_NAME, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN } from "./type-
  */
 const STORE_TYPE = `${PACKAGE_NAME}:index:Store`;
 
-type Property = { type?: string; $ref?: string; description: string; secret?: boolean; enum?: unknown; default?: unknown };
+type Property = {
+    type?: string;
+    $ref?: string;
+    items?: { type: string };
+    additionalProperties?: { type?: string; $ref?: string };
+    description: string;
+    secret?: boolean;
+    enum?: unknown;
+    default?: unknown;
+};
 
 const sliceSpecInputs: Record<string, Property> = {
     sliceName: { type: "string", description: "DNS-1123 label (1–63 of a-z, 0-9, -): the slice's name in KubeSlice. Immutable." },
@@ -57,6 +66,68 @@ const allocationOutputs: Record<string, Property> = {
     status: { type: "string", description: "Allocated, InUse or Released." },
     allocatedAt: { type: "string", description: "ISO-8601 time the cluster first got this subnet." },
     reused: { type: "boolean", description: "True when a subnet the cluster had released was handed back." },
+};
+
+const manifestFileProperties: Record<string, Property> = {
+    path: {
+        type: "string",
+        description: "The file's path; relative paths resolve against the Pulumi project directory. Changing it replaces the file.",
+    },
+    content: { type: "string", description: "The file's content, written on create and update." },
+};
+
+/**
+ * KubeSliceIpam's inputs (provider/native/component.ts COMPONENT_INPUTS; a
+ * test compares them). sliceName, namespace, clusters, pinnedSubnets and
+ * manifestsDirectory name children or files, so they must be plain values.
+ */
+const componentInputs: Record<string, Property> = {
+    sliceName: {
+        type: "string",
+        description: "DNS-1123 label; must be known when the program runs (it names children). Immutable.",
+    },
+    namespace: { type: "string", description: "KubeSlice project namespace of the WorkerSliceConfigs, e.g. kubeslice-cisco." },
+    sliceSubnet: sliceSpecInputs.sliceSubnet,
+    subnetSize: sliceSpecInputs.subnetSize,
+    gracePeriodSeconds: sliceSpecInputs.gracePeriodSeconds,
+    maxClusters: sliceSpecInputs.maxClusters,
+    clusters: {
+        type: "array",
+        items: { type: "string" },
+        description:
+            "Cluster names (DNS-1123 labels, no duplicates), known when the program runs. Each gets one SubnetAllocation <name>-<cluster>: reordering changes nothing, adding one creates exactly one allocation, removing one releases exactly that one.",
+    },
+    store: {
+        $ref: `#/types/${STORE_TYPE}`,
+        description: "Where allocation state is kept, as for the resources. Omitted: the file store in .slice-ipam/ beside the Pulumi project.",
+    },
+    pinnedSubnets: {
+        type: "object",
+        additionalProperties: { type: "string" },
+        description:
+            "Cluster → CIDR: subnets for clusters that hold none yet, e.g. how a static-IPAM slice's clusters keep their subnets. Each must be a subnetSize block of the slice held by no other cluster.",
+    },
+    workerSliceConfig: {
+        $ref: "pulumi.json#/Any",
+        description:
+            "Extra WorkerSliceConfig spec fields for the rendered manifests: sliceType, sliceGatewayProvider, qosProfileDetails, namespaceIsolationProfile, externalGatewayConfig, overlayNetworkDeploymentMode.",
+    },
+    manifestsDirectory: {
+        type: "string",
+        description:
+            "Also write each WorkerSliceConfig to <dir>/<slice>-<cluster>.yaml (relative to the project); the file is removed when the cluster leaves.",
+    },
+};
+
+const componentOutputs: Record<string, Property> = {
+    subnets: { type: "object", additionalProperties: { type: "string" }, description: "Cluster → CIDR." },
+    totalSubnets: { type: "integer", description: "2^(subnetSize − prefix)." },
+    availableSubnets: {
+        type: "integer",
+        description:
+            "Clusters that could still join, read from the store after this deployment's allocations (includes clusters other stacks hold in the slice).",
+    },
+    utilization: { type: "number", description: "Active subnets / total subnets, 0..1, read from the store after this deployment's allocations." },
 };
 
 export function packageSchema(version: string): Record<string, unknown> {
@@ -110,6 +181,23 @@ export function packageSchema(version: string): Record<string, unknown> {
                 requiredInputs: ["sliceName", "clusterName"],
                 properties: { ...allocationInputs, store: storeProperty, ...allocationOutputs },
                 required: ["sliceName", "clusterName", "subnet", "index", "status", "allocatedAt", "reused"],
+            },
+            [MANIFEST_FILE_TOKEN]: {
+                description:
+                    "A rendered manifest kept on disk for a GitOps repository: written on create and update, removed on delete. A file edited by hand shows as drift on refresh. KubeSliceIpam's manifestsDirectory makes one per cluster.",
+                inputProperties: manifestFileProperties,
+                requiredInputs: ["path", "content"],
+                properties: manifestFileProperties,
+                required: ["path", "content"],
+            },
+            [KUBESLICE_IPAM_TOKEN]: {
+                isComponent: true,
+                description:
+                    "A KubeSlice slice with dynamic IPAM: one SliceIpam (named like the component) and one SubnetAllocation per cluster (<name>-<cluster>), all parented to it, the subnets planned in preview. Invalid names, duplicate clusters and pins for unknown clusters are reported together, before anything is created.",
+                inputProperties: componentInputs,
+                requiredInputs: ["sliceName", "namespace", "sliceSubnet", "clusters"],
+                properties: componentOutputs,
+                required: ["subnets", "totalSubnets", "availableSubnets", "utilization"],
             },
         },
     };

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
-import { editLedger, plannedChanges, PROGRAMS, Project, readLedger, REPO, resourceEvents, Stack, subnetsIn, Workspace } from "./support/engine";
+import { changesOf, editLedger, plannedChanges, PROGRAMS, Project, readLedger, REPO, Stack, subnetsIn, Workspace } from "./support/engine";
 
 const PLUGIN = path.join(REPO, "plugin");
 const NATIVE_ALLOCATION = "kubeslice-ipam:index:SubnetAllocation";
@@ -56,12 +56,6 @@ function yamlProgram(clusters: readonly string[], store: "file" | "kubernetes", 
     ].join("\n");
 }
 
-const changes = (run: Awaited<ReturnType<Stack["up"]>>, type: string) =>
-    resourceEvents(run.events)
-        .filter((e) => e.kind === "outputs" && e.meta.type === type && e.meta.op !== "same")
-        .map((e) => `${e.meta.op} ${e.meta.urn.slice(e.meta.urn.lastIndexOf("::") + 2)}`)
-        .sort();
-
 describe("the native provider from Pulumi YAML, beside the dynamic provider, file store", () => {
     let workspace: Workspace;
     let store: string;
@@ -92,7 +86,7 @@ describe("the native provider from Pulumi YAML, beside the dynamic provider, fil
         const preview = await team.preview();
         expect(plannedChanges(preview)).toEqual([`create ${NATIVE_ALLOCATION} teal-y-1`, "create pulumi:pulumi:Stack team-yaml-dev"]);
         const run = await team.up();
-        expect(changes(run, NATIVE_ALLOCATION)).toEqual(["create teal-y-1"]);
+        expect(changesOf(run, NATIVE_ALLOCATION)).toEqual(["create teal-y-1"]);
         expect(await team.outputs()).toEqual({ "y-1": "10.40.2.0/24" });
         expect(subnetsIn(await readLedger(store, "teal"), "Allocated")).toEqual({
             "d-1": "10.40.0.0/24",
@@ -112,9 +106,9 @@ describe("the native provider from Pulumi YAML, beside the dynamic provider, fil
 
     it("adds a cluster (exactly one create) and removes one (exactly one delete, Released)", async () => {
         await writeProgram(["y-1", "y-2"]);
-        expect(changes(await team.up(), NATIVE_ALLOCATION)).toEqual(["create teal-y-2"]);
+        expect(changesOf(await team.up(), NATIVE_ALLOCATION)).toEqual(["create teal-y-2"]);
         await writeProgram(["y-2"]);
-        expect(changes(await team.up(), NATIVE_ALLOCATION)).toEqual(["delete teal-y-1"]);
+        expect(changesOf(await team.up(), NATIVE_ALLOCATION)).toEqual(["delete teal-y-1"]);
         const ledger = await readLedger(store, "teal");
         expect(subnetsIn(ledger, "Released")).toEqual({ "y-1": "10.40.2.0/24" });
         expect(subnetsIn(ledger, "Allocated")).toEqual({ "d-1": "10.40.0.0/24", "d-2": "10.40.1.0/24", "y-2": "10.40.3.0/24" });
@@ -126,8 +120,8 @@ describe("the native provider from Pulumi YAML, beside the dynamic provider, fil
             Object.assign(entry, { status: "Released", releasedAt: new Date().toISOString() });
         });
         const refresh = await team.refresh();
-        expect(changes(refresh, NATIVE_ALLOCATION)).toEqual(["update teal-y-2"]);
-        expect(changes(await team.up(), NATIVE_ALLOCATION)).toEqual(["update teal-y-2"]);
+        expect(changesOf(refresh, NATIVE_ALLOCATION)).toEqual(["update teal-y-2"]);
+        expect(changesOf(await team.up(), NATIVE_ALLOCATION)).toEqual(["update teal-y-2"]);
         expect(subnetsIn(await readLedger(store, "teal"), "Allocated")["y-2"]).toBe("10.40.3.0/24");
     });
 
@@ -156,7 +150,7 @@ describe("the native provider from Pulumi YAML, beside the dynamic provider, fil
     it("takes over an allocation by declaring it: create adopts the cluster's subnet (how a stack moves between routes)", async () => {
         await writeProgram(["y-2", "d-2"]);
         const run = await team.up();
-        expect(changes(run, NATIVE_ALLOCATION)).toEqual(["create teal-d-2"]);
+        expect(changesOf(run, NATIVE_ALLOCATION)).toEqual(["create teal-d-2"]);
         expect((await team.outputs())["d-2"]).toBe("10.40.1.0/24");
         const ledger = await readLedger(store, "teal");
         expect(ledger.allocations.filter((a) => a.clusterName === "d-2")).toHaveLength(1);

@@ -1,8 +1,9 @@
 /**
  * 16. The native provider from TypeScript as other languages use it: `pulumi
  * package add plugin/` generates a local SDK (`@kubeslice-ipam/sdk`) into a
- * program outside this repository, which then runs up, imports an
- * allocation (printing TypeScript for it), and destroys.
+ * program outside this repository, which then runs up (the resources, and
+ * the KubeSliceIpam component through the SDK's remote component), imports
+ * an allocation (printing TypeScript for it), and destroys.
  */
 import { promises as fs } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +24,15 @@ const allocations = config.requireObject<string[]>("clusters").map(
 );
 export const subnets = pulumi.all(allocations.map((a) => pulumi.all([a.clusterName, a.subnet])));
 export const totalSubnets = slice.totalSubnets;
+// The component as other languages get it: the plugin's construct, native children.
+const coral = new ipam.KubeSliceIpam("coral", {
+    sliceName: "coral",
+    namespace: "kubeslice-e2e",
+    sliceSubnet: "10.51.0.0/16",
+    clusters: config.requireObject<string[]>("clusters"),
+    store,
+});
+export const componentSubnets = coral.subnets;
 `;
 
 let workspace: Workspace;
@@ -64,6 +74,14 @@ describe("the native provider through a generated TypeScript SDK", () => {
         expect(outputs.totalSubnets).toBe(256);
         expect(subnetsIn(await readLedger(store, "navy"), "Allocated")).toEqual(Object.fromEntries(outputs.subnets));
         expect(Object.values(Object.fromEntries(outputs.subnets)).sort()).toEqual(["10.50.0.0/24", "10.50.1.0/24"]);
+        expect(outputs.componentSubnets).toEqual({ "n-1": "10.51.0.0/24", "n-2": "10.51.1.0/24" });
+        expect(subnetsIn(await readLedger(store, "coral"), "Allocated")).toEqual(outputs.componentSubnets);
+        const children = (await stack.resources()).filter((r) => r.parent?.endsWith("::coral")).map((r) => r.type);
+        expect(children.sort()).toEqual([
+            "kubeslice-ipam:index:SliceIpam",
+            "kubeslice-ipam:index:SubnetAllocation",
+            "kubeslice-ipam:index:SubnetAllocation",
+        ]);
         expect((await stack.preview({ expectNoChanges: true })).code).toBe(0);
     });
 
@@ -87,5 +105,6 @@ describe("the native provider through a generated TypeScript SDK", () => {
         expect((await stack.destroy()).summary.result).toBe("succeeded");
         expect(await stack.resources()).toEqual([]);
         expect(await sliceIsGone(store, "navy")).toBe(true);
+        expect(await sliceIsGone(store, "coral")).toBe(true);
     });
 });

@@ -120,7 +120,7 @@ describe("the adapter over the handlers", () => {
 
     it("refuses a type it does not provide, naming the ones it does", async () => {
         await expect(provider.create("urn:pulumi:dev::team::kubeslice-ipam:index:Nope::x", {})).rejects.toThrow(
-            'kubeslice-ipam has no resource type "kubeslice-ipam:index:Nope"; it provides kubeslice-ipam:index:SliceIpam and kubeslice-ipam:index:SubnetAllocation',
+            'kubeslice-ipam has no resource type "kubeslice-ipam:index:Nope"; it provides kubeslice-ipam:index:SliceIpam, kubeslice-ipam:index:SubnetAllocation, kubeslice-ipam:index:ManifestFile',
         );
     });
 });

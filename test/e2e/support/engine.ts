@@ -162,6 +162,14 @@ export function resourceEvents(events: readonly EngineEvent[]): { kind: "pre" | 
     return out;
 }
 
+/** What an engine run changed, of one resource type: `op name` per resource, sorted. */
+export function changesOf(run: { events: readonly EngineEvent[] }, type: string): string[] {
+    return resourceEvents(run.events)
+        .filter((e) => e.kind === "outputs" && e.meta.type === type && e.meta.op !== "same")
+        .map((e) => `${e.meta.op} ${nameOf(e.meta.urn)}`)
+        .sort();
+}
+
 /** Errors and warnings the engine or the providers reported (debug/info noise left out). */
 export function problems(diagnostics: readonly Diagnostic[] | undefined): Diagnostic[] {
     return (diagnostics ?? []).filter((d) => d.severity === "error" || d.severity === "warning");
@@ -491,4 +499,17 @@ export async function editLedger(storeDir: string, slice: string, edit: (doc: Le
 /** `clusterName → subnet` of the entries in the ledger with the given status (all if omitted). */
 export function subnetsIn(doc: LedgerDocument, status?: string): Record<string, string> {
     return Object.fromEntries(doc.allocations.filter((a) => status === undefined || a.status === status).map((a) => [a.clusterName, a.subnet]));
+}
+
+/** What the ledger holds twice: a subnet, an index or a cluster in more than one entry (empty when none). */
+export function heldTwice(allocations: readonly { clusterName: string; subnet: string; index: number }[]): string[] {
+    const twice: string[] = [];
+    for (const field of ["subnet", "index", "clusterName"] as const) {
+        const seen = new Set<unknown>();
+        for (const entry of allocations) {
+            if (seen.has(entry[field])) twice.push(`${field} ${entry[field]}`);
+            seen.add(entry[field]);
+        }
+    }
+    return twice;
 }

@@ -1,0 +1,21 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { SliceIpam, SliceIpamArgs } from "../provider/slice-ipam";
+import { SubnetAllocation, SubnetAllocationArgs } from "../provider/subnet-allocation";
+import { ManifestFile, ManifestFileArgs } from "./manifest-file";
+
+type ResourceClass<Args, Resource> = new (name: string, args: Args, opts?: pulumi.CustomResourceOptions) => Resource;
+
+/**
+ * The resource classes KubeSliceIpam builds its children from. A TypeScript
+ * program gets the dynamic resources; the native provider's `construct`
+ * passes its own resource types instead, so that the same component (one
+ * plan, one validation, the same child names) serves every language.
+ * Internal.
+ */
+export interface ChildResourceClasses {
+    readonly SliceIpam: ResourceClass<SliceIpamArgs, SliceIpam>;
+    readonly SubnetAllocation: ResourceClass<SubnetAllocationArgs, SubnetAllocation>;
+    readonly ManifestFile: ResourceClass<ManifestFileArgs, ManifestFile>;
+}
+
+export const DYNAMIC_CHILDREN: ChildResourceClasses = { SliceIpam, SubnetAllocation, ManifestFile };

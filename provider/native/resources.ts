@@ -1,0 +1,31 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ChildResourceClasses } from "../../components/child-resources";
+import { SLICE_IPAM_OUTPUTS, unsetOutputs, withSecretStore } from "../slice-ipam";
+import { SUBNET_ALLOCATION_OUTPUTS } from "../subnet-allocation";
+import { MANIFEST_FILE_TOKEN, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN } from "./type-token";
+
+/**
+ * A resource class registering `token` with this package's native provider:
+ * the same inputs and outputs as the dynamic class it stands in for, minus
+ * the `__provider` text, so no provider code lands in state.
+ */
+function nativeResourceClass<Resource>(
+    token: string,
+    outputs: readonly string[],
+): new (name: string, args: object & { store?: unknown }, opts?: pulumi.CustomResourceOptions) => Resource {
+    return class extends pulumi.CustomResource {
+        constructor(name: string, args: object & { store?: unknown }, opts?: pulumi.CustomResourceOptions) {
+            super(token, name, { ...args, ...unsetOutputs(outputs) }, withSecretStore(args.store as pulumi.Input<never> | undefined, opts));
+        }
+    } as unknown as new (name: string, args: object, opts?: pulumi.CustomResourceOptions) => Resource;
+}
+
+/**
+ * KubeSliceIpam's children as the native provider's own resources
+ * (`kubeslice-ipam:index:*`): what its `construct` builds the component from.
+ */
+export const NATIVE_CHILDREN: ChildResourceClasses = {
+    SliceIpam: nativeResourceClass(SLICE_IPAM_TOKEN, SLICE_IPAM_OUTPUTS),
+    SubnetAllocation: nativeResourceClass(SUBNET_ALLOCATION_TOKEN, SUBNET_ALLOCATION_OUTPUTS),
+    ManifestFile: nativeResourceClass(MANIFEST_FILE_TOKEN, []),
+};
