@@ -106,6 +106,11 @@ export class BenchStack {
         return { ms, value: summary.resourceChanges };
     }
 
+    /** `pulumi destroy`: every resource deleted (for the component, its slice unregistered). */
+    async destroy(): Promise<void> {
+        await this.run(["destroy", "--yes", "--skip-preview"]);
+    }
+
     /** The checkpoint the file backend rewrites after each step. */
     async stateBytes(): Promise<number> {
         const stacks = path.join(this.root, "backend/.pulumi/stacks");
