@@ -8,7 +8,7 @@ import { syncUsage, UsageSync } from "../provider/service/usage";
 import { usageSourceOf } from "../provider/store/store-spec";
 import { UsageNotObservableError } from "../provider/store/worker-slice-usage";
 import { CorruptLedgerError } from "../provider/store/ledger-document";
-import { LedgerStore, VersionedLedger } from "../provider/store/ledger-store";
+import { LedgerStore, ListedSlice, VersionedLedger } from "../provider/store/ledger-store";
 import { renderExposition } from "../metrics/exposition";
 import { ledgerMetricFamilies } from "../metrics/ledger-metrics";
 import { parseListenAddress, startMetricsServer } from "../metrics/server";
@@ -28,6 +28,7 @@ import {
     savingsRows,
     sliceStatus,
     STATUS_COLUMNS,
+    StatusRow,
     STORE_USE_COLUMN,
 } from "./views";
 
@@ -114,11 +115,22 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
         .action(async (sliceName: string | undefined, _options: unknown, command: Command) => {
             const ctx = context(command);
             const store = await ctx.openStore();
-            const entries = sliceName === undefined ? await store.list() : [await loadVersioned(store, sliceName)];
+            const listed: ListedSlice[] =
+                sliceName === undefined ? await store.listEach() : [{ sliceName, ok: true, entry: await loadVersioned(store, sliceName) }];
             const now = ctx.now();
-            const rows = entries.map((entry) => sliceStatus(entry.ledger, now, entry.storage));
+            const rows = listed.map((slice): StatusRow => {
+                if (slice.ok) {
+                    return sliceStatus(slice.entry.ledger, now, slice.entry.storage);
+                }
+                // The others still show; the exit code and stderr name this one.
+                ctx.io.stderr(`error: ${slice.error.message}\n`);
+                setExitCode(slice.error instanceof CorruptLedgerError ? EXIT.corruptLedger : EXIT.failure);
+                return { name: slice.sliceName, unreadable: slice.error.message };
+            });
             // Only stores with a size budget (Kubernetes) report one: the file store's output stays as it was.
-            const columns = rows.some((row) => row.storeUse !== undefined) ? [...STATUS_COLUMNS, STORE_USE_COLUMN] : STATUS_COLUMNS;
+            const columns = rows.some((row) => "storeUse" in row && row.storeUse !== undefined)
+                ? [...STATUS_COLUMNS, STORE_USE_COLUMN]
+                : STATUS_COLUMNS;
             print(ctx, columns, rows, rows, `no slices in ${store.description}`);
         });
 
@@ -290,7 +302,7 @@ async function loadVersioned(store: LedgerStore, sliceName: string): Promise<Ver
     }
     let known = "";
     try {
-        const names = (await store.list()).map((entry) => entry.ledger.spec.sliceName);
+        const names = (await store.listEach()).map((slice) => slice.sliceName);
         known = names.length === 0 ? " It holds no slices." : ` It holds: ${names.join(", ")}.`;
     } catch {
         // Another document is unreadable; the missing slice is still the error to report.

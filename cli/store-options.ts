@@ -118,7 +118,7 @@ async function probeDirectory(directory: string): Promise<void> {
 /** A cluster without the SliceIpam CRD answers 404, which would otherwise surface as a bare API error. */
 async function probeKubernetes(store: LedgerStore): Promise<void> {
     try {
-        await store.list();
+        await store.listEach(); // a corrupt slice is that slice's problem, reported by the command that reads it
     } catch (error) {
         if ((error as { code?: unknown }).code === 404) {
             throw new CliError(

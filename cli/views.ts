@@ -51,20 +51,34 @@ export function sliceStatus(ledger: SliceLedger, now: Date, storage?: StorageUsa
     };
 }
 
-export const STATUS_COLUMNS: readonly Column<SliceStatus>[] = [
+/** A slice `status` cannot read (corrupt, hand-edited): listed by name, so the others still show. */
+export interface UnreadableSliceStatus {
+    readonly name: string;
+    /** Why, as the store said it; the command also prints it as an error. */
+    readonly unreadable: string;
+}
+
+export type StatusRow = SliceStatus | UnreadableSliceStatus;
+
+/** A status cell; an unreadable slice shows `unreadable` in the first of them and `-` in the rest. */
+function statusCell(cell: (row: SliceStatus) => string, unreadable = "-"): (row: StatusRow) => string {
+    return (row) => ("unreadable" in row ? unreadable : cell(row));
+}
+
+export const STATUS_COLUMNS: readonly Column<StatusRow>[] = [
     { header: "NAME", cell: (row) => row.name },
-    { header: "SLICE SUBNET", cell: (row) => row.sliceSubnet },
-    { header: "SUBNET SIZE", cell: (row) => String(row.subnetSize) },
-    { header: "AVAILABLE", cell: (row) => String(row.availableSubnets) },
-    { header: "TOTAL", cell: (row) => String(row.totalSubnets) },
-    { header: "UTILIZATION", cell: (row) => percent(row.utilization) },
-    { header: "AGE", cell: (row) => humanDuration(row.ageSeconds * 1000) },
+    { header: "SLICE SUBNET", cell: statusCell((row) => row.sliceSubnet, "UNREADABLE") },
+    { header: "SUBNET SIZE", cell: statusCell((row) => String(row.subnetSize)) },
+    { header: "AVAILABLE", cell: statusCell((row) => String(row.availableSubnets)) },
+    { header: "TOTAL", cell: statusCell((row) => String(row.totalSubnets)) },
+    { header: "UTILIZATION", cell: statusCell((row) => percent(row.utilization)) },
+    { header: "AGE", cell: statusCell((row) => humanDuration(row.ageSeconds * 1000)) },
 ];
 
 /** How close the slice is to its store's size limit: the one limit the Kubernetes store has left. */
-export const STORE_USE_COLUMN: Column<SliceStatus> = {
+export const STORE_USE_COLUMN: Column<StatusRow> = {
     header: "STORE USE",
-    cell: (row) => (row.storeUse === undefined ? "-" : percent(row.storeUse)),
+    cell: statusCell((row) => (row.storeUse === undefined ? "-" : percent(row.storeUse))),
 };
 
 // ---- show -----------------------------------------------------------------

@@ -10,7 +10,7 @@ import { decodeLegacy, digestOf, FileRevision, ledgerDocumentText, movedMarkerTe
 import { decodeRevisionOnce, digestOnce, rememberRevision } from "./decoded-revisions";
 import { symlinkRefused, writeFailure } from "./file-store-errors";
 import { CorruptLedgerError } from "./ledger-document";
-import { LedgerStore, storableSliceName, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
+import { everyLedger, LedgerStore, ListedSlice, readEach, storableSliceName, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
 
 export { FILE_DOCUMENT_API_VERSION, FILE_DOCUMENT_KIND } from "./file-document";
 
@@ -125,6 +125,10 @@ export class FileLedgerStore implements LedgerStore {
     }
 
     async list(): Promise<VersionedLedger[]> {
+        return everyLedger(await this.listEach());
+    }
+
+    async listEach(): Promise<ListedSlice[]> {
         await this.requireStore();
         const names = new Set<string>();
         for (const entry of await fs.readdir(this.directory)) {
@@ -133,8 +137,7 @@ export class FileLedgerStore implements LedgerStore {
                 names.add(name);
             }
         }
-        const ledgers = await Promise.all([...names].sort().map(async (name) => this.versioned(await this.readCurrent(name))));
-        return ledgers.filter((entry): entry is VersionedLedger => entry !== undefined);
+        return readEach([...names], async (name) => this.versioned(await this.readCurrent(name)));
     }
 
     async exclusively<T>(sliceName: string, body: () => Promise<T>): Promise<T> {

@@ -3,9 +3,11 @@ import type * as k8s from "@kubernetes/client-node";
 import { LRUCache } from "lru-cache";
 import { Allocation, SliceLedger } from "../core/ledger";
 import { CorruptLedgerError } from "./ledger-document";
-import { LedgerStore, StorageUsage, storableSliceName, SwapResult, VersionedLedger } from "./ledger-store";
+import { everyLedger, LedgerStore, ListedSlice, readEach, StorageUsage, storableSliceName, SwapResult, VersionedLedger } from "./ledger-store";
 import {
+    ANNOTATION_BASED_ON,
     ANNOTATION_LEDGER,
+    commitBasis,
     ANNOTATIONS_LIMIT_BYTES,
     annotationBytes,
     assembleLedger,
@@ -25,8 +27,10 @@ import {
     shardObject,
     shardRef,
     SliceIpamShardObject,
+    UNREGISTERED,
 } from "./sliceipam-shard";
 import { UsageSource, WorkerSliceConfigUsage } from "./worker-slice-usage";
+import { apiMessage, DEFAULT_TRANSIENT_RETRY, KubernetesRequests, WriteOutcome } from "./kubernetes-requests";
 import {
     ANNOTATION_COUNTERS,
     ledgerOf,
@@ -42,11 +46,13 @@ export interface KubernetesStoreOptions {
     /** Kubeconfig file contents; omitted: KUBECONFIG, ~/.kube/config or the in-cluster service account. */
     readonly kubeconfig?: string;
     readonly context?: string;
-    /** Attempts for 5xx, 429 and connection failures before the API server's message is surfaced. */
+    /**
+     * At most this many attempts for 5xx, 429, connection failures and
+     * unserved 404s; by default they are bounded by time alone (README, Stores).
+     */
     readonly transientAttempts?: number;
 }
 
-const DEFAULT_TRANSIENT_ATTEMPTS = 5;
 /** A read missing more shards than this lists the slice's shards in one request instead of one GET each. */
 const LIST_THRESHOLD = 8;
 /** Parallel requests per operation: enough to hide latency, few enough not to be throttled. */
@@ -83,9 +89,10 @@ interface Head {
     readonly storage: StorageUsage;
 }
 
-/** Set by a request that was retried after a transient failure: an earlier attempt may have landed. */
-interface WriteOutcome {
-    uncertain: boolean;
+/** A shard this commit writes, not yet referenced by any head. */
+interface NewShard {
+    readonly ref: ShardRef;
+    readonly entries: readonly Allocation[];
 }
 
 /** A shard vanished while its head was read: the head changed meanwhile. */
@@ -142,7 +149,7 @@ export class KubernetesLedgerStore implements LedgerStore {
     private readonly api: k8s.CustomObjectsApi;
     private readonly client: typeof k8s;
     private readonly namespace: string;
-    private readonly transientAttempts: number;
+    private readonly requests: KubernetesRequests;
     /** The head last read or written per slice; a swap from that version needs no read. */
     private readonly heads = new LRUCache<string, Head>({ max: 64 });
 
@@ -163,7 +170,9 @@ export class KubernetesLedgerStore implements LedgerStore {
         this.description = `Kubernetes store ${server} namespace ${options.namespace}`;
         this.key = `kubernetes:${server}/${options.namespace}`;
         this.api = config.makeApiClient(this.client.CustomObjectsApi);
-        this.transientAttempts = options.transientAttempts ?? DEFAULT_TRANSIENT_ATTEMPTS;
+        const retry =
+            options.transientAttempts === undefined ? DEFAULT_TRANSIENT_RETRY : { ...DEFAULT_TRANSIENT_RETRY, attempts: options.transientAttempts };
+        this.requests = new KubernetesRequests(this.client, this.description, retry);
     }
 
     /** The clusters' usage signal: WorkerSliceConfigs of this namespace, read with this store's identity and retries. */
@@ -172,8 +181,7 @@ export class KubernetesLedgerStore implements LedgerStore {
             api: this.api,
             namespace: this.namespace,
             description: this.description,
-            call: (what, request) => this.call(what, request),
-            statusOf: (error) => this.apiError(error)?.code,
+            requests: this.requests,
         });
     }
 
@@ -183,18 +191,31 @@ export class KubernetesLedgerStore implements LedgerStore {
     }
 
     async list(): Promise<VersionedLedger[]> {
-        const listed = (await this.call("list slices", () =>
+        return everyLedger(await this.listEach());
+    }
+
+    async listEach(): Promise<ListedSlice[]> {
+        const listed = (await this.requests.call("list slices", () =>
             this.api.listNamespacedCustomObject({ ...this.resource(), namespace: this.namespace }),
-        )) as { items?: SliceIpamObject[] };
-        const objects = (listed.items ?? []).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
-        const result: VersionedLedger[] = [];
-        for (const object of objects) {
-            const head = (await this.readHead(object)) ?? (await this.loadHead(object.metadata.name));
-            if (head !== undefined) {
-                result.push(versioned(head));
+        )) as { items?: unknown[] };
+        const objects = new Map<string, SliceIpamObject>();
+        for (const item of listed.items ?? []) {
+            const name = (item as Partial<SliceIpamObject> | null)?.metadata?.name;
+            if (typeof name === "string") {
+                objects.set(name, item as SliceIpamObject);
             }
         }
-        return result;
+        // One slice at a time: each may read many shards, in parallel already.
+        const results: ListedSlice[] = [];
+        for (const name of [...objects.keys()].sort()) {
+            results.push(
+                ...(await readEach([name], async () => {
+                    const head = (await this.readHead(objects.get(name)!)) ?? (await this.loadHead(name));
+                    return head === undefined ? undefined : versioned(head);
+                })),
+            );
+        }
+        return results;
     }
 
     async compareAndSwap(sliceName: string, expectedVersion: string | undefined, next: SliceLedger | undefined): Promise<SwapResult> {
@@ -303,7 +324,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         if (missing.length > 0) {
             const fetched = new Map<string, SliceIpamShardObject>();
             if (missing.length > LIST_THRESHOLD) {
-                for (const shard of await this.listShards(head.metadata.name)) {
+                for (const shard of (await this.listShards(head.metadata.name)).items) {
                     fetched.set(shard.metadata.name, shard);
                 }
             } else {
@@ -345,13 +366,13 @@ export class KubernetesLedgerStore implements LedgerStore {
     private async create(next: SliceLedger): Promise<SwapResult> {
         const sliceName = next.spec.sliceName;
         const refs: ShardRef[] = [];
-        const created: { ref: ShardRef; entries: readonly Allocation[] }[] = [];
+        const created: NewShard[] = [];
         for (const [shard, entries] of partition(next.allocations)) {
             const ref = shardRef(sliceName, shard, nonce(), entries);
             refs.push(ref);
             created.push({ ref, entries });
         }
-        await this.createShards(sliceName, created);
+        await this.createShards(sliceName, created, UNREGISTERED);
         const annotations = headAnnotations(next, refs, nonce());
         this.checkBudget(sliceName, annotations);
         const body = sliceIpamObject(next, this.namespace);
@@ -359,25 +380,25 @@ export class KubernetesLedgerStore implements LedgerStore {
         let committed: SliceIpamObject;
         const outcome: WriteOutcome = { uncertain: false };
         try {
-            committed = (await this.call(
+            committed = (await this.requests.call(
                 `create slice "${sliceName}"`,
                 () => this.api.createNamespacedCustomObject({ ...this.resource(), namespace: this.namespace, body }),
                 outcome,
             )) as SliceIpamObject;
         } catch (error) {
-            if (this.isCode(error, 409)) {
+            if (this.requests.isCode(error, 409)) {
                 // AlreadyExists: someone else registered it, unless a retried request of ours landed first.
                 const existing = await this.get(sliceName);
                 if (existing === undefined || existing.metadata.annotations?.[ANNOTATION_LEDGER] !== annotations[ANNOTATION_LEDGER]) {
                     if (!outcome.uncertain) {
-                        await this.deleteShards(created.map((c) => c.ref));
+                        await this.discard(created);
                     }
                     return { ok: false, conflict: true };
                 }
                 committed = existing;
             } else {
-                if (this.isDefinite(error) && !outcome.uncertain) {
-                    await this.deleteShards(created.map((c) => c.ref));
+                if (this.requests.isDefinite(error) && !outcome.uncertain) {
+                    await this.discard(created);
                 }
                 throw error;
             }
@@ -387,7 +408,7 @@ export class KubernetesLedgerStore implements LedgerStore {
 
     private async swap(sliceName: string, before: Head, next: SliceLedger): Promise<SwapResult> {
         const refs: ShardRef[] = [];
-        const created: { ref: ShardRef; entries: readonly Allocation[] }[] = [];
+        const created: NewShard[] = [];
         for (const [shard, entries] of partition(next.allocations)) {
             const old = before.shards?.get(shard);
             if (old !== undefined && sameEntries(old.entries, entries)) {
@@ -400,12 +421,12 @@ export class KubernetesLedgerStore implements LedgerStore {
         }
         const kept = new Set(refs.map((ref) => ref.name));
         const obsolete = [...(before.shards?.values() ?? [])].map((s) => s.ref).filter((ref) => !kept.has(ref.name));
-        await this.createShards(sliceName, created);
+        await this.createShards(sliceName, created, commitBasis(before.object));
         const annotations = { ...before.object.metadata.annotations, ...headAnnotations(next, refs, nonce()) };
         try {
             this.checkBudget(sliceName, annotations);
         } catch (error) {
-            await this.deleteShards(created.map((c) => c.ref));
+            await this.discard(created);
             throw error;
         }
         let committed: SliceIpamObject | "conflict";
@@ -414,15 +435,15 @@ export class KubernetesLedgerStore implements LedgerStore {
             committed = await this.replaceHead(sliceName, before, annotations, outcome);
         } catch (error) {
             // After an unknown outcome (connection lost) a head may reference them: leave them to the sweep.
-            if (this.isDefinite(error) && !outcome.uncertain) {
-                await this.deleteShards(created.map((c) => c.ref));
+            if (this.requests.isDefinite(error) && !outcome.uncertain) {
+                await this.discard(created);
             }
             throw error;
         }
         if (committed === "conflict") {
             // A retried request may have landed and been built on since: then a head references them.
             if (!outcome.uncertain) {
-                await this.deleteShards(created.map((c) => c.ref));
+                await this.discard(created);
             }
             return { ok: false, conflict: true };
         }
@@ -449,13 +470,16 @@ export class KubernetesLedgerStore implements LedgerStore {
         };
         for (let attempt = 0; attempt < 8; attempt++) {
             try {
-                return (await this.call(
+                return (await this.requests.call(
                     `update slice "${sliceName}"`,
                     () => this.api.replaceNamespacedCustomObject({ ...this.resource(), namespace: this.namespace, name: sliceName, body }),
                     outcome,
                 )) as SliceIpamObject;
             } catch (error) {
-                if (!this.isCode(error, 409)) {
+                if (this.requests.isNotFound(error, SLICE_IPAM_PLURAL, sliceName)) {
+                    return "conflict"; // unregistered meanwhile
+                }
+                if (!this.requests.isCode(error, 409)) {
                     throw error;
                 }
             }
@@ -481,14 +505,14 @@ export class KubernetesLedgerStore implements LedgerStore {
     private async afterCommit(
         committed: SliceIpamObject,
         next: SliceLedger,
-        created: readonly { ref: ShardRef; entries: readonly Allocation[] }[],
+        created: readonly NewShard[],
         obsolete: readonly ShardRef[],
     ): Promise<SwapResult> {
         const cache = shardCache();
         for (const { ref, entries } of created) {
             cache.set(this.cacheKey(ref), entries);
         }
-        const [projected] = await Promise.all([this.writeProjection(committed, next), this.deleteShards(obsolete)]);
+        const [projected] = await Promise.all([this.writeProjection(committed, next), this.deleteShards(obsolete.map((ref) => ref.name))]);
         const final = projected ?? committed;
         const form = headForm(final);
         if (form.form === "sharded") {
@@ -512,7 +536,7 @@ export class KubernetesLedgerStore implements LedgerStore {
     /** Best effort: a lost race means a later commit writes its own projection. */
     private async writeProjection(head: SliceIpamObject, ledger: SliceLedger): Promise<SliceIpamObject | undefined> {
         try {
-            return (await this.call(`update status of slice "${head.metadata.name}"`, () =>
+            return (await this.requests.call(`update status of slice "${head.metadata.name}"`, () =>
                 this.api.replaceNamespacedCustomObjectStatus({
                     ...this.resource(),
                     namespace: this.namespace,
@@ -521,7 +545,7 @@ export class KubernetesLedgerStore implements LedgerStore {
                 }),
             )) as SliceIpamObject;
         } catch (error) {
-            if (this.isCode(error, 409) || this.isCode(error, 404)) {
+            if (this.requests.isCode(error, 409) || this.requests.isCode(error, 404)) {
                 return undefined;
             }
             throw error;
@@ -532,7 +556,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         let version = before.version;
         for (let attempt = 0; attempt < 8; attempt++) {
             try {
-                await this.call(`delete slice "${sliceName}"`, () =>
+                await this.requests.call(`delete slice "${sliceName}"`, () =>
                     this.api.deleteNamespacedCustomObject({
                         ...this.resource(),
                         namespace: this.namespace,
@@ -541,13 +565,13 @@ export class KubernetesLedgerStore implements LedgerStore {
                     }),
                 );
                 this.heads.delete(sliceName);
-                await this.deleteShards([...(before.shards?.values() ?? [])].map((s) => s.ref));
+                await this.deleteShards([...(before.shards?.values() ?? [])].map((s) => s.ref.name));
                 return { ok: true };
             } catch (error) {
-                if (this.isCode(error, 404)) {
+                if (this.requests.isNotFound(error, SLICE_IPAM_PLURAL, sliceName)) {
                     return { ok: false, conflict: true };
                 }
-                if (!this.isCode(error, 409)) {
+                if (!this.requests.isCode(error, 409)) {
                     throw error;
                 }
             }
@@ -561,58 +585,80 @@ export class KubernetesLedgerStore implements LedgerStore {
         return { ok: false, conflict: true };
     }
 
-    private async createShards(sliceName: string, shards: readonly { ref: ShardRef; entries: readonly Allocation[] }[]): Promise<void> {
+    /** `basis`: the head this commit read ({@link commitBasis}), recorded on each shard for the sweep. */
+    private async createShards(sliceName: string, shards: readonly NewShard[], basis: string): Promise<void> {
         const done: ShardRef[] = [];
         try {
             await inParallel(shards, async ({ ref, entries }) => {
-                const body = shardObject(this.namespace, sliceName, ref, entries);
+                const body = shardObject(this.namespace, sliceName, ref, entries, basis);
                 try {
-                    await this.call(`create shard ${ref.name} of slice "${sliceName}"`, () =>
+                    await this.requests.call(`create shard ${ref.name} of slice "${sliceName}"`, () =>
                         this.api.createNamespacedCustomObject({ ...this.shardResource(), namespace: this.namespace, body }),
                     );
                 } catch (error) {
                     // AlreadyExists: a retried request of ours that had landed (names carry a random nonce).
-                    const existing = this.isCode(error, 409) ? await this.getShard(ref.name) : undefined;
+                    const existing = this.requests.isCode(error, 409) ? await this.getShard(ref.name) : undefined;
                     if (existing === undefined || digestOf(existing.spec.allocations as Allocation[]) !== ref.digest) {
-                        throw this.isCode(error, 404) ? this.missingShardType(error) : error;
+                        throw this.requests.isCode(error, 404) ? this.missingShardType(error) : error;
                     }
                 }
                 done.push(ref);
             });
         } catch (error) {
-            await this.deleteShards(done);
+            await this.deleteShards(done.map((ref) => ref.name));
             throw error;
         }
     }
 
-    private async deleteShards(refs: readonly ShardRef[]): Promise<void> {
-        await inParallel(refs, async (ref) => {
-            try {
-                await this.call(`delete shard ${ref.name}`, () =>
-                    this.api.deleteNamespacedCustomObject({ ...this.shardResource(), namespace: this.namespace, name: ref.name }),
-                );
-            } catch {
-                // Unreferenced either way: the sweep retries later.
-            }
+    /** Best effort: an undeleted shard is unreferenced either way, and a later sweep deletes it. */
+    private async deleteShards(names: readonly string[]): Promise<void> {
+        await inParallel(names, async (name) => {
+            await this.requests
+                .call(`delete shard ${name}`, () =>
+                    this.api.deleteNamespacedCustomObject({ ...this.shardResource(), namespace: this.namespace, name }),
+                )
+                .catch(() => undefined);
         });
     }
 
-    /** Deletes the slice's shards that no head references and that are too old to belong to a commit in flight. */
-    private async sweep(sliceName: string): Promise<void> {
-        const shards = await this.listShards(sliceName);
+    /** Shards this commit created and no head references: its write was refused or lost the race. */
+    private discard(created: readonly NewShard[]): Promise<void> {
+        return this.deleteShards(created.map(({ ref }) => ref.name));
+    }
+
+    /**
+     * Deletes the slice's shards that no head references and that no commit
+     * can reference any more. A shard records the head its writer read
+     * (`commitBasis`); that writer's commit succeeds only while the head is
+     * still the same commit, and every commit has a new nonce, so once the
+     * head is another commit the shard is an orphan for good — whatever any
+     * clock says. Shards of older versions, which record nothing, are judged
+     * by age on the API server's own clock (its Date header), never ours.
+     * Runs after one commit in SWEEP_EVERY; public for operators and tests.
+     */
+    async sweep(sliceName: string): Promise<number> {
+        const { items: shards, serverTime } = await this.listShards(sliceName);
         const head = await this.get(sliceName);
-        const form = head === undefined ? undefined : headForm(head);
-        const referenced = new Set(form?.form === "sharded" ? form.refs.map((ref) => ref.name) : []);
-        if (form?.form === "corrupt") {
-            return;
+        if (head === undefined) {
+            return 0; // a registration in flight may still commit its shards
         }
-        const cutoff = Date.now() - SWEEP_MIN_AGE_MS;
-        const orphans = shards.filter((shard) => !referenced.has(shard.metadata.name) && Date.parse(shard.metadata.creationTimestamp ?? "") < cutoff);
-        await inParallel(orphans, async (shard) => {
-            await this.call(`delete shard ${shard.metadata.name}`, () =>
-                this.api.deleteNamespacedCustomObject({ ...this.shardResource(), namespace: this.namespace, name: shard.metadata.name }),
-            ).catch(() => undefined);
-        });
+        const form = headForm(head);
+        if (form.form === "corrupt") {
+            return 0;
+        }
+        const referenced = new Set(form.form === "sharded" ? form.refs.map((ref) => ref.name) : []);
+        const current = commitBasis(head);
+        const orphaned = (shard: SliceIpamShardObject): boolean => {
+            const basis = shard.metadata.annotations?.[ANNOTATION_BASED_ON];
+            if (basis !== undefined) {
+                return basis !== current; // UNREGISTERED too: a head exists, so that registration can never commit
+            }
+            const created = Date.parse(shard.metadata.creationTimestamp ?? "");
+            return serverTime !== undefined && created < serverTime - SWEEP_MIN_AGE_MS;
+        };
+        const orphans = shards.filter((shard) => !referenced.has(shard.metadata.name) && orphaned(shard));
+        await this.deleteShards(orphans.map((shard) => shard.metadata.name));
+        return orphans.length;
     }
 
     // ---- requests -----------------------------------------------------------
@@ -625,30 +671,48 @@ export class KubernetesLedgerStore implements LedgerStore {
         return this.getObject(`read shard ${name}`, this.shardResource(), name);
     }
 
-    /** One object, or undefined when it does not exist. */
+    /**
+     * One object, or undefined when the server says this object does not
+     * exist. Only a NotFound `Status` naming it says so: a starting server's
+     * plain 404 is retried and then reported, never read as "absent" (a
+     * release would otherwise see no slice and acknowledge nothing written).
+     */
     private async getObject<T>(what: string, resource: { group: string; version: string; plural: string }, name: string): Promise<T | undefined> {
         try {
-            return (await this.call(what, () => this.api.getNamespacedCustomObject({ ...resource, namespace: this.namespace, name }))) as T;
+            return (await this.requests.call(what, () => this.api.getNamespacedCustomObject({ ...resource, namespace: this.namespace, name }))) as T;
         } catch (error) {
-            if (this.isCode(error, 404)) {
+            if (this.requests.isNotFound(error, resource.plural, name)) {
                 return undefined;
             }
-            throw error;
+            throw this.requests.isCode(error, 404) ? this.unserved(what, resource, error) : error;
         }
     }
 
-    private async listShards(sliceName: string): Promise<SliceIpamShardObject[]> {
+    /** A 404 that does not name the object: its resource type is not served, for longer than a server takes to start. */
+    private unserved(what: string, resource: { group: string; plural: string }, cause: unknown): Error {
+        return this.requests.failure(
+            what,
+            `the API server kept answering 404 without saying that the object is missing, so the ${resource.plural}.${resource.group} ` +
+                `resource type is not served there: install deploy/kubernetes/sliceipam-crd.yaml, or wait for the API server to ` +
+                `finish starting and try again; nothing was written`,
+            cause,
+        );
+    }
+
+    /** The slice's shards, and the API server's time of the answer (undefined when it sent no Date header). */
+    private async listShards(sliceName: string): Promise<{ items: SliceIpamShardObject[]; serverTime: number | undefined }> {
         try {
-            const listed = (await this.call(`list shards of slice "${sliceName}"`, () =>
-                this.api.listNamespacedCustomObject({
+            const listed = await this.requests.call(`list shards of slice "${sliceName}"`, () =>
+                this.api.listNamespacedCustomObjectWithHttpInfo({
                     ...this.shardResource(),
                     namespace: this.namespace,
                     labelSelector: `${LABEL_SLICE}=${sliceName}`,
                 }),
-            )) as { items?: SliceIpamShardObject[] };
-            return listed.items ?? [];
+            );
+            const date = Date.parse(listed.headers?.date ?? "");
+            return { items: (listed.data as { items?: SliceIpamShardObject[] }).items ?? [], serverTime: Number.isNaN(date) ? undefined : date };
         } catch (error) {
-            throw this.isCode(error, 404) ? this.missingShardType(error) : error;
+            throw this.requests.isCode(error, 404) ? this.missingShardType(error) : error;
         }
     }
 
@@ -679,7 +743,7 @@ export class KubernetesLedgerStore implements LedgerStore {
 
     /** A 404 for the shard collection: the CRD is not installed (or, on a real cluster, the namespace is missing). */
     private missingShardType(cause: unknown): Error {
-        const api = this.apiError(cause);
+        const api = this.requests.apiError(cause);
         const message = api === undefined ? String(cause) : apiMessage(api);
         const error = new Error(
             /namespaces? "/.test(message)
@@ -701,95 +765,6 @@ export class KubernetesLedgerStore implements LedgerStore {
 
     private shardResource() {
         return { group: SHARD_GROUP, version: SHARD_VERSION, plural: SHARD_PLURAL };
-    }
-
-    private isCode(error: unknown, code: number): boolean {
-        return this.apiError(error)?.code === code;
-    }
-
-    /** The ApiException, also when wrapped by explain(). */
-    private apiError(error: unknown): k8s.ApiException<unknown> | undefined {
-        if (error instanceof this.client.ApiException) {
-            return error;
-        }
-        const cause = (error as { cause?: unknown })?.cause;
-        return cause instanceof this.client.ApiException ? cause : undefined;
-    }
-
-    /** The server answered and refused: nothing was written. */
-    private isDefinite(error: unknown): boolean {
-        const code = this.apiError(error)?.code;
-        return code !== undefined && code >= 400 && code < 500 ? true : this.isTooLarge(error);
-    }
-
-    private isTooLarge(error: unknown): boolean {
-        const api = this.apiError(error);
-        return api !== undefined && (api.code === 413 || /request is too large|request entity too large/i.test(apiMessage(api)));
-    }
-
-    /**
-     * Runs one API call, retrying server errors, throttling and connection
-     * failures a bounded number of times; then the API server's own message is
-     * surfaced. Client errors (404, 409, 422, 403, 413) and "request is too
-     * large" return at once: repeating them cannot succeed.
-     */
-    private async call<T>(what: string, request: () => Promise<T>, outcome?: WriteOutcome): Promise<T> {
-        for (let attempt = 1; ; attempt++) {
-            try {
-                return await request();
-            } catch (error) {
-                const transient = this.isTransient(error);
-                if (!transient || attempt >= this.transientAttempts) {
-                    throw this.explain(what, error, transient ? attempt : undefined);
-                }
-                if (outcome !== undefined) {
-                    outcome.uncertain = true;
-                }
-                await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2_000, 100 * 2 ** attempt)));
-            }
-        }
-    }
-
-    private isTransient(error: unknown): boolean {
-        if (error instanceof this.client.ApiException) {
-            return (error.code >= 500 || error.code === 429) && !this.isTooLarge(error);
-        }
-        const code = (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
-        return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET"].includes(String(code));
-    }
-
-    private explain(what: string, error: unknown, attempts: number | undefined): Error {
-        if (error instanceof this.client.ApiException && [404, 409].includes(error.code)) {
-            return error; // expected codes, interpreted by the caller
-        }
-        const message = error instanceof this.client.ApiException ? apiMessage(error) : ((error as Error)?.message ?? String(error));
-        const retried = attempts === undefined ? "" : ` (after ${attempts} attempts)`;
-        const wrapped = new Error(`${this.description}: cannot ${what}${retried}: ${message}${this.hint(error)}`);
-        (wrapped as Error & { cause?: unknown }).cause = error;
-        return wrapped;
-    }
-
-    private hint(error: unknown): string {
-        if (!(error instanceof this.client.ApiException)) {
-            return "";
-        }
-        if (this.isTooLarge(error)) {
-            return (
-                "; not retried: the object is over the API server's request size limit (etcd --max-request-bytes, " +
-                "1.5 MiB by default). Sharded slices stay far below it, so this is a SliceIpam in the single-object " +
-                "form of kubeslice-ipam 0.1 that is already full; nothing was written. See README, Troubleshooting"
-            );
-        }
-        if (error.code === 403) {
-            return "; grant the store's identity the kubeslice-ipam-store role (deploy/kubernetes/rbac.yaml)";
-        }
-        if (error.code === 422) {
-            return (
-                "; not retried: the API server refused the object as invalid. Install this version's CRDs " +
-                "(deploy/kubernetes/sliceipam-crd.yaml) and check the object with kubectl"
-            );
-        }
-        return "";
     }
 }
 
@@ -842,16 +817,4 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
     if (errors.length > 0) {
         throw errors[0];
     }
-}
-
-function apiMessage(error: k8s.ApiException<unknown>): string {
-    const body = error.body as { message?: string } | string | undefined;
-    if (typeof body === "string") {
-        try {
-            return (JSON.parse(body) as { message?: string }).message ?? body;
-        } catch {
-            return body;
-        }
-    }
-    return body?.message ?? `HTTP ${error.code}`;
 }

@@ -38,8 +38,15 @@ export interface LedgerStore {
     /** The slice's ledger, or undefined when the slice is not registered. */
     load(sliceName: string): Promise<VersionedLedger | undefined>;
 
-    /** Every registered slice's ledger. */
+    /** Every registered slice's ledger; throws for the first that cannot be read. */
     list(): Promise<VersionedLedger[]>;
+
+    /**
+     * Every registered slice, each read on its own, in name order: one
+     * unreadable (corrupt, hand-edited) slice is reported by name and does
+     * not hide the others. Throws only when the store itself cannot be listed.
+     */
+    listEach(): Promise<ListedSlice[]>;
 
     /**
      * Writes `next` (or deletes the ledger when `next` is undefined) only if
@@ -61,6 +68,39 @@ export interface LedgerStore {
      * correctness comes from `compareAndSwap` alone.
      */
     exclusively?<T>(sliceName: string, body: () => Promise<T>): Promise<T>;
+}
+
+/** One slice of a listing: its ledger, or why it cannot be read. */
+export type ListedSlice =
+    | { readonly sliceName: string; readonly ok: true; readonly entry: VersionedLedger }
+    | { readonly sliceName: string; readonly ok: false; readonly error: Error };
+
+/** The ledgers of a listing; the first unreadable slice's error when there is one. */
+export function everyLedger(listed: readonly ListedSlice[]): VersionedLedger[] {
+    return listed.map((slice) => {
+        if (!slice.ok) {
+            throw slice.error;
+        }
+        return slice.entry;
+    });
+}
+
+/** Reads each slice with `read`, keeping each failure with its slice's name. */
+export async function readEach(
+    sliceNames: readonly string[],
+    read: (sliceName: string) => Promise<VersionedLedger | undefined>,
+): Promise<ListedSlice[]> {
+    const listed = await Promise.all(
+        [...sliceNames].sort().map(async (sliceName): Promise<ListedSlice | undefined> => {
+            try {
+                const entry = await read(sliceName);
+                return entry === undefined ? undefined : { sliceName, ok: true, entry };
+            } catch (error) {
+                return { sliceName, ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+            }
+        }),
+    );
+    return listed.filter((slice): slice is ListedSlice => slice !== undefined);
 }
 
 /** `sliceName`, once it is known to be safe as a file or object name; throws otherwise. */

@@ -39,6 +39,8 @@ export const ANNOTATIONS_LIMIT_BYTES = 256 * 1024;
 export const ANNOTATION_LEDGER = "ipam.kubeslice-ipam.io/ledger";
 /** On shards: the slice they belong to, for listing and sweeping. */
 export const LABEL_SLICE = "ipam.kubeslice-ipam.io/slice";
+/** On a shard: the head its commit was based on ({@link commitBasis}); what the orphan sweep judges it by. */
+export const ANNOTATION_BASED_ON = "ipam.kubeslice-ipam.io/based-on";
 
 /**
  * Written over the old settings annotation when a slice is sharded. Versions
@@ -121,11 +123,34 @@ export function shardRef(sliceName: string, shard: number, nonce: string, entrie
     return { shard, name: `${sliceName}-${shard}-${nonce}`, digest: digestOf(entries), count: entries.length };
 }
 
-export function shardObject(namespace: string, sliceName: string, ref: ShardRef, entries: readonly Allocation[]): SliceIpamShardObject {
+/**
+ * The head a commit read, as recorded on the shards it creates: a digest of
+ * the head's authoritative part ({@link fingerprintOf}, which holds the
+ * commit's nonce, so no two commits share it), or {@link UNREGISTERED}.
+ */
+export function commitBasis(head: SliceIpamObject): string {
+    return createHash("sha256").update(fingerprintOf(head)).digest("hex").slice(0, 32);
+}
+
+/** The basis of a registration's shards: no head existed. */
+export const UNREGISTERED = "unregistered";
+
+export function shardObject(
+    namespace: string,
+    sliceName: string,
+    ref: ShardRef,
+    entries: readonly Allocation[],
+    basis: string,
+): SliceIpamShardObject {
     return {
         apiVersion: `${SHARD_GROUP}/${SHARD_VERSION}`,
         kind: SHARD_KIND,
-        metadata: { name: ref.name, namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SLICE]: sliceName } },
+        metadata: {
+            name: ref.name,
+            namespace,
+            labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SLICE]: sliceName },
+            annotations: { [ANNOTATION_BASED_ON]: basis },
+        },
         spec: { sliceName, firstIndex: ref.shard * SHARD_SPAN, span: SHARD_SPAN, allocations: plainEntries(entries) },
     };
 }
@@ -147,9 +172,12 @@ export function headForm(object: SliceIpamObject): HeadForm {
     }
     let parsed: Partial<LedgerAnnotation>;
     try {
-        parsed = JSON.parse(text) as Partial<LedgerAnnotation>;
+        parsed = JSON.parse(String(text)) as Partial<LedgerAnnotation>;
     } catch (error) {
         return { form: "corrupt", problems: [`annotation ${ANNOTATION_LEDGER} is not valid JSON: ${(error as Error).message}`] };
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        return { form: "corrupt", problems: [`annotation ${ANNOTATION_LEDGER} is ${JSON.stringify(parsed)}, not an object`] };
     }
     if (parsed.format !== 2 || parsed.span !== SHARD_SPAN || !Array.isArray(parsed.shards)) {
         return { form: "corrupt", problems: [`annotation ${ANNOTATION_LEDGER}: unknown format (format ${parsed.format}, span ${parsed.span})`] };

@@ -9,29 +9,37 @@ import { LedgerStore } from "./ledger-store";
  */
 export type LedgerChange<R> = (current: SliceLedger | undefined) => { ledger: SliceLedger | undefined; result: R };
 
+/** When to stop retrying lost compare-and-swaps: after `timeLimitMs`, after `attempts`, whichever comes first. */
 export interface RetryPolicy {
-    /** Compare-and-swap attempts before giving up. */
-    readonly attempts: number;
+    /** Give up once this long has passed since the first attempt. */
+    readonly timeLimitMs?: number;
+    /** Give up after this many attempts. */
+    readonly attempts?: number;
     readonly baseDelayMs: number;
     readonly maxDelayMs: number;
 }
 
 /**
- * Generous on purpose: many stacks may target one slice in one `pulumi up`
- * wave, and each conflict means another writer made progress.
+ * Bounded by time, not by count: every lost race means another writer made
+ * progress, and several pipelines applying to one slice at once (each a
+ * provider process with many calls in flight) can make a writer lose many
+ * races in a row on a busy machine, where a fixed count of 16 gave up on 2-4 %
+ * of writes. Two minutes is far beyond any wave measured (README, Stores).
  */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 16, baseDelayMs: 5, maxDelayMs: 1_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { timeLimitMs: 120_000, baseDelayMs: 5, maxDelayMs: 1_000 };
 
 /** Raised when other writers kept winning every compare-and-swap. Nothing was written. */
 export class LedgerConflictError extends Error {
+    readonly code = "ledger-conflict";
     constructor(
         readonly sliceName: string,
         readonly storeDescription: string,
         readonly attempts: number,
+        readonly elapsedMs: number,
     ) {
         super(
-            `slice "${sliceName}": gave up after ${attempts} attempts because other writers kept changing ` +
-                `its ledger in ${storeDescription}. Nothing was written by this operation; run it again.`,
+            `slice "${sliceName}": gave up after ${attempts} attempts in ${(elapsedMs / 1000).toFixed(1)} s because other ` +
+                `writers kept changing its ledger in ${storeDescription}. Nothing was written by this operation; run it again.`,
         );
         this.name = "LedgerConflictError";
     }
@@ -106,8 +114,12 @@ type Outcome = { ok: true; result: unknown } | { ok: false; error: unknown };
 
 async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName: string, policy: RetryPolicy) {
     let conflicts = 0;
+    const started = Date.now();
+    const mayRetry = (attempt: number) =>
+        (policy.attempts === undefined || attempt < policy.attempts) &&
+        (policy.timeLimitMs === undefined || Date.now() - started < policy.timeLimitMs);
     try {
-        for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+        for (let attempt = 1; ; attempt++) {
             const tryOnce = async (): Promise<boolean> => {
                 const loaded = await store.load(sliceName);
                 const { ledger, outcomes } = applyAll(batch, loaded?.ledger);
@@ -129,12 +141,13 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
                 return;
             }
             conflicts++;
-            if (attempt < policy.attempts) {
-                await sleep(backoffDelay(attempt, policy));
+            if (!mayRetry(attempt)) {
+                const error = new LedgerConflictError(sliceName, store.description, attempt, Date.now() - started);
+                batch.forEach((pending) => pending.reject(error));
+                return;
             }
+            await sleep(backoffDelay(attempt, policy));
         }
-        const error = new LedgerConflictError(sliceName, store.description, policy.attempts);
-        batch.forEach((pending) => pending.reject(error));
     } catch (error) {
         // A store failure (unreadable, corrupt, unreachable) fails the whole batch: nothing was written.
         batch.forEach((pending) => pending.reject(error));

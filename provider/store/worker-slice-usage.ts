@@ -1,6 +1,7 @@
 import type * as k8s from "@kubernetes/client-node";
 import { UsageObservation } from "../core/usage";
 import { connectedPodsOf } from "../core/worker-slice-status";
+import type { KubernetesRequests } from "./kubernetes-requests";
 
 /**
  * Where the usage signal of a slice's clusters is read: what each cluster's
@@ -31,15 +32,12 @@ export class UsageNotObservableError extends Error {
 
 export const WORKER_SLICE_CONFIG_RESOURCE = { group: "worker.kubeslice.io", version: "v1alpha1", plural: "workersliceconfigs" } as const;
 
-/** What the reader borrows from the Kubernetes store: its client, namespace, retries and error texts. */
+/** What the reader borrows from the Kubernetes store: its client, namespace and requests (retries, error texts). */
 export interface KubernetesAccess {
     readonly api: k8s.CustomObjectsApi;
     readonly namespace: string;
     readonly description: string;
-    /** One request with the store's bounded retries; 404 comes back as the client's ApiException. */
-    call<T>(what: string, request: () => Promise<T>): Promise<T>;
-    /** The HTTP status of a failed request, also when wrapped. */
-    statusOf(error: unknown): number | undefined;
+    readonly requests: KubernetesRequests;
 }
 
 interface WorkerSliceConfigObject {
@@ -88,30 +86,28 @@ export class WorkerSliceConfigUsage implements UsageSource {
     private async get(sliceName: string, clusterName: string, name: string): Promise<WorkerSliceConfigObject | undefined> {
         const { api, namespace } = this.access;
         try {
-            return (await this.access.call(`read WorkerSliceConfig ${namespace}/${name} of slice "${sliceName}", cluster "${clusterName}"`, () =>
-                api.getNamespacedCustomObject({ ...WORKER_SLICE_CONFIG_RESOURCE, namespace, name }),
+            return (await this.access.requests.call(
+                `read WorkerSliceConfig ${namespace}/${name} of slice "${sliceName}", cluster "${clusterName}"`,
+                () => api.getNamespacedCustomObject({ ...WORKER_SLICE_CONFIG_RESOURCE, namespace, name }),
             )) as WorkerSliceConfigObject;
         } catch (error) {
-            if (this.access.statusOf(error) !== 404) {
-                throw error;
-            }
-            // A missing object names itself in the 404's details; a missing resource type does not.
-            if (notFoundName(error) === name) {
+            if (this.access.requests.isNotFound(error, WORKER_SLICE_CONFIG_RESOURCE.plural, name)) {
                 return undefined;
             }
-            throw this.noResourceType(sliceName);
+            // A missing object names itself in the 404's Status; a missing resource type does not.
+            throw this.access.requests.isCode(error, 404) ? this.noResourceType(sliceName) : error;
         }
     }
 
     private async list(sliceName: string): Promise<WorkerSliceConfigObject[]> {
         const { api, namespace } = this.access;
         try {
-            const listed = (await this.access.call(`list WorkerSliceConfigs in ${namespace} for slice "${sliceName}"`, () =>
+            const listed = (await this.access.requests.call(`list WorkerSliceConfigs in ${namespace} for slice "${sliceName}"`, () =>
                 api.listNamespacedCustomObject({ ...WORKER_SLICE_CONFIG_RESOURCE, namespace }),
             )) as { items?: WorkerSliceConfigObject[] };
             return listed.items ?? [];
         } catch (error) {
-            throw this.access.statusOf(error) === 404 ? this.noResourceType(sliceName) : error;
+            throw this.access.requests.isCode(error, 404) ? this.noResourceType(sliceName) : error;
         }
     }
 
@@ -122,15 +118,5 @@ export class WorkerSliceConfigUsage implements UsageSource {
                 `point the store at the KubeSlice controller cluster, whose worker operators report connected pods in ` +
                 `WorkerSliceConfig status, or leave usage unobserved (allocations stay Allocated; nothing else changes)`,
         );
-    }
-}
-
-function notFoundName(error: unknown): string | undefined {
-    const body = (error as { body?: unknown })?.body;
-    try {
-        const status = (typeof body === "string" ? JSON.parse(body) : body) as { details?: { name?: string } } | undefined;
-        return status?.details?.name;
-    } catch {
-        return undefined;
     }
 }

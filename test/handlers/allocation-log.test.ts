@@ -133,6 +133,7 @@ describe("withAllocationLog", () => {
             description: store.description,
             load: (slice) => (reads++, store.load(slice)),
             list: () => store.list(),
+            listEach: () => store.listEach(),
             compareAndSwap: (slice, expected, next) => store.compareAndSwap(slice, expected, next),
         };
         for (let i = 1; i <= 16; i++) {

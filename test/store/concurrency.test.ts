@@ -24,6 +24,7 @@ function countingWrites(store: LedgerStore): { store: LedgerStore; writes: () =>
             key: store.key,
             load: (slice) => store.load(slice),
             list: () => store.list(),
+            listEach: () => store.listEach(),
             compareAndSwap: (slice, version, next) => {
                 writes++;
                 return store.compareAndSwap(slice, version, next);

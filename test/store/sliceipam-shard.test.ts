@@ -13,6 +13,7 @@ import {
     projectedStatus,
     SHARD_SPAN,
     shardObject,
+    UNREGISTERED,
     shardRef,
 } from "../../provider/store/sliceipam-shard";
 import { sliceIpamObject, SliceIpamObject } from "../../provider/store/sliceipam-object";
@@ -38,7 +39,7 @@ function ledgerOf(clusters: number, releasedEvery: number): SliceLedger {
 function roundTrip(ledger: SliceLedger): SliceLedger {
     const shards = [...partition(ledger.allocations)].map(([shard, entries]) => {
         const ref = shardRef("blue", shard, "abc123", entries);
-        return { ref, object: shardObject("ns", "blue", ref, entries) };
+        return { ref, object: shardObject("ns", "blue", ref, entries, UNREGISTERED) };
     });
     const head = sliceIpamObject(ledger, "ns");
     head.metadata.annotations = headAnnotations(
@@ -80,7 +81,7 @@ describe("the sharded form of a ledger", () => {
     it("refuses a shard whose content differs from the digest its head recorded", () => {
         const ledger = ledgerOf(3, 10);
         const ref = shardRef("blue", 0, "abc123", ledger.allocations);
-        const object = shardObject("ns", "blue", ref, ledger.allocations);
+        const object = shardObject("ns", "blue", ref, ledger.allocations, UNREGISTERED);
         object.spec.allocations[1] = { ...object.spec.allocations[1], clusterName: "intruder" };
         const decoded = decodeShard(object, ref, ledger.spec);
         expect(decoded.ok).toBe(false);
@@ -91,7 +92,7 @@ describe("the sharded form of a ledger", () => {
         const ledger = ledgerOf(200, 1000);
         const entries: Allocation[] = [ledger.allocations[5], ledger.allocations[150]];
         const ref = shardRef("blue", 0, "abc123", entries);
-        const decoded = decodeShard(shardObject("ns", "blue", ref, entries), ref, ledger.spec);
+        const decoded = decodeShard(shardObject("ns", "blue", ref, entries, UNREGISTERED), ref, ledger.spec);
         expect(!decoded.ok && decoded.problems.join()).toMatch(/cluster "c-150" has index 150, outside this shard's 0..127/);
     });
 

@@ -21,6 +21,7 @@ function interferedStore(directory: string, interferences: number): LedgerStore 
         key: `${store.key}#interfered`,
         load: (slice) => store.load(slice),
         list: () => store.list(),
+        listEach: () => store.listEach(),
         compareAndSwap: async (slice, version, next) => {
             if (remaining > 0) {
                 remaining--;
