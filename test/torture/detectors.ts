@@ -5,7 +5,7 @@
  * a run: a cluster's subnet never changes, and no two clusters ever share one.
  */
 export interface JournalEntry {
-    readonly op: "allocate" | "release";
+    readonly op: "allocate" | "release" | "read";
     readonly cluster: string;
     readonly subnet?: string;
     readonly index?: number;
@@ -14,6 +14,9 @@ export interface JournalEntry {
     /** Set when the operation failed (nothing acknowledged). */
     readonly error?: string;
     readonly message?: string;
+    /** A read: whether the reader's own lane had an acknowledged allocation of the cluster, and whether it was found. */
+    readonly expected?: boolean;
+    readonly found?: boolean;
 }
 
 export interface StoredEntry {
@@ -73,7 +76,7 @@ export function lostAcknowledgements(journal: readonly JournalEntry[], entries: 
     // An operation started after the last acknowledgement and never acknowledged (its process was killed): it may
     // or may not have been written, so both outcomes are correct; the subnet must still be the cluster's own.
     const pending = new Set<string>();
-    for (const entry of journal) {
+    for (const entry of journal.filter((line) => line.op !== "read")) {
         if (entry.started === true) {
             pending.add(entry.cluster);
         } else {
@@ -146,7 +149,24 @@ export function giveUps(journal: readonly JournalEntry[]): Violation[] {
         .map((entry) => ({ detector: "give-up", detail: `${entry.op} ${entry.cluster}: ${entry.message}` }));
 }
 
+/**
+ * A read (what a provider's `read`, i.e. `pulumi refresh`, does) that did not
+ * find a cluster its own lane had been acknowledged: refresh would drop the
+ * resource from the stack. Subnets are never reclaimed during a run.
+ */
+export function missedReads(journal: readonly JournalEntry[]): Violation[] {
+    return journal
+        .filter((entry) => entry.op === "read" && entry.error === undefined && entry.expected === true && entry.found !== true)
+        .map((entry) => ({ detector: "missed-read", detail: `read of ${entry.cluster} found nothing after its allocation was acknowledged` }));
+}
+
 /** Every detector over one slice's final ledger and its journals. */
 export function allViolations(journal: readonly JournalEntry[], entries: readonly StoredEntry[]): Violation[] {
-    return [...duplicateSubnets(entries), ...lostAcknowledgements(journal, entries), ...inconsistentAcknowledgements(journal), ...giveUps(journal)];
+    return [
+        ...duplicateSubnets(entries),
+        ...lostAcknowledgements(journal, entries),
+        ...inconsistentAcknowledgements(journal),
+        ...giveUps(journal),
+        ...missedReads(journal),
+    ];
 }

@@ -8,7 +8,8 @@ const fs = require("node:fs");
 const path = require("node:path");
 const dist = path.resolve(__dirname, "../../dist/provider");
 const { FileLedgerStore } = require(path.join(dist, "store/file-store.js"));
-const { allocateSubnet, releaseSubnet } = require(path.join(dist, "service/allocations.js"));
+const { openStore } = require(path.join(dist, "store/store-spec.js"));
+const { allocateSubnet, releaseSubnet, findSubnet } = require(path.join(dist, "service/allocations.js"));
 
 const settings = JSON.parse(process.argv[2]);
 let pausedOnce = false;
@@ -19,11 +20,15 @@ const stopOnce = async () => {
         process.kill(process.pid, "SIGSTOP");
     }
 };
-const store = new FileLedgerStore(settings.directory, {
-    staleLockMs: settings.staleLockMs,
-    lockWaitMs: settings.lockWaitMs,
-    hooks: settings.stopAt === undefined ? undefined : { [settings.stopAt]: stopOnce },
-});
+// `settings.store`: a store spec (the Kubernetes store); otherwise the file store in `settings.directory`.
+const store =
+    settings.store !== undefined
+        ? openStore(settings.store)
+        : new FileLedgerStore(settings.directory, {
+              staleLockMs: settings.staleLockMs,
+              lockWaitMs: settings.lockWaitMs,
+              hooks: settings.stopAt === undefined ? undefined : { [settings.stopAt]: stopOnce },
+          });
 
 let seed = settings.seed >>> 0 || 1;
 function random() {
@@ -41,15 +46,28 @@ function record(entry) {
 
 async function lane(index) {
     const clusters = Array.from({ length: settings.clustersPerLane }, (_, j) => `${settings.prefix}-l${index}-c${j}`);
+    // What this lane has seen acknowledged: a read of such a cluster must find it (grace periods outlast a run).
+    const acknowledged = new Set();
     for (let op = 0; op < settings.opsPerLane; op++) {
         const cluster = clusters[Math.floor(random() * clusters.length)];
-        const action = random() < settings.releaseRatio ? "release" : "allocate";
+        const draw = random();
+        const action = draw < (settings.readRatio ?? 0) ? "read" : random() < settings.releaseRatio ? "release" : "allocate";
+        if (action === "read") {
+            try {
+                const found = await findSubnet(store, settings.slice, cluster);
+                record({ op: "read", cluster, expected: acknowledged.has(cluster), found: found !== undefined, subnet: found?.subnet });
+            } catch (error) {
+                record({ op: "read", cluster, error: error.name, message: error.message });
+            }
+            continue;
+        }
         // Recorded before the call: a process killed after its write but before the acknowledgement
         // leaves this operation pending, and either outcome is then correct.
         record({ op: action, cluster, started: true });
         try {
             if (action === "allocate") {
                 const { allocation } = await allocateSubnet(store, settings.slice, cluster);
+                acknowledged.add(cluster);
                 record({ op: "allocate", cluster, subnet: allocation.subnet, index: allocation.index });
             } else {
                 await releaseSubnet(store, settings.slice, cluster);
