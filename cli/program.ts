@@ -6,13 +6,11 @@ import { dnsLabelMessage, isDnsLabel } from "../provider/core/validation";
 import { copyLedgers } from "../provider/service/copy";
 import { syncUsage, UsageSync } from "../provider/service/usage";
 import { usageSourceOf } from "../provider/store/store-spec";
-import { UsageNotObservableError } from "../provider/store/worker-slice-usage";
-import { CorruptLedgerError } from "../provider/store/ledger-document";
 import { LedgerStore, VersionedLedger } from "../provider/store/ledger-store";
 import { renderExposition } from "../metrics/exposition";
 import { ledgerMetricFamilies } from "../metrics/ledger-metrics";
 import { parseListenAddress, startMetricsServer } from "../metrics/server";
-import { CliError, EXIT, ExitCode } from "./errors";
+import { CliError, EXIT, ExitCode, exitCodeOf } from "./errors";
 import { Column, OUTPUT_FORMATS, OutputFormat, renderDocument, renderTable } from "./format";
 import { sliceConfigClusters } from "./slice-config";
 import { ignoredNotes, USAGE_COLUMNS, usageRows } from "./usage-view";
@@ -74,21 +72,11 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
         await program.parseAsync([...argv], { from: "user" });
         return exitCode;
     } catch (error) {
-        if (error instanceof CommanderError) {
-            // Commander has already printed its message (or the help).
-            return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+        if (!(error instanceof CommanderError)) {
+            // Commander has already printed its own message (or the help).
+            io.stderr(`error: ${(error as Error).message}\n`);
         }
-        io.stderr(`error: ${(error as Error).message}\n`);
-        if (error instanceof CliError) {
-            return error.exitCode;
-        }
-        if (error instanceof CorruptLedgerError) {
-            return EXIT.corruptLedger;
-        }
-        if (error instanceof UsageNotObservableError) {
-            return EXIT.storeNotFound;
-        }
-        return EXIT.failure;
+        return exitCodeOf(error);
     }
 }
 
@@ -194,7 +182,7 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
             const source = usageSourceOf(store);
             if (source === undefined) {
                 throw new CliError(
-                    EXIT.usage,
+                    "usage",
                     `sync-usage reads the WorkerSliceConfigs of the KubeSlice controller cluster, and ${store.description} ` +
                         `has none: with rendered manifests only, usage is not observed and allocations stay Allocated. Run it ` +
                         `with --store kubernetes --namespace <project namespace>, or give KubeSliceIpam a kubernetesProvider ` +
@@ -222,6 +210,7 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
         .option("--to-kubeconfig <file>", "target: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)")
         .option("--to-context <name>", "target: kubeconfig context")
         .action(async (slices: string[], options: { toNamespace: string; toKubeconfig?: string; toContext?: string }, command: Command) => {
+            slices.forEach(assertSliceName);
             const ctx = context(command);
             const from = await ctx.openStore();
             const targetSpec = storeSpecFromOptions({
@@ -253,7 +242,7 @@ function contextOf(options: GlobalOptions, io: CliIo): Context {
     if (options.now !== undefined) {
         const fixed = Date.parse(options.now);
         if (Number.isNaN(fixed)) {
-            throw new CliError(EXIT.usage, `--now ${JSON.stringify(options.now)} is not an ISO-8601 time, e.g. 2025-11-19T10:00:00Z`);
+            throw new CliError("usage", `--now ${JSON.stringify(options.now)} is not an ISO-8601 time, e.g. 2025-11-19T10:00:00Z`);
         }
         now = () => new Date(fixed);
     }
@@ -281,9 +270,7 @@ async function loadLedger(store: LedgerStore, sliceName: string): Promise<SliceL
 }
 
 async function loadVersioned(store: LedgerStore, sliceName: string): Promise<VersionedLedger> {
-    if (!isDnsLabel(sliceName)) {
-        throw new CliError(EXIT.usage, `${dnsLabelMessage("slice name", sliceName)}; run slice-ipam status to list the slices`);
-    }
+    assertSliceName(sliceName);
     const loaded = await store.load(sliceName);
     if (loaded !== undefined) {
         return loaded;
@@ -296,10 +283,17 @@ async function loadVersioned(store: LedgerStore, sliceName: string): Promise<Ver
         // Another document is unreadable; the missing slice is still the error to report.
     }
     throw new CliError(
-        EXIT.sliceNotFound,
+        "slice-not-registered",
         `slice "${sliceName}" is not registered in ${store.description}.${known} Check the slice name, or pass ` +
             `--store-dir with the store its SliceIpam uses.`,
     );
+}
+
+/** A slice name the stores could hold (a DNS-1123 label); anything else is a bad command line, not a missing slice. */
+function assertSliceName(sliceName: string): void {
+    if (!isDnsLabel(sliceName)) {
+        throw new CliError("usage", `${dnsLabelMessage("slice name", sliceName)}; run slice-ipam status to list the slices`);
+    }
 }
 
 async function expectedClusters(sliceName: string, options: { clusters?: string; sliceConfig?: string }): Promise<string[]> {
@@ -311,7 +305,7 @@ async function expectedClusters(sliceName: string, options: { clusters?: string;
     }
     if (options.sliceConfig === undefined) {
         throw new CliError(
-            EXIT.usage,
+            "usage",
             `check needs the clusters slice "${sliceName}" should have: pass --clusters a,b,c or --slice-config <file> ` +
                 `(e.g. from kubectl get sliceconfig ${sliceName} -n <project-namespace> -o yaml)`,
         );
@@ -321,12 +315,12 @@ async function expectedClusters(sliceName: string, options: { clusters?: string;
     try {
         text = await fs.readFile(file, "utf8");
     } catch (error) {
-        throw new CliError(EXIT.usage, `cannot read SliceConfig file ${file}: ${(error as Error).message}; pass an existing file to --slice-config`);
+        throw new CliError("usage", `cannot read SliceConfig file ${file}: ${(error as Error).message}; pass an existing file to --slice-config`);
     }
     const found = sliceConfigClusters(text, sliceName);
     if (!found.ok) {
         throw new CliError(
-            EXIT.usage,
+            "usage",
             `cannot take the clusters of slice "${sliceName}" from ${file}: ${found.reason}. Pass the SliceConfig named ` +
                 `"${sliceName}", or list the clusters with --clusters.`,
         );
@@ -343,13 +337,13 @@ async function serveMetrics(
 ): Promise<void> {
     const parsed = parseListenAddress(listen);
     if (!parsed.ok) {
-        throw new CliError(EXIT.usage, parsed.reason);
+        throw new CliError("usage", parsed.reason);
     }
     let server;
     try {
         server = await startMetricsServer(parsed.address, scrape);
     } catch (error) {
-        throw new CliError(EXIT.failure, `cannot listen on ${listen}: ${(error as Error).message}; choose another --listen address`);
+        throw new CliError("listen-failed", `cannot listen on ${listen}: ${(error as Error).message}; choose another --listen address`);
     }
     ctx.io.stderr(`serving metrics of ${store.description} at ${server.url}\n`);
     await untilStopped();
