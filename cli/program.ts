@@ -9,6 +9,7 @@ import { usageSourceOf } from "../provider/store/store-spec";
 import { LedgerStore, VersionedLedger } from "../provider/store/ledger-store";
 import { renderExposition } from "../metrics/exposition";
 import { ledgerMetricFamilies } from "../metrics/ledger-metrics";
+import { coalescedScrape, DEFAULT_SCRAPE_CACHE_SECONDS } from "../metrics/scrape-cache";
 import { parseListenAddress, startMetricsServer } from "../metrics/server";
 import { CliError, EXIT, ExitCode, exitCodeOf } from "./errors";
 import { Column, OUTPUT_FORMATS, OutputFormat, renderDocument, renderTable } from "./format";
@@ -155,8 +156,13 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
     program
         .command("metrics")
         .description("print the Prometheus metrics once, or serve them at /metrics with --listen")
-        .option("--listen <address>", "serve /metrics on host:port, :port or port (e.g. 127.0.0.1:9464)")
-        .action(async (options: { listen?: string }, command: Command) => {
+        .option("--listen <address>", "serve /metrics on host:port, or on loopback with :port or port (0.0.0.0:9464 exposes it)")
+        .option(
+            "--cache-seconds <seconds>",
+            "with --listen: scrapes within this many seconds of a store read reuse it (0: read on every scrape)",
+            String(DEFAULT_SCRAPE_CACHE_SECONDS),
+        )
+        .action(async (options: { listen?: string; cacheSeconds: string }, command: Command) => {
             const ctx = context(command);
             const store = await ctx.openStore();
             const scrape = async () => ledgerMetricFamilies(await listLedgers(store), ctx.now());
@@ -165,7 +171,15 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
                 ctx.io.stdout(ctx.output === "table" ? await renderExposition(families) : renderDocument(ctx.output, families));
                 return;
             }
-            await serveMetrics(ctx, store, options.listen, async () => renderExposition(await scrape()), environment.untilStopped);
+            const cacheSeconds = Number(options.cacheSeconds);
+            if (!(cacheSeconds >= 0 && cacheSeconds <= 3600)) {
+                throw new CliError(
+                    "usage",
+                    `--cache-seconds ${JSON.stringify(options.cacheSeconds)} is not a number of seconds from 0 to 3600, e.g. 5`,
+                );
+            }
+            const cached = coalescedScrape(async () => renderExposition(await scrape()), cacheSeconds * 1000);
+            await serveMetrics(ctx, store, options.listen, cached, environment.untilStopped);
         });
 
     program
@@ -341,7 +355,8 @@ async function serveMetrics(
     }
     let server;
     try {
-        server = await startMetricsServer(parsed.address, scrape);
+        // The error (store paths, ledger problems) is for the operator; the anonymous client gets a short 500.
+        server = await startMetricsServer(parsed.address, scrape, (error) => ctx.io.stderr(`error: scrape failed: ${(error as Error).message}\n`));
     } catch (error) {
         throw new CliError("listen-failed", `cannot listen on ${listen}: ${(error as Error).message}; choose another --listen address`);
     }
