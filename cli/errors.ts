@@ -20,7 +20,7 @@ export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
     0: "done; for `check`, the ledger matches the expected clusters",
     1: "`check` found expected clusters without an active subnet, or active clusters not expected",
     2:
-        "bad command line: unknown command or option, bad `--output`/`--now`/`--listen` value, invalid slice name, " +
+        "bad command line: unknown command or option, bad `--output`/`--now`/`--listen`/`--cache-seconds` value, invalid slice name, " +
         "unreadable or unsuitable SliceConfig file, `sync-usage` with the file store",
     3:
         "the store does not exist or cannot be reached as named: no such file store directory, a kubeconfig that cannot " +

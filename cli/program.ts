@@ -164,19 +164,19 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
         )
         .action(async (options: { listen?: string; cacheSeconds: string }, command: Command) => {
             const ctx = context(command);
-            const store = await ctx.openStore();
-            const scrape = async () => ledgerMetricFamilies(await listLedgers(store), ctx.now());
-            if (options.listen === undefined) {
-                const families = await scrape();
-                ctx.io.stdout(ctx.output === "table" ? await renderExposition(families) : renderDocument(ctx.output, families));
-                return;
-            }
             const cacheSeconds = Number(options.cacheSeconds);
             if (!(cacheSeconds >= 0 && cacheSeconds <= 3600)) {
                 throw new CliError(
                     "usage",
                     `--cache-seconds ${JSON.stringify(options.cacheSeconds)} is not a number of seconds from 0 to 3600, e.g. 5`,
                 );
+            }
+            const store = await ctx.openStore();
+            const scrape = async () => ledgerMetricFamilies(await listLedgers(store), ctx.now());
+            if (options.listen === undefined) {
+                const families = await scrape();
+                ctx.io.stdout(ctx.output === "table" ? await renderExposition(families) : renderDocument(ctx.output, families));
+                return;
             }
             const cached = coalescedScrape(async () => renderExposition(await scrape()), cacheSeconds * 1000);
             await serveMetrics(ctx, store, options.listen, cached, environment.untilStopped);
