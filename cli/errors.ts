@@ -1,29 +1,74 @@
 /**
  * Exit codes of `slice-ipam`. Stable: scripts and CI jobs branch on them.
+ * `EXIT_MEANINGS` is what the README's exit-code table says (a test compares
+ * them); `EXIT_OF_ERROR` is the one place an error's code picks its exit code.
  */
 export const EXIT = {
-    /** Done; for `check`, the ledger matches the expected clusters. */
     ok: 0,
-    /** `check` found clusters missing from the ledger or not expected. */
     mismatch: 1,
-    /** Bad command line: unknown command or option, bad value, unreadable SliceConfig file. */
     usage: 2,
-    /** The store does not exist (e.g. no such file store directory). */
     storeNotFound: 3,
-    /** The slice is not registered in the store. */
     sliceNotFound: 4,
-    /** A ledger document is corrupt; nothing was changed. */
     corruptLedger: 5,
-    /** Anything else: an unreadable store, a port already in use. */
     failure: 6,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** A failure the CLI reports as `error: <message>` and exits with `exitCode`. */
+/** The README's exit-code table, row for row. */
+export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
+    0: "done; for `check`, the ledger matches the expected clusters",
+    1: "`check` found expected clusters without an active subnet, or active clusters not expected",
+    2:
+        "bad command line: unknown command or option, bad `--output`/`--now`/`--listen`/`--cache-seconds` value, invalid slice name, " +
+        "unreadable or unsuitable SliceConfig file, `sync-usage` with the file store",
+    3:
+        "the store does not exist or cannot be reached as named: no such file store directory, a kubeconfig that cannot " +
+        "be read, is malformed or has no such `--context`, a cluster without the SliceIpam CRD; for `sync-usage`, a " +
+        "cluster without the WorkerSliceConfig CRD",
+    4: "the slice is not registered in the store (the message lists the slices it holds)",
+    5: "a ledger document is corrupt (the message names the file or object; nothing is changed)",
+    6: "anything else: an unreadable store, an unreachable API server, a denied request, a port already in use",
+};
+
+/** Codes the CLI itself raises, beside the codes of the providers' errors. */
+export type CliErrorCode = "usage" | "store-not-found" | "slice-not-registered" | "store-unreadable" | "listen-failed";
+
+/**
+ * Exit code by error code: the CLI's own, the stores' and the services'
+ * (`error.code`). A code not listed (an API server's HTTP status, an errno)
+ * exits `failure`.
+ */
+export const EXIT_OF_ERROR: Readonly<Record<string, ExitCode>> = {
+    usage: EXIT.usage,
+    "invalid-inputs": EXIT.usage,
+    "slice-name-invalid": EXIT.usage,
+    "store-not-found": EXIT.storeNotFound,
+    "kubeconfig-invalid": EXIT.storeNotFound,
+    "kubeconfig-context-not-found": EXIT.storeNotFound,
+    "usage-not-observable": EXIT.storeNotFound,
+    "slice-not-registered": EXIT.sliceNotFound,
+    "corrupt-ledger": EXIT.corruptLedger,
+    "store-unreadable": EXIT.failure,
+    "listen-failed": EXIT.failure,
+    // Commander's: --help and --version are answers; every other one of its codes (help shown for a missing command too) is a bad command line.
+    "commander.helpDisplayed": EXIT.ok,
+    "commander.version": EXIT.ok,
+};
+
+/** The exit code for a failure, from its `code`. */
+export function exitCodeOf(error: unknown): ExitCode {
+    const code = (error as { code?: unknown } | undefined)?.code;
+    if (typeof code !== "string") {
+        return EXIT.failure;
+    }
+    return EXIT_OF_ERROR[code] ?? (code.startsWith("commander.") ? EXIT.usage : EXIT.failure);
+}
+
+/** A failure the CLI reports as `error: <message>`; its exit code follows from `code`. */
 export class CliError extends Error {
     constructor(
-        readonly exitCode: ExitCode,
+        readonly code: CliErrorCode,
         message: string,
     ) {
         super(message);

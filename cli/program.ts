@@ -6,13 +6,12 @@ import { dnsLabelMessage, isDnsLabel } from "../provider/core/validation";
 import { copyLedgers } from "../provider/service/copy";
 import { syncUsage, UsageSync } from "../provider/service/usage";
 import { usageSourceOf } from "../provider/store/store-spec";
-import { UsageNotObservableError } from "../provider/store/worker-slice-usage";
-import { CorruptLedgerError } from "../provider/store/ledger-document";
 import { LedgerStore, ListedSlice, VersionedLedger } from "../provider/store/ledger-store";
 import { renderExposition } from "../metrics/exposition";
 import { ledgerMetricFamilies } from "../metrics/ledger-metrics";
+import { coalescedScrape, DEFAULT_SCRAPE_CACHE_SECONDS } from "../metrics/scrape-cache";
 import { parseListenAddress, startMetricsServer } from "../metrics/server";
-import { CliError, EXIT, ExitCode } from "./errors";
+import { CliError, EXIT, ExitCode, exitCodeOf } from "./errors";
 import { Column, OUTPUT_FORMATS, OutputFormat, renderDocument, renderTable } from "./format";
 import { sliceConfigClusters } from "./slice-config";
 import { ignoredNotes, USAGE_COLUMNS, usageRows } from "./usage-view";
@@ -75,21 +74,11 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
         await program.parseAsync([...argv], { from: "user" });
         return exitCode;
     } catch (error) {
-        if (error instanceof CommanderError) {
-            // Commander has already printed its message (or the help).
-            return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+        if (!(error instanceof CommanderError)) {
+            // Commander has already printed its own message (or the help).
+            io.stderr(`error: ${(error as Error).message}\n`);
         }
-        io.stderr(`error: ${(error as Error).message}\n`);
-        if (error instanceof CliError) {
-            return error.exitCode;
-        }
-        if (error instanceof CorruptLedgerError) {
-            return EXIT.corruptLedger;
-        }
-        if (error instanceof UsageNotObservableError) {
-            return EXIT.storeNotFound;
-        }
-        return EXIT.failure;
+        return exitCodeOf(error);
     }
 }
 
@@ -124,7 +113,7 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
                 }
                 // The others still show; the exit code and stderr name this one.
                 ctx.io.stderr(`error: ${slice.error.message}\n`);
-                setExitCode(slice.error instanceof CorruptLedgerError ? EXIT.corruptLedger : EXIT.failure);
+                setExitCode(exitCodeOf(slice.error));
                 return { name: slice.sliceName, unreadable: slice.error.message };
             });
             // Only stores with a size budget (Kubernetes) report one: the file store's output stays as it was.
@@ -179,9 +168,21 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
     program
         .command("metrics")
         .description("print the Prometheus metrics once, or serve them at /metrics with --listen")
-        .option("--listen <address>", "serve /metrics on host:port, :port or port (e.g. 127.0.0.1:9464)")
-        .action(async (options: { listen?: string }, command: Command) => {
+        .option("--listen <address>", "serve /metrics on host:port, or on loopback with :port or port (0.0.0.0:9464 exposes it)")
+        .option(
+            "--cache-seconds <seconds>",
+            "with --listen: scrapes within this many seconds of a store read reuse it (0: read on every scrape)",
+            String(DEFAULT_SCRAPE_CACHE_SECONDS),
+        )
+        .action(async (options: { listen?: string; cacheSeconds: string }, command: Command) => {
             const ctx = context(command);
+            const cacheSeconds = Number(options.cacheSeconds);
+            if (!(cacheSeconds >= 0 && cacheSeconds <= 3600)) {
+                throw new CliError(
+                    "usage",
+                    `--cache-seconds ${JSON.stringify(options.cacheSeconds)} is not a number of seconds from 0 to 3600, e.g. 5`,
+                );
+            }
             const store = await ctx.openStore();
             const scrape = async () => ledgerMetricFamilies(await listLedgers(store), ctx.now());
             if (options.listen === undefined) {
@@ -189,7 +190,8 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
                 ctx.io.stdout(ctx.output === "table" ? await renderExposition(families) : renderDocument(ctx.output, families));
                 return;
             }
-            await serveMetrics(ctx, store, options.listen, async () => renderExposition(await scrape()), environment.untilStopped);
+            const cached = coalescedScrape(async () => renderExposition(await scrape()), cacheSeconds * 1000);
+            await serveMetrics(ctx, store, options.listen, cached, environment.untilStopped);
         });
 
     program
@@ -206,7 +208,7 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
             const source = usageSourceOf(store);
             if (source === undefined) {
                 throw new CliError(
-                    EXIT.usage,
+                    "usage",
                     `sync-usage reads the WorkerSliceConfigs of the KubeSlice controller cluster, and ${store.description} ` +
                         `has none: with rendered manifests only, usage is not observed and allocations stay Allocated. Run it ` +
                         `with --store kubernetes --namespace <project namespace>, or give KubeSliceIpam a kubernetesProvider ` +
@@ -234,6 +236,7 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
         .option("--to-kubeconfig <file>", "target: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)")
         .option("--to-context <name>", "target: kubeconfig context")
         .action(async (slices: string[], options: { toNamespace: string; toKubeconfig?: string; toContext?: string }, command: Command) => {
+            slices.forEach(assertSliceName);
             const ctx = context(command);
             const from = await ctx.openStore();
             const targetSpec = storeSpecFromOptions({
@@ -265,7 +268,7 @@ function contextOf(options: GlobalOptions, io: CliIo): Context {
     if (options.now !== undefined) {
         const fixed = Date.parse(options.now);
         if (Number.isNaN(fixed)) {
-            throw new CliError(EXIT.usage, `--now ${JSON.stringify(options.now)} is not an ISO-8601 time, e.g. 2025-11-19T10:00:00Z`);
+            throw new CliError("usage", `--now ${JSON.stringify(options.now)} is not an ISO-8601 time, e.g. 2025-11-19T10:00:00Z`);
         }
         now = () => new Date(fixed);
     }
@@ -293,9 +296,7 @@ async function loadLedger(store: LedgerStore, sliceName: string): Promise<SliceL
 }
 
 async function loadVersioned(store: LedgerStore, sliceName: string): Promise<VersionedLedger> {
-    if (!isDnsLabel(sliceName)) {
-        throw new CliError(EXIT.usage, `${dnsLabelMessage("slice name", sliceName)}; run slice-ipam status to list the slices`);
-    }
+    assertSliceName(sliceName);
     const loaded = await store.load(sliceName);
     if (loaded !== undefined) {
         return loaded;
@@ -308,10 +309,17 @@ async function loadVersioned(store: LedgerStore, sliceName: string): Promise<Ver
         // Another document is unreadable; the missing slice is still the error to report.
     }
     throw new CliError(
-        EXIT.sliceNotFound,
+        "slice-not-registered",
         `slice "${sliceName}" is not registered in ${store.description}.${known} Check the slice name, or pass ` +
             `--store-dir with the store its SliceIpam uses.`,
     );
+}
+
+/** A slice name the stores could hold (a DNS-1123 label); anything else is a bad command line, not a missing slice. */
+function assertSliceName(sliceName: string): void {
+    if (!isDnsLabel(sliceName)) {
+        throw new CliError("usage", `${dnsLabelMessage("slice name", sliceName)}; run slice-ipam status to list the slices`);
+    }
 }
 
 async function expectedClusters(sliceName: string, options: { clusters?: string; sliceConfig?: string }): Promise<string[]> {
@@ -323,7 +331,7 @@ async function expectedClusters(sliceName: string, options: { clusters?: string;
     }
     if (options.sliceConfig === undefined) {
         throw new CliError(
-            EXIT.usage,
+            "usage",
             `check needs the clusters slice "${sliceName}" should have: pass --clusters a,b,c or --slice-config <file> ` +
                 `(e.g. from kubectl get sliceconfig ${sliceName} -n <project-namespace> -o yaml)`,
         );
@@ -333,12 +341,12 @@ async function expectedClusters(sliceName: string, options: { clusters?: string;
     try {
         text = await fs.readFile(file, "utf8");
     } catch (error) {
-        throw new CliError(EXIT.usage, `cannot read SliceConfig file ${file}: ${(error as Error).message}; pass an existing file to --slice-config`);
+        throw new CliError("usage", `cannot read SliceConfig file ${file}: ${(error as Error).message}; pass an existing file to --slice-config`);
     }
     const found = sliceConfigClusters(text, sliceName);
     if (!found.ok) {
         throw new CliError(
-            EXIT.usage,
+            "usage",
             `cannot take the clusters of slice "${sliceName}" from ${file}: ${found.reason}. Pass the SliceConfig named ` +
                 `"${sliceName}", or list the clusters with --clusters.`,
         );
@@ -355,13 +363,14 @@ async function serveMetrics(
 ): Promise<void> {
     const parsed = parseListenAddress(listen);
     if (!parsed.ok) {
-        throw new CliError(EXIT.usage, parsed.reason);
+        throw new CliError("usage", parsed.reason);
     }
     let server;
     try {
-        server = await startMetricsServer(parsed.address, scrape);
+        // The error (store paths, ledger problems) is for the operator; the anonymous client gets a short 500.
+        server = await startMetricsServer(parsed.address, scrape, (error) => ctx.io.stderr(`error: scrape failed: ${(error as Error).message}\n`));
     } catch (error) {
-        throw new CliError(EXIT.failure, `cannot listen on ${listen}: ${(error as Error).message}; choose another --listen address`);
+        throw new CliError("listen-failed", `cannot listen on ${listen}: ${(error as Error).message}; choose another --listen address`);
     }
     ctx.io.stderr(`serving metrics of ${store.description} at ${server.url}\n`);
     await untilStopped();

@@ -1,9 +1,10 @@
 import { promises as fs, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Command, Option } from "commander";
+import { checkKubeconfig } from "../provider/store/kubeconfig";
 import { LedgerStore } from "../provider/store/ledger-store";
 import { DEFAULT_STORE_DIRECTORY, openStore, StoreSpec, storeSpecSchema } from "../provider/store/store-spec";
-import { CliError, EXIT } from "./errors";
+import { CliError } from "./errors";
 
 /**
  * How the command line names a store. This file is the one place to touch
@@ -40,7 +41,7 @@ export function storeSpecFromOptions(options: StoreOptions): StoreSpec {
     const parsed = storeSpecSchema.safeParse(rawStoreSpec(options));
     if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) => issue.message).join("; ");
-        throw new CliError(EXIT.usage, `invalid store options (--store ${options.store}): ${problems}; run slice-ipam --help for the store options`);
+        throw new CliError("usage", `invalid store options (--store ${options.store}): ${problems}; run slice-ipam --help for the store options`);
     }
     return parsed.data;
 }
@@ -53,7 +54,7 @@ function rawStoreSpec(options: StoreOptions): unknown {
             return {
                 kind: "kubernetes",
                 namespace: options.namespace,
-                ...(options.kubeconfig === undefined ? {} : { kubeconfig: readKubeconfig(options.kubeconfig) }),
+                ...(options.kubeconfig === undefined ? {} : { kubeconfig: readKubeconfig(options.kubeconfig, options.context) }),
                 ...(options.context === undefined ? {} : { context: options.context }),
             };
         default:
@@ -82,15 +83,19 @@ async function probeStore(spec: StoreSpec): Promise<void> {
     }
 }
 
-function readKubeconfig(file: string): string {
+/** The file's contents, checked here so that an error names the file (never quoting it: it holds credentials). */
+function readKubeconfig(file: string, context: string | undefined): string {
+    let contents: string;
     try {
-        return readFileSync(file, "utf8");
+        contents = readFileSync(file, "utf8");
     } catch (error) {
         throw new CliError(
-            EXIT.storeNotFound,
+            "store-not-found",
             `cannot read kubeconfig ${file}: ${(error as Error).message}; pass an existing kubeconfig file to --kubeconfig`,
         );
     }
+    checkKubeconfig(contents, `kubeconfig file ${file}`, context);
+    return contents;
 }
 
 async function probeDirectory(directory: string): Promise<void> {
@@ -99,17 +104,17 @@ async function probeDirectory(directory: string): Promise<void> {
         isDirectory = (await fs.stat(directory)).isDirectory();
     } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-            throw new CliError(EXIT.failure, `cannot read file store ${directory}: ${(error as Error).message}`);
+            throw new CliError("store-unreadable", `cannot read file store ${directory}: ${(error as Error).message}`);
         }
         throw new CliError(
-            EXIT.storeNotFound,
+            "store-not-found",
             `file store ${directory} does not exist. Run slice-ipam in the Pulumi project directory, or pass ` +
                 `--store-dir with the directory of the resources' store input (default ${DEFAULT_STORE_DIRECTORY}).`,
         );
     }
     if (!isDirectory) {
         throw new CliError(
-            EXIT.storeNotFound,
+            "store-not-found",
             `file store ${directory} is not a directory; pass --store-dir with the directory of the resources' store input.`,
         );
     }
@@ -122,7 +127,7 @@ async function probeKubernetes(store: LedgerStore): Promise<void> {
     } catch (error) {
         if ((error as { code?: unknown }).code === 404) {
             throw new CliError(
-                EXIT.storeNotFound,
+                "store-not-found",
                 `${store.description} has no SliceIpam resource type (sliceipams.controller.kubeslice.io): install ` +
                     `deploy/kubernetes/sliceipam-crd.yaml there, or pass --kubeconfig/--context for the cluster that holds the slices.`,
             );

@@ -1,7 +1,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "../provider/core/ledger";
-import { dnsLabelMessage, isDnsLabel } from "../provider/core/validation";
+import { checkSubnetSizeFitsSlice, dnsLabelMessage, isDnsLabel, sliceSpecShape } from "../provider/core/validation";
 import type { StoreInput } from "../provider/slice-ipam";
 import type { WorkerSliceConfigExtras } from "./worker-slice-config";
 
@@ -101,6 +101,7 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
             problems.push(`pinnedSubnets names cluster "${cluster}", which is not in clusters`);
         }
     }
+    problems.push(...sliceSettingProblems(args));
     if (args.deletionPropagation !== undefined && !DELETION_PROPAGATIONS.includes(args.deletionPropagation)) {
         problems.push(
             `deletionPropagation ${JSON.stringify(args.deletionPropagation)} must be one of ${DELETION_PROPAGATIONS.map((p) => `"${p}"`).join(", ")}`,
@@ -109,4 +110,28 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
     if (problems.length > 0) {
         throw new Error(`KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     }
+}
+
+const SLICE_SETTINGS = ["sliceSubnet", "subnetSize", "gracePeriodSeconds", "maxClusters"] as const;
+
+/**
+ * The slice settings known now (plain values, not Outputs), checked by the
+ * rules the child SliceIpam's `check` applies: every invalid argument is
+ * reported together, by the component, before any child is registered.
+ * Settings that are Outputs are left to that check.
+ */
+function sliceSettingProblems(args: KubeSliceIpamArgs): string[] {
+    const known = (value: unknown) => typeof value !== "object" || value === null;
+    const problems: string[] = [];
+    for (const field of SLICE_SETTINGS) {
+        const value: unknown = args[field];
+        if ((value === undefined && field !== "sliceSubnet") || !known(value)) continue;
+        const parsed = sliceSpecShape[field].safeParse(value);
+        if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => issue.message));
+    }
+    if (typeof args.sliceSubnet === "string" && typeof args.subnetSize === "number") {
+        const issue = checkSubnetSizeFitsSlice(args.sliceSubnet, args.subnetSize);
+        if (issue !== undefined) problems.push(issue.message);
+    }
+    return problems;
 }

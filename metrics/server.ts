@@ -2,16 +2,24 @@ import { createServer, IncomingMessage, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 import { EXPOSITION_CONTENT_TYPE } from "./exposition";
 
-/** Where the exporter listens. `host` undefined means every interface. */
+/** Where the exporter listens. */
 export interface ListenAddress {
-    readonly host?: string;
+    readonly host: string;
     readonly port: number;
 }
+
+/**
+ * Where a bare port (`9464`, `:9464`) listens: loopback only. The metrics
+ * name every slice and its pool, so exposing them is a choice made by
+ * writing the address (`0.0.0.0:9464`), not a default.
+ */
+export const DEFAULT_LISTEN_HOST = "127.0.0.1";
 
 export type ListenAddressResult = { readonly ok: true; readonly address: ListenAddress } | { readonly ok: false; readonly reason: string };
 
 /**
- * Reads `host:port`, `[ipv6]:port`, `:port` or `port` (0 picks a free port).
+ * Reads `host:port`, `[ipv6]:port`, `:port` or `port` (0 picks a free port);
+ * without a host, `DEFAULT_LISTEN_HOST`.
  * Internal. Exported for testing.
  */
 export function parseListenAddress(text: string): ListenAddressResult {
@@ -20,29 +28,37 @@ export function parseListenAddress(text: string): ListenAddressResult {
     if (match === null || port > 65_535) {
         return {
             ok: false,
-            reason: `listen address ${JSON.stringify(text)} is not host:port, :port or port (0-65535), e.g. 127.0.0.1:9464 or :9464`,
+            reason:
+                `listen address ${JSON.stringify(text)} is not host:port, :port or port (0-65535), e.g. 127.0.0.1:9464, ` +
+                `:9464 (loopback) or 0.0.0.0:9464 (every interface)`,
         };
     }
     const host = match[1] ?? match[2];
-    return { ok: true, address: { host: host === undefined || host === "" ? undefined : host, port } };
+    return { ok: true, address: { host: host === undefined || host === "" ? DEFAULT_LISTEN_HOST : host, port } };
 }
 
 export interface MetricsServer {
-    /** The scrape URL, e.g. `http://127.0.0.1:9464/metrics`. */
+    /** The scrape URL at the address actually bound, e.g. `http://127.0.0.1:9464/metrics` (`0.0.0.0`, `::`: every interface). */
     readonly url: string;
     readonly port: number;
     /** Stops accepting connections and waits for open ones to finish. */
     close(): Promise<void>;
 }
 
+/** Where a failed scrape's error goes: the exporter's log, never the anonymous client. */
+export type ScrapeErrorLog = (error: unknown) => void;
+
+/** What a client is told when a scrape fails (Prometheus then reports the target down, `up == 0`). */
+export const SCRAPE_FAILED_BODY = "scrape failed: the exporter could not read the store; its log says why\n";
+
 /**
- * Serves `GET /metrics` for Prometheus. `scrape` runs once per request, so
- * every scrape reads the store afresh; if it fails the response is a 500 with
- * the error's message (Prometheus then reports the target down, `up == 0`).
+ * Serves `GET /metrics` for Prometheus: `scrape` runs per request (pass a
+ * coalescing one, `coalescedScrape`). A failed scrape is a 500 with a short
+ * body; its error (store paths, ledger problems) goes to `logError` only.
  */
-export async function startMetricsServer(address: ListenAddress, scrape: () => Promise<string>): Promise<MetricsServer> {
+export async function startMetricsServer(address: ListenAddress, scrape: () => Promise<string>, logError: ScrapeErrorLog): Promise<MetricsServer> {
     const server = createServer((request, response) => {
-        void respond(request, response, scrape);
+        void respond(request, response, scrape, logError);
     });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -52,8 +68,7 @@ export async function startMetricsServer(address: ListenAddress, scrape: () => P
         });
     });
     const bound = server.address() as AddressInfo;
-    const host = address.host ?? "localhost";
-    const shownHost = host.includes(":") ? `[${host}]` : host;
+    const shownHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
     let closed: Promise<void> | undefined;
     return {
         url: `http://${shownHost}:${bound.port}/metrics`,
@@ -66,7 +81,7 @@ export async function startMetricsServer(address: ListenAddress, scrape: () => P
     };
 }
 
-async function respond(request: IncomingMessage, response: ServerResponse, scrape: () => Promise<string>): Promise<void> {
+async function respond(request: IncomingMessage, response: ServerResponse, scrape: () => Promise<string>, logError: ScrapeErrorLog): Promise<void> {
     const path = (request.url ?? "/").split("?")[0];
     if (request.method !== "GET" && request.method !== "HEAD") {
         return send(response, 405, "only GET and HEAD are supported\n", { allow: "GET, HEAD" });
@@ -75,13 +90,14 @@ async function respond(request: IncomingMessage, response: ServerResponse, scrap
         return send(response, 200, "kubeslice-ipam exporter: metrics at /metrics\n");
     }
     if (path !== "/metrics") {
-        return send(response, 404, `no such path ${path}; metrics are at /metrics\n`);
+        return send(response, 404, "no such path; metrics are at /metrics\n");
     }
     let body: string;
     try {
         body = await scrape();
     } catch (error) {
-        return send(response, 500, `${(error as Error).message}\n`);
+        logError(error);
+        return send(response, 500, SCRAPE_FAILED_BODY);
     }
     send(response, 200, body, { "content-type": EXPOSITION_CONTENT_TYPE });
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { LRUCache } from "lru-cache";
 import { Allocation, SliceLedger } from "../core/ledger";
+import { loadKubeconfig } from "./kubeconfig";
 import { CorruptLedgerError } from "./ledger-document";
 import { everyLedger, LedgerStore, ListedSlice, readEach, StorageUsage, storableSliceName, SwapResult, VersionedLedger } from "./ledger-store";
 import {
@@ -156,15 +157,12 @@ export class KubernetesLedgerStore implements LedgerStore {
     constructor(options: KubernetesStoreOptions) {
         // Loaded here, not at module load: the file store never pays for the client.
         this.client = require("@kubernetes/client-node") as typeof k8s;
-        const config = new this.client.KubeConfig();
-        if (options.kubeconfig !== undefined) {
-            config.loadFromString(options.kubeconfig);
-        } else {
-            config.loadFromDefault();
-        }
-        if (options.context !== undefined) {
-            config.setCurrentContext(options.context);
-        }
+        // Never the client's own loading: its YAML errors quote the kubeconfig, credentials included.
+        const config = loadKubeconfig(this.client, {
+            contents: options.kubeconfig,
+            name: "store.kubeconfig (the store input's kubeconfig)",
+            context: options.context,
+        });
         const server = config.getCurrentCluster()?.server ?? "(no cluster in kubeconfig)";
         this.namespace = options.namespace;
         this.description = `Kubernetes store ${server} namespace ${options.namespace}`;

@@ -102,6 +102,7 @@ export function encodeAllocation(entry: Allocation) {
 
 /** A stored document that cannot be trusted. Never reset or overwritten by us. */
 export class CorruptLedgerError extends Error {
+    readonly code = "corrupt-ledger";
     constructor(
         readonly location: string,
         readonly problems: readonly string[],

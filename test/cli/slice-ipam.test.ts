@@ -286,7 +286,7 @@ describe("metrics", () => {
         const served = makeTempDir();
         const servedStore = new FileLedgerStore(served.dir);
         await registerSlice(servedStore, sliceSpecSchema.parse({ sliceName: "green", sliceSubnet: "10.3.0.0/16" }));
-        const child = start(["metrics", "--listen", "127.0.0.1:0", "--store-dir", served.dir], "/");
+        const child = start(["metrics", "--listen", "127.0.0.1:0", "--cache-seconds", "0", "--store-dir", served.dir], "/");
         const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
         const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
         let stderr = "";

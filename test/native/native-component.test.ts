@@ -120,6 +120,25 @@ describe("construct", () => {
         );
     });
 
+    it("lists an invalid sliceSubnet and every other invalid argument together, before registering any child", async () => {
+        const before = registrations.length;
+        await expect(
+            provider.construct(
+                "jade",
+                "kubeslice-ipam:index:KubeSliceIpam",
+                { sliceName: "jade", namespace: "ns", sliceSubnet: "8.8.8.0/24", subnetSize: 40, maxClusters: 0, clusters: ["W_2"] },
+                {},
+            ),
+        ).rejects.toThrow(
+            'KubeSliceIpam "jade" has invalid arguments:\n  - cluster "W_2" is not a valid DNS-1123 label: use 1-63 lowercase letters, ' +
+                "digits or '-', starting and ending with a letter or digit (e.g. \"cluster-1\")\n" +
+                '  - sliceSubnet "8.8.8.0/24" is not a private IP range; use a block inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16\n' +
+                "  - subnetSize must be a whole number between 16 and 30; got 40\n" +
+                "  - maxClusters must be a whole number between 1 and 4096; got 0",
+        );
+        expect(registrations.length).toBe(before);
+    });
+
     it("refuses a plan the store cannot satisfy before building anything, with the planner's message", async () => {
         const before = registrations.length;
         const store = { kind: "file", directory: path.join(temp.dir, "pins") };
