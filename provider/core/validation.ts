@@ -105,14 +105,25 @@ function integerInRange(field: string, range: { min: number; max: number }, unit
         .max(range.max, { error: (issue) => `${message}; got ${issue.input}` });
 }
 
-/** Per-property schemas of a slice's settings. Defaults are applied. */
-export const sliceSpecShape = {
+/** Per-property schemas of a slice's settings, every one required: what a stored ledger must hold. */
+const storedSliceSpecShape = {
     sliceName: dnsLabelSchema("sliceName"),
     sliceSubnet: sliceSubnetSchema,
-    subnetSize: integerInRange("subnetSize", SUBNET_SIZE_RANGE).default(DEFAULT_SUBNET_SIZE),
-    gracePeriodSeconds: integerInRange("gracePeriodSeconds", GRACE_PERIOD_RANGE, " of seconds").default(DEFAULT_GRACE_PERIOD_SECONDS),
-    maxClusters: integerInRange("maxClusters", MAX_CLUSTERS_RANGE).default(DEFAULT_MAX_CLUSTERS),
+    subnetSize: integerInRange("subnetSize", SUBNET_SIZE_RANGE),
+    gracePeriodSeconds: integerInRange("gracePeriodSeconds", GRACE_PERIOD_RANGE, " of seconds"),
+    maxClusters: integerInRange("maxClusters", MAX_CLUSTERS_RANGE),
 };
+
+/** Per-property schemas of a slice's settings as inputs. Defaults are applied: to inputs only, never to stored state. */
+export const sliceSpecShape = {
+    ...storedSliceSpecShape,
+    subnetSize: storedSliceSpecShape.subnetSize.default(DEFAULT_SUBNET_SIZE),
+    gracePeriodSeconds: storedSliceSpecShape.gracePeriodSeconds.default(DEFAULT_GRACE_PERIOD_SECONDS),
+    maxClusters: storedSliceSpecShape.maxClusters.default(DEFAULT_MAX_CLUSTERS),
+};
+
+/** The names of a slice's settings: a stored ledger missing any of them is corrupt. */
+export const SLICE_SETTINGS = Object.keys(storedSliceSpecShape) as readonly (keyof typeof storedSliceSpecShape)[];
 
 /**
  * The rule that spans two properties: each subnet must be smaller than the
@@ -137,13 +148,18 @@ export function checkSubnetSizeFitsSlice(sliceSubnet: string, subnetSize: number
     };
 }
 
-/** The settings of one slice, as the user declares them. Defaults are applied. */
-export const sliceSpecSchema = z.object(sliceSpecShape).check((ctx) => {
+function subnetSizeFits(ctx: z.core.ParsePayload<{ sliceSubnet: string; subnetSize: number }>): void {
     const issue = checkSubnetSizeFitsSlice(ctx.value.sliceSubnet, ctx.value.subnetSize);
     if (issue !== undefined) {
         ctx.issues.push({ code: "custom", path: [issue.property], input: ctx.value.subnetSize, message: issue.message });
     }
-});
+}
+
+/** The settings of one slice, as the user declares them. Defaults are applied. */
+export const sliceSpecSchema = z.object(sliceSpecShape).check(subnetSizeFits);
+
+/** The settings of one slice as a store holds them: every one present, none defaulted. */
+export const storedSliceSpecSchema = z.object(storedSliceSpecShape).check(subnetSizeFits);
 
 export type SliceSpecInput = z.input<typeof sliceSpecSchema>;
 export type SliceSpec = z.output<typeof sliceSpecSchema>;

@@ -59,3 +59,30 @@ describe("file store revision names and unreadable revisions", () => {
         expect(readdirSync(store.sliceDirectory("blue")).sort()).toEqual(["000000000001.json", "000000000002.json"]);
     });
 });
+
+describe("file store: a stored ledger missing a setting", () => {
+    let temp: ReturnType<typeof makeTempDir>;
+    let store: FileLedgerStore;
+    beforeEach(async () => {
+        temp = makeTempDir();
+        store = new FileLedgerStore(path.join(temp.dir, "ledgers"));
+    });
+    afterEach(() => temp.remove());
+
+    it.each(["maxClusters", "gracePeriodSeconds", "subnetSize"])(
+        "without %s is refused as corrupt, naming the field, and nothing is written (never a default)",
+        async (setting) => {
+            const ledger = sampleLedger();
+            await store.compareAndSwap("blue", undefined, { ...ledger, spec: { ...ledger.spec, subnetSize: 26, maxClusters: 2 } });
+            const file = (await store.currentFile("blue"))!;
+            const document = JSON.parse(readFileSync(file, "utf8"));
+            delete document.spec[setting];
+            writeFileSync(file, JSON.stringify(document, null, 2));
+            const error = await allocateSubnet(store, "blue", "cluster-1").catch((e: Error) => e);
+            expect(error).toBeInstanceOf(CorruptLedgerError);
+            expect(String(error)).toContain(file);
+            expect(String(error)).toContain(`spec.${setting}: ${setting} is missing; a stored ledger holds every setting`);
+            expect(readdirSync(store.sliceDirectory("blue"))).toEqual([path.basename(file)]);
+        },
+    );
+});
