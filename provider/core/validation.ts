@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Cidr, cidrToString, isPrivateIpv4, IpVersion, parseCidr, PRIVATE_IPV4_RANGES } from "./cidr";
-import { Issue, issueOf } from "./issues";
+import { Issue, issueOf, quoted } from "./issues";
 
 export const DEFAULT_SUBNET_SIZE = 24;
 /** The guide's fixed 24 h; here only a default. */
@@ -42,7 +42,7 @@ export function sliceNameIssue(sliceName: string): Issue<"slice-name-invalid"> |
 /** Why `value` is not a DNS-1123 label, naming `field`: the one wording of the rule, wherever it is checked. */
 export function dnsLabelMessage(field: string, value: unknown): string {
     return (
-        `${field} ${JSON.stringify(value)} is not a valid DNS-1123 label: use 1-63 lowercase ` +
+        `${field} ${quoted(value)} is not a valid DNS-1123 label: use 1-63 lowercase ` +
         `letters, digits or '-', starting and ending with a letter or digit (e.g. "cluster-1")`
     );
 }
@@ -57,32 +57,32 @@ export function dnsLabelSchema(field: string) {
  * Reasons follow the controller's webhook wording ("is not a private IP range").
  */
 export function checkSliceSubnet(text: string): { ok: true; cidr: Cidr } | { ok: false; reason: string } {
-    const quoted = JSON.stringify(text);
+    const echoed = quoted(text);
     const parsed = parseCidr(text);
     if (!parsed.ok) {
         if (parsed.failure.code === "host-bits-set") {
             return {
                 ok: false,
-                reason: `sliceSubnet ${quoted} has host bits set; did you mean "${parsed.failure.suggestion}"?`,
+                reason: `sliceSubnet ${echoed} has host bits set; did you mean "${parsed.failure.suggestion}"?`,
             };
         }
-        return { ok: false, reason: `sliceSubnet ${quoted} is not valid CIDR notation (expected e.g. "10.1.0.0/16")` };
+        return { ok: false, reason: `sliceSubnet ${echoed} is not valid CIDR notation (expected e.g. "10.1.0.0/16")` };
     }
     const cidr = parsed.cidr;
     if (!ENABLED_IP_VERSIONS.includes(cidr.version)) {
-        return { ok: false, reason: `sliceSubnet ${quoted} is IPv${cidr.version}; only IPv4 slice subnets are supported` };
+        return { ok: false, reason: `sliceSubnet ${echoed} is IPv${cidr.version}; only IPv4 slice subnets are supported` };
     }
     if (cidr.version === 4 && !isPrivateIpv4(cidr)) {
         return {
             ok: false,
-            reason: `sliceSubnet ${quoted} is not a private IP range; use a block inside ${PRIVATE_IPV4_RANGES.join(", ")}`,
+            reason: `sliceSubnet ${echoed} is not a private IP range; use a block inside ${PRIVATE_IPV4_RANGES.join(", ")}`,
         };
     }
     if (cidr.prefix < SLICE_PREFIX_RANGE.min || cidr.prefix > SLICE_PREFIX_RANGE.max) {
         return {
             ok: false,
             reason:
-                `sliceSubnet ${quoted} has prefix /${cidr.prefix}; the prefix must be between ` +
+                `sliceSubnet ${echoed} has prefix /${cidr.prefix}; the prefix must be between ` +
                 `/${SLICE_PREFIX_RANGE.min} and /${SLICE_PREFIX_RANGE.max}`,
         };
     }

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { changedProperties, checkProperties, InputsOf, Properties, requireValidInputs, Shape, toCheckFailures } from "./inputs";
 import { isNotFound, syncDirectory, writeFileAtomically } from "../fs/atomic-file";
+import { quoted } from "../core/issues";
 
 const shape = {
     path: z.string({ error: "path must be a file path string" }).min(1, { error: "path must not be empty" }),
@@ -75,7 +76,7 @@ function validPath(props: Properties): string {
 }
 
 const subjectOf = (props: Properties | undefined) =>
-    typeof props?.path === "string" ? `manifest file ${JSON.stringify(props.path)}` : "a manifest file without a path";
+    typeof props?.path === "string" ? `manifest file ${quoted(props.path)}` : "a manifest file without a path";
 
 async function write(args: ManifestFileInputs): Promise<void> {
     const file = resolve(args.path);
