@@ -41,7 +41,7 @@ function secretOutputs(outs: Props | undefined, storeWasSecret: boolean): Props 
 const INPUT_NAMES: Record<string, readonly string[]> = {
     [SLICE_IPAM_TOKEN]: ["sliceName", "sliceSubnet", "subnetSize", "gracePeriodSeconds", "maxClusters", "store"],
     [SUBNET_ALLOCATION_TOKEN]: ["sliceName", "clusterName", "store"],
-    [MANIFEST_FILE_TOKEN]: ["path", "content"],
+    [MANIFEST_FILE_TOKEN]: ["path", "content", "allowOutsideProject"],
 };
 
 /** The inputs `pulumi import` writes into the program it generates: what the resource was declared with. */
