@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRepoRoot, HostedIpam, HostedProvider, startHostedIpam } from "../support/provider-host";
+import { failureOf } from "../support/failure";
 
 let ipam: HostedIpam;
 let files: HostedProvider;
@@ -19,12 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
     await ipam?.close();
 });
-
-const failureOf = (promise: Promise<unknown>) =>
-    promise.then(
-        () => undefined,
-        (e: Error) => e,
-    );
 
 describe("ManifestFile through the host", () => {
     it("check refuses a NUL and a path out of the project; create writes nothing there", async () => {

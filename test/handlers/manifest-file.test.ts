@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as handlers from "../../provider/handlers";
 import { makeTempDir } from "../support/temp-dir";
+import { failureOf } from "../support/failure";
 
 const manifestFile = handlers.manifestFile;
 let project: ReturnType<typeof makeTempDir>;
@@ -24,11 +25,6 @@ afterEach(() => {
     outside.remove();
 });
 
-const failureOf = (promise: Promise<unknown>) =>
-    promise.then(
-        () => undefined,
-        (e: Error) => e,
-    );
 const inProject = (file: string) => path.join(realpathSync(project.dir), file);
 
 describe("ManifestFile paths", () => {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HostedIpam, startHostedIpam } from "../support/provider-host";
+import { failureOf } from "../support/failure";
 
 let ipam: HostedIpam;
 beforeAll(async () => {
@@ -12,12 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
     await ipam?.close();
 });
-
-const failureOf = (promise: Promise<unknown>) =>
-    promise.then(
-        () => undefined,
-        (e: Error) => e,
-    );
 
 describe("read through the host", () => {
     it("refuses a state whose store has an empty namespace or an unknown field, naming it", async () => {

@@ -9,6 +9,7 @@ import * as handlers from "../../provider/handlers";
 import { quoted } from "../../provider/core/issues";
 import { KubesliceIpamProvider } from "../../provider/native/provider";
 import { makeTempDir } from "../support/temp-dir";
+import { failureOf } from "../support/failure";
 
 const ALLOCATION_URN = "urn:pulumi:dev::team::kubeslice-ipam:index:SubnetAllocation::blue-w-1";
 const huge = "a".repeat(1_000_000);
@@ -20,12 +21,6 @@ beforeEach(() => {
     store = { kind: "file", directory: path.join(temp.dir, "store") };
 });
 afterEach(() => temp.remove());
-
-const failureOf = (promise: Promise<unknown>) =>
-    promise.then(
-        () => undefined,
-        (e: Error) => e,
-    );
 
 describe("read validates like every other call", () => {
     it("an import id without '/' is refused with the id's form, not a TypeError", async () => {
