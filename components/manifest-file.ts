@@ -9,16 +9,22 @@ export interface ManifestFileArgs {
     /** Relative paths resolve against the Pulumi project directory. */
     readonly path: pulumi.Input<string>;
     readonly content: pulumi.Input<string>;
+    /** A path outside the project directory (after resolving `..` and links) is refused unless this is true. */
+    readonly allowOutsideProject?: pulumi.Input<boolean>;
 }
 
 /**
  * A rendered manifest kept on disk for a GitOps repository: written on
  * create and update, removed on delete, so the directory always mirrors the
- * stack. A file edited by hand shows as drift on `pulumi refresh`.
+ * stack. A file edited by hand shows as drift on `pulumi refresh`. It only
+ * writes inside the project directory (unless `allowOutsideProject`), never
+ * over a file it did not write, and removes a file only while it holds what
+ * the stack's state says (README, "ManifestFile").
  */
 export class ManifestFile extends DynamicResource {
     declare readonly path: pulumi.Output<string>;
     declare readonly content: pulumi.Output<string>;
+    declare readonly allowOutsideProject: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: ManifestFileArgs, opts?: pulumi.CustomResourceOptions) {
         super("manifestFile", "ManifestFile", name, { ...args }, opts);

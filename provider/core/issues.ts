@@ -78,6 +78,22 @@ const REQUEST_REASONS: { readonly [R in SubnetIndexFailure]: (pool: string, subn
     "wrong-size": (pool, subnetSize) => `is not a /${subnetSize} block of ${pool}`,
 };
 
+/** The most characters of a user's value that a message quotes. */
+export const QUOTE_LIMIT = 100;
+
+/**
+ * A value a user gave, as messages quote it: JSON, cut to about
+ * {@link QUOTE_LIMIT} characters with an ellipsis and the full length, so
+ * that a huge input (a 1,000,000-character name) never makes a huge message.
+ */
+export function quoted(value: unknown): string {
+    if (typeof value === "string") {
+        return value.length > QUOTE_LIMIT ? `${JSON.stringify(value.slice(0, QUOTE_LIMIT))}… (${value.length} characters)` : JSON.stringify(value);
+    }
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}… (${text.length} characters)` : text;
+}
+
 /** Every message the core's issues render to, by code. */
 export const ISSUE_MESSAGES: Templates = {
     "no-available-subnets": (issue) =>
@@ -113,7 +129,7 @@ export const ISSUE_MESSAGES: Templates = {
         `slice "${issue.sliceName}": sliceSubnet ${issue.sliceSubnet} overlaps sliceSubnet ${issue.otherSliceSubnet} of ` +
         `slice "${issue.otherSliceName}" in ${issue.store}` +
         (issue.copying ? `; nothing was copied for "${issue.sliceName}"` : `. Choose a sliceSubnet that overlaps no other slice.`),
-    "slice-name-invalid": (issue) => `refusing slice name ${JSON.stringify(issue.sliceName)}: not a DNS-1123 label`,
+    "slice-name-invalid": (issue) => `refusing slice name ${quoted(issue.sliceName)}: not a DNS-1123 label`,
 };
 
 /** The issue with its message rendered from {@link ISSUE_MESSAGES}. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Cidr, cidrToString, isPrivateIpv4, IpVersion, parseCidr, PRIVATE_IPV4_RANGES } from "./cidr";
-import { Issue, issueOf } from "./issues";
+import { Issue, issueOf, quoted } from "./issues";
 
 export const DEFAULT_SUBNET_SIZE = 24;
 /** The guide's fixed 24 h; here only a default. */
@@ -42,7 +42,7 @@ export function sliceNameIssue(sliceName: string): Issue<"slice-name-invalid"> |
 /** Why `value` is not a DNS-1123 label, naming `field`: the one wording of the rule, wherever it is checked. */
 export function dnsLabelMessage(field: string, value: unknown): string {
     return (
-        `${field} ${JSON.stringify(value)} is not a valid DNS-1123 label: use 1-63 lowercase ` +
+        `${field} ${quoted(value)} is not a valid DNS-1123 label: use 1-63 lowercase ` +
         `letters, digits or '-', starting and ending with a letter or digit (e.g. "cluster-1")`
     );
 }
@@ -57,32 +57,32 @@ export function dnsLabelSchema(field: string) {
  * Reasons follow the controller's webhook wording ("is not a private IP range").
  */
 export function checkSliceSubnet(text: string): { ok: true; cidr: Cidr } | { ok: false; reason: string } {
-    const quoted = JSON.stringify(text);
+    const echoed = quoted(text);
     const parsed = parseCidr(text);
     if (!parsed.ok) {
         if (parsed.failure.code === "host-bits-set") {
             return {
                 ok: false,
-                reason: `sliceSubnet ${quoted} has host bits set; did you mean "${parsed.failure.suggestion}"?`,
+                reason: `sliceSubnet ${echoed} has host bits set; did you mean "${parsed.failure.suggestion}"?`,
             };
         }
-        return { ok: false, reason: `sliceSubnet ${quoted} is not valid CIDR notation (expected e.g. "10.1.0.0/16")` };
+        return { ok: false, reason: `sliceSubnet ${echoed} is not valid CIDR notation (expected e.g. "10.1.0.0/16")` };
     }
     const cidr = parsed.cidr;
     if (!ENABLED_IP_VERSIONS.includes(cidr.version)) {
-        return { ok: false, reason: `sliceSubnet ${quoted} is IPv${cidr.version}; only IPv4 slice subnets are supported` };
+        return { ok: false, reason: `sliceSubnet ${echoed} is IPv${cidr.version}; only IPv4 slice subnets are supported` };
     }
     if (cidr.version === 4 && !isPrivateIpv4(cidr)) {
         return {
             ok: false,
-            reason: `sliceSubnet ${quoted} is not a private IP range; use a block inside ${PRIVATE_IPV4_RANGES.join(", ")}`,
+            reason: `sliceSubnet ${echoed} is not a private IP range; use a block inside ${PRIVATE_IPV4_RANGES.join(", ")}`,
         };
     }
     if (cidr.prefix < SLICE_PREFIX_RANGE.min || cidr.prefix > SLICE_PREFIX_RANGE.max) {
         return {
             ok: false,
             reason:
-                `sliceSubnet ${quoted} has prefix /${cidr.prefix}; the prefix must be between ` +
+                `sliceSubnet ${echoed} has prefix /${cidr.prefix}; the prefix must be between ` +
                 `/${SLICE_PREFIX_RANGE.min} and /${SLICE_PREFIX_RANGE.max}`,
         };
     }
@@ -105,14 +105,25 @@ function integerInRange(field: string, range: { min: number; max: number }, unit
         .max(range.max, { error: (issue) => `${message}; got ${issue.input}` });
 }
 
-/** Per-property schemas of a slice's settings. Defaults are applied. */
-export const sliceSpecShape = {
+/** Per-property schemas of a slice's settings, every one required: what a stored ledger must hold. */
+const storedSliceSpecShape = {
     sliceName: dnsLabelSchema("sliceName"),
     sliceSubnet: sliceSubnetSchema,
-    subnetSize: integerInRange("subnetSize", SUBNET_SIZE_RANGE).default(DEFAULT_SUBNET_SIZE),
-    gracePeriodSeconds: integerInRange("gracePeriodSeconds", GRACE_PERIOD_RANGE, " of seconds").default(DEFAULT_GRACE_PERIOD_SECONDS),
-    maxClusters: integerInRange("maxClusters", MAX_CLUSTERS_RANGE).default(DEFAULT_MAX_CLUSTERS),
+    subnetSize: integerInRange("subnetSize", SUBNET_SIZE_RANGE),
+    gracePeriodSeconds: integerInRange("gracePeriodSeconds", GRACE_PERIOD_RANGE, " of seconds"),
+    maxClusters: integerInRange("maxClusters", MAX_CLUSTERS_RANGE),
 };
+
+/** Per-property schemas of a slice's settings as inputs. Defaults are applied: to inputs only, never to stored state. */
+export const sliceSpecShape = {
+    ...storedSliceSpecShape,
+    subnetSize: storedSliceSpecShape.subnetSize.default(DEFAULT_SUBNET_SIZE),
+    gracePeriodSeconds: storedSliceSpecShape.gracePeriodSeconds.default(DEFAULT_GRACE_PERIOD_SECONDS),
+    maxClusters: storedSliceSpecShape.maxClusters.default(DEFAULT_MAX_CLUSTERS),
+};
+
+/** The names of a slice's settings: a stored ledger missing any of them is corrupt. */
+export const SLICE_SETTINGS = Object.keys(storedSliceSpecShape) as readonly (keyof typeof storedSliceSpecShape)[];
 
 /**
  * The rule that spans two properties: each subnet must be smaller than the
@@ -137,13 +148,18 @@ export function checkSubnetSizeFitsSlice(sliceSubnet: string, subnetSize: number
     };
 }
 
-/** The settings of one slice, as the user declares them. Defaults are applied. */
-export const sliceSpecSchema = z.object(sliceSpecShape).check((ctx) => {
+function subnetSizeFits(ctx: z.core.ParsePayload<{ sliceSubnet: string; subnetSize: number }>): void {
     const issue = checkSubnetSizeFitsSlice(ctx.value.sliceSubnet, ctx.value.subnetSize);
     if (issue !== undefined) {
         ctx.issues.push({ code: "custom", path: [issue.property], input: ctx.value.subnetSize, message: issue.message });
     }
-});
+}
+
+/** The settings of one slice, as the user declares them. Defaults are applied. */
+export const sliceSpecSchema = z.object(sliceSpecShape).check(subnetSizeFits);
+
+/** The settings of one slice as a store holds them: every one present, none defaulted. */
+export const storedSliceSpecSchema = z.object(storedSliceSpecShape).check(subnetSizeFits);
 
 export type SliceSpecInput = z.input<typeof sliceSpecSchema>;
 export type SliceSpec = z.output<typeof sliceSpecSchema>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseCidr } from "../core/cidr";
+import { quoted } from "../core/issues";
 import { dnsLabelSchema, InputIssue, issuesByProperty, sliceSpecShape } from "../core/validation";
 import { storeSpecSchema } from "../store/store-spec";
 
@@ -119,7 +120,7 @@ export const subnetAllocationInputShape = {
     requestedSubnet: z
         .string({ error: 'requestedSubnet must be a CIDR string such as "10.1.4.0/24"' })
         .refine((text) => parseCidr(text).ok, {
-            error: (issue) => `requestedSubnet ${JSON.stringify(issue.input)} is not canonical CIDR notation (e.g. "10.1.4.0/24")`,
+            error: (issue) => `requestedSubnet ${quoted(issue.input)} is not canonical CIDR notation (e.g. "10.1.4.0/24")`,
         })
         .optional(),
     requestedSubnetIsPlan: z.boolean({ error: "requestedSubnetIsPlan must be true or false" }).optional(),

@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { quoted } from "../core/issues";
 import { capacity, SliceLedger } from "../core/ledger";
 import { checkSubnetSizeFitsSlice, SliceSpec } from "../core/validation";
 import {
@@ -34,9 +35,11 @@ export async function check(_olds: Properties, news: Properties): Promise<pulumi
 }
 
 function validInputs(props: Properties): SliceIpamInputs {
-    const name = typeof props?.sliceName === "string" ? props.sliceName : String(props?.sliceName);
-    return requireValidInputs(sliceIpamInputShape, props, `slice ${JSON.stringify(name)}`, crossChecks);
+    return requireValidInputs(sliceIpamInputShape, props, `slice ${quoted(props?.sliceName)}`, crossChecks);
 }
+
+/** What a read needs: the slice (its id) and where it is; the settings come from the store. */
+const readShape = { sliceName: sliceIpamInputShape.sliceName, store: sliceIpamInputShape.store };
 
 /**
  * A changed pool or name is a replacement, deleted before the new one is
@@ -61,9 +64,10 @@ export async function create(inputs: Properties): Promise<pulumi.dynamic.CreateR
     return { id: args.sliceName, outs: outputs(args, ledger) };
 }
 
+/** Validates like every other call (a refresh or an import skipped check): the id is the slice's name. */
 export async function read(id: string, props: Properties): Promise<pulumi.dynamic.ReadResult> {
-    const args = props as SliceIpamInputs;
-    const ledger = await loadSlice(openStore(args.store), id);
+    const args = requireValidInputs(readShape, { sliceName: id, store: props?.store }, `slice ${quoted(id)}`);
+    const ledger = await loadSlice(openStore(args.store), args.sliceName);
     if (ledger === undefined) {
         return {}; // gone from the store: refresh drops it from the stack, `up` registers it again
     }
@@ -106,7 +110,7 @@ function specOf(args: SliceIpamInputs): SliceSpec {
 /** What a SliceIpam reports: its inputs as registered, and the pool's figures. */
 type SliceIpamOutputs = SliceIpamInputs & { readonly totalSubnets: number; readonly availableSubnets: number };
 
-function outputs(args: SliceIpamInputs, ledger: SliceLedger): SliceIpamOutputs {
+function outputs(args: Pick<SliceIpamInputs, "store">, ledger: SliceLedger): SliceIpamOutputs {
     const figures = capacity(ledger, new Date());
     return {
         ...ledger.spec,

@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { quoted } from "../core/issues";
 import { AllocateValue, Allocation, findAllocation, holderAt, isReclaimable, poolOf } from "../core/ledger";
 import { checkRequestedSubnet } from "../core/requested-subnet";
 import {
@@ -90,7 +91,7 @@ export async function create(inputs: Properties): Promise<pulumi.dynamic.CreateR
  * cluster's WorkerSliceConfig reports (Allocated → InUse).
  */
 export async function read(id: string, props: Properties): Promise<pulumi.dynamic.ReadResult> {
-    const args = props as SubnetAllocationInputs;
+    const args = validInputs(props); // a refresh or import skipped check too: nothing unchecked reaches a store
     const store = openStore(args.store);
     const held = await findSubnet(store, args.sliceName, args.clusterName);
     if (held === undefined) {
@@ -140,7 +141,7 @@ export async function remove(_id: string, props: Properties): Promise<void> {
 }
 
 function validInputs(props: Properties): SubnetAllocationInputs {
-    const subject = `cluster ${JSON.stringify(props?.clusterName)} in slice ${JSON.stringify(props?.sliceName)}`;
+    const subject = `cluster ${quoted(props?.clusterName)} in slice ${quoted(props?.sliceName)}`;
     return requireValidInputs(subnetAllocationInputShape, props, subject);
 }
 

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { findAllocation } from "../core/ledger";
+import { quoted } from "../core/issues";
 import { UsageObservation } from "../core/usage";
 import { dnsLabelSchema } from "../core/validation";
 import { connectedPodsOf } from "../core/worker-slice-status";
@@ -62,7 +63,7 @@ export async function update(_id: string, _olds: Props, news: Props): Promise<pu
 
 /** The allocation's status as stored now; gone from the store, the usage record drops out too. */
 export async function read(id: string, props: Props): Promise<pulumi.dynamic.ReadResult> {
-    const args = props as SubnetUsageInputs;
+    const args = validInputs(props); // a refresh or import skipped check too: nothing unchecked reaches a store
     const held = await findSubnet(openStore(args.store), args.sliceName, args.clusterName);
     return held === undefined ? {} : { id, props: { ...props, allocationStatus: held.status } };
 }
@@ -118,6 +119,6 @@ async function record(args: SubnetUsageInputs): Promise<Props> {
 }
 
 function validInputs(props: Props): SubnetUsageInputs {
-    const subject = `usage of cluster ${JSON.stringify(props?.clusterName)} in slice ${JSON.stringify(props?.sliceName)}`;
+    const subject = `usage of cluster ${quoted(props?.clusterName)} in slice ${quoted(props?.sliceName)}`;
     return requireValidInputs(shape, props, subject);
 }

@@ -1,6 +1,7 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import * as handlers from "../handlers";
 import { packageSchema } from "./schema";
+import { quoted } from "../core/issues";
 import * as pulumi from "@pulumi/pulumi";
 import { constructKubeSliceIpam } from "./component";
 import { KUBESLICE_IPAM_TOKEN, MANIFEST_FILE_TOKEN, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN, typeOfUrn } from "./type-token";
@@ -40,7 +41,7 @@ function secretOutputs(outs: Props | undefined, storeWasSecret: boolean): Props 
 const INPUT_NAMES: Record<string, readonly string[]> = {
     [SLICE_IPAM_TOKEN]: ["sliceName", "sliceSubnet", "subnetSize", "gracePeriodSeconds", "maxClusters", "store"],
     [SUBNET_ALLOCATION_TOKEN]: ["sliceName", "clusterName", "store"],
-    [MANIFEST_FILE_TOKEN]: ["path", "content"],
+    [MANIFEST_FILE_TOKEN]: ["path", "content", "allowOutsideProject"],
 };
 
 /** The inputs `pulumi import` writes into the program it generates: what the resource was declared with. */
@@ -129,8 +130,14 @@ export function parseImportId(urn: string, id: string): { id: string; props: Pro
     if (typeOfUrn(urn) === SLICE_IPAM_TOKEN) {
         props.sliceName = own;
     } else {
-        const [sliceName, clusterName] = own.split("/");
-        if (clusterName !== undefined) Object.assign(props, { sliceName, clusterName });
+        const [sliceName, clusterName, ...rest] = own.split("/");
+        if (clusterName === undefined || rest.length > 0) {
+            throw new Error(
+                `import id ${quoted(id)}: a SubnetAllocation's id is <slice>/<cluster> (e.g. "blue/worker-1"), optionally ` +
+                    `followed by @file:<directory> or @kubernetes:<namespace>; use that form and run again`,
+            );
+        }
+        Object.assign(props, { sliceName, clusterName });
     }
     if (at !== -1) {
         const where = id.slice(at + 1);
@@ -139,7 +146,7 @@ export function parseImportId(urn: string, id: string): { id: string; props: Pro
         const location = colon === -1 ? "" : where.slice(colon + 1);
         if (kind === "file") props.store = { kind: "file", directory: location };
         else if (kind === "kubernetes") props.store = { kind: "kubernetes", namespace: location };
-        else throw new Error(`import id "${id}": the store after "@" must be file:<directory> or kubernetes:<namespace>`);
+        else throw new Error(`import id ${quoted(id)}: the store after "@" must be file:<directory> or kubernetes:<namespace>`);
     }
     return { id: own, props };
 }

@@ -74,6 +74,10 @@ const manifestFileProperties: Record<string, Property> = {
         description: "The file's path; relative paths resolve against the Pulumi project directory. Changing it replaces the file.",
     },
     content: { type: "string", description: "The file's content, written on create and update." },
+    allowOutsideProject: {
+        type: "boolean",
+        description: "Allow a path outside the Pulumi project directory (after resolving `..` and symbolic links); refused otherwise.",
+    },
 };
 
 /**

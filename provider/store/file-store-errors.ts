@@ -41,3 +41,12 @@ export function symlinkRefused(path: string): Error {
             `Replace it by the directory or file itself, or point store.directory at the real location.`,
     );
 }
+
+/** A ledger file that exists but cannot be read (opened or read), named with what to do. */
+export function unreadable(file: string, error: unknown): Error {
+    return new Error(
+        `cannot read slice ledger ${file}: ${(error as Error)?.message ?? String(error)}. Nothing was written; ` +
+            `make it a readable ledger file again (restore it from a backup, or move away what is there), then run again.`,
+        { cause: error },
+    );
+}

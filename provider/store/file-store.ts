@@ -8,7 +8,8 @@ import { isDnsLabel } from "../core/validation";
 import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "../fs/atomic-file";
 import { decodeLegacy, digestOf, FileRevision, ledgerDocumentText, movedMarkerText, readBackBeforeWrite, tombstoneText } from "./file-document";
 import { decodeRevisionOnce, digestOnce, rememberRevision } from "./decoded-revisions";
-import { symlinkRefused, writeFailure } from "./file-store-errors";
+import { lockAdvisory } from "./advisory-lock";
+import { symlinkRefused, unreadable, writeFailure } from "./file-store-errors";
 import { CorruptLedgerError } from "./ledger-document";
 import { everyLedger, LedgerStore, ListedSlice, readEach, storableSliceName, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
 
@@ -34,7 +35,11 @@ const DEFAULT_STALE_LOCK_MS = 5_000;
 const DEFAULT_LOCK_WAIT_MS = 10_000;
 /** Temporary files older than this were left by a killed writer. */
 const ORPHAN_TEMP_MS = 60_000;
+const REVISION_DIGITS = 12;
 const REVISION_FILE = /^(\d{12})\.json$/;
+/** A number-named document of another width: a revision this store could neither order nor write after. */
+const MISNUMBERED_FILE = /^\d+\.json$/;
+const LAST_REVISION = 10 ** REVISION_DIGITS - 1;
 const TEMP_PREFIX = ".tmp-";
 
 const CONFLICT: SwapResult = { ok: false, conflict: true };
@@ -74,7 +79,8 @@ type Current =
  *
  * The lock (proper-lockfile, one per slice) only queues writers on one machine
  * so that they rarely conflict; correctness never depends on it, and a writer
- * that cannot get it in `lockWaitMs` (a frozen holder) goes ahead without it.
+ * that cannot get it in `lockWaitMs` (a frozen holder), or meets any error of
+ * the lock library, goes ahead without it (advisory-lock.ts).
  *
  * Every document is checked where it is read (envelope, invariants, name,
  * unknown fields are refused, not dropped) and every ledger before it is
@@ -142,7 +148,7 @@ export class FileLedgerStore implements LedgerStore {
 
     async exclusively<T>(sliceName: string, body: () => Promise<T>): Promise<T> {
         await this.requireStore();
-        const release = await this.lockAdvisory(sliceName);
+        const release = await lockAdvisory(this.sliceDirectory(sliceName), { staleMs: this.staleLockMs, waitMs: this.lockWaitMs });
         try {
             return await body();
         } finally {
@@ -173,6 +179,9 @@ export class FileLedgerStore implements LedgerStore {
             return { ok: true };
         }
         const revision = current.kind === "absent" ? 1 : (current.kind === "revision" ? current.stored.revision : current.revision) + 1;
+        if (revision > LAST_REVISION) {
+            throw revisionsExhausted(current.kind === "absent" ? directory : current.file);
+        }
         const text = next === undefined ? tombstoneText(revision, sliceName, new Date()) : ledgerDocumentText(revision, next);
         await this.hooks.beforePublish?.(sliceName);
         if (current.kind === "legacy") {
@@ -245,8 +254,9 @@ export class FileLedgerStore implements LedgerStore {
                 onCompromised: () => undefined,
             });
         } catch (error) {
-            if ((error as NodeJS.ErrnoException).code === "ELOCKED") {
-                return CONFLICT;
+            const code = (error as NodeJS.ErrnoException).code;
+            if (code === "ELOCKED" || code === "ENOENT") {
+                return CONFLICT; // held, or its lock removed by a writer taking it over meanwhile: read again
             }
             throw writeFailure(this.description, sliceName, current.file, error);
         }
@@ -350,6 +360,11 @@ export class FileLedgerStore implements LedgerStore {
             const match = REVISION_FILE.exec(entry);
             if (match !== null) {
                 highest = Math.max(highest ?? 0, Number(match[1]));
+            } else if (MISNUMBERED_FILE.test(entry)) {
+                throw new CorruptLedgerError(path.join(directory, entry), [
+                    `revision file names have exactly ${REVISION_DIGITS} digits; the store cannot order this one with the others, ` +
+                        `so it refuses the slice rather than ignore it (a revision written past ${LAST_REVISION} would be invisible)`,
+                ]);
             }
         }
         return highest;
@@ -432,49 +447,29 @@ export class FileLedgerStore implements LedgerStore {
             if (code === "ELOOP") {
                 throw symlinkRefused(file);
             }
-            throw new Error(`cannot read slice ledger ${file}: ${(error as Error).message}`, { cause: error });
+            throw unreadable(file, error);
         }
         try {
             return readFileSync(fd);
+        } catch (error) {
+            throw unreadable(file, error); // EISDIR (a directory where a revision belongs), EIO, …
         } finally {
             closeSync(fd);
-        }
-    }
-
-    /**
-     * Waits for the slice's advisory lock, at most `lockWaitMs`. A frozen
-     * holder or a lock dated in the future never blocks: the writer goes ahead
-     * without it, safe by compare-and-swap. Errors other than "held" (a
-     * read-only or full store) fail at once with what to do.
-     */
-    private async lockAdvisory(sliceName: string): Promise<() => Promise<void>> {
-        const target = this.sliceDirectory(sliceName);
-        const deadline = Date.now() + this.lockWaitMs;
-        for (let attempt = 0; ; attempt++) {
-            try {
-                const release = await lockfile.lock(target, {
-                    realpath: false,
-                    stale: this.staleLockMs,
-                    update: Math.max(1_000, Math.floor(this.staleLockMs / 3)),
-                    // A lost lock is harmless: compareAndSwap guards every write.
-                    onCompromised: () => undefined,
-                });
-                return () => release().catch(() => undefined);
-            } catch (error) {
-                if ((error as NodeJS.ErrnoException).code !== "ELOCKED") {
-                    throw writeFailure(this.description, sliceName, `${target}.lock`, error);
-                }
-                if (Date.now() >= deadline) {
-                    return async () => undefined;
-                }
-                await new Promise((resolve) => setTimeout(resolve, Math.min(100, 2 * 1.5 ** attempt) * (0.5 + Math.random())));
-            }
         }
     }
 }
 
 function revisionFileName(revision: number): string {
-    return `${String(revision).padStart(12, "0")}.json`;
+    return `${String(revision).padStart(REVISION_DIGITS, "0")}.json`;
+}
+
+/** The current revision is the last a revision file name can hold: refused before anything is written. */
+function revisionsExhausted(file: string): CorruptLedgerError {
+    return new CorruptLedgerError(file, [
+        `its revision is ${LAST_REVISION}, the last a ${REVISION_DIGITS}-digit revision file name holds, so no next revision ` +
+            `can be written; nothing was written. kubeslice-ipam adds one revision per write, so a number this high was set by ` +
+            `hand: rename the file, and its "revision" field, to the previous revision's number plus one`,
+    ]);
 }
 
 function versionOf(revision: number, digest: string): string {

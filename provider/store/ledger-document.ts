@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { LATENCY_BUCKETS_SECONDS } from "../core/counters";
 import { Allocation, ALLOCATION_STATUSES, ledgerProblems, SliceLedger } from "../core/ledger";
-import { dnsLabelSchema, sliceSpecSchema } from "../core/validation";
+import { dnsLabelSchema, SLICE_SETTINGS, storedSliceSpecSchema } from "../core/validation";
 
 /**
  * The persisted shape of a ledger, shared by every store. Documents are
@@ -20,7 +20,8 @@ const allocationSchema = z.object({
 const count = z.number().int().nonnegative().default(0);
 
 const ledgerSchema = z.object({
-    spec: sliceSpecSchema,
+    // No defaults: a stored ledger missing a setting is corrupt (a missing maxClusters must not become 4,096).
+    spec: storedSliceSpecSchema,
     registeredAt: z.iso.datetime(),
     allocations: z.array(allocationSchema),
     // Every counter defaults to 0, so documents written before a counter existed still load.
@@ -51,14 +52,34 @@ export type DecodeResult = { readonly ok: true; readonly ledger: SliceLedger } |
 export function decodeLedger(raw: unknown): DecodeResult {
     const parsed = ledgerSchema.safeParse(raw);
     if (!parsed.success) {
+        const missing = missingSettings(raw);
         return {
             ok: false,
-            problems: parsed.error.issues.map((issue) => `${issue.path.join(".") || "(document)"}: ${issue.message}`),
+            problems: [
+                ...missing.map((setting) => `spec.${setting}: ${missingSettingMessage(setting)}`),
+                ...parsed.error.issues
+                    .filter((issue) => !(issue.path[0] === "spec" && missing.includes(String(issue.path[1]))))
+                    .map((issue) => `${issue.path.join(".") || "(document)"}: ${issue.message}`),
+            ],
         };
     }
     const ledger: SliceLedger = parsed.data;
     const problems = ledgerProblems(ledger);
     return problems.length === 0 ? { ok: true, ledger } : { ok: false, problems };
+}
+
+/** Settings absent from a stored spec (`raw.spec`). */
+function missingSettings(raw: unknown): string[] {
+    const spec = (raw as { spec?: unknown } | null)?.spec;
+    if (spec === null || typeof spec !== "object") {
+        return [];
+    }
+    return SLICE_SETTINGS.filter((setting) => (spec as Record<string, unknown>)[setting] === undefined);
+}
+
+/** Why a stored ledger missing `setting` is refused: the one wording, for every store. */
+export function missingSettingMessage(setting: string): string {
+    return `${setting} is missing; a stored ledger holds every setting and none is filled with a default (defaults apply to inputs only)`;
 }
 
 /** A ledger as plain JSON-ready data, keys in a stable order. */

@@ -1,6 +1,6 @@
 import { Allocation, capacity, LedgerCounters, poolOf, SliceLedger } from "../core/ledger";
 import { indexOfSubnet } from "../core/pool";
-import { decodeLedger, DecodeResult } from "./ledger-document";
+import { decodeLedger, DecodeResult, missingSettingMessage } from "./ledger-document";
 
 /**
  * A ledger as a KubeSlice `SliceIpam` custom resource and back. Pure
@@ -111,6 +111,7 @@ export function ledgerOf(object: SliceIpamObject): DecodeResult {
     const problems: string[] = [];
     const settings = parseAnnotation<Partial<SettingsAnnotation>>(annotations, ANNOTATION_SETTINGS, problems) ?? {};
     const counters = parseAnnotation<Partial<LedgerCounters>>(annotations, ANNOTATION_COUNTERS, problems);
+    problems.push(...missingFromAnnotation(ANNOTATION_SETTINGS, settings, ["gracePeriodSeconds", "maxClusters"]));
     if (problems.length > 0) {
         return { ok: false, problems };
     }
@@ -131,6 +132,13 @@ export function ledgerOf(object: SliceIpamObject): DecodeResult {
         allocations: withIndexes.allocations,
         counters: counters ?? undefined,
     });
+}
+
+/** A stored annotation's settings that are absent: refused, never defaulted. */
+export function missingFromAnnotation(key: string, parsed: object, settings: readonly string[]): string[] {
+    return settings
+        .filter((setting) => (parsed as Record<string, unknown>)[setting] === undefined)
+        .map((setting) => `annotation ${key}: ${missingSettingMessage(setting)}`);
 }
 
 function parseAnnotation<T>(annotations: Record<string, string>, key: string, problems: string[]): T | undefined {

@@ -6,6 +6,7 @@ import {
     ANNOTATION_SETTINGS,
     LABEL_MANAGED_BY,
     MANAGED_BY,
+    missingFromAnnotation,
     SliceIpamObject,
     SliceIpamStatus,
     StoredObjectMetadata,
@@ -64,6 +65,12 @@ export interface ShardRef {
 
 interface LedgerAnnotation {
     format: 2;
+    /**
+     * Also in `spec`, where the CRD's schema defaults a removed value to 24 on
+     * the server: kept here so that a removal is refused, not read as /24.
+     * Absent from heads written by earlier releases: still read, and written on their next commit.
+     */
+    subnetSize?: number;
     gracePeriodSeconds: number;
     maxClusters: number;
     registeredAt: string;
@@ -183,7 +190,7 @@ export function headForm(object: SliceIpamObject): HeadForm {
         return { form: "corrupt", problems: [`annotation ${ANNOTATION_LEDGER}: unknown format (format ${parsed.format}, span ${parsed.span})`] };
     }
     const sliceName = object.metadata.name;
-    const problems: string[] = [];
+    const problems = missingFromAnnotation(ANNOTATION_LEDGER, parsed, ["gracePeriodSeconds", "maxClusters", "registeredAt"]);
     const refs: ShardRef[] = [];
     for (const encoded of parsed.shards) {
         const match = /^(\d+):([0-9a-f]{1,32}):([0-9a-f]{16}):(\d+)$/.exec(String(encoded));
@@ -203,7 +210,12 @@ export function headForm(object: SliceIpamObject): HeadForm {
     return {
         form: "sharded",
         refs,
-        settings: { gracePeriodSeconds: parsed.gracePeriodSeconds!, maxClusters: parsed.maxClusters!, registeredAt: parsed.registeredAt! },
+        settings: {
+            subnetSize: parsed.subnetSize,
+            gracePeriodSeconds: parsed.gracePeriodSeconds!,
+            maxClusters: parsed.maxClusters!,
+            registeredAt: parsed.registeredAt!,
+        },
     };
 }
 
@@ -211,6 +223,7 @@ export function headForm(object: SliceIpamObject): HeadForm {
 export function headAnnotations(ledger: SliceLedger, refs: readonly ShardRef[], commit: string): Record<string, string> {
     const annotation: LedgerAnnotation = {
         format: 2,
+        subnetSize: ledger.spec.subnetSize,
         gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
         maxClusters: ledger.spec.maxClusters,
         registeredAt: ledger.registeredAt,
@@ -300,6 +313,15 @@ export function assembleLedger(
         counters = JSON.parse(object.metadata.annotations?.[ANNOTATION_COUNTERS] ?? "{}");
     } catch (error) {
         return { ok: false, problems: [`annotation ${ANNOTATION_COUNTERS} is not valid JSON: ${(error as Error).message}`] };
+    }
+    if (settings.subnetSize !== undefined && settings.subnetSize !== object.spec?.subnetSize) {
+        return {
+            ok: false,
+            problems: [
+                `spec.subnetSize ${JSON.stringify(object.spec?.subnetSize)} differs from subnetSize ${settings.subnetSize} in annotation ` +
+                    `${ANNOTATION_LEDGER} (removed or edited by hand? the CRD defaults a removed subnetSize to 24)`,
+            ],
+        };
     }
     const base = decodeLedger({
         spec: {

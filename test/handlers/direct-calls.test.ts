@@ -98,9 +98,12 @@ describe("ManifestFile without check", () => {
         expect(readdirSync(temp.dir)).toEqual([]);
     });
 
+    // The temp directory is outside the project (the working directory): these files need the opt-in.
     it("update refuses content that is not a string, and leaves the file as it was", async () => {
-        await handlers.manifestFile.create({ path: manifest(), content: "v1\n" });
-        const error = await handlers.manifestFile.update(manifest(), {}, { path: manifest(), content: undefined }).catch((e: Error) => e);
+        await handlers.manifestFile.create({ path: manifest(), content: "v1\n", allowOutsideProject: true });
+        const error = await handlers.manifestFile
+            .update(manifest(), {}, { path: manifest(), content: undefined, allowOutsideProject: true })
+            .catch((e: Error) => e);
         expect((error as Error).message).toContain(`manifest file ${JSON.stringify(manifest())}: invalid inputs; nothing was written`);
         expect(readFileSync(manifest(), "utf8")).toBe("v1\n");
     });
@@ -110,9 +113,9 @@ describe("ManifestFile without check", () => {
         await expect(handlers.manifestFile.read("x", {})).rejects.toThrow("a manifest file without a path: invalid inputs");
     });
 
-    it("delete needs only the path", async () => {
-        await handlers.manifestFile.create({ path: manifest(), content: "v1\n" });
-        await handlers.manifestFile.remove(manifest(), { path: manifest() });
+    it("delete removes the file while it holds the content in state (ownership: test/handlers/manifest-file.test.ts)", async () => {
+        await handlers.manifestFile.create({ path: manifest(), content: "v1\n", allowOutsideProject: true });
+        await handlers.manifestFile.remove(manifest(), { path: manifest(), content: "v1\n", allowOutsideProject: true });
         expect(existsSync(manifest())).toBe(false);
     });
 });

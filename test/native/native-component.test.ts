@@ -51,10 +51,15 @@ function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
 }
 
 let temp: ReturnType<typeof makeTempDir>;
+const started = process.cwd();
 beforeAll(() => {
     temp = makeTempDir();
+    process.chdir(temp.dir); // the project directory, as for the plugin: manifest files are written inside it
 });
-afterAll(() => temp.remove());
+afterAll(() => {
+    process.chdir(started);
+    temp.remove();
+});
 
 describe("construct", () => {
     it("builds the component from the plugin's own resource types, and answers with its outputs", async () => {

@@ -146,6 +146,51 @@ describe("Kubernetes store", () => {
         await expect(failure).rejects.toThrow(`SliceIpam ${namespace}/blue`);
     });
 
+    it.each([
+        ["sharded head", ANNOTATION_LEDGER, "maxClusters"],
+        ["sharded head", ANNOTATION_LEDGER, "gracePeriodSeconds"],
+        ["single-object form", ANNOTATION_SETTINGS, "maxClusters"],
+        ["single-object form", ANNOTATION_SETTINGS, "gracePeriodSeconds"],
+    ])("refuses a %s whose %s lacks %s, naming it; nothing is written, never a default", async (form, annotation, setting) => {
+        const namespace = freshNamespace();
+        const ledger = newLedger(spec({ maxClusters: 1, gracePeriodSeconds: 60 }), new Date());
+        if (form === "sharded head") {
+            await registerSlice(storeIn(namespace), ledger.spec);
+        } else {
+            await writeLegacy(namespace, ledger);
+        }
+        const object = await headObject(namespace, "blue");
+        const stored = JSON.parse(object.metadata.annotations[annotation]);
+        delete stored[setting];
+        object.metadata.annotations[annotation] = JSON.stringify(stored);
+        const written = (await objects().replaceNamespacedCustomObject({ ...GROUP, namespace, name: "blue", body: object })) as any;
+        const failure = allocateSubnet(storeIn(namespace), "blue", "worker-1");
+        await expect(failure).rejects.toThrow(CorruptLedgerError);
+        await expect(failure).rejects.toThrow(`SliceIpam ${namespace}/blue`);
+        await expect(failure).rejects.toThrow(`annotation ${annotation}: ${setting} is missing`);
+        expect((await headObject(namespace, "blue")).metadata.resourceVersion).toBe(written.metadata.resourceVersion);
+    });
+
+    it("refuses a head restored without spec.subnetSize (the CRD defaults it to 24) on a /26 slice, instead of handing out /24s", async () => {
+        // The CRD keeps subnetSize immutable on update; a restore (delete, create from a backup that lacks it) does not.
+        const namespace = freshNamespace();
+        await registerSlice(storeIn(namespace), spec({ subnetSize: 26 }));
+        const { metadata, spec: stored } = await headObject(namespace, "blue");
+        await objects().deleteNamespacedCustomObject({ ...GROUP, namespace, name: "blue" });
+        const body = {
+            apiVersion: `${GROUP.group}/${GROUP.version}`,
+            kind: "SliceIpam",
+            metadata: { name: "blue", namespace, labels: metadata.labels, annotations: metadata.annotations },
+            spec: { sliceName: stored.sliceName, sliceSubnet: stored.sliceSubnet },
+        };
+        const written = (await objects().createNamespacedCustomObject({ ...GROUP, namespace, body })) as any;
+        expect(written.spec.subnetSize).toBe(24);
+        const failure = allocateSubnet(storeIn(namespace), "blue", "worker-1");
+        await expect(failure).rejects.toThrow(CorruptLedgerError);
+        await expect(failure).rejects.toThrow(`spec.subnetSize 24 differs from subnetSize 26 in annotation ${ANNOTATION_LEDGER}`);
+        expect((await headObject(namespace, "blue")).metadata.resourceVersion).toBe(written.metadata.resourceVersion);
+    });
+
     it("retries an unreachable API server a bounded number of times, then says what failed", async () => {
         const kubeconfig = server.kubeconfig.replace(/server: https:\/\/127\.0\.0\.1:\d+/, "server: https://127.0.0.1:1");
         const store = new KubernetesLedgerStore({ namespace: "x", kubeconfig, transientAttempts: 3 });

@@ -98,10 +98,27 @@ describe("the sharded form of a ledger", () => {
 
     it("reports a malformed shard list instead of reading an empty ledger", () => {
         const head = sliceIpamObject(ledgerOf(1, 10), "ns") as SliceIpamObject;
-        head.metadata.annotations = { [ANNOTATION_LEDGER]: JSON.stringify({ format: 2, span: SHARD_SPAN, shards: ["0:zz:1:1"] }) };
+        const settings = { gracePeriodSeconds: 60, maxClusters: 4, registeredAt: now.toISOString() };
+        head.metadata.annotations = { [ANNOTATION_LEDGER]: JSON.stringify({ format: 2, ...settings, span: SHARD_SPAN, shards: ["0:zz:1:1"] }) };
         expect(headForm(head)).toEqual({ form: "corrupt", problems: [expect.stringContaining('shard reference "0:zz:1:1" is malformed')] });
         head.metadata.annotations = {};
         expect(headForm(head)).toEqual({ form: "legacy" });
+    });
+
+    it("refuses a head whose ledger annotation lacks a setting, naming it, instead of filling a default", () => {
+        const head = sliceIpamObject(ledgerOf(1, 10), "ns") as SliceIpamObject;
+        head.metadata.annotations = {
+            [ANNOTATION_LEDGER]: JSON.stringify({ format: 2, span: SHARD_SPAN, registeredAt: now.toISOString(), shards: [] }),
+        };
+        expect(headForm(head)).toEqual({
+            form: "corrupt",
+            problems: [
+                expect.stringMatching(
+                    new RegExp(`^annotation ${ANNOTATION_LEDGER}: gracePeriodSeconds is missing; a stored ledger holds every setting`),
+                ),
+                expect.stringMatching(new RegExp(`^annotation ${ANNOTATION_LEDGER}: maxClusters is missing`)),
+            ],
+        });
     });
 
     it("projects at most PROJECTION_LIMIT entries into status, active ones first, with exact capacity", () => {
