@@ -56,6 +56,12 @@ export interface KubeSliceIpamArgs {
      * (relative to the Pulumi project), for a GitOps repository.
      */
     readonly manifestsDirectory?: string;
+    /**
+     * Allow `manifestsDirectory` outside the Pulumi project (an absolute path
+     * or `..`), e.g. a GitOps checkout beside it. Off by default, so that a
+     * mistyped path never writes or removes files elsewhere (README, ManifestFile).
+     */
+    readonly manifestsOutsideProject?: boolean;
 }
 
 export const DELETION_PROPAGATIONS = ["background", "foreground", "orphan"] as const;
@@ -102,6 +108,9 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
         }
     }
     problems.push(...sliceSettingProblems(args));
+    if (args.manifestsOutsideProject !== undefined && typeof args.manifestsOutsideProject !== "boolean") {
+        problems.push(`manifestsOutsideProject must be true or false, not ${JSON.stringify(args.manifestsOutsideProject)}`);
+    }
     if (args.deletionPropagation !== undefined && !DELETION_PROPAGATIONS.includes(args.deletionPropagation)) {
         problems.push(
             `deletionPropagation ${JSON.stringify(args.deletionPropagation)} must be one of ${DELETION_PROPAGATIONS.map((p) => `"${p}"`).join(", ")}`,

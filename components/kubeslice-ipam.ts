@@ -297,6 +297,7 @@ function writeManifestFile(
         {
             path: path.join(args.manifestsDirectory, `${workerSliceConfigName(args.sliceName, clusterName)}.yaml`),
             content: manifest.apply(renderManifestYaml),
+            ...(args.manifestsOutsideProject === true ? { allowOutsideProject: true } : {}),
         },
         { parent },
     );

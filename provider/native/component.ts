@@ -11,7 +11,7 @@ import { NATIVE_CHILDREN } from "./resources";
  * when it builds its resource graph, so they cannot wait for another
  * resource's output.
  */
-const KNOWN_WHEN_CONSTRUCTED = ["sliceName", "namespace", "clusters", "pinnedSubnets", "manifestsDirectory"] as const;
+const KNOWN_WHEN_CONSTRUCTED = ["sliceName", "namespace", "clusters", "pinnedSubnets", "manifestsDirectory", "manifestsOutsideProject"] as const;
 
 /**
  * The component's arguments that cross a language boundary (the schema's
@@ -31,6 +31,7 @@ export const COMPONENT_INPUTS = [
     "pinnedSubnets",
     "workerSliceConfig",
     "manifestsDirectory",
+    "manifestsOutsideProject",
 ] as const satisfies readonly (keyof KubeSliceIpamArgs)[];
 
 function containsOutput(value: unknown): boolean {

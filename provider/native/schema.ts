@@ -121,6 +121,11 @@ const componentInputs: Record<string, Property> = {
         description:
             "Also write each WorkerSliceConfig to <dir>/<slice>-<cluster>.yaml (relative to the project); the file is removed when the cluster leaves.",
     },
+    manifestsOutsideProject: {
+        type: "boolean",
+        description:
+            "Allow manifestsDirectory outside the Pulumi project (an absolute path or ..), e.g. a GitOps checkout beside it. Off by default.",
+    },
 };
 
 const componentOutputs: Record<string, Property> = {

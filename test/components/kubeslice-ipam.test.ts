@@ -180,6 +180,29 @@ describe("KubeSliceIpam", () => {
         expect(custom.inputs.spec).toMatchObject({ clusterSubnetCIDR: "10.5.0.0/24", octet: 0, sliceIpamType: "Dynamic" });
     });
 
+    it("lets manifest files leave the project only when manifestsOutsideProject says so", async () => {
+        const fileInputs = async (name: string, sliceSubnet: string, extra: Record<string, unknown>) => {
+            const ipam = track(new KubeSliceIpam(name, { sliceName: name, namespace: "ns", sliceSubnet, clusters: ["worker-1"], store, ...extra }));
+            await valueOf(ipam.manifestFiles["worker-1"].id);
+            return registrations.find(
+                (r) => r.type === "pulumi-nodejs:dynamic/kubeslice-ipam:ManifestFile" && r.name === `${name}-worker-1-manifest`,
+            )!.inputs;
+        };
+        expect(await fileInputs("inside", "10.61.0.0/16", { manifestsDirectory: "gitops" })).not.toHaveProperty("allowOutsideProject");
+        const outside = await fileInputs("outside", "10.62.0.0/16", { manifestsDirectory: "/srv/gitops", manifestsOutsideProject: true });
+        expect(outside.allowOutsideProject).toBe(true);
+        expect(
+            () =>
+                new KubeSliceIpam("bad", {
+                    sliceName: "bad",
+                    namespace: "ns",
+                    sliceSubnet: "10.6.0.0/16",
+                    clusters: [],
+                    manifestsOutsideProject: "yes" as never,
+                }),
+        ).toThrow(/manifestsOutsideProject must be true or false, not "yes"/);
+    });
+
     it("with a Kubernetes provider, records the applied WorkerSliceConfigs' connected pods: Allocated → InUse", async () => {
         const k8s = await import("@pulumi/kubernetes");
         const provider = new k8s.Provider("controller-cluster", { kubeconfig: "unused-under-mocks" });
