@@ -18,6 +18,20 @@ export interface TransientRetry {
 
 export const DEFAULT_TRANSIENT_RETRY: TransientRetry = { windowMs: 30_000, unservedWindowMs: 10_000 };
 
+/** Operators shorten (a pipeline that should fail fast) or lengthen (a slow control plane) the retry window. */
+export const RETRY_SECONDS_VARIABLE = "KUBESLICE_IPAM_KUBERNETES_RETRY_SECONDS";
+
+/** The retry windows, from {@link RETRY_SECONDS_VARIABLE} when it is set to a number of seconds. */
+export function transientRetryFrom(environment: NodeJS.ProcessEnv, attempts: number | undefined): TransientRetry {
+    const text = environment[RETRY_SECONDS_VARIABLE];
+    const seconds = text === undefined || text.trim() === "" ? undefined : Number(text);
+    if (seconds !== undefined && !(Number.isFinite(seconds) && seconds >= 0)) {
+        throw new Error(`${RETRY_SECONDS_VARIABLE} must be a number of seconds, e.g. 30, not ${JSON.stringify(text!.slice(0, 20))}`);
+    }
+    const windowMs = seconds === undefined ? DEFAULT_TRANSIENT_RETRY.windowMs : seconds * 1000;
+    return { windowMs, unservedWindowMs: Math.min(windowMs, DEFAULT_TRANSIENT_RETRY.unservedWindowMs), attempts };
+}
+
 /** Set by a request that was retried after a transient failure: an earlier attempt may have landed. */
 export interface WriteOutcome {
     uncertain: boolean;

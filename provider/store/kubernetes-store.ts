@@ -31,7 +31,7 @@ import {
     UNREGISTERED,
 } from "./sliceipam-shard";
 import { UsageSource, WorkerSliceConfigUsage } from "./worker-slice-usage";
-import { apiMessage, DEFAULT_TRANSIENT_RETRY, KubernetesRequests, WriteOutcome } from "./kubernetes-requests";
+import { apiMessage, KubernetesRequests, transientRetryFrom, WriteOutcome } from "./kubernetes-requests";
 import {
     ANNOTATION_COUNTERS,
     ledgerOf,
@@ -168,9 +168,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         this.description = `Kubernetes store ${server} namespace ${options.namespace}`;
         this.key = `kubernetes:${server}/${options.namespace}`;
         this.api = config.makeApiClient(this.client.CustomObjectsApi);
-        const retry =
-            options.transientAttempts === undefined ? DEFAULT_TRANSIENT_RETRY : { ...DEFAULT_TRANSIENT_RETRY, attempts: options.transientAttempts };
-        this.requests = new KubernetesRequests(this.client, this.description, retry);
+        this.requests = new KubernetesRequests(this.client, this.description, transientRetryFrom(process.env, options.transientAttempts));
     }
 
     /** The clusters' usage signal: WorkerSliceConfigs of this namespace, read with this store's identity and retries. */

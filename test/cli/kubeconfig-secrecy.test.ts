@@ -12,6 +12,7 @@ import { sliceSpecSchema } from "../../provider/core/validation";
 import { registerSlice } from "../../provider/service/slices";
 import { FileLedgerStore } from "../../provider/store/file-store";
 import { runCli } from "../support/cli-process";
+import { RETRY_SECONDS_VARIABLE } from "../../provider/store/kubernetes-requests";
 import { LEAKY_KUBECONFIGS, MARKER } from "../support/leaky-kubeconfigs";
 import { makeTempDir } from "../support/temp-dir";
 
@@ -19,6 +20,14 @@ let temp: ReturnType<typeof makeTempDir>;
 const fileOf = (what: string) => path.join(temp.dir, `${Object.keys(LEAKY_KUBECONFIGS).indexOf(what)}.yaml`);
 const SYNTAX_ERROR = "a YAML syntax error below the token";
 
+// Their servers are unreachable (port 1): what is under test is what the errors say, not how long a
+// dead server is retried (30 s by default; README, Stores), so each call gives up after a second.
+beforeAll(() => {
+    process.env[RETRY_SECONDS_VARIABLE] = "1";
+});
+afterAll(() => {
+    delete process.env[RETRY_SECONDS_VARIABLE];
+});
 beforeAll(async () => {
     temp = makeTempDir("slice-ipam-kubeconfig-");
     for (const [what, contents] of Object.entries(LEAKY_KUBECONFIGS)) {

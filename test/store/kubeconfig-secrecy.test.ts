@@ -12,6 +12,7 @@ import { KubeSliceIpam } from "../../components/kubeslice-ipam";
 import * as handlers from "../../provider/handlers";
 import { KubesliceIpamProvider } from "../../provider/native/provider";
 import { HostedIpam, startHostedIpam } from "../support/provider-host";
+import { RETRY_SECONDS_VARIABLE } from "../../provider/store/kubernetes-requests";
 import { LEAKY_KUBECONFIGS, MARKER } from "../support/leaky-kubeconfigs";
 
 /** Everything the code under test printed or raised, searched for the marker at the end of each test. */
@@ -57,6 +58,14 @@ void pulumi.runtime.setMocks(
 // Planning failures surface as rejected outputs; the SDK may also report them as unhandled rejections or log them.
 const onRejection = (reason: unknown) => record(reason);
 const writes = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };
+// Their servers are unreachable (port 1): what is under test is what the errors say, not how long a
+// dead server is retried (30 s by default; README, Stores), so each call gives up after a second.
+beforeAll(() => {
+    process.env[RETRY_SECONDS_VARIABLE] = "1";
+});
+afterAll(() => {
+    delete process.env[RETRY_SECONDS_VARIABLE];
+});
 beforeAll(() => {
     process.on("unhandledRejection", onRejection);
     process.stdout.write = ((chunk: unknown, ...rest: never[]) => (
