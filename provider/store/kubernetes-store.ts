@@ -191,9 +191,14 @@ export class KubernetesLedgerStore implements LedgerStore {
     }
 
     async listEach(): Promise<ListedSlice[]> {
-        const listed = (await this.requests.call("list slices", () =>
-            this.api.listNamespacedCustomObject({ ...this.resource(), namespace: this.namespace }),
-        )) as { items?: unknown[] };
+        let listed: { items?: unknown[] };
+        try {
+            listed = (await this.requests.call("list slices", () =>
+                this.api.listNamespacedCustomObject({ ...this.resource(), namespace: this.namespace }),
+            )) as { items?: unknown[] };
+        } catch (error) {
+            throw this.requests.isCode(error, 404) ? this.unserved("list slices", this.resource(), error) : error;
+        }
         const objects = new Map<string, SliceIpamObject>();
         for (const item of listed.items ?? []) {
             const name = (item as Partial<SliceIpamObject> | null)?.metadata?.name;
