@@ -633,8 +633,10 @@ export class KubernetesLedgerStore implements LedgerStore {
      * (`commitBasis`); that writer's commit succeeds only while the head is
      * still the same commit, and every commit has a new nonce, so once the
      * head is another commit the shard is an orphan for good — whatever any
-     * clock says. Shards of older versions, which record nothing, are judged
-     * by age on the API server's own clock (its Date header), never ours.
+     * clock says. Shards of older versions, which record nothing, and those
+     * of a registration (which would commit if the slice were removed and its
+     * create went through) are judged by age on the API server's own clock
+     * (its Date header), never ours.
      * Runs after one commit in SWEEP_EVERY; public for operators and tests.
      */
     async sweep(sliceName: string): Promise<number> {
@@ -651,8 +653,9 @@ export class KubernetesLedgerStore implements LedgerStore {
         const current = commitBasis(head);
         const orphaned = (shard: SliceIpamShardObject): boolean => {
             const basis = shard.metadata.annotations?.[ANNOTATION_BASED_ON];
-            if (basis !== undefined) {
-                return basis !== current; // UNREGISTERED too: a head exists, so that registration can never commit
+            // A registration's shards (a copied ledger) could still commit if this head were deleted first: by age only.
+            if (basis !== undefined && basis !== UNREGISTERED) {
+                return basis !== current;
             }
             const created = Date.parse(shard.metadata.creationTimestamp ?? "");
             return serverTime !== undefined && created < serverTime - SWEEP_MIN_AGE_MS;

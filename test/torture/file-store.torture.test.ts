@@ -8,7 +8,7 @@
  * (TORTURE_SCALE=full: ≥ 10,000 operations at 8 processes × 3 concurrent
  * operations, 50 kill rounds, 10,000 fuzzed inputs per entry point).
  */
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
@@ -20,6 +20,7 @@ import { registerSlice, unregisterSlice } from "../../provider/service/slices";
 import { FileLedgerStore } from "../../provider/store/file-store";
 import { CorruptLedgerError } from "../../provider/store/ledger-document";
 import { makeTempDir } from "../support/temp-dir";
+import { completed, journalsIn, killRounds, startWorker } from "./worker-runs";
 import {
     allViolations,
     duplicateSubnets,
@@ -36,7 +37,6 @@ const FULL = process.env.TORTURE_SCALE === "full";
 const SCALE = FULL
     ? { processes: 8, lanes: 3, opsPerLane: 420, killRounds: 50, fuzzRuns: 10_000 }
     : { processes: 4, lanes: 3, opsPerLane: 40, killRounds: 6, fuzzRuns: 600 };
-const WORKER = path.join(__dirname, "torture-worker.cjs");
 
 interface Figures {
     scenario: string;
@@ -83,19 +83,6 @@ interface WorkerSettings {
     stopAt?: "beforeCompare" | "beforePublish";
 }
 
-function startWorker(settings: WorkerSettings): {
-    child: ChildProcess;
-    ready: Promise<void>;
-    exited: Promise<{ code: number | null; stderr: string }>;
-} {
-    const child = spawn(process.execPath, [WORKER, JSON.stringify(settings)], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
-    const ready = new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
-    const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on("exit", (code) => resolve({ code, stderr })));
-    return { child, ready, exited };
-}
-
 /** Resolves once the process is stopped (state T in /proc): deterministic, no sleep. */
 async function stopped(pid: number): Promise<void> {
     for (;;) {
@@ -110,13 +97,6 @@ async function stopped(pid: number): Promise<void> {
 async function storedEntries(directory: string, slice: string): Promise<StoredEntry[]> {
     return [...((await new FileLedgerStore(directory).load(slice))?.ledger.allocations ?? [])];
 }
-
-function journalsIn(files: readonly string[]): JournalEntry[] {
-    return files.flatMap((file) => parseJournal(readFileSync(file, "utf8")));
-}
-
-/** Completed operations (acknowledged or failed), not the "started" marks. */
-const completed = (journal: readonly JournalEntry[]) => journal.filter((entry) => entry.started !== true);
 
 async function registered(slice: string, sliceSubnet = "10.9.0.0/16"): Promise<string> {
     const directory = path.join(temp.dir, slice);
@@ -159,19 +139,15 @@ describe("file store torture", () => {
 
     it(`kill -9: ${SCALE.killRounds} rounds of a writer killed at a random moment beside a live one`, async () => {
         const directory = await registered("killed");
-        const journals: string[] = [];
-        const random = fc.sample(fc.integer({ min: 20, max: 400 }), { numRuns: SCALE.killRounds, seed: 42 });
-        for (let round = 0; round < SCALE.killRounds; round++) {
-            const victim = settingsFor(directory, "killed", `k${round}`, { lanes: 3, opsPerLane: 1_000, clustersPerLane: 1 });
-            const survivor = settingsFor(directory, "killed", `s${round}`, { lanes: 1, opsPerLane: 20, clustersPerLane: 1 });
-            journals.push(victim.journal, survivor.journal);
-            const [v, s] = [startWorker(victim), startWorker(survivor)];
-            await Promise.all([v.ready, s.ready]);
-            await new Promise((resolve) => setTimeout(resolve, random[round]));
-            v.child.kill("SIGKILL");
-            expect((await s.exited).code).toBe(0);
-            await v.exited;
-        }
+        const journals = await killRounds(
+            SCALE.killRounds,
+            { min: 20, max: 400 },
+            (round) => ({
+                victim: settingsFor(directory, "killed", `k${round}`, { lanes: 3, opsPerLane: 1_000, clustersPerLane: 1 }),
+                survivor: settingsFor(directory, "killed", `s${round}`, { lanes: 1, opsPerLane: 20, clustersPerLane: 1 }),
+            }),
+            (survivor) => expect(survivor.code).toBe(0),
+        );
         const journal = journalsIn(journals);
         const operations = completed(journal).length;
         const violations = allViolations(journal, await storedEntries(directory, "killed"));

@@ -8,13 +8,12 @@
  *
  * `npm test` runs the quick form; `npm run torture` the full one.
  */
-import { ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { allocateSubnet, findSubnet, releaseSubnet } from "../../provider/service/allocations";
@@ -24,13 +23,13 @@ import { CorruptLedgerError } from "../../provider/store/ledger-document";
 import { ANNOTATION_LEDGER } from "../../provider/store/sliceipam-shard";
 import { findRepoRoot } from "../support/provider-host";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
-import { allViolations, giveUps, JournalEntry, missedReads, parseJournal, StoredEntry, Violation } from "./detectors";
+import { allViolations, giveUps, JournalEntry, missedReads, StoredEntry, Violation } from "./detectors";
+import { completed, journalsIn, killRounds, startWorker } from "./worker-runs";
 
 const FULL = process.env.TORTURE_SCALE === "full";
 const SCALE = FULL
     ? { processes: 6, lanes: 4, opsPerLane: 40, killRounds: 12, restarts: 4, sweepWriters: 4 }
     : { processes: 6, lanes: 4, opsPerLane: 5, killRounds: 2, restarts: 1, sweepWriters: 3 };
-const WORKER = path.join(__dirname, "torture-worker.cjs");
 const CLI = path.join(findRepoRoot(__dirname), "dist/bin/slice-ipam.js");
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
 const GROUP = { group: "controller.kubeslice.io", version: "v1alpha1", plural: "sliceipams" };
@@ -102,25 +101,10 @@ function settingsFor(namespace: string, slice: string, prefix: string, overrides
     };
 }
 
-function startWorker(settings: WorkerSettings): {
-    child: ChildProcess;
-    ready: Promise<void>;
-    exited: Promise<{ code: number | null; stderr: string }>;
-} {
-    const child = spawn(process.execPath, [WORKER, JSON.stringify(settings)], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
-    const ready = new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
-    const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on("exit", (code) => resolve({ code, stderr })));
-    return { child, ready, exited };
-}
-
 async function storedEntries(namespace: string, slice: string): Promise<StoredEntry[]> {
     return [...((await storeIn(namespace).load(slice))?.ledger.allocations ?? [])];
 }
 
-const journalsIn = (files: readonly string[]) => files.flatMap((file) => parseJournal(readFileSync(file, "utf8")));
-const completed = (journal: readonly JournalEntry[]) => journal.filter((entry) => entry.started !== true);
 const failures = (journal: readonly JournalEntry[]) => completed(journal).filter((entry) => entry.error !== undefined);
 
 function report(scenario: string, journal: readonly JournalEntry[], violations: readonly Violation[], rounds = 0): void {
@@ -190,19 +174,15 @@ describe("Kubernetes store torture", () => {
 
     it(`kill -9: ${SCALE.killRounds} rounds of a writer killed at a random moment beside a live one`, async () => {
         const namespace = await registered("killed");
-        const journals: string[] = [];
-        const delays = fc.sample(fc.integer({ min: 50, max: 1_500 }), { numRuns: SCALE.killRounds, seed: 42 });
-        for (let round = 0; round < SCALE.killRounds; round++) {
-            const victim = settingsFor(namespace, "killed", `k${round}`, { lanes: 3, opsPerLane: 1_000, clustersPerLane: 1 });
-            const survivor = settingsFor(namespace, "killed", `s${round}`, { lanes: 1, opsPerLane: 6, clustersPerLane: 1 });
-            journals.push(victim.journal, survivor.journal);
-            const [v, s] = [startWorker(victim), startWorker(survivor)];
-            await Promise.all([v.ready, s.ready]);
-            await new Promise((resolve) => setTimeout(resolve, delays[round]));
-            v.child.kill("SIGKILL");
-            expect((await s.exited).code).toBe(0);
-            await v.exited;
-        }
+        const journals = await killRounds(
+            SCALE.killRounds,
+            { min: 50, max: 1_500 },
+            (round) => ({
+                victim: settingsFor(namespace, "killed", `k${round}`, { lanes: 3, opsPerLane: 1_000, clustersPerLane: 1 }),
+                survivor: settingsFor(namespace, "killed", `s${round}`, { lanes: 1, opsPerLane: 6, clustersPerLane: 1 }),
+            }),
+            (survivor) => expect(survivor.code).toBe(0),
+        );
         const journal = journalsIn(journals);
         const violations = allViolations(journal, await storedEntries(namespace, "killed"));
         report("kill -9", journal, violations, SCALE.killRounds);
