@@ -447,9 +447,9 @@ describe("a check failure while the component is being constructed: one problem,
         const preview = await stack.preview({ allowFailure: true });
         expect(preview.code).not.toBe(0);
         const errors = errorsOf(preview.diagnostics);
-        expect(errors.map((d) => d.message)).toHaveLength(1);
+        expect(errors, errors.map((d) => d.message).join("\n")).toHaveLength(1);
         expect(errors[0].message).toContain('sliceSubnet "10.45.0.0/33" is not valid CIDR notation');
-        expect(`${JSON.stringify(preview)}`).not.toContain(CLOSING);
+        expect(JSON.stringify(preview)).not.toContain(CLOSING);
     });
 
     it("an invalid standalone SubnetAllocation is refused once, on itself; the valid component is not blamed (preview and up)", async () => {
@@ -468,7 +468,7 @@ describe("a check failure while the component is being constructed: one problem,
         const preview = await stack.preview({ allowFailure: true });
         expect(preview.code).not.toBe(0);
         const errors = errorsOf(preview.diagnostics);
-        expect(errors.map((d) => `${d.urn} ${d.message}`)).toHaveLength(1);
+        expect(errors, errors.map((d) => `${d.urn}: ${d.message}`).join("\n")).toHaveLength(1);
         expect(errors[0].urn).toMatch(/::kubeslice-ipam:index:SubnetAllocation::stray$/);
         expect(errors[0].message).toContain('clusterName "Not_A_Label" is not a valid DNS-1123 label');
         expect(JSON.stringify(preview)).not.toContain(CLOSING);
@@ -476,7 +476,7 @@ describe("a check failure while the component is being constructed: one problem,
         const up = await stack.up({ skipPreview: true, allowFailure: true });
         expect(up.summary.result).toBe("failed");
         const upErrors = errorsOf(diagnosticsOf(up.events));
-        expect(upErrors.map((d) => `${d.urn} ${d.message}`)).toHaveLength(1);
+        expect(upErrors, upErrors.map((d) => `${d.urn}: ${d.message}`).join("\n")).toHaveLength(1);
         expect(upErrors[0].urn).toMatch(/::kubeslice-ipam:index:SubnetAllocation::stray$/);
         expect(up.stdout + up.stderr).not.toContain(CLOSING);
     });
