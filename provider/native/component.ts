@@ -34,6 +34,9 @@ export const COMPONENT_INPUTS = [
     "manifestsOutsideProject",
 ] as const satisfies readonly (keyof KubeSliceIpamArgs)[];
 
+/** The component's registered outputs, as `construct` answers them. */
+export const COMPONENT_OUTPUTS = ["subnets", "totalSubnets", "availableSubnets", "utilization"] as const;
+
 function containsOutput(value: unknown): boolean {
     if (pulumi.Output.isInstance(value)) return true;
     if (Array.isArray(value)) return value.some(containsOutput);

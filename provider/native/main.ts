@@ -1,4 +1,6 @@
 import * as provider from "@pulumi/pulumi/provider";
+import { COMPONENT_OUTPUTS } from "./component";
+import { trackConstructs } from "./in-flight-constructs";
 import { KubesliceIpamProvider } from "./provider";
 import { guardReadRequests } from "./read-request-guard";
 
@@ -6,5 +8,5 @@ import { guardReadRequests } from "./read-request-guard";
 export function main(args: string[]): Promise<void> {
     guardReadRequests();
     const { version } = require("../../../package.json") as { version: string };
-    return provider.main(new KubesliceIpamProvider(version), args);
+    return trackConstructs(COMPONENT_OUTPUTS, () => provider.main(new KubesliceIpamProvider(version), args));
 }

@@ -4,6 +4,7 @@ import { packageSchema } from "./schema";
 import { quoted } from "../core/issues";
 import * as pulumi from "@pulumi/pulumi";
 import { constructKubeSliceIpam } from "./component";
+import { deploymentEnding } from "./in-flight-constructs";
 import { KUBESLICE_IPAM_TOKEN, MANIFEST_FILE_TOKEN, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN, typeOfUrn } from "./type-token";
 import { unwrapSecrets, withSecretProperties } from "./wire";
 
@@ -57,6 +58,9 @@ function inputsOf(urn: string, props: Props): Props {
  * an import, answered from the id.
  */
 export class KubesliceIpamProvider implements provider.Provider {
+    /** Resources this process has read: a check after a read may be an import's, whose failures are only warnings. */
+    private readonly readUrns = new Set<string>();
+
     constructor(readonly version: string) {}
 
     async getSchema(): Promise<string> {
@@ -66,7 +70,14 @@ export class KubesliceIpamProvider implements provider.Provider {
     async check(urn: string, olds: Props, news: Props): Promise<provider.CheckResult> {
         const result = await handlersFor(urn).check(unwrapSecrets(olds).value, unwrapSecrets(news).value);
         const newsWereSecret = unwrapSecrets(news?.store).hadSecret;
-        return { inputs: secretOutputs(result.inputs, newsWereSecret), failures: result.failures ?? [] };
+        const failures = result.failures ?? [];
+        if (failures.length > 0 && !this.readUrns.has(urn)) {
+            // The engine ends the deployment on these failures and closes this plugin's connection
+            // at once: constructs still waiting for their children are answered first, so that none
+            // of them is reported as a second error (in-flight-constructs.ts).
+            await deploymentEnding();
+        }
+        return { inputs: secretOutputs(result.inputs, newsWereSecret), failures };
     }
 
     async diff(id: string, urn: string, olds: Props, news: Props): Promise<provider.DiffResult> {
@@ -86,6 +97,7 @@ export class KubesliceIpamProvider implements provider.Provider {
     }
 
     async read(id: string, urn: string, props?: Props): Promise<provider.ReadResult> {
+        this.readUrns.add(urn);
         const plain = unwrapSecrets(props ?? {});
         const imported = parseImportId(urn, id);
         const known = { ...imported.props, ...plain.value };

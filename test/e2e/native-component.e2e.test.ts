@@ -12,7 +12,10 @@
  *     stacks allocating in one slice in parallel, no subnet held twice;
  *   - a stack moved from the TypeScript dynamic component to this route
  *     without re-addressing any cluster (README: Moving a stack);
- *   - the Kubernetes store, its kubeconfig a secret.
+ *   - the Kubernetes store, its kubeconfig a secret;
+ *   - a check failure while the component's construct is in flight (its own
+ *     child's, or an unrelated resource's): one error, on the resource at
+ *     fault, no "grpc: the client connection is closing" on the component.
  */
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
@@ -24,6 +27,7 @@ import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import {
     changesOf,
     COMPONENT_TYPE,
+    type Diagnostic,
     diagnosticsOf,
     exists,
     heldTwice,
@@ -55,6 +59,8 @@ interface ComponentProgram {
     readonly store: "file" | "kubernetes";
     readonly pinnedSubnets?: Record<string, string>;
     readonly manifestsDirectory?: string;
+    /** More resources of the program, as YAML lines under `resources:`. */
+    readonly otherResources?: readonly string[];
 }
 
 /** A team's YAML program: one KubeSliceIpam, its outputs exported. */
@@ -84,6 +90,7 @@ function yamlProgram(program: ComponentProgram): string {
         ...(program.manifestsDirectory ? [`      manifestsDirectory: ${program.manifestsDirectory}`] : []),
         "      store:",
         ...store,
+        ...(program.otherResources ?? []),
         "outputs:",
         `  subnets: \${${program.sliceName}.subnets}`,
         `  totalSubnets: \${${program.sliceName}.totalSubnets}`,
@@ -404,5 +411,82 @@ describe("KubeSliceIpam from Pulumi YAML through the native provider, Kubernetes
         expect((await stack.destroy()).summary.result).toBe("succeeded");
         expect(await new KubernetesLedgerStore({ namespace, kubeconfig: server.kubeconfig }).load("plum")).toBeUndefined();
         expect(await stack.resources()).toEqual([]);
+    });
+});
+
+describe("a check failure while the component is being constructed: one problem, one message", () => {
+    let workspace: Workspace;
+    let store: string;
+    let project: Project;
+    let stack: Stack;
+
+    const writeProgram = (extra: Partial<ComponentProgram>) =>
+        fs.writeFile(
+            path.join(project.dir, "Pulumi.yaml"),
+            yamlProgram({ sliceName: "sage", sliceSubnet: "10.45.0.0/16", clusters: ["s-1", "s-2"], store: "file", ...extra }),
+        );
+
+    /** Every error the run reported, and all it printed, for the closing-connection line. */
+    const errorsOf = (diagnostics: readonly Diagnostic[] | undefined) => problems(diagnostics).filter((d) => d.severity === "error");
+    const CLOSING = "client connection is closing";
+
+    beforeAll(async () => {
+        workspace = await Workspace.create("native-component-one-error");
+        store = await workspace.directory("store");
+        project = workspace.project(await workspace.directory("team-component"));
+        await writeProgram({});
+        stack = await project.stack("dev", { storeDirectory: store });
+    });
+
+    afterAll(async () => {
+        await workspace?.remove();
+    });
+
+    it("an invalid sliceSubnet is refused once, with no second error on the component", async () => {
+        await writeProgram({ sliceSubnet: "10.45.0.0/33" });
+        const preview = await stack.preview({ allowFailure: true });
+        expect(preview.code).not.toBe(0);
+        const errors = errorsOf(preview.diagnostics);
+        expect(errors, errors.map((d) => d.message).join("\n")).toHaveLength(1);
+        expect(errors[0].message).toContain('sliceSubnet "10.45.0.0/33" is not valid CIDR notation');
+        expect(JSON.stringify(preview)).not.toContain(CLOSING);
+    });
+
+    it("an invalid standalone SubnetAllocation is refused once, on itself; the valid component is not blamed (preview and up)", async () => {
+        await writeProgram({
+            otherResources: [
+                "  stray:",
+                "    type: kubeslice-ipam:SubnetAllocation",
+                "    properties:",
+                "      sliceName: sage",
+                "      clusterName: Not_A_Label",
+                "      store:",
+                "        kind: file",
+                "        directory: ${storeDirectory}",
+            ],
+        });
+        const preview = await stack.preview({ allowFailure: true });
+        expect(preview.code).not.toBe(0);
+        const errors = errorsOf(preview.diagnostics);
+        expect(errors, errors.map((d) => `${d.urn}: ${d.message}`).join("\n")).toHaveLength(1);
+        expect(errors[0].urn).toMatch(/::kubeslice-ipam:index:SubnetAllocation::stray$/);
+        expect(errors[0].message).toContain('clusterName "Not_A_Label" is not a valid DNS-1123 label');
+        expect(JSON.stringify(preview)).not.toContain(CLOSING);
+
+        const up = await stack.up({ skipPreview: true, allowFailure: true });
+        expect(up.summary.result).toBe("failed");
+        const upErrors = errorsOf(diagnosticsOf(up.events));
+        expect(upErrors, upErrors.map((d) => `${d.urn}: ${d.message}`).join("\n")).toHaveLength(1);
+        expect(upErrors[0].urn).toMatch(/::kubeslice-ipam:index:SubnetAllocation::stray$/);
+        expect(up.stdout + up.stderr).not.toContain(CLOSING);
+    });
+
+    it("the same program without the fault previews and comes up cleanly (constructs answered as before)", async () => {
+        await writeProgram({});
+        const run = await stack.up();
+        expect(run.summary.result).toBe("succeeded");
+        expect(errorsOf(diagnosticsOf(run.events))).toEqual([]);
+        expect((await stack.outputs()).subnets).toEqual({ "s-1": "10.45.0.0/24", "s-2": "10.45.1.0/24" });
+        expect((await stack.destroy()).summary.result).toBe("succeeded");
     });
 });

@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { COMPONENT_INPUTS } from "../../provider/native/component";
+import { COMPONENT_INPUTS, COMPONENT_OUTPUTS } from "../../provider/native/component";
+import { componentUrn } from "../../provider/native/in-flight-constructs";
 import { KubesliceIpamProvider } from "../../provider/native/provider";
 import { packageSchema } from "../../provider/native/schema";
 import { makeTempDir } from "../support/temp-dir";
@@ -172,6 +173,26 @@ describe("the component's schema", () => {
         expect(component.isComponent).toBe(true);
         expect(Object.keys(component.inputProperties).sort()).toEqual([...COMPONENT_INPUTS].sort());
         expect(Object.keys(component.properties).sort()).toEqual(["availableSubnets", "subnets", "totalSubnets", "utilization"]);
+        expect([...COMPONENT_OUTPUTS].sort()).toEqual(Object.keys(component.properties).sort()); // what a construct cut short answers, unknown
         expect(component.inputProperties.store.$ref).toBe("#/types/kubeslice-ipam:index:Store");
+    });
+});
+
+describe("the URN a construct cut short answers with (in-flight-constructs.ts)", () => {
+    const request = (parent: string) => ({
+        getProject: () => "team",
+        getStack: () => "dev",
+        getType: () => "kubeslice-ipam:index:KubeSliceIpam",
+        getName: () => "teal",
+        getParent: () => parent,
+    });
+    it("is the one the SDK gives the component: the stack's type left out, any other parent's type chain kept", () => {
+        expect(componentUrn(request("urn:pulumi:dev::team::pulumi:pulumi:Stack::team-dev"))).toBe(
+            "urn:pulumi:dev::team::kubeslice-ipam:index:KubeSliceIpam::teal",
+        );
+        expect(componentUrn(request(""))).toBe("urn:pulumi:dev::team::kubeslice-ipam:index:KubeSliceIpam::teal");
+        expect(componentUrn(request("urn:pulumi:dev::team::my:index:Platform$my:index:Team::blue"))).toBe(
+            "urn:pulumi:dev::team::my:index:Platform$my:index:Team$kubeslice-ipam:index:KubeSliceIpam::teal",
+        );
     });
 });
