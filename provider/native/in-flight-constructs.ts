@@ -55,9 +55,10 @@ let ending = false;
 /**
  * How long a fatal answer waits for constructs the engine sent just before
  * it: a Construct sent beside the failing Check may still sit unread behind
- * the check's own work (seen: 23 ms on an idle machine).
+ * the check's own work (seen: 23 ms on an idle machine). Twenty times that,
+ * for a loaded CI machine: it delays only a failing check.
  */
-const GRACE_MS = 50;
+const GRACE_MS = 500;
 
 /** A module as @pulumi/pulumi itself resolves it (its gRPC server, its protobuf runtime). */
 function sdkRequire<T>(id: string): T {
