@@ -17,6 +17,8 @@ export interface JournalEntry {
     /** A read: whether the reader's own lane had an acknowledged allocation of the cluster, and whether it was found. */
     readonly expected?: boolean;
     readonly found?: boolean;
+    /** An acknowledged write: how long it took, from the call to its acknowledgement. */
+    readonly ms?: number;
 }
 
 export interface StoredEntry {

@@ -43,6 +43,8 @@ interface Figures {
     violations: number;
     giveUps: number;
     failures: number;
+    /** Acknowledged writes' latency: median and 95th percentile, ms. */
+    latency?: { median: number; p95: number };
 }
 const figures: Figures[] = [];
 
@@ -56,7 +58,8 @@ afterAll(async () => {
     const lines = figures.map(
         (f) =>
             `  ${f.scenario.padEnd(30)} operations ${String(f.operations).padStart(5)}  rounds ${String(f.rounds).padStart(3)}  ` +
-            `failures ${f.failures}  violations ${f.violations}  give-ups ${f.giveUps}`,
+            `failures ${f.failures}  violations ${f.violations}  give-ups ${f.giveUps}` +
+            (f.latency === undefined ? "" : `  write latency median ${f.latency.median} ms, p95 ${f.latency.p95} ms`),
     );
     console.log(`Kubernetes store torture (${FULL ? "full" : "quick"} form):\n${lines.join("\n")}`);
     await server?.stop();
@@ -107,8 +110,15 @@ async function storedEntries(namespace: string, slice: string): Promise<StoredEn
 
 const failures = (journal: readonly JournalEntry[]) => completed(journal).filter((entry) => entry.error !== undefined);
 
+function latencyOf(journal: readonly JournalEntry[]): { median: number; p95: number } | undefined {
+    const times = journal.flatMap((entry) => (entry.ms === undefined ? [] : [entry.ms])).sort((a, b) => a - b);
+    const at = (share: number) => times[Math.min(times.length - 1, Math.floor(share * times.length))];
+    return times.length === 0 ? undefined : { median: at(0.5), p95: at(0.95) };
+}
+
 function report(scenario: string, journal: readonly JournalEntry[], violations: readonly Violation[], rounds = 0): void {
     figures.push({
+        latency: latencyOf(journal),
         scenario,
         operations: completed(journal).length,
         rounds,

@@ -64,14 +64,16 @@ async function lane(index) {
         // Recorded before the call: a process killed after its write but before the acknowledgement
         // leaves this operation pending, and either outcome is then correct.
         record({ op: action, cluster, started: true });
+        const started = performance.now();
+        const ms = () => Math.round(performance.now() - started);
         try {
             if (action === "allocate") {
                 const { allocation } = await allocateSubnet(store, settings.slice, cluster);
                 acknowledged.add(cluster);
-                record({ op: "allocate", cluster, subnet: allocation.subnet, index: allocation.index });
+                record({ op: "allocate", cluster, subnet: allocation.subnet, index: allocation.index, ms: ms() });
             } else {
                 await releaseSubnet(store, settings.slice, cluster);
-                record({ op: "release", cluster });
+                record({ op: "release", cluster, ms: ms() });
             }
         } catch (error) {
             record({ op: action, cluster, error: error.name, message: error.message });
