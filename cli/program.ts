@@ -184,7 +184,18 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
                 );
             }
             const store = await ctx.openStore();
-            const scrape = async () => ledgerMetricFamilies(await listLedgers(store), ctx.now());
+            const scrape = async () => {
+                const listed = await store.listEach();
+                const unreadable = listed.flatMap((slice) => (slice.ok ? [] : [slice]));
+                // Exported as ipam_slice_unreadable; the reason is for the operator's log, not for anonymous scrapers.
+                unreadable.forEach((slice) => ctx.io.stderr(`error: ${slice.error.message}\n`));
+                const ledgers = listed.flatMap((slice) => (slice.ok ? [slice.entry.ledger] : []));
+                return ledgerMetricFamilies(
+                    ledgers,
+                    ctx.now(),
+                    unreadable.map((slice) => slice.sliceName),
+                );
+            };
             if (options.listen === undefined) {
                 const families = await scrape();
                 ctx.io.stdout(ctx.output === "table" ? await renderExposition(families) : renderDocument(ctx.output, families));

@@ -23,6 +23,7 @@ export const METRIC = {
     utilization: "ipam_utilization_rate",
     conflicts: "ipam_conflicts_total",
     reclaimed: "ipam_reclaimed_total",
+    unreadable: "ipam_slice_unreadable",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -123,15 +124,31 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
     },
 ];
 
-/** Every metric of every slice as of `now`. Metrics with no slice still appear, with no samples. */
-export function ledgerMetricFamilies(ledgers: readonly SliceLedger[], now: Date): MetricFamily[] {
+/**
+ * Every metric of every slice as of `now`. Metrics with no slice still
+ * appear, with no samples. `unreadable` names the slices whose ledgers could
+ * not be read (corrupt, hand-edited): they have only `ipam_slice_unreadable`
+ * 1, so one broken slice never blinds the exporter to the others.
+ */
+export function ledgerMetricFamilies(ledgers: readonly SliceLedger[], now: Date, unreadable: readonly string[] = []): MetricFamily[] {
     const sorted = [...ledgers].sort((a, b) => a.spec.sliceName.localeCompare(b.spec.sliceName));
-    return METRIC_DEFINITIONS.map((definition) => ({
+    const families: MetricFamily[] = METRIC_DEFINITIONS.map((definition) => ({
         name: definition.name,
         help: definition.help,
         type: definition.type,
         values: sorted.flatMap((ledger) => definition.samples(ledger, now)),
     }));
+    const health = [
+        ...sorted.map((ledger) => ({ slice: ledger.spec.sliceName, value: 0 })),
+        ...unreadable.map((name) => ({ slice: name, value: 1 })),
+    ].sort((a, b) => a.slice.localeCompare(b.slice));
+    families.push({
+        name: METRIC.unreadable,
+        help: "1 when the slice's ledger cannot be read (corrupt or hand-edited; slice-ipam status names the problem), else 0.",
+        type: "gauge",
+        values: health.map(({ slice, value }) => ({ labels: { slice }, value })),
+    });
+    return families;
 }
 
 /**

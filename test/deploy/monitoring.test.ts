@@ -71,9 +71,10 @@ describe("deploy/monitoring/prometheus-rule.yaml", () => {
     const rules: Array<{ alert: string; expr: string; for: string; labels: { severity: string }; annotations: { summary: string } }> =
         rule.spec.groups.flatMap((group: { rules: unknown[] }) => group.rules);
 
-    it("is a PrometheusRule with the guide's four alerts", () => {
+    it("is a PrometheusRule with the guide's four alerts and one for an unreadable slice", () => {
         expect([rule.apiVersion, rule.kind]).toEqual(["monitoring.coreos.com/v1", "PrometheusRule"]);
         expect(rules.map((r) => [r.alert, r.for, r.labels.severity])).toEqual([
+            ["IPAMSliceUnreadable", "1m", "critical"],
             ["HighIPAMUtilization", "5m", "warning"],
             ["IPAMExhausted", "1m", "critical"],
             ["HighAllocationFailureRate", "5m", "warning"],
@@ -82,7 +83,7 @@ describe("deploy/monitoring/prometheus-rule.yaml", () => {
         rules.forEach((r) => expect(r.annotations.summary).toContain("$labels.slice"));
     });
 
-    it.each(["HighIPAMUtilization", "IPAMExhausted", "HighAllocationFailureRate", "FrequentOptimisticLockConflicts"])(
+    it.each(["IPAMSliceUnreadable", "HighIPAMUtilization", "IPAMExhausted", "HighAllocationFailureRate", "FrequentOptimisticLockConflicts"])(
         "%s parses and selects only exported metrics",
         (alert) => {
             const parsed = parsePromQL(rules.find((r) => r.alert === alert)!.expr);

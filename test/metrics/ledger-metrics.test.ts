@@ -37,7 +37,16 @@ describe("ledgerMetricFamilies", () => {
             ["ipam_utilization_rate", "gauge", 0],
             ["ipam_conflicts_total", "counter", 0],
             ["ipam_reclaimed_total", "counter", 0],
+            ["ipam_slice_unreadable", "gauge", 0],
         ]);
+    });
+
+    it("marks each unreadable slice with ipam_slice_unreadable 1, and every readable one with 0", () => {
+        const families = ledgerMetricFamilies([blue()], at(200), ["broken"]);
+        expect(value(families, METRIC.unreadable, { slice: "blue" })).toBe(0);
+        expect(value(families, METRIC.unreadable, { slice: "broken" })).toBe(1);
+        // The broken slice has no other series: nothing is guessed about it.
+        expect(families.filter((f) => f.values.some((v) => v.labels.slice === "broken")).map((f) => f.name)).toEqual([METRIC.unreadable]);
     });
 
     it("takes counters from the ledger", () => {

@@ -291,6 +291,15 @@ describe("Kubernetes store torture", () => {
         const show = await cli("show", "healthy");
         expect(show).toMatchObject({ code: 0, stderr: "" });
         expect(show.stdout).toMatch(/worker-2\s+10\.20\.1\.0\/24/);
+        // The exporter goes on too: the healthy slice's series, and each broken one marked, named on stderr.
+        const metrics = await cli("metrics");
+        expect(metrics.code).toBe(0);
+        expect(metrics.stdout).toMatch(/^ipam_total_subnets\{slice="healthy"\} 256$/m);
+        expect(metrics.stdout).toMatch(/^ipam_slice_unreadable\{slice="healthy"\} 0$/m);
+        for (const name of broken) {
+            expect(metrics.stdout).toMatch(new RegExp(`^ipam_slice_unreadable\\{slice="${name}"\\} 1$`, "m"));
+            expect(metrics.stderr).toContain(`SliceIpam ${namespace}/${name}`);
+        }
         const showBroken = await cli("show", "null-ledger");
         expect(showBroken.code).toBe(5);
         expect(showBroken.stderr).toContain(`SliceIpam ${namespace}/null-ledger`);
