@@ -6,6 +6,7 @@
 // Usage: node torture-worker.cjs '<json settings>'
 const fs = require("node:fs");
 const path = require("node:path");
+const { performance } = require("node:perf_hooks");
 const dist = path.resolve(__dirname, "../../dist/provider");
 const { FileLedgerStore } = require(path.join(dist, "store/file-store.js"));
 const { openStore } = require(path.join(dist, "store/store-spec.js"));
