@@ -45,7 +45,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly utilization: pulumi.Output<number>;
 
     // Built on first use: at a thousand clusters, every Output made per cluster
-    // and never read is seconds of a preview (see README, Performance).
+    // and never read is seconds of a preview (see docs/performance.md).
     private readonly renderManifests: () => pulumi.Output<Record<string, string>>;
     private renderedManifests?: pulumi.Output<Record<string, string>>;
     private readonly collectAllocations: () => pulumi.Output<Record<string, ClusterAllocation>>;

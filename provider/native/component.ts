@@ -16,8 +16,8 @@ const KNOWN_WHEN_CONSTRUCTED = ["sliceName", "namespace", "clusters", "pinnedSub
 /**
  * The component's arguments that cross a language boundary (the schema's
  * input properties). Left out: `kubernetesProvider` and the
- * `deletionPropagation` that goes with it (README: The component from other
- * languages).
+ * `deletionPropagation` that goes with it (docs/languages.md: The component from
+ * other languages).
  */
 export const COMPONENT_INPUTS = [
     "sliceName",
