@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `slice-ipam` command. See `slice-ipam --help` and the README's
- * Operations section.
+ * The `slice-ipam` command. See `slice-ipam --help` and docs/operations.md.
  */
 import { runCli } from "../cli/program";
 

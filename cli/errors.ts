@@ -1,6 +1,6 @@
 /**
  * Exit codes of `slice-ipam`. Stable: scripts and CI jobs branch on them.
- * `EXIT_MEANINGS` is what the README's exit-code table says (a test compares
+ * `EXIT_MEANINGS` is what the exit-code table of docs/operations.md says (a test compares
  * them); `EXIT_OF_ERROR` is the one place an error's code picks its exit code.
  */
 export const EXIT = {
@@ -15,7 +15,7 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** The README's exit-code table, row for row. */
+/** The exit-code table of docs/operations.md, row for row. */
 export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
     0: "done; for `check`, the ledger matches the expected clusters",
     1: "`check` found expected clusters without an active subnet, or active clusters not expected",

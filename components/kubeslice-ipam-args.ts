@@ -59,7 +59,7 @@ export interface KubeSliceIpamArgs {
     /**
      * Allow `manifestsDirectory` outside the Pulumi project (an absolute path
      * or `..`), e.g. a GitOps checkout beside it. Off by default, so that a
-     * mistyped path never writes or removes files elsewhere (README, ManifestFile).
+     * mistyped path never writes or removes files elsewhere (docs/component.md, Manifest files).
      */
     readonly manifestsOutsideProject?: boolean;
 }

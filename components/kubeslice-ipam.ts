@@ -45,7 +45,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly utilization: pulumi.Output<number>;
 
     // Built on first use: at a thousand clusters, every Output made per cluster
-    // and never read is seconds of a preview (see README, Performance).
+    // and never read is seconds of a preview (see docs/performance.md).
     private readonly renderManifests: () => pulumi.Output<Record<string, string>>;
     private renderedManifests?: pulumi.Output<Record<string, string>>;
     private readonly collectAllocations: () => pulumi.Output<Record<string, ClusterAllocation>>;
@@ -389,7 +389,8 @@ export async function planSlice(
 
 /**
  * @pulumi/kubernetes, loaded only for a component that applies its
- * WorkerSliceConfigs: loading it adds 0.1 s to every program run here.
+ * WorkerSliceConfigs: it is a large module, and a program that only renders
+ * manifests should not pay for loading it on every run (docs/performance.md).
  */
 function kubernetes(): typeof import("@pulumi/kubernetes") {
     return require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");

@@ -19,7 +19,7 @@ export interface ManifestFileArgs {
  * stack. A file edited by hand shows as drift on `pulumi refresh`. It only
  * writes inside the project directory (unless `allowOutsideProject`), never
  * over a file it did not write, and removes a file only while it holds what
- * the stack's state says (README, "ManifestFile").
+ * the stack's state says (docs/component.md, "Manifest files").
  */
 export class ManifestFile extends DynamicResource {
     declare readonly path: pulumi.Output<string>;

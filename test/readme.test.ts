@@ -1,14 +1,59 @@
-import { readFileSync } from "node:fs";
+/**
+ * The README and the pages of docs/ against the code and against each other:
+ * tables that restate the code's figures or lists, links that must land, and
+ * the front door's promises (short; the commands CI runs written out).
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { cidrFromString } from "../provider/core/cidr";
 import { totalSubnets } from "../provider/core/pool";
 import { DEFAULT_MAX_CLUSTERS } from "../provider/core/validation";
+import { IPAM_ERROR_CODES } from "../provider/service/errors";
 
-const README = readFileSync(path.resolve(__dirname, "../README.md"), "utf8");
+const ROOT = path.resolve(__dirname, "..");
+const read = (file: string): string => readFileSync(path.join(ROOT, file), "utf8");
+const README = read("README.md");
+const DOCS = readdirSync(path.join(ROOT, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .map((name) => `docs/${name}`);
 
-describe("README capacity table", () => {
-    const table = README.split("<!-- capacity-table")[1]?.split("<!-- /capacity-table -->")[0] ?? "";
+/** The cells of each row of the markdown table that starts with `header`. */
+function tableRows(text: string, header: string): string[][] {
+    const start = text.indexOf(header);
+    expect(start, `a table headed ${header}`).toBeGreaterThanOrEqual(0);
+    const lines = text.slice(start).split("\n");
+    const end = lines.findIndex((line) => !line.startsWith("|"));
+    return lines.slice(2, end).map((line) => line.split(" | ").map((cell) => cell.replace(/^\| ?| ?\|$/g, "").trim()));
+}
+
+/** GitHub's anchor for a heading. */
+function anchorOf(heading: string): string {
+    return heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+        .replace(/ /g, "-");
+}
+
+function anchorsIn(text: string): Set<string> {
+    const anchors = new Set<string>();
+    let fenced = false;
+    for (const line of text.split("\n")) {
+        if (line.startsWith("```")) {
+            fenced = !fenced;
+        }
+        const heading = /^#{1,6} (.*)$/.exec(line);
+        if (heading !== null && !fenced) {
+            anchors.add(anchorOf(heading[1]));
+        }
+    }
+    return anchors;
+}
+
+describe("capacity table (docs/resources.md)", () => {
+    const text = read("docs/resources.md");
+    const table = text.split("<!-- capacity-table")[1]?.split("<!-- /capacity-table -->")[0] ?? "";
     const rows = table
         .split("\n")
         .filter((line) => /^\| \d/.test(line))
@@ -29,5 +74,63 @@ describe("README capacity table", () => {
         const capped = total > DEFAULT_MAX_CLUSTERS ? ` (${DEFAULT_MAX_CLUSTERS.toLocaleString("en-US")} active at most)` : "";
         expect(subnets).toBe(`${total.toLocaleString("en-US")}${capped}`);
         expect(perCluster).toBe((2 ** (32 - subnetSize)).toLocaleString("en-US"));
+    });
+});
+
+describe("error-code table (docs/operations.md)", () => {
+    it("lists every code an IpamError carries, and no other", () => {
+        const rows = tableRows(read("docs/operations.md"), "| code (`IpamError.code`) | when |");
+        const documented = rows.map(([code]) => code.replace(/^`|`$/g, ""));
+        expect([...documented].sort()).toEqual([...IPAM_ERROR_CODES].sort());
+        expect(new Set(documented).size).toBe(documented.length);
+        for (const [, when] of rows) {
+            expect(when.length).toBeGreaterThan(10);
+        }
+    });
+});
+
+describe("the README as a front door", () => {
+    it("is at most about 300 lines", () => {
+        expect(README.split("\n").length).toBeLessThanOrEqual(300);
+    });
+
+    it("writes out the test commands CI runs", () => {
+        const ci = read(".ci/run");
+        for (const command of ["npm test", "npm run test:e2e"]) {
+            expect(ci).toMatch(new RegExp(`^${command}$`, "m"));
+            expect(README).toContain(`\`${command}\``);
+        }
+        expect(README).toContain("source test/pulumi-cli/env.sh && npm run test:e2e");
+    });
+
+    it("links every page of docs/", () => {
+        for (const page of DOCS) {
+            expect(README).toContain(`](${page}`);
+        }
+    });
+});
+
+describe("links between the README and docs/", () => {
+    const files = ["README.md", ...DOCS];
+    const anchors = new Map(files.map((file) => [file, anchorsIn(read(file))]));
+    const links = files.flatMap((file) =>
+        [...read(file).matchAll(/\]\(([^)\s]+)\)/g)]
+            .map((match) => match[1])
+            .filter((target) => !/^[a-z]+:/.test(target))
+            .map((target) => [file, target] as const),
+    );
+
+    it("finds links", () => {
+        expect(links.length).toBeGreaterThan(40);
+    });
+
+    it.each(links)("%s → %s lands", (file, target) => {
+        const [pathPart, anchor] = target.split("#");
+        const destination = pathPart === "" ? file : path.normalize(path.join(path.dirname(file), pathPart));
+        expect(existsSync(path.join(ROOT, destination)), `${destination} exists`).toBe(true);
+        if (anchor !== undefined) {
+            expect(anchors.get(destination), `${destination} is a page of the documentation`).toBeDefined();
+            expect([...(anchors.get(destination) ?? [])]).toContain(anchor);
+        }
     });
 });

@@ -1,10 +1,34 @@
-import { LedgerCounters, SliceLedger } from "./ledger";
-
 /**
  * Upper bounds (seconds) of the allocation-latency histogram: the guide's
  * `ipam_allocation_latency_seconds` buckets.
  */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.001, 0.01, 0.1, 1, 10];
+
+/**
+ * Counters kept with the ledger: provider processes live for one `pulumi up`,
+ * so metrics exporters derive counters and histograms from these.
+ */
+export interface LedgerCounters {
+    /** Writes that lost a compare-and-swap race and were retried. */
+    readonly conflicts: number;
+    /** Subnets handed out (new or reused); adopting an existing allocation is not counted. */
+    readonly allocationsSucceeded: number;
+    /** Allocations refused: pool exhausted or cluster limit reached. */
+    readonly allocationsFailed: number;
+    /** Active subnets released. */
+    readonly releases: number;
+    /** Released subnets returned to the pool after their grace period. */
+    readonly reclaimed: number;
+    /** Time from request to ledger change, per successful allocation. */
+    readonly allocationLatency: LatencyHistogram;
+}
+
+/** A histogram with fixed bounds (see LATENCY_BUCKETS_SECONDS); counts are per bucket, not cumulative. */
+export interface LatencyHistogram {
+    readonly bucketCounts: readonly number[];
+    readonly sum: number;
+    readonly count: number;
+}
 
 /** Counters of a slice with nothing recorded yet. */
 export function emptyCounters(): LedgerCounters {
@@ -30,7 +54,7 @@ export interface CounterIncrements {
 }
 
 /** Returns the ledger with `increments` added to its counters. */
-export function countIn(ledger: SliceLedger, increments: CounterIncrements): SliceLedger {
+export function countIn<L extends { readonly counters: LedgerCounters }>(ledger: L, increments: CounterIncrements): L {
     const c = ledger.counters;
     const latency = increments.allocationLatencySeconds;
     return {

@@ -1,9 +1,11 @@
 import { cidrFromString, overlaps } from "./cidr";
-import { emptyCounters } from "./counters";
+import { emptyCounters, LedgerCounters } from "./counters";
 import { Issue, issueOf } from "./issues";
 import { Pool, subnetTextAt, totalSubnets } from "./pool";
 import { claimRequestedIndex, HolderOf } from "./requested-subnet";
 import { SliceSpec } from "./validation";
+
+export type { LatencyHistogram, LedgerCounters } from "./counters";
 
 /**
  * Where an allocation is in its life. `Available` and `Reclaimed` are not
@@ -21,32 +23,6 @@ export interface Allocation {
     readonly status: AllocationStatus;
     readonly allocatedAt: string;
     readonly releasedAt?: string;
-}
-
-/**
- * Counters kept with the ledger: provider processes live for one `pulumi up`,
- * so metrics exporters derive counters and histograms from these.
- */
-export interface LedgerCounters {
-    /** Writes that lost a compare-and-swap race and were retried. */
-    readonly conflicts: number;
-    /** Subnets handed out (new or reused); adopting an existing allocation is not counted. */
-    readonly allocationsSucceeded: number;
-    /** Allocations refused: pool exhausted or cluster limit reached. */
-    readonly allocationsFailed: number;
-    /** Active subnets released. */
-    readonly releases: number;
-    /** Released subnets returned to the pool after their grace period. */
-    readonly reclaimed: number;
-    /** Time from request to ledger change, per successful allocation. */
-    readonly allocationLatency: LatencyHistogram;
-}
-
-/** A histogram with fixed bounds (see LATENCY_BUCKETS_SECONDS); counts are per bucket, not cumulative. */
-export interface LatencyHistogram {
-    readonly bucketCounts: readonly number[];
-    readonly sum: number;
-    readonly count: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AllocateValue, Capacity } from "../core/ledger";
+import { infoToPulumi, warnToPulumi } from "./pulumi-log";
 
 /**
  * The design guide's structured allocation logs, written through Pulumi's
@@ -107,10 +108,8 @@ export async function withAllocationLog(
 }
 
 function logToPulumi(entry: LogEntry): void {
-    // Loaded here, not at module load: the handlers module must stay cheap to load.
-    const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const text = formatLogEntry(entry);
-    void (entry.level === "warn" ? log.warn(text) : log.info(text));
+    (entry.level === "warn" ? warnToPulumi : infoToPulumi)(text);
 }
 
 function round(value: number, decimals: number): number {

@@ -3,6 +3,7 @@ import { findSubnet } from "../service/allocations";
 import { recordUsage } from "../service/usage";
 import { LedgerStore } from "../store/ledger-store";
 import { usageSourceOf } from "../store/store-spec";
+import { warnToPulumi } from "./pulumi-log";
 
 /**
  * The Kubernetes-store route of the usage signal: a SubnetAllocation's
@@ -75,10 +76,4 @@ export async function warnIfReleasedInUse(
             `${pods}; they lose the slice network once the worker drops the subnet. It stays reserved for the cluster ` +
             `for the slice's grace period: add the cluster back before then to get the same subnet.`,
     );
-}
-
-export function warnToPulumi(message: string): void {
-    // Loaded here, not at module load: the handlers module must stay cheap to load.
-    const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-    void log.warn(message);
 }

@@ -9,7 +9,7 @@ import { canonicalPath, FileContent, outsideProjectReason, readOwnedFile } from 
 import { quoted } from "../core/issues";
 
 /**
- * The rule (README, "ManifestFile"): a path is compared canonically (see
+ * The rule (docs/component.md, "Manifest files"): a path is compared canonically (see
  * project-path.ts); one outside the Pulumi project directory needs
  * `allowOutsideProject: true`; a file is created only where none is (or one
  * already holding exactly the content), and replaced or removed only while it

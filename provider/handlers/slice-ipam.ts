@@ -89,7 +89,7 @@ export function notCopied(store: LedgerStore, sliceName: string): IpamError {
     return new IpamError(
         "slice-not-registered",
         `slice "${sliceName}" is not in ${store.description}, the new store; copy its ledger there first ` +
-            `(slice-ipam copy, see "Moving a file-store ledger into the cluster" in the README), then run pulumi up again`,
+            `(slice-ipam copy, see "Moving a file-store ledger into the cluster" in docs/stores.md), then run pulumi up again`,
     );
 }
 

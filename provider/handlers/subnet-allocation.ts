@@ -18,6 +18,7 @@ import { loadSliceToPlan } from "../service/slices";
 import { openStore } from "../store/store-spec";
 import { withAllocationLog } from "./allocation-log";
 import { observeOnRefresh, warnIfReleasedInUse } from "./allocation-usage";
+import { warnToPulumi } from "./pulumi-log";
 
 const REPLACING_PROPERTIES = ["sliceName", "clusterName"] as const;
 
@@ -174,8 +175,7 @@ function warnIfRequestMissed(args: SubnetAllocationInputs, allocated: AllocateVa
     if (request === undefined || request.honoured) {
         return;
     }
-    const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-    void log.warn(
+    warnToPulumi(
         `slice "${args.sliceName}": requested subnet ${args.requestedSubnet} for cluster "${args.clusterName}" ` +
             `was taken by cluster "${request.heldBy}" meanwhile; allocated ${allocated.allocation.subnet} instead`,
     );

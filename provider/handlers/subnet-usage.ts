@@ -10,7 +10,8 @@ import { findSubnet } from "../service/allocations";
 import { IpamError } from "../service/errors";
 import { recordUsage } from "../service/usage";
 import { openStore, storeSpecSchema, usageSourceOf } from "../store/store-spec";
-import { Warn, warnToPulumi } from "./allocation-usage";
+import { Warn } from "./allocation-usage";
+import { warnToPulumi } from "./pulumi-log";
 
 /**
  * The component's route of the usage signal: the status of a WorkerSliceConfig

@@ -16,8 +16,8 @@ const KNOWN_WHEN_CONSTRUCTED = ["sliceName", "namespace", "clusters", "pinnedSub
 /**
  * The component's arguments that cross a language boundary (the schema's
  * input properties). Left out: `kubernetesProvider` and the
- * `deletionPropagation` that goes with it (README: The component from other
- * languages).
+ * `deletionPropagation` that goes with it (docs/languages.md: The component from
+ * other languages).
  */
 export const COMPONENT_INPUTS = [
     "sliceName",
@@ -85,7 +85,7 @@ export async function constructKubeSliceIpam(
  * cluster holds, a full pool) is then the construct's own error, at once.
  * Left to the component, it would surface while the SDK's provider server
  * serializes the outputs, behind a chain of `error serializing property …`
- * and some 15 s later. With an Output among them (a secret kubeconfig), the
+ * and only after a long wait. With an Output among them (a secret kubeconfig), the
  * component's planning reports it as in a TypeScript program.
  */
 async function refuseUnplaceableClusters(name: string, args: KubeSliceIpamArgs): Promise<void> {

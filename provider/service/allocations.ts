@@ -4,9 +4,7 @@ import { countIn } from "../core/counters";
 import { LedgerStore } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
 import { IpamError } from "./errors";
-import { Clock, notRegistered } from "./slices";
-
-const systemClock: Clock = () => new Date();
+import { Clock, notRegistered, systemClock } from "./slices";
 
 /**
  * Gives a cluster its subnet in a slice: the one it holds, the one it released

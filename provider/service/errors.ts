@@ -21,14 +21,21 @@ export class IpamError extends Error {
     }
 }
 
-export type IpamErrorCode =
-    | "slice-not-registered"
-    | "slice-spec-mismatch"
-    | "slice-overlap"
-    | "slice-has-active-allocations"
-    | "no-available-subnets"
-    | "max-clusters-reached"
-    | "unknown-cluster"
-    | "cluster-released"
-    | "requested-subnet-invalid"
-    | "requested-subnet-taken";
+/**
+ * Every code an {@link IpamError} carries. docs/operations.md's error-code
+ * table lists each of them (test/readme.test.ts compares the two).
+ */
+export const IPAM_ERROR_CODES = [
+    "slice-not-registered",
+    "slice-spec-mismatch",
+    "slice-overlap",
+    "slice-has-active-allocations",
+    "no-available-subnets",
+    "max-clusters-reached",
+    "unknown-cluster",
+    "cluster-released",
+    "requested-subnet-invalid",
+    "requested-subnet-taken",
+] as const;
+
+export type IpamErrorCode = (typeof IPAM_ERROR_CODES)[number];

@@ -5,8 +5,9 @@ import { LedgerStore, StoreNotFoundError } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
 import { IpamError } from "./errors";
 
+/** Where the services read the time; tests pass a fixed one. */
 export type Clock = () => Date;
-const systemClock: Clock = () => new Date();
+export const systemClock: Clock = () => new Date();
 
 export interface RegisterResult {
     readonly ledger: SliceLedger;

@@ -24,7 +24,7 @@ export interface RetryPolicy {
  * progress, and several pipelines applying to one slice at once (each a
  * provider process with many calls in flight) can make a writer lose many
  * races in a row on a busy machine, where a fixed count of 16 gave up on 2-4 %
- * of writes. Two minutes is far beyond any wave measured (README, Stores).
+ * of writes. Two minutes is far beyond any wave measured (docs/stores.md).
  */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { timeLimitMs: 120_000, baseDelayMs: 5, maxDelayMs: 1_000 };
 

@@ -1,6 +1,6 @@
 /**
  * Every documented exit code, from the built command run as a process, and
- * the README's table against the code's (`EXIT_MEANINGS`).
+ * the documented table (docs/operations.md) against the code's (`EXIT_MEANINGS`).
  */
 import { RETRY_SECONDS_VARIABLE } from "../../provider/store/kubernetes-requests";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -91,17 +91,18 @@ describe("exit codes, end to end", () => {
         ["an unreachable API server", EXIT.failure, () => kubernetes("kubeconfig.yaml").concat("status"), "Kubernetes store https://127.0.0.1:1"],
         ["a port in use", EXIT.failure, () => ["--store-dir", file("store"), "metrics", "--listen", `127.0.0.1:${takenPort}`], "cannot listen on"],
     ])("%s: exit %i", async (_what, code, args, message) => {
-        // The unreachable server (port 1) is given up on after a second, not the default 30 (README, Stores).
+        // The unreachable server (port 1) is given up on after a second, not the default 30 (docs/stores.md).
         const run = await runCli(args(), temp.dir, { ...process.env, [RETRY_SECONDS_VARIABLE]: "1" });
         expect(run.stderr).toContain(message);
         expect(run.code).toBe(code);
     });
 });
 
-describe("the README's exit-code table", () => {
+describe("the exit-code table of docs/operations.md", () => {
     it("is the code's table, row for row", () => {
-        const readme = readFileSync(path.join(findRepoRoot(__dirname), "README.md"), "utf8");
-        const table = readme.slice(readme.indexOf("| exit code | meaning |"));
+        const operations = readFileSync(path.join(findRepoRoot(__dirname), "docs", "operations.md"), "utf8");
+        expect(operations).toContain("| exit code | meaning |");
+        const table = operations.slice(operations.indexOf("| exit code | meaning |"));
         const rows = table
             .split("\n")
             .slice(2)

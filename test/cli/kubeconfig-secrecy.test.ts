@@ -21,7 +21,7 @@ const fileOf = (what: string) => path.join(temp.dir, `${Object.keys(LEAKY_KUBECO
 const SYNTAX_ERROR = "a YAML syntax error below the token";
 
 // Their servers are unreachable (port 1): what is under test is what the errors say, not how long a
-// dead server is retried (30 s by default; README, Stores), so each call gives up after a second.
+// dead server is retried (30 s by default; docs/stores.md), so each call gives up after a second.
 beforeAll(() => {
     process.env[RETRY_SECONDS_VARIABLE] = "1";
 });

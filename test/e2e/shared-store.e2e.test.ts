@@ -2,7 +2,7 @@
  * Several stacks on one file store, with the real engine:
  *   7. adoption: a new stack declaring a cluster that already holds an
  *      allocation (made by another stack) adopts it; `pulumi import` cannot
- *      (dynamic resources, pulumi/pulumi#16175) and the README says so
+ *      (dynamic resources, pulumi/pulumi#16175) and docs/resources.md says so
  *  10. two stacks sharing the store allocate in parallel without duplicates,
  *      with plain SubnetAllocations and with KubeSliceIpam (planned subnets)
  * The slice "green" is registered by the platform stack (programs/slice);
@@ -59,8 +59,8 @@ async function teamStack(name: string, clusters: string[]): Promise<Stack> {
 describe("stacks sharing one file store, with the real engine", () => {
     let team: Stack;
 
-    it("7. `pulumi import` cannot adopt an allocation (dynamic resources, pulumi/pulumi#16175); the README says so and what to do", async () => {
-        const readme = await fs.readFile(path.join(REPO, "README.md"), "utf8");
+    it("7. `pulumi import` cannot adopt an allocation (dynamic resources, pulumi/pulumi#16175); docs/resources.md says so and what to do", async () => {
+        const readme = await fs.readFile(path.join(REPO, "docs", "resources.md"), "utf8");
         expect(readme).toContain("`pulumi import`");
         expect(readme).toContain("pulumi/pulumi#16175");
         expect(readme).toMatch(/declare the resource\s+and run `pulumi up` instead/);

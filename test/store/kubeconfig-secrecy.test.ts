@@ -59,7 +59,7 @@ void pulumi.runtime.setMocks(
 const onRejection = (reason: unknown) => record(reason);
 const writes = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };
 // Their servers are unreachable (port 1): what is under test is what the errors say, not how long a
-// dead server is retried (30 s by default; README, Stores), so each call gives up after a second.
+// dead server is retried (30 s by default; docs/stores.md), so each call gives up after a second.
 beforeAll(() => {
     process.env[RETRY_SECONDS_VARIABLE] = "1";
 });

@@ -1,0 +1,75 @@
+/**
+ * The source's modules form no import cycle (type-only imports included): a
+ * cycle makes load order matter and hides which module owns a concept.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import * as path from "node:path";
+import * as ts from "typescript";
+import { describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(__dirname, "..");
+const SOURCE = ["provider", "components", "cli", "metrics", "bin", "index.ts"];
+
+function sourceFiles(entry: string): string[] {
+    const full = path.join(ROOT, entry);
+    if (statSync(full).isDirectory()) {
+        return readdirSync(full).flatMap((name) => sourceFiles(path.join(entry, name)));
+    }
+    return entry.endsWith(".ts") && !entry.endsWith(".d.ts") ? [entry] : [];
+}
+
+function localImports(file: string): string[] {
+    const { importedFiles } = ts.preProcessFile(readFileSync(path.join(ROOT, file), "utf8"), true, true);
+    return importedFiles
+        .map(({ fileName }) => fileName)
+        .filter((name) => name.startsWith("."))
+        .flatMap((name) => {
+            const target = path.join(path.dirname(file), name);
+            return [`${target}.ts`, path.join(target, "index.ts")].filter((candidate) => existsSync(path.join(ROOT, candidate))).slice(0, 1);
+        });
+}
+
+function cycles(graph: ReadonlyMap<string, readonly string[]>): string[] {
+    const state = new Map<string, "open" | "done">();
+    const stack: string[] = [];
+    const found: string[] = [];
+    const visit = (file: string): void => {
+        state.set(file, "open");
+        stack.push(file);
+        for (const next of graph.get(file) ?? []) {
+            if (state.get(next) === "open") {
+                found.push([...stack.slice(stack.indexOf(next)), next].join(" → "));
+            } else if (state.get(next) === undefined) {
+                visit(next);
+            }
+        }
+        stack.pop();
+        state.set(file, "done");
+    };
+    for (const file of graph.keys()) {
+        if (state.get(file) === undefined) {
+            visit(file);
+        }
+    }
+    return found;
+}
+
+describe("import graph", () => {
+    const files = SOURCE.flatMap(sourceFiles);
+    const graph = new Map(files.map((file) => [file, localImports(file)]));
+
+    it("reads the source", () => {
+        expect(files.length).toBeGreaterThan(50);
+        expect(graph.get(path.join("provider", "core", "ledger.ts"))).toContain(path.join("provider", "core", "counters.ts"));
+    });
+
+    it("has no cycle", () => {
+        expect(cycles(graph)).toEqual([]);
+    });
+
+    it("would report one", () => {
+        const withCycle = new Map([...graph, [path.join("provider", "core", "counters.ts"), [path.join("provider", "core", "ledger.ts")]]]);
+        const found = cycles(withCycle);
+        expect(found.some((cycle) => cycle.includes("counters.ts → ") && cycle.includes("ledger.ts → "))).toBe(true);
+    });
+});
