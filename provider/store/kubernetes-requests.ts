@@ -177,7 +177,7 @@ export class KubernetesRequests {
             return (
                 "; not retried: the object is over the API server's request size limit (etcd --max-request-bytes, " +
                 "1.5 MiB by default). Sharded slices stay far below it, so this is a SliceIpam in the single-object " +
-                "form of kubeslice-ipam 0.1 that is already full; nothing was written. See README, Troubleshooting"
+                "form of kubeslice-ipam 0.1 that is already full; nothing was written. See docs/operations.md, Troubleshooting"
             );
         }
         if (error.code === 403) {

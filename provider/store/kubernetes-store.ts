@@ -49,7 +49,7 @@ export interface KubernetesStoreOptions {
     readonly context?: string;
     /**
      * At most this many attempts for 5xx, 429, connection failures and
-     * unserved 404s; by default they are bounded by time alone (README, Stores).
+     * unserved 404s; by default they are bounded by time alone (docs/stores.md).
      */
     readonly transientAttempts?: number;
 }

@@ -279,7 +279,7 @@ describe("Kubernetes store: sharded ledger", () => {
             () => undefined,
             (error: Error) => error.message,
         );
-        expect(failure).toMatch(/request is too large; not retried: .*single-object form.*README, Troubleshooting/);
+        expect(failure).toMatch(/request is too large; not retried: .*single-object form.*docs\/operations\.md, Troubleshooting/);
         // A retried failure says "(after N attempts)": this one was not retried.
         expect(failure).not.toMatch(/after \d+ attempts/);
         expect((await headObject(namespace, "blue")).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
