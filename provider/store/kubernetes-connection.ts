@@ -121,7 +121,8 @@ export function shareAgent(context: { getAgent(): unknown; setAgent(agent: http.
 /** The default kubeconfig's files (KUBECONFIG's list, else ~/.kube/config) with size and mtime; undefined when none exists. */
 function defaultFiles(): string | undefined {
     const listed = process.env.KUBECONFIG;
-    const files = listed !== undefined && listed !== "" ? listed.split(path.delimiter).filter((f) => f !== "") : [path.join(os.homedir(), ".kube", "config")];
+    const files =
+        listed !== undefined && listed !== "" ? listed.split(path.delimiter).filter((f) => f !== "") : [path.join(os.homedir(), ".kube", "config")];
     const seen: [string, number, number][] = [];
     for (const file of files) {
         try {
