@@ -78,7 +78,18 @@ async function main(): Promise<void> {
         const stack = await BenchStack.create(bin, path.join(PROGRAMS, "component"), "kubernetes", CURRENT_PACKAGE);
         await stack.useKubernetesStore("kubeslice-bench", server.kubeconfig);
         stacks.push({ name: "Kubernetes store", stack });
-        console.log("Kubernetes store: the test API server on loopback (apiextensions-apiserver with embedded etcd), kubeconfig a secret");
+        // The same store with the kubeconfig from KUBECONFIG: the store input is { kind, namespace } only, so
+        // the state is not three times larger (each resource keeps a secret kubeconfig in inputs and outputs).
+        process.env.KUBECONFIG = server.kubeconfigPath;
+        const fromEnvironment = await BenchStack.create(bin, path.join(PROGRAMS, "component"), "kubernetes-env", CURRENT_PACKAGE);
+        delete process.env.KUBECONFIG;
+        await fromEnvironment.useKubernetesStore("kubeslice-bench-env", server.kubeconfig);
+        await fromEnvironment.run(["config", "set", "kubeconfigForm", "environment"]);
+        stacks.push({ name: "K8s, KUBECONFIG", stack: fromEnvironment });
+        console.log(
+            "Kubernetes store: the test API server on loopback (apiextensions-apiserver with embedded etcd); " +
+                '"Kubernetes store": kubeconfig in the store input, a secret (README); "K8s, KUBECONFIG": from the environment',
+        );
     }
     if (BEFORE !== undefined) {
         const built = await buildPackageAt(BEFORE, path.join(WORK_ROOT, `package-${BEFORE.slice(0, 12)}`));
@@ -102,7 +113,10 @@ async function main(): Promise<void> {
                 row[name] = seconds(results[i].ms);
                 if (i > 0) row[`${name} / floor`] = ratio(results[i].ms, results[0].ms);
             });
-            if (KUBERNETES) row["Kubernetes / file"] = ratio(results[2].ms, results[1].ms);
+            if (KUBERNETES) {
+                row["K8s / file"] = ratio(results[2].ms, results[1].ms);
+                row["K8s KUBECONFIG / file"] = ratio(results[3].ms, results[1].ms);
+            }
             row["KubeSliceIpam changes"] = changes(results[1].value);
             rows.push(row);
             if (phase === PHASES[1]) {
