@@ -82,6 +82,20 @@ export class BenchStack {
         return { ms: Number(process.hrtime.bigint() - started) / 1e6, value };
     }
 
+    /** Moves the stack to the Kubernetes store: `namespace` on the server `kubeconfig` names (kept as a secret). */
+    async useKubernetesStore(namespace: string, kubeconfig: string): Promise<void> {
+        await this.run(["config", "set", "storeNamespace", namespace]);
+        await new Promise<void>((resolve, reject) => {
+            const child = execFile(
+                "pulumi",
+                ["config", "set", "--secret", "kubeconfig", "--non-interactive"],
+                { cwd: this.dir, env: this.env },
+                (error) => (error === null ? resolve() : reject(error)),
+            );
+            child.stdin!.end(kubeconfig);
+        });
+    }
+
     setClusters(count: number): Promise<string> {
         return this.run(["config", "set", "clusters", String(count)]);
     }

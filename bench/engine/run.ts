@@ -1,19 +1,23 @@
 /**
  * `npm run bench:engine`: a KubeSliceIpam of N clusters through the real
  * engine against the floor, N no-op dynamic resources, same engine, same N,
- * same run. Each phase runs every stack back to back, so all see the same
- * machine load. N: BENCH_ENGINE_CLUSTERS (default 1000). With
+ * same run, once with the file store and once with the Kubernetes store on the
+ * project's test API server (test/kube-apiserver; BENCH_ENGINE_KUBERNETES=0
+ * leaves it out). Each phase runs every stack back to back, so all see the
+ * same machine load. N: BENCH_ENGINE_CLUSTERS (default 1000). With
  * BENCH_ENGINE_BEFORE=<commit>, the package as built at that commit runs too,
  * as a "before" column.
  */
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildPackageAt, CURRENT_PACKAGE } from "../../test/support/installed-package";
+import { startTestApiServer, TestApiServer } from "../../test/support/kube-apiserver";
 import { BenchStack, pulumiBin, REPO, WORK_ROOT } from "./pulumi";
 import { providerTextSize, stateBreakdown } from "./state-breakdown";
 
 const N = Number(process.env.BENCH_ENGINE_CLUSTERS ?? 1000);
 const BEFORE = process.env.BENCH_ENGINE_BEFORE;
+const KUBERNETES = process.env.BENCH_ENGINE_KUBERNETES !== "0";
 const PROGRAMS = path.join(REPO, "bench/engine/programs");
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -68,6 +72,25 @@ async function main(): Promise<void> {
         { name: "floor", stack: await BenchStack.create(bin, path.join(PROGRAMS, "floor"), "floor") },
         { name: "KubeSliceIpam", stack: await BenchStack.create(bin, path.join(PROGRAMS, "component"), "component", CURRENT_PACKAGE) },
     ];
+    let server: TestApiServer | undefined;
+    if (KUBERNETES) {
+        server = await startTestApiServer([path.join(REPO, "deploy/kubernetes/sliceipam-crd.yaml")]);
+        const stack = await BenchStack.create(bin, path.join(PROGRAMS, "component"), "kubernetes", CURRENT_PACKAGE);
+        await stack.useKubernetesStore("kubeslice-bench", server.kubeconfig);
+        stacks.push({ name: "Kubernetes store", stack });
+        // The same store with the kubeconfig from KUBECONFIG: the store input is { kind, namespace } only, so
+        // the state is not three times larger (each resource keeps a secret kubeconfig in inputs and outputs).
+        process.env.KUBECONFIG = server.kubeconfigPath;
+        const fromEnvironment = await BenchStack.create(bin, path.join(PROGRAMS, "component"), "kubernetes-env", CURRENT_PACKAGE);
+        delete process.env.KUBECONFIG;
+        await fromEnvironment.useKubernetesStore("kubeslice-bench-env", server.kubeconfig);
+        await fromEnvironment.run(["config", "set", "kubeconfigForm", "environment"]);
+        stacks.push({ name: "K8s, KUBECONFIG", stack: fromEnvironment });
+        console.log(
+            "Kubernetes store: the test API server on loopback (apiextensions-apiserver with embedded etcd); " +
+                '"Kubernetes store": kubeconfig in the store input, a secret (README); "K8s, KUBECONFIG": from the environment',
+        );
+    }
     if (BEFORE !== undefined) {
         const built = await buildPackageAt(BEFORE, path.join(WORK_ROOT, `package-${BEFORE.slice(0, 12)}`));
         stacks.push({
@@ -90,6 +113,10 @@ async function main(): Promise<void> {
                 row[name] = seconds(results[i].ms);
                 if (i > 0) row[`${name} / floor`] = ratio(results[i].ms, results[0].ms);
             });
+            if (KUBERNETES) {
+                row["K8s / file"] = ratio(results[2].ms, results[1].ms);
+                row["K8s KUBECONFIG / file"] = ratio(results[3].ms, results[1].ms);
+            }
             row["KubeSliceIpam changes"] = changes(results[1].value);
             rows.push(row);
             if (phase === PHASES[1]) {
@@ -107,6 +134,7 @@ async function main(): Promise<void> {
         console.log(`${new Date().toISOString()}  ${load()}`);
     } finally {
         for (const { stack } of stacks) await stack.remove();
+        await server?.stop();
     }
 }
 

@@ -93,7 +93,7 @@ export async function loadSlice(store: LedgerStore, sliceName: string): Promise<
  */
 export async function loadSliceToPlan(store: LedgerStore, sliceName: string): Promise<SliceLedger | undefined> {
     try {
-        return await loadSlice(store, sliceName);
+        return store.loadToPlan === undefined ? await loadSlice(store, sliceName) : (await store.loadToPlan(sliceName))?.ledger;
     } catch (error) {
         if (error instanceof StoreNotFoundError) {
             return undefined;

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { LRUCache } from "lru-cache";
 import { Allocation, SliceLedger } from "../core/ledger";
-import { loadKubeconfig } from "./kubeconfig";
+import { connect } from "./kubernetes-connection";
 import { CorruptLedgerError } from "./ledger-document";
 import { everyLedger, LedgerStore, ListedSlice, readEach, StorageUsage, storableSliceName, SwapResult, VersionedLedger } from "./ledger-store";
 import {
@@ -32,6 +32,7 @@ import {
 } from "./sliceipam-shard";
 import { UsageSource, WorkerSliceConfigUsage } from "./worker-slice-usage";
 import { apiMessage, KubernetesRequests, transientRetryFrom, WriteOutcome } from "./kubernetes-requests";
+import { queuedChanges } from "./update-ledger";
 import {
     ANNOTATION_COUNTERS,
     ledgerOf,
@@ -77,6 +78,41 @@ function shardCache(): LRUCache<string, readonly Allocation[]> {
         maxSize: SHARD_CACHE_ENTRIES,
         sizeCalculation: (entries) => entries.length + 1,
     }));
+}
+
+/** How old a head seen by this process may be and still answer a plan (a preview, a `check`). */
+export const PLAN_VIEW_MS = 1_000;
+
+// The head each slice had when this process last read or wrote it, and when
+// (see "Head view" in the class comment). Process-wide like the shard cache.
+const VIEW_KEY = Symbol.for("kubeslice-ipam.kubernetes-head-view");
+export const VIEW_ENTRIES = 256;
+
+interface Seen {
+    /** undefined: the server said the slice does not exist (a NotFound naming it). */
+    readonly head: Head | undefined;
+    readonly at: number;
+}
+
+function headView(): LRUCache<string, Seen> {
+    const registry = globalThis as unknown as Record<symbol, LRUCache<string, Seen> | undefined>;
+    return (registry[VIEW_KEY] ??= new LRUCache<string, Seen>({ max: VIEW_ENTRIES }));
+}
+
+// Commits within a burst leave the status projection and the deletion of the
+// shards they replaced to the burst's last commit (or to afterBurst); what is
+// owed, per slice, process-wide.
+const OWED_KEY = Symbol.for("kubeslice-ipam.kubernetes-owed-projections");
+
+interface Owed {
+    readonly committed: SliceIpamObject;
+    readonly ledger: SliceLedger;
+    readonly obsolete: readonly string[];
+}
+
+function owedWork(): Map<string, Owed> {
+    const registry = globalThis as unknown as Record<symbol, Map<string, Owed> | undefined>;
+    return (registry[OWED_KEY] ??= new Map<string, Owed>());
 }
 
 /** A head as read, with what a compare-and-swap from it needs. */
@@ -126,7 +162,14 @@ const STALE = Symbol("stale");
  *   `resourceVersion` that was read — the single compare-and-swap point, so a
  *   change (entries, settings and counters together) is all-or-nothing and
  *   two writers can never both win. Only then is the status projection
- *   written and are the replaced shards deleted. A head write that meets a
+ *   written and are the replaced shards deleted — by the last commit of a
+ *   burst: while more changes to the slice are queued in this process (the
+ *   group commit, update-ledger.ts), a commit leaves both to the next one,
+ *   and the queue's afterBurst does them once the burst's callers are
+ *   settled if no later commit did. So a burst of commits costs one status
+ *   write; a process that dies mid-burst leaves the projection one burst
+ *   behind (the next commit rewrites it) and its replaced shards to the
+ *   sweep (they record a basis that is no longer the head). A head write that meets a
  *   409 caused only by a projection write (nothing authoritative changed)
  *   is repeated over the new version; any other 409 is a conflict, and the
  *   loser deletes the shards it created, which no head ever referenced.
@@ -140,6 +183,25 @@ const STALE = Symbol("stale");
  *   under the same compare-and-swap. Converting overwrites the old settings
  *   annotation with a non-JSON marker, so versions that read status as the
  *   ledger refuse the slice instead of trusting the bounded projection.
+ * - Head view (process-wide, at most VIEW_ENTRIES slices): the head this
+ *   process last read or wrote, with when. Where a stale answer is harmless
+ *   and nowhere else:
+ *   - Plans (`loadToPlan`: a preview's plan of the component, `check` of a
+ *     requested subnet) use it while it is at most PLAN_VIEW_MS (1 s) old,
+ *     else read the head. So a plan may miss another process's change of the
+ *     last second: a planned subnet taken meanwhile makes create fall back to
+ *     first-fit (and warn), a pin taken meanwhile is refused by create, a pin
+ *     freed within that second is refused by check until the next run. This
+ *     process's own commits update the view, so its own plans never lag them.
+ *   - Writes (`loadToWrite`) use it, of any age, only as the basis of the
+ *     compare-and-swap: a stale basis is a lost race (409, counted in
+ *     `conflicts`) and the change is made again over a fresh read. A change
+ *     that would write nothing from the view (an allocation the view says
+ *     exists, a release of an entry it says is released) is applied again to
+ *     a fresh read before anyone is answered: nothing is ever acknowledged
+ *     from the view without a commit.
+ *   - Reads (`load`: refresh, the CLI, `list`) always read the server. A
+ *     slice is remembered absent only after a NotFound naming it.
  * - Remaining limit: the shard list in the head's annotations (256 KiB in
  *   all), ~30 bytes a shard: about a million entries. `storage` on every
  *   load reports how much of it a slice uses.
@@ -151,14 +213,13 @@ export class KubernetesLedgerStore implements LedgerStore {
     private readonly client: typeof k8s;
     private readonly namespace: string;
     private readonly requests: KubernetesRequests;
-    /** The head last read or written per slice; a swap from that version needs no read. */
-    private readonly heads = new LRUCache<string, Head>({ max: 64 });
 
     constructor(options: KubernetesStoreOptions) {
         // Loaded here, not at module load: the file store never pays for the client.
         this.client = require("@kubernetes/client-node") as typeof k8s;
         // Never the client's own loading: its YAML errors quote the kubeconfig, credentials included.
-        const config = loadKubeconfig(this.client, {
+        // Process-wide: one parsed kubeconfig and keep-alive connections for every call (kubernetes-connection.ts).
+        const { config, api } = connect(this.client, {
             contents: options.kubeconfig,
             name: "store.kubeconfig (the store input's kubeconfig)",
             context: options.context,
@@ -167,7 +228,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         this.namespace = options.namespace;
         this.description = `Kubernetes store ${server} namespace ${options.namespace}`;
         this.key = `kubernetes:${server}/${options.namespace}`;
-        this.api = config.makeApiClient(this.client.CustomObjectsApi);
+        this.api = api;
         this.requests = new KubernetesRequests(this.client, this.description, transientRetryFrom(process.env, options.transientAttempts));
     }
 
@@ -184,6 +245,33 @@ export class KubernetesLedgerStore implements LedgerStore {
     async load(sliceName: string): Promise<VersionedLedger | undefined> {
         const head = await this.loadHead(sliceName);
         return head === undefined ? undefined : versioned(head);
+    }
+
+    /** The head this process saw at most PLAN_VIEW_MS ago, else read now: for plans only (class comment, "Head view"). */
+    async loadToPlan(sliceName: string): Promise<VersionedLedger | undefined> {
+        const seen = this.seen(sliceName);
+        if (seen !== undefined && Date.now() - seen.at <= PLAN_VIEW_MS) {
+            return seen.head === undefined ? undefined : versioned(seen.head);
+        }
+        return this.load(sliceName);
+    }
+
+    /** The head this process last read or wrote, of any age: a basis for compareAndSwap only, which refuses it if stale. */
+    async loadToWrite(sliceName: string): Promise<VersionedLedger | undefined> {
+        this.nameOf(sliceName);
+        const head = this.seen(sliceName)?.head;
+        return head === undefined ? undefined : versioned(head);
+    }
+
+    /** A burst of commits is over: write the status projection and delete the shards its commits replaced. */
+    async afterBurst(sliceName: string): Promise<void> {
+        const key = this.viewKey(sliceName);
+        const owed = owedWork().get(key);
+        if (owed === undefined) {
+            return;
+        }
+        owedWork().delete(key);
+        await this.finishCommit(owed);
     }
 
     async list(): Promise<VersionedLedger[]> {
@@ -224,7 +312,8 @@ export class KubernetesLedgerStore implements LedgerStore {
         if (expectedVersion === undefined) {
             return next === undefined ? { ok: true } : this.create(next);
         }
-        let before = this.heads.get(sliceName);
+        // The view is only a basis: the head write below is guarded by `expectedVersion` all the same.
+        let before = this.seen(sliceName)?.head;
         if (before?.version !== expectedVersion) {
             const object = await this.get(sliceName);
             if (object === undefined || object.metadata.resourceVersion !== expectedVersion) {
@@ -244,7 +333,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         for (let attempt = 0; attempt < 8; attempt++) {
             const object = await this.get(sliceName);
             if (object === undefined) {
-                this.heads.delete(sliceName);
+                this.remember(sliceName, undefined);
                 return undefined;
             }
             const head = await this.readHead(object);
@@ -302,7 +391,7 @@ export class KubernetesLedgerStore implements LedgerStore {
                 storage: this.storageOf(object.metadata.annotations),
             };
         }
-        this.heads.set(sliceName, head);
+        this.remember(sliceName, head);
         return head;
     }
 
@@ -502,7 +591,13 @@ export class KubernetesLedgerStore implements LedgerStore {
         return "conflict";
     }
 
-    /** Committed: remember, write the projection, drop the replaced shards. None of it can undo the commit. */
+    /**
+     * Committed: remember, write the projection, drop the replaced shards.
+     * None of it can undo the commit. While more changes to the slice are
+     * queued in this process, the projection and the deletions are left to
+     * the commit that follows (or to afterBurst): one projection write per
+     * burst instead of one per commit, off the path of every caller but the last.
+     */
     private async afterCommit(
         committed: SliceIpamObject,
         next: SliceLedger,
@@ -513,13 +608,41 @@ export class KubernetesLedgerStore implements LedgerStore {
         for (const { ref, entries } of created) {
             cache.set(this.cacheKey(ref), entries);
         }
-        const [projected] = await Promise.all([this.writeProjection(committed, next), this.deleteShards(obsolete.map((ref) => ref.name))]);
-        const final = projected ?? committed;
+        const sliceName = next.spec.sliceName;
+        const key = this.viewKey(sliceName);
+        const owed: Owed = {
+            committed,
+            ledger: next,
+            obsolete: [...(owedWork().get(key)?.obsolete ?? []), ...obsolete.map((ref) => ref.name)],
+        };
+        owedWork().delete(key);
+        this.rememberCommitted(committed, next);
+        if (queuedChanges(this.key, sliceName) > 0) {
+            owedWork().set(key, owed);
+        } else {
+            await this.finishCommit(owed);
+        }
+        if (Math.random() * SWEEP_EVERY < 1) {
+            await this.sweep(sliceName).catch(() => undefined);
+        }
+        return { ok: true };
+    }
+
+    /** The status projection of the latest commit and the deletion of the shards commits replaced, in parallel. */
+    private async finishCommit(owed: Owed): Promise<void> {
+        const [projected] = await Promise.all([this.writeProjection(owed.committed, owed.ledger), this.deleteShards(owed.obsolete)]);
+        // The projection's new version is the one to build on, unless a newer commit is known meanwhile.
+        if (projected !== undefined && this.seen(owed.ledger.spec.sliceName)?.head?.version === owed.committed.metadata.resourceVersion) {
+            this.rememberCommitted(projected, owed.ledger);
+        }
+    }
+
+    private rememberCommitted(final: SliceIpamObject, next: SliceLedger): void {
         const form = headForm(final);
         if (form.form === "sharded") {
             // Kept shards hold what `next` has in their range (that is why they were kept).
             const groups = partition(next.allocations);
-            this.heads.set(next.spec.sliceName, {
+            this.remember(next.spec.sliceName, {
                 object: withoutStatus(final),
                 version: final.metadata.resourceVersion!,
                 fingerprint: fingerprintOf(final),
@@ -528,10 +651,6 @@ export class KubernetesLedgerStore implements LedgerStore {
                 storage: this.storageOf(final.metadata.annotations),
             });
         }
-        if (Math.random() * SWEEP_EVERY < 1) {
-            await this.sweep(next.spec.sliceName).catch(() => undefined);
-        }
-        return { ok: true };
     }
 
     /** Best effort: a lost race means a later commit writes its own projection. */
@@ -565,7 +684,7 @@ export class KubernetesLedgerStore implements LedgerStore {
                         body: { preconditions: { resourceVersion: version } },
                     }),
                 );
-                this.heads.delete(sliceName);
+                this.remember(sliceName, undefined);
                 await this.deleteShards([...(before.shards?.values() ?? [])].map((s) => s.ref.name));
                 return { ok: true };
             } catch (error) {
@@ -721,6 +840,18 @@ export class KubernetesLedgerStore implements LedgerStore {
     }
 
     // ---- helpers ------------------------------------------------------------
+
+    private viewKey(sliceName: string): string {
+        return `${this.key}\u0000${sliceName}`;
+    }
+
+    private seen(sliceName: string): Seen | undefined {
+        return headView().get(this.viewKey(sliceName));
+    }
+
+    private remember(sliceName: string, head: Head | undefined): void {
+        headView().set(this.viewKey(sliceName), { head, at: Date.now() });
+    }
 
     private storageOf(annotations: Record<string, string> | undefined): StorageUsage {
         return { usedBytes: annotationBytes(annotations), limitBytes: ANNOTATIONS_LIMIT_BYTES, limit: "SliceIpam annotations (256 KiB)" };

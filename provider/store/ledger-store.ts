@@ -56,6 +56,29 @@ export interface LedgerStore {
     compareAndSwap(sliceName: string, expectedVersion: string | undefined, next: SliceLedger | undefined): Promise<SwapResult>;
 
     /**
+     * For planning only (previews, `check` of a requested subnet): the
+     * ledger, possibly as this process saw it a moment ago instead of read
+     * again. Never the basis of a decision that is acknowledged; where a store
+     * has it, its header says how stale the answer may be.
+     */
+    loadToPlan?(sliceName: string): Promise<VersionedLedger | undefined>;
+
+    /**
+     * The basis of a write: the ledger as this process last read or wrote it,
+     * of any age, or undefined when it has none (then {@link load}). Only for
+     * a compare-and-swap, which refuses it when it is stale; a change that
+     * would write nothing from it is applied again to a fresh {@link load}.
+     */
+    loadToWrite?(sliceName: string): Promise<VersionedLedger | undefined>;
+
+    /**
+     * Called once the changes of a burst on a slice are all settled (no more
+     * queued in this process): work a store deferred from commits within the
+     * burst, such as a derived projection. Its errors are ignored.
+     */
+    afterBurst?(sliceName: string): Promise<void>;
+
+    /**
      * Creates the backing location if it does not exist yet. Only registering
      * a slice calls it: every other operation on a missing location fails with
      * {@link StoreNotFoundError}, so a wrong path never reads as an empty store.

@@ -74,6 +74,16 @@ function queueFor(key: string): CommitQueue {
 }
 
 /**
+ * Changes queued for a slice in this process and not yet being committed: a
+ * store may leave work that only the last commit of a burst needs (the
+ * Kubernetes store's status projection) to the commit that follows.
+ */
+export function queuedChanges(storeKey: string, sliceName: string): number {
+    const registry = globalThis as unknown as Record<symbol, Map<string, CommitQueue> | undefined>;
+    return registry[QUEUES_KEY]?.get(`${storeKey}\u0000${sliceName}`)?.pending.length ?? 0;
+}
+
+/**
  * Applies `change` to a slice's ledger: read → change → compare-and-swap,
  * retried with exponential backoff and full jitter on conflict, bounded.
  *
@@ -102,8 +112,12 @@ export function updateLedger<R>(
 async function drain(queue: CommitQueue, store: LedgerStore, sliceName: string, policy: RetryPolicy): Promise<void> {
     try {
         while (queue.pending.length > 0) {
-            const batch = queue.pending.splice(0);
-            await commitBatch(batch, store, sliceName, policy);
+            while (queue.pending.length > 0) {
+                const batch = queue.pending.splice(0);
+                await commitBatch(batch, store, sliceName, policy);
+            }
+            // Callers are settled; what the store deferred within the burst is done now (changes arriving meanwhile wait).
+            await store.afterBurst?.(sliceName).catch(() => undefined);
         }
     } finally {
         queue.running = false;
@@ -121,8 +135,16 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
     try {
         for (let attempt = 1; ; attempt++) {
             const tryOnce = async (): Promise<boolean> => {
-                const loaded = await store.load(sliceName);
-                const { ledger, outcomes } = applyAll(batch, loaded?.ledger);
+                // The store's last known ledger may be stale: it is only ever a basis for the
+                // compare-and-swap, which refuses it if so. Nothing is settled without a write
+                // from it: a change that writes nothing is applied again to a fresh read.
+                const viewed = attempt === 1 && store.loadToWrite !== undefined ? await store.loadToWrite(sliceName) : undefined;
+                let loaded = viewed ?? (await store.load(sliceName));
+                let { ledger, outcomes } = applyAll(batch, loaded?.ledger);
+                if (viewed !== undefined && ledger === loaded?.ledger) {
+                    loaded = await store.load(sliceName);
+                    ({ ledger, outcomes } = applyAll(batch, loaded?.ledger));
+                }
                 // A no-op still writes after lost races, or those races would go uncounted
                 // (a usage sync whose clusters another writer changed meanwhile ends this way).
                 if (ledger === loaded?.ledger && (conflicts === 0 || ledger === undefined)) {

@@ -80,6 +80,12 @@ function plainNotFound(): Error {
     });
 }
 
+/**
+ * A provider process that has not seen the slice yet (no head view: its
+ * first request of an operation is the head's GET), as a new process is.
+ */
+const forgetHeads = () => delete (globalThis as unknown as Record<symbol, unknown>)[Symbol.for("kubeslice-ipam.kubernetes-head-view")];
+
 /** Makes the next `count` GETs in `namespace` answer a plain 404, then lets requests through to the real server. */
 function startingServer(namespace: string, count: number): { served: () => number } {
     let refused = 0;
@@ -98,6 +104,7 @@ describe("Kubernetes store: a plain 404 is not absence", () => {
         const namespace = freshNamespace();
         await registerSlice(storeIn(namespace), spec());
         await allocateSubnet(storeIn(namespace), "blue", "worker-1");
+        forgetHeads();
         const fault = startingServer(namespace, 3);
         await releaseSubnet(storeIn(namespace), "blue", "worker-1");
         expect(fault.served()).toBe(3);
@@ -120,12 +127,40 @@ describe("Kubernetes store: a plain 404 is not absence", () => {
         await registerSlice(storeIn(namespace), spec());
         await allocateSubnet(storeIn(namespace), "blue", "worker-1");
         const store = new KubernetesLedgerStore({ namespace, kubeconfig: server.kubeconfig, transientAttempts: 3 });
+        forgetHeads();
         startingServer(namespace, Number.POSITIVE_INFINITY);
         await expect(releaseSubnet(store, "blue", "worker-1")).rejects.toThrow(
             /cannot read slice "blue": .*kept answering 404 without saying that the object is missing.*install deploy\/kubernetes\/sliceipam-crd\.yaml/,
         );
         restores.splice(0).forEach((restore) => restore()); // the server finished starting
         expect((await findSubnet(storeIn(namespace), "blue", "worker-1"))?.status).toBe("Allocated");
+    });
+
+    it("a process that has seen the head, facing a server answering every request with a plain 404, acknowledges nothing", async () => {
+        const namespace = freshNamespace();
+        await registerSlice(storeIn(namespace), spec());
+        await allocateSubnet(storeIn(namespace), "blue", "worker-1"); // the head view now holds the slice
+        const store = new KubernetesLedgerStore({ namespace, kubeconfig: server.kubeconfig, transientAttempts: 3 });
+        const calls = new Map<string, number>();
+        for (const method of [
+            "getNamespacedCustomObject",
+            "createNamespacedCustomObject",
+            "replaceNamespacedCustomObject",
+            "replaceNamespacedCustomObjectStatus",
+            "deleteNamespacedCustomObject",
+            "listNamespacedCustomObjectWithHttpInfo",
+        ]) {
+            intercept(method, namespace, async () => {
+                calls.set(method, (calls.get(method) ?? 0) + 1);
+                throw plainNotFound();
+            });
+        }
+        await expect(releaseSubnet(store, "blue", "worker-1")).rejects.toThrow(/kept answering 404|no SliceIpamShard resource type/);
+        await expect(allocateSubnet(store, "blue", "worker-2")).rejects.toThrow(/kept answering 404|no SliceIpamShard resource type/);
+        expect(calls.get("replaceNamespacedCustomObject") ?? 0).toBe(0); // no head write was even attempted without its shards
+        restores.splice(0).forEach((restore) => restore()); // the server finished starting
+        const stored = (await storeIn(namespace).load("blue"))!.ledger;
+        expect(stored.allocations.map((a) => [a.clusterName, a.status])).toEqual([["worker-1", "Allocated"]]);
     });
 
     it("a NotFound Status for the object itself still means the slice is not registered", async () => {

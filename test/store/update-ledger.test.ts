@@ -33,6 +33,18 @@ function interferedStore(directory: string, interferences: number): LedgerStore 
     };
 }
 
+/** `store` under another key (its own commit queue), methods bound. */
+function wrap(store: FileLedgerStore, suffix: string): LedgerStore {
+    return {
+        description: store.description,
+        key: `${store.key}${suffix}`,
+        load: (slice) => store.load(slice),
+        list: () => store.list(),
+        listEach: () => store.listEach(),
+        compareAndSwap: (slice, version, next) => store.compareAndSwap(slice, version, next),
+    };
+}
+
 const touch = (current: SliceLedger | undefined) => ({
     ledger: { ...current!, registeredAt: "2026-02-02T00:00:00.000Z" },
     result: "touched",
@@ -92,6 +104,54 @@ describe("updateLedger", () => {
         ]);
         expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
         expect((await store.load("blue"))!.ledger.counters.conflicts).toBe(42);
+    });
+
+    it("settles nothing from a store's last known ledger without a write: a change that writes nothing reads again", async () => {
+        const store = new FileLedgerStore(temp.dir);
+        const stale = (await store.load("blue"))!;
+        await store.compareAndSwap("blue", stale.version, { ...stale.ledger, registeredAt: "2026-03-03T00:00:00.000Z" });
+        const seenBy: string[] = [];
+        const viewing: LedgerStore = { ...wrap(store, "#view"), loadToWrite: async () => stale };
+        const result = await updateLedger(viewing, "blue", (current) => {
+            seenBy.push(current!.registeredAt);
+            return { ledger: current, result: current!.registeredAt };
+        });
+        expect(result).toBe("2026-03-03T00:00:00.000Z"); // decided on the fresh read, not on the stale view
+        expect(seenBy).toEqual([stale.ledger.registeredAt, "2026-03-03T00:00:00.000Z"]);
+    });
+
+    it("writes from a stale last known ledger only through the compare-and-swap, which refuses it and counts the race", async () => {
+        const store = new FileLedgerStore(temp.dir);
+        const stale = (await store.load("blue"))!;
+        await store.compareAndSwap("blue", stale.version, { ...stale.ledger, registeredAt: "2026-03-03T00:00:00.000Z" });
+        const viewing: LedgerStore = { ...wrap(store, "#view2"), loadToWrite: async () => stale };
+        const seen = await updateLedger(
+            viewing,
+            "blue",
+            (current) => ({ ledger: { ...current!, registeredAt: "2026-04-04T00:00:00.000Z" }, result: current!.registeredAt }),
+            FAST,
+        );
+        expect(seen).toBe("2026-03-03T00:00:00.000Z");
+        expect((await store.load("blue"))!.ledger.counters.conflicts).toBe(1);
+    });
+
+    it("calls afterBurst once a burst is settled, and changes arriving meanwhile still commit", async () => {
+        const store = new FileLedgerStore(temp.dir);
+        const events: string[] = [];
+        let late: Promise<unknown> | undefined;
+        const bursting: LedgerStore = {
+            ...wrap(store, "#burst"),
+            afterBurst: async () => {
+                events.push("afterBurst");
+                late ??= updateLedger(bursting, "blue", (current) => (events.push("late"), touch(current)));
+            },
+        };
+        await Promise.all([1, 2, 3].map((i) => updateLedger(bursting, "blue", (current) => (events.push(`change ${i}`), touch(current)))));
+        events.push("settled");
+        await late;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(events.slice(0, 4)).toEqual(["change 1", "change 2", "change 3", "settled"]);
+        expect(events.slice(4)).toEqual(["afterBurst", "late", "afterBurst"]);
     });
 
     it("backs off exponentially with full jitter, capped", () => {
