@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { LRUCache } from "lru-cache";
 import { Allocation, SliceLedger } from "../core/ledger";
@@ -209,6 +209,7 @@ const STALE = Symbol("stale");
 export class KubernetesLedgerStore implements LedgerStore {
     readonly description: string;
     readonly key: string;
+    readonly writer: string;
     private readonly api: k8s.CustomObjectsApi;
     private readonly client: typeof k8s;
     private readonly namespace: string;
@@ -228,6 +229,10 @@ export class KubernetesLedgerStore implements LedgerStore {
         this.namespace = options.namespace;
         this.description = `Kubernetes store ${server} namespace ${options.namespace}`;
         this.key = `kubernetes:${server}/${options.namespace}`;
+        this.writer = createHash("sha256")
+            .update(JSON.stringify([options.kubeconfig ?? null, options.context ?? null]))
+            .digest("hex")
+            .slice(0, 16);
         this.api = api;
         this.requests = new KubernetesRequests(this.client, this.description, transientRetryFrom(process.env, options.transientAttempts));
     }
@@ -617,7 +622,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         };
         owedWork().delete(key);
         this.rememberCommitted(committed, next);
-        if (queuedChanges(this.key, sliceName) > 0) {
+        if (queuedChanges(this, sliceName) > 0) {
             owedWork().set(key, owed);
         } else {
             await this.finishCommit(owed);

@@ -34,6 +34,12 @@ export interface LedgerStore {
     readonly description: string;
     /** Identifies the backing location; equal keys mean the same ledgers. */
     readonly key: string;
+    /**
+     * Who writes, where a store has credentials (a digest, never the
+     * credentials): one process's changes of one slice are committed together
+     * only between stores with the same key and writer.
+     */
+    readonly writer?: string;
 
     /** The slice's ledger, or undefined when the slice is not registered. */
     load(sliceName: string): Promise<VersionedLedger | undefined>;

@@ -46,6 +46,8 @@ export class LedgerConflictError extends Error {
 }
 
 interface PendingChange {
+    /** The caller's own store: its batch is committed through the first caller's. */
+    readonly store: LedgerStore;
     readonly change: LedgerChange<unknown>;
     readonly resolve: (result: unknown) => void;
     readonly reject: (error: unknown) => void;
@@ -78,9 +80,18 @@ function queueFor(key: string): CommitQueue {
  * store may leave work that only the last commit of a burst needs (the
  * Kubernetes store's status projection) to the commit that follows.
  */
-export function queuedChanges(storeKey: string, sliceName: string): number {
+export function queuedChanges(store: LedgerStore, sliceName: string): number {
     const registry = globalThis as unknown as Record<symbol, Map<string, CommitQueue> | undefined>;
-    return registry[QUEUES_KEY]?.get(`${storeKey}\u0000${sliceName}`)?.pending.length ?? 0;
+    return registry[QUEUES_KEY]?.get(queueKey(store, sliceName))?.pending.length ?? 0;
+}
+
+/**
+ * One queue per location, writer and slice: changes of stores with other
+ * credentials (a reader's and a writer's in one process) never ride on each
+ * other's commits.
+ */
+function queueKey(store: LedgerStore, sliceName: string): string {
+    return `${store.key}\u0000${store.writer ?? ""}\u0000${sliceName}`;
 }
 
 /**
@@ -99,25 +110,28 @@ export function updateLedger<R>(
     change: LedgerChange<R>,
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ): Promise<R> {
-    const queue = queueFor(`${store.key}\u0000${sliceName}`);
+    const queue = queueFor(queueKey(store, sliceName));
     return new Promise<R>((resolve, reject) => {
-        queue.pending.push({ change, resolve: resolve as (result: unknown) => void, reject });
+        queue.pending.push({ store, change, resolve: resolve as (result: unknown) => void, reject });
         if (!queue.running) {
             queue.running = true;
-            void drain(queue, store, sliceName, policy);
+            void drain(queue, sliceName, policy);
         }
     });
 }
 
-async function drain(queue: CommitQueue, store: LedgerStore, sliceName: string, policy: RetryPolicy): Promise<void> {
+async function drain(queue: CommitQueue, sliceName: string, policy: RetryPolicy): Promise<void> {
     try {
         while (queue.pending.length > 0) {
+            let store: LedgerStore | undefined;
             while (queue.pending.length > 0) {
                 const batch = queue.pending.splice(0);
+                // The batch's own first caller's store, not the one that started this drain: a drain outlives its callers.
+                store = batch[0].store;
                 await commitBatch(batch, store, sliceName, policy);
             }
             // Callers are settled; what the store deferred within the burst is done now (changes arriving meanwhile wait).
-            await store.afterBurst?.(sliceName).catch(() => undefined);
+            await store?.afterBurst?.(sliceName).catch(() => undefined);
         }
     } finally {
         queue.running = false;

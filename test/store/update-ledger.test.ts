@@ -154,6 +154,29 @@ describe("updateLedger", () => {
         expect(events.slice(4)).toEqual(["afterBurst", "late", "afterBurst"]);
     });
 
+    it("commits each change through its own caller's store, never another writer's, even while a drain outlives its callers", async () => {
+        const backing = new FileLedgerStore(temp.dir);
+        const uses = { alice: 0, bob: 0, bobAgain: 0 };
+        // One location; alice and bob are different identities (say a writer's and a reader's kubeconfig).
+        const as = (who: keyof typeof uses, writer: string): LedgerStore => ({
+            description: backing.description,
+            key: backing.key,
+            writer,
+            load: (slice) => (uses[who]++, backing.load(slice)),
+            list: () => backing.list(),
+            listEach: () => backing.listEach(),
+            compareAndSwap: (slice, version, next) => backing.compareAndSwap(slice, version, next),
+        });
+        const touch = (ledger: SliceLedger | undefined) => ({ ledger: { ...ledger! }, result: undefined });
+        // Awaited one after another: each next call is queued while the previous drain is still finishing.
+        await updateLedger(as("alice", "a"), "blue", touch);
+        await updateLedger(as("bob", "b"), "blue", touch);
+        await updateLedger(as("bobAgain", "b"), "blue", touch);
+        expect(uses.alice).toBeGreaterThan(0);
+        expect(uses.bob).toBeGreaterThan(0);
+        expect(uses.bobAgain).toBeGreaterThan(0);
+    });
+
     it("backs off exponentially with full jitter, capped", () => {
         const policy = { attempts: 10, baseDelayMs: 5, maxDelayMs: 100 };
         expect(backoffDelay(1, policy, () => 0.999)).toBe(4);
