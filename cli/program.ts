@@ -189,6 +189,10 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
                 const unreadable = listed.flatMap((slice) => (slice.ok ? [] : [slice]));
                 // Exported as ipam_slice_unreadable; the reason is for the operator's log, not for anonymous scrapers.
                 unreadable.forEach((slice) => ctx.io.stderr(`error: ${slice.error.message}\n`));
+                // Printed once, the exit code says so too, as `status`'s does; a server keeps serving.
+                if (options.listen === undefined) {
+                    unreadable.forEach((slice) => setExitCode(exitCodeOf(slice.error)));
+                }
                 const ledgers = listed.flatMap((slice) => (slice.ok ? [slice.entry.ledger] : []));
                 return ledgerMetricFamilies(
                     ledgers,

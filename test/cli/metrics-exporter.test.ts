@@ -3,7 +3,7 @@
  * and says it binds, what an anonymous client learns from a failed scrape,
  * and how often it reads the store.
  */
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -50,13 +50,29 @@ describe("metrics --listen", () => {
 
     it("answers a failed scrape with a short 500 and logs the error, store path included, to its stderr only", async () => {
         exporter = await startExporter(["--listen", "127.0.0.1:0", "--store-dir", storeDir, "--cache-seconds", "0"], temp.dir);
+        // The whole store unreadable (an unmounted volume): nothing can be exported.
+        renameSync(storeDir, `${storeDir}.away`);
+        try {
+            const response = await fetch(exporter.url);
+            expect(response.status).toBe(500);
+            const body = await response.text();
+            expect(body).toBe("scrape failed: the exporter could not read the store; its log says why\n");
+            expect(body).not.toContain(temp.dir);
+            await expect.poll(() => exporter!.stderr()).toContain(`error: scrape failed: file store ${storeDir} does not exist`);
+        } finally {
+            renameSync(`${storeDir}.away`, storeDir);
+        }
+    });
+
+    it("exports the other slices when one is unreadable, marking it, and logs why to its stderr only", async () => {
+        exporter = await startExporter(["--listen", "127.0.0.1:0", "--store-dir", storeDir, "--cache-seconds", "0"], temp.dir);
         writeFileSync(path.join(storeDir, "green", "000000000002.json"), "{ not json");
         const response = await fetch(exporter.url);
-        expect(response.status).toBe(500);
+        expect(response.status).toBe(200);
         const body = await response.text();
-        expect(body).toBe("scrape failed: the exporter could not read the store; its log says why\n");
+        expect(body).toMatch(/^ipam_slice_unreadable\{slice="green"\} 1$/m);
         expect(body).not.toContain(temp.dir);
-        await expect.poll(() => exporter!.stderr()).toContain(`error: scrape failed: ${path.join(storeDir, "green")}`);
+        await expect.poll(() => exporter!.stderr()).toContain(`error: ${path.join(storeDir, "green")}`);
     });
 
     it("reuses a store read for 5 s by default; --cache-seconds 0 reads on every scrape", async () => {

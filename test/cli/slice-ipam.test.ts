@@ -241,7 +241,11 @@ describe("errors", () => {
         expect(status.stderr).toContain(`error: ${path.join(dir, "broken.json")} is not a valid slice ledger and was left untouched`);
         expect(status.stderr).toContain("Restore it from a backup or correct it by hand");
         expect((await sliceIpam(["show", "blue", "--store-dir", dir])).code).toBe(0);
-        expect((await sliceIpam(["metrics", "--store-dir", dir])).code).toBe(5);
+        const metrics = await sliceIpam(["metrics", "--store-dir", dir]);
+        expect(metrics.code).toBe(5);
+        // Printed all the same: the readable slice, and the broken one marked.
+        expect(metrics.stdout).toMatch(/^ipam_total_subnets\{slice="blue"\} \d+$/m);
+        expect(metrics.stdout).toMatch(/^ipam_slice_unreadable\{slice="broken"\} 1$/m);
     });
 
     it.each([
@@ -264,7 +268,7 @@ describe("metrics", () => {
     it("prints the exposition format once", async () => {
         const run = await sliceIpam(["metrics", "--now", NOW]);
         expect(run.code).toBe(0);
-        expect(parseExposition(run.stdout)).toHaveLength(10);
+        expect(parseExposition(run.stdout)).toHaveLength(11);
         const samples = samplesOf(run.stdout);
         expect(sampleValue(samples, "ipam_allocated_subnets", { slice: "my-slice" })).toBe(2);
         expect(sampleValue(samples, "ipam_inuse_subnets", { slice: "my-slice" })).toBe(0);
