@@ -14,6 +14,7 @@ import { registerSlice } from "../../provider/service/slices";
 import { KubernetesLedgerStore, PLAN_VIEW_MS } from "../../provider/store/kubernetes-store";
 import { ANNOTATION_LEDGER } from "../../provider/store/sliceipam-shard";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
+import { interceptClient } from "../support/kube-store-probes";
 
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
 const GROUP = { group: "controller.kubeslice.io", version: "v1alpha1", plural: "sliceipams" };
@@ -34,19 +35,12 @@ const storeIn = (namespace: string, options: { transientAttempts?: number } = {}
 const spec = (input: Record<string, unknown> = {}) => sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", ...input });
 const objects = () => server.config.makeApiClient(server.client.CustomObjectsApi);
 
-type Api = Record<string, (...args: unknown[]) => Promise<unknown>>;
 const restores: (() => void)[] = [];
 afterEach(() => restores.splice(0).forEach((restore) => restore()));
 
-/** Wraps one method of the API client's prototype (every store's client) for one namespace. */
+/** Wraps one method of every store's API client for one namespace, restored after each test. */
 function intercept(method: string, namespace: string, around: (real: () => Promise<unknown>) => Promise<unknown>): void {
-    const prototype = server.client.CustomObjectsApi.prototype as unknown as Api;
-    const real = prototype[method];
-    prototype[method] = function (this: unknown, ...args: unknown[]) {
-        const call = () => real.apply(this, args);
-        return (args[0] as { namespace?: string })?.namespace === namespace ? around(call) : call();
-    };
-    restores.push(() => (prototype[method] = real));
+    restores.push(interceptClient(server, method, namespace, around));
 }
 
 /** Counts the requests of `methods` in `namespace` (they still reach the server). */

@@ -11,12 +11,11 @@ import { sliceSpecSchema } from "../../provider/core/validation";
 import { allocateSubnet, findSubnet, releaseSubnet } from "../../provider/service/allocations";
 import { registerSlice } from "../../provider/service/slices";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
-import { ANNOTATION_LEDGER } from "../../provider/store/sliceipam-shard";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
+import * as probes from "../support/kube-store-probes";
+import { interceptClient } from "../support/kube-store-probes";
 
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
-const GROUP = { group: "controller.kubeslice.io", version: "v1alpha1", plural: "sliceipams" };
-const SHARDS = { group: "ipam.kubeslice-ipam.io", version: "v1alpha1", plural: "sliceipamshards" };
 
 let server: TestApiServer;
 beforeAll(async () => {
@@ -30,48 +29,16 @@ const freshNamespace = () => `ns-${randomBytes(4).toString("hex")}`;
 const storeIn = (namespace: string) => new KubernetesLedgerStore({ namespace, kubeconfig: server.kubeconfig });
 const spec = () => sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16" });
 
-type Api = Record<string, (...args: unknown[]) => Promise<unknown>>;
-/**
- * The API client's prototype, to wrap one method the way a fault in front of
- * the real server would, for one namespace. The prototype, not one store's
- * client: the group commit may run a caller's change with another store
- * object of the same key.
- */
-const clientPrototype = () => server.client.CustomObjectsApi.prototype as unknown as Api;
 const restores: (() => void)[] = [];
 afterEach(() => restores.splice(0).forEach((restore) => restore()));
 
+/** A fault in front of the real server for one namespace, restored after each test. */
 function intercept(method: string, namespace: string, fault: (real: () => Promise<unknown>) => Promise<unknown>): void {
-    const prototype = clientPrototype();
-    const real = prototype[method];
-    prototype[method] = function (this: unknown, ...args: unknown[]) {
-        const call = () => real.apply(this, args);
-        return (args[0] as { namespace?: string })?.namespace === namespace ? fault(call) : call();
-    };
-    restores.push(() => (prototype[method] = real));
+    restores.push(interceptClient(server, method, namespace, fault));
 }
 
-/** The shards of the namespace and the ones the head of "blue" references, as the server has them. */
-async function shardsOnServer(namespace: string): Promise<{ listed: string[]; referenced: string[] }> {
-    const objects = server.config.makeApiClient(server.client.CustomObjectsApi);
-    const head = (await objects.getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
-    const referenced = (JSON.parse(head.metadata.annotations[ANNOTATION_LEDGER]).shards as string[]).map(
-        (ref) => `blue-${ref.split(":")[0]}-${ref.split(":")[1]}`,
-    );
-    const listed = (await objects.listNamespacedCustomObject({ ...SHARDS, namespace })) as any;
-    return { listed: (listed.items as any[]).map((shard) => shard.metadata.name as string), referenced };
-}
-
-async function unreferencedShards(namespace: string): Promise<string[]> {
-    const { listed, referenced } = await shardsOnServer(namespace);
-    return listed.filter((name) => !referenced.includes(name));
-}
-
-/** Shards the head references that do not exist: every later reader (with no cached copy) would refuse the slice. */
-async function missingShards(namespace: string): Promise<string[]> {
-    const { listed, referenced } = await shardsOnServer(namespace);
-    return referenced.filter((name) => !listed.includes(name));
-}
+const unreferencedShards = (namespace: string) => probes.unreferencedShards(server, namespace, "blue");
+const missingShards = (namespace: string) => probes.missingShards(server, namespace, "blue");
 
 /** What an API server answers for a custom resource before its handlers are installed: not a Kubernetes Status. */
 function plainNotFound(): Error {

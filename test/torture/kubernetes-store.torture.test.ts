@@ -23,6 +23,7 @@ import { CorruptLedgerError } from "../../provider/store/ledger-document";
 import { ANNOTATION_LEDGER } from "../../provider/store/sliceipam-shard";
 import { findRepoRoot } from "../support/provider-host";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
+import { unreferencedShards } from "../support/kube-store-probes";
 import { allViolations, giveUps, JournalEntry, missedReads, StoredEntry, Violation } from "./detectors";
 import { completed, journalsIn, killRounds, startWorker } from "./worker-runs";
 
@@ -33,7 +34,6 @@ const SCALE = FULL
 const CLI = path.join(findRepoRoot(__dirname), "dist/bin/slice-ipam.js");
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
 const GROUP = { group: "controller.kubeslice.io", version: "v1alpha1", plural: "sliceipams" };
-const SHARDS = { group: "ipam.kubeslice-ipam.io", version: "v1alpha1", plural: "sliceipamshards" };
 const run = promisify(execFile);
 
 interface Figures {
@@ -128,16 +128,6 @@ function report(scenario: string, journal: readonly JournalEntry[], violations: 
     });
 }
 
-/** The slice's shards that its head does not reference. */
-async function unreferencedShards(namespace: string, slice: string): Promise<string[]> {
-    const head = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: slice })) as any;
-    const refs = (JSON.parse(head.metadata.annotations[ANNOTATION_LEDGER]).shards as string[]).map(
-        (ref) => `${slice}-${ref.split(":")[0]}-${ref.split(":")[1]}`,
-    );
-    const listed = (await objects().listNamespacedCustomObject({ ...SHARDS, namespace })) as any;
-    return (listed.items as any[]).map((shard) => shard.metadata.name as string).filter((name) => !refs.includes(name));
-}
-
 describe("Kubernetes store torture", () => {
     it(`contention: ${SCALE.processes} processes × ${SCALE.lanes} concurrent operations on one slice, no failure, no give-up`, async () => {
         const namespace = await registered("soak");
@@ -200,7 +190,7 @@ describe("Kubernetes store torture", () => {
         // A killed writer's shards are orphans the sweep removes once the head has moved on.
         await allocateSubnet(storeIn(namespace), "killed", "after-the-kills");
         await storeIn(namespace).sweep("killed");
-        expect(await unreferencedShards(namespace, "killed")).toEqual([]);
+        expect(await unreferencedShards(server, namespace, "killed")).toEqual([]);
     }, 900_000);
 
     it("the orphan sweep, run by a process whose clock is 3 hours ahead, in a loop while writers commit: nothing referenced is deleted", async () => {
