@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { decodeRevision, digestOf, FileRevision } from "./file-document";
+import { processWide } from "./process-wide";
 
 interface Decoded {
     readonly file: string;
@@ -11,12 +12,7 @@ interface Decoded {
 // check and create loads the slice: without this, a slice of N clusters is
 // decoded and validated N times per deployment. Process-wide through a global
 // symbol, like the commit queues, so provider objects capture nothing.
-const CACHE_KEY = Symbol.for("kubeslice-ipam.decoded-revisions");
-
-function cache(): Map<string, Decoded> {
-    const registry = globalThis as unknown as Record<symbol, Map<string, Decoded> | undefined>;
-    return (registry[CACHE_KEY] ??= new Map<string, Decoded>());
-}
+const cache = () => processWide("kubeslice-ipam.decoded-revisions", () => new Map<string, Decoded>());
 
 /**
  * {@link decodeRevision}, reusing the last result for the slice when the file

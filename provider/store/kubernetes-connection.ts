@@ -7,6 +7,7 @@ import * as path from "node:path";
 import type * as k8s from "@kubernetes/client-node";
 import { LRUCache } from "lru-cache";
 import { loadKubeconfig } from "./kubeconfig";
+import { processWide } from "./process-wide";
 
 /**
  * The Kubernetes store's connection to an API server, shared by every call of
@@ -29,23 +30,18 @@ import { loadKubeconfig } from "./kubeconfig";
  * (in-cluster), every store loads its own.
  */
 
-const CLIENTS_KEY = Symbol.for("kubeslice-ipam.kubernetes-clients");
-const AGENTS_KEY = Symbol.for("kubeslice-ipam.kubernetes-agents");
 /** Distinct kubeconfigs (and TLS identities) a process keeps connections for. */
 const ENTRIES = 16;
 
 interface Connection {
     readonly config: k8s.KubeConfig;
     readonly api: k8s.CustomObjectsApi;
+    /** A digest of the kubeconfig and context (never their text): who the requests are made as. */
+    readonly identity: string;
 }
 
-function registry<T extends object>(key: symbol, make: () => T): T {
-    const globals = globalThis as unknown as Record<symbol, T | undefined>;
-    return (globals[key] ??= make());
-}
-
-const clients = () => registry(CLIENTS_KEY, () => new LRUCache<string, Connection>({ max: ENTRIES }));
-const agents = () => registry(AGENTS_KEY, () => new LRUCache<string, http.Agent>({ max: ENTRIES }));
+const clients = () => processWide("kubeslice-ipam.kubernetes-clients", () => new LRUCache<string, Connection>({ max: ENTRIES }));
+const agents = () => processWide("kubeslice-ipam.kubernetes-agents", () => new LRUCache<string, http.Agent>({ max: ENTRIES }));
 
 /** A kubeconfig, as the store's options name it. */
 export interface ConnectionSource {
@@ -76,7 +72,7 @@ export function connect(client: typeof k8s, source: ConnectionSource): Connectio
             promiseMiddleware: [{ pre: async (context) => (shareAgent(context), context), post: async (response) => response }],
         }),
     );
-    const connection = { config, api };
+    const connection = { config, api, identity: key ?? "in-cluster" };
     if (key !== undefined) {
         clients().set(key, connection);
     }

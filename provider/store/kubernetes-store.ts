@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { LRUCache } from "lru-cache";
 import { Allocation, SliceLedger } from "../core/ledger";
 import { connect } from "./kubernetes-connection";
+import { processWide } from "./process-wide";
 import { CorruptLedgerError } from "./ledger-document";
 import { everyLedger, LedgerStore, ListedSlice, readEach, StorageUsage, storableSliceName, SwapResult, VersionedLedger } from "./ledger-store";
 import {
@@ -69,23 +70,23 @@ const LEGACY_LIMIT_BYTES = 1.5 * 1024 * 1024;
 // Shards are immutable and never reuse a name, so a shard once read is valid
 // for the life of the process. Providers are constructed per call, so the
 // cache is process-wide, found through a global symbol; bounded by entries.
-const SHARD_CACHE_KEY = Symbol.for("kubeslice-ipam.kubernetes-shard-cache");
 const SHARD_CACHE_ENTRIES = 262_144;
 
-function shardCache(): LRUCache<string, readonly Allocation[]> {
-    const registry = globalThis as unknown as Record<symbol, LRUCache<string, readonly Allocation[]> | undefined>;
-    return (registry[SHARD_CACHE_KEY] ??= new LRUCache<string, readonly Allocation[]>({
-        maxSize: SHARD_CACHE_ENTRIES,
-        sizeCalculation: (entries) => entries.length + 1,
-    }));
-}
+const shardCache = () =>
+    processWide(
+        "kubeslice-ipam.kubernetes-shard-cache",
+        () =>
+            new LRUCache<string, readonly Allocation[]>({
+                maxSize: SHARD_CACHE_ENTRIES,
+                sizeCalculation: (entries) => entries.length + 1,
+            }),
+    );
 
 /** How old a head seen by this process may be and still answer a plan (a preview, a `check`). */
 export const PLAN_VIEW_MS = 1_000;
 
 // The head each slice had when this process last read or wrote it, and when
 // (see "Head view" in the class comment). Process-wide like the shard cache.
-const VIEW_KEY = Symbol.for("kubeslice-ipam.kubernetes-head-view");
 export const VIEW_ENTRIES = 256;
 
 interface Seen {
@@ -94,26 +95,18 @@ interface Seen {
     readonly at: number;
 }
 
-function headView(): LRUCache<string, Seen> {
-    const registry = globalThis as unknown as Record<symbol, LRUCache<string, Seen> | undefined>;
-    return (registry[VIEW_KEY] ??= new LRUCache<string, Seen>({ max: VIEW_ENTRIES }));
-}
+const headView = () => processWide("kubeslice-ipam.kubernetes-head-view", () => new LRUCache<string, Seen>({ max: VIEW_ENTRIES }));
 
 // Commits within a burst leave the status projection and the deletion of the
 // shards they replaced to the burst's last commit (or to afterBurst); what is
 // owed, per slice, process-wide.
-const OWED_KEY = Symbol.for("kubeslice-ipam.kubernetes-owed-projections");
-
 interface Owed {
     readonly committed: SliceIpamObject;
     readonly ledger: SliceLedger;
     readonly obsolete: readonly string[];
 }
 
-function owedWork(): Map<string, Owed> {
-    const registry = globalThis as unknown as Record<symbol, Map<string, Owed> | undefined>;
-    return (registry[OWED_KEY] ??= new Map<string, Owed>());
-}
+const owedWork = () => processWide("kubeslice-ipam.kubernetes-owed-projections", () => new Map<string, Owed>());
 
 /** A head as read, with what a compare-and-swap from it needs. */
 interface Head {
@@ -220,7 +213,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         this.client = require("@kubernetes/client-node") as typeof k8s;
         // Never the client's own loading: its YAML errors quote the kubeconfig, credentials included.
         // Process-wide: one parsed kubeconfig and keep-alive connections for every call (kubernetes-connection.ts).
-        const { config, api } = connect(this.client, {
+        const { config, api, identity } = connect(this.client, {
             contents: options.kubeconfig,
             name: "store.kubeconfig (the store input's kubeconfig)",
             context: options.context,
@@ -229,10 +222,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         this.namespace = options.namespace;
         this.description = `Kubernetes store ${server} namespace ${options.namespace}`;
         this.key = `kubernetes:${server}/${options.namespace}`;
-        this.writer = createHash("sha256")
-            .update(JSON.stringify([options.kubeconfig ?? null, options.context ?? null]))
-            .digest("hex")
-            .slice(0, 16);
+        this.writer = identity;
         this.api = api;
         this.requests = new KubernetesRequests(this.client, this.description, transientRetryFrom(process.env, options.transientAttempts));
     }

@@ -1,6 +1,7 @@
 import { countIn } from "../core/counters";
 import { SliceLedger } from "../core/ledger";
 import { LedgerStore } from "./ledger-store";
+import { processWide } from "./process-wide";
 
 /**
  * A pure change to one slice's ledger: the next ledger (the same object when
@@ -62,15 +63,13 @@ interface CommitQueue {
 // concurrently. Queues are process-wide, found through a global symbol at call
 // time, so that provider objects capture nothing and every call in the process
 // shares one queue per (store, slice).
-const QUEUES_KEY = Symbol.for("kubeslice-ipam.commit-queues");
+const queues = () => processWide("kubeslice-ipam.commit-queues", () => new Map<string, CommitQueue>());
 
 function queueFor(key: string): CommitQueue {
-    const registry = globalThis as unknown as Record<symbol, Map<string, CommitQueue> | undefined>;
-    const queues = (registry[QUEUES_KEY] ??= new Map<string, CommitQueue>());
-    let queue = queues.get(key);
+    let queue = queues().get(key);
     if (queue === undefined) {
         queue = { pending: [], running: false };
-        queues.set(key, queue);
+        queues().set(key, queue);
     }
     return queue;
 }
@@ -81,8 +80,7 @@ function queueFor(key: string): CommitQueue {
  * Kubernetes store's status projection) to the commit that follows.
  */
 export function queuedChanges(store: LedgerStore, sliceName: string): number {
-    const registry = globalThis as unknown as Record<symbol, Map<string, CommitQueue> | undefined>;
-    return registry[QUEUES_KEY]?.get(queueKey(store, sliceName))?.pending.length ?? 0;
+    return queues().get(queueKey(store, sliceName))?.pending.length ?? 0;
 }
 
 /**
