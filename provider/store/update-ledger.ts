@@ -1,14 +1,23 @@
 import { countIn } from "../core/counters";
+import { HistoryActor, recordChange } from "../core/history";
 import { SliceLedger } from "../core/ledger";
+import { historyActor, historyBounds } from "./history-context";
 import { LedgerStore } from "./ledger-store";
 import { processWide } from "./process-wide";
 
 /**
  * A pure change to one slice's ledger: the next ledger (the same object when
  * nothing changes; undefined deletes it) and a result for the caller. A change
- * may throw to refuse; only its own caller sees that error.
+ * may throw to refuse; only its own caller sees that error. Its history events
+ * are derived from the ledger before and after it, dated `at` (now when
+ * absent) and carrying `note`.
  */
-export type LedgerChange<R> = (current: SliceLedger | undefined) => { ledger: SliceLedger | undefined; result: R };
+export type LedgerChange<R> = (current: SliceLedger | undefined) => {
+    ledger: SliceLedger | undefined;
+    result: R;
+    at?: Date;
+    note?: string;
+};
 
 /** When to stop retrying lost compare-and-swaps: after `timeLimitMs`, after `attempts`, whichever comes first. */
 export interface RetryPolicy {
@@ -50,6 +59,8 @@ interface PendingChange {
     /** The caller's own store: its batch is committed through the first caller's. */
     readonly store: LedgerStore;
     readonly change: LedgerChange<unknown>;
+    /** Taken when the change was asked for, in its caller's scope: a batch may hold several callers' changes. */
+    readonly actor: HistoryActor;
     readonly resolve: (result: unknown) => void;
     readonly reject: (error: unknown) => void;
 }
@@ -110,7 +121,7 @@ export function updateLedger<R>(
 ): Promise<R> {
     const queue = queueFor(queueKey(store, sliceName));
     return new Promise<R>((resolve, reject) => {
-        queue.pending.push({ store, change, resolve: resolve as (result: unknown) => void, reject });
+        queue.pending.push({ store, change, actor: historyActor(), resolve: resolve as (result: unknown) => void, reject });
         if (!queue.running) {
             queue.running = true;
             void drain(queue, sliceName, policy);
@@ -191,10 +202,15 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
 function applyAll(batch: PendingChange[], initial: SliceLedger | undefined) {
     let ledger = initial;
     const outcomes: Outcome[] = [];
+    const bounds = historyBounds();
     for (const pending of batch) {
         try {
             const applied = pending.change(ledger);
-            ledger = applied.ledger;
+            // Each change's events against the ledger it was applied to: exact within a batch, and recomputed on every retry.
+            ledger =
+                applied.ledger === undefined || applied.ledger === ledger
+                    ? applied.ledger
+                    : recordChange(ledger, applied.ledger, { at: applied.at ?? new Date(), actor: pending.actor, note: applied.note }, bounds);
             outcomes.push({ ok: true, result: applied.result });
         } catch (error) {
             outcomes.push({ ok: false, error });
