@@ -33,24 +33,60 @@ export function eventsOfChange(before: SliceLedger | undefined, after: SliceLedg
             events.push({ ...base, action: "settings-changed", detail: changed.join(", ") });
         }
     }
-    const beforeByCluster = new Map((before?.allocations ?? []).map((entry) => [entry.clusterName, entry]));
-    const afterClusters = new Set<string>();
     const perCluster: { index: number; event: HistoryEvent }[] = [];
-    for (const entry of after.allocations) {
-        afterClusters.add(entry.clusterName);
-        const event = entryEvent(beforeByCluster.get(entry.clusterName), entry, base, context.note);
-        if (event !== undefined) {
-            perCluster.push({ index: entry.index, event });
+    for (const [previous, next] of changedEntries(before?.allocations ?? [], after.allocations)) {
+        if (next === undefined) {
+            perCluster.push({ index: previous!.index, event: removalEvent(after, previous!, context.at, base) });
+            continue;
         }
-    }
-    for (const [clusterName, entry] of beforeByCluster) {
-        if (!afterClusters.has(clusterName)) {
-            perCluster.push({ index: entry.index, event: removalEvent(after, entry, context.at, base) });
+        const event = entryEvent(previous, next, base, context.note);
+        if (event !== undefined) {
+            perCluster.push({ index: next.index, event });
         }
     }
     // A removal and an allocation of the same index (reclaimed, then taken) read in that order.
     perCluster.sort((a, b) => a.index - b.index || order(a.event) - order(b.event));
     return [...events, ...perCluster.map(({ event }) => event)];
+}
+
+/**
+ * The entries that differ between two ledgers' allocations, paired by
+ * cluster: [before, after], either undefined when the cluster has no entry on
+ * that side. Both lists are sorted by index, and a change replaces only the
+ * entries it changes, so unchanged ones are skipped by identity in one walk.
+ */
+function changedEntries(before: readonly Allocation[], after: readonly Allocation[]): [Allocation | undefined, Allocation | undefined][] {
+    const removed: Allocation[] = [];
+    const added: Allocation[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < before.length || j < after.length) {
+        const previous = before[i];
+        const next = after[j];
+        if (previous !== undefined && previous === next) {
+            i++;
+            j++;
+        } else if (next === undefined || (previous !== undefined && previous.index <= next.index)) {
+            removed.push(previous);
+            i++;
+        } else {
+            added.push(next);
+            j++;
+        }
+    }
+    if (removed.length === 0 && added.length === 0) {
+        return [];
+    }
+    const addedByCluster = new Map(added.map((entry) => [entry.clusterName, entry]));
+    const pairs: [Allocation | undefined, Allocation | undefined][] = removed.map((entry) => {
+        const next = addedByCluster.get(entry.clusterName);
+        addedByCluster.delete(entry.clusterName);
+        return [entry, next];
+    });
+    for (const entry of addedByCluster.values()) {
+        pairs.push([undefined, entry]);
+    }
+    return pairs;
 }
 
 function order(event: HistoryEvent): number {
@@ -114,8 +150,13 @@ export function appendHistory(
     now: Date,
 ): readonly HistoryEvent[] {
     const oldest = now.getTime() - bounds.maxAgeSeconds * 1000;
-    const kept = [...history, ...events].filter((event) => Date.parse(event.at) >= oldest);
-    return kept.length > bounds.maxEvents ? kept.slice(kept.length - bounds.maxEvents) : kept;
+    const all = [...history, ...events];
+    // Oldest first: the events past the age bound are a prefix (writers' clocks may disagree a little; an older one later waits its turn).
+    let first = Math.max(0, all.length - bounds.maxEvents);
+    while (first < all.length && Date.parse(all[first].at) < oldest) {
+        first++;
+    }
+    return first === 0 ? all : all.slice(first);
 }
 
 /**

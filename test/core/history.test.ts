@@ -152,7 +152,7 @@ describe("history properties", () => {
                 );
                 for (const s of steps) {
                     const now = at(clock);
-                    let next = ledger;
+                    let next: SliceLedger;
                     if (s.op === "wait") {
                         clock += s.seconds;
                         continue;
@@ -176,7 +176,9 @@ describe("history properties", () => {
                     const added = (recorded.history ?? []).slice((ledger.history ?? []).length);
                     // A change with no effect has no event; one with an effect has at least one.
                     expect(added.length === 0).toBe(
-                        next === ledger || (JSON.stringify(next.allocations) === JSON.stringify(ledger.allocations) && next.spec === ledger.spec),
+                        next === ledger ||
+                            (JSON.stringify(next.allocations) === JSON.stringify(ledger.allocations) &&
+                                JSON.stringify(next.spec) === JSON.stringify(ledger.spec)),
                     );
                     ledger = recorded;
                 }
