@@ -82,3 +82,18 @@ function positiveWhole(env: NodeJS.ProcessEnv, variable: string, fallback: numbe
     }
     return value;
 }
+
+/**
+ * The actor a Pulumi resource URN names (`urn:pulumi:<stack>::<project>::…`):
+ * what a provider that is given URNs (the native provider) records, with the
+ * organization where the environment tells it.
+ */
+export function pulumiActorOfUrn(urn: string, env: NodeJS.ProcessEnv = process.env): Omit<HistoryActor, "user" | "host"> {
+    const match = /^urn:pulumi:([^:]+)::([^:]+)::/.exec(urn);
+    return {
+        via: "pulumi",
+        organization: env.PULUMI_ORGANIZATION ?? env.PULUMI_NODEJS_ORGANIZATION,
+        project: match?.[2] ?? env.PULUMI_PROJECT,
+        stack: match?.[1] ?? env.PULUMI_STACK,
+    };
+}
