@@ -4,6 +4,7 @@ import type { AllocationStatus } from "../provider/core/ledger";
 import { checkSubnetSizeFitsSlice, dnsLabelMessage, isDnsLabel, sliceSpecShape } from "../provider/core/validation";
 import type { StoreInput } from "../provider/slice-ipam";
 import type { WorkerSliceConfigExtras } from "./worker-slice-config";
+import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 
 export interface KubeSliceIpamArgs {
     /** The slice's name; names child resources, so it must be known when the program runs. Immutable. */
@@ -117,7 +118,10 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
         );
     }
     if (problems.length > 0) {
-        throw new Error(`KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        throw new KubesliceIpamError(
+            "invalid-inputs",
+            `KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
     }
 }
 
