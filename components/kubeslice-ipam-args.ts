@@ -1,10 +1,10 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import type { AllocationStatus } from "../provider/core/ledger";
 import { checkSubnetSizeFitsSlice, dnsLabelMessage, isDnsLabel, sliceSpecShape } from "../provider/core/validation";
 import type { StoreInput } from "../provider/slice-ipam";
 import type { WorkerSliceConfigExtras } from "./worker-slice-config";
-import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 
 export interface KubeSliceIpamArgs {
     /** The slice's name; names child resources, so it must be known when the program runs. Immutable. */

@@ -1,6 +1,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
 import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
@@ -20,7 +21,6 @@ import {
     WorkerSliceConfigManifest,
     workerSliceConfigName,
 } from "./worker-slice-config";
-import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 
 /**
  * A KubeSlice slice with dynamic IPAM: its pool (SliceIpam), one

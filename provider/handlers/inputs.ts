@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { parseCidr } from "../core/cidr";
 import { quoted } from "../core/issues";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { dnsLabelSchema, InputIssue, issuesByProperty, sliceSpecShape } from "../core/validation";
 import { storeSpecSchema } from "../store/store-spec";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 /**
  * Pulumi's placeholder for a value not known until apply (preview of a

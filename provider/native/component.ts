@@ -2,10 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import { KubeSliceIpam, planSlice } from "../../components/kubeslice-ipam";
 import { KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "../../components/kubeslice-ipam-args";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { DEFAULT_SUBNET_SIZE } from "../core/validation";
 import type { StoreInput } from "../slice-ipam";
 import { NATIVE_CHILDREN } from "./resources";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 /**
  * The inputs that name child resources or files: the component needs them

@@ -2,12 +2,12 @@ import type * as provider from "@pulumi/pulumi/provider";
 import * as handlers from "../handlers";
 import { packageSchema } from "./schema";
 import { quoted } from "../core/issues";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import * as pulumi from "@pulumi/pulumi";
 import { constructKubeSliceIpam } from "./component";
 import { deploymentEnding } from "./in-flight-constructs";
 import { KUBESLICE_IPAM_TOKEN, MANIFEST_FILE_TOKEN, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN, typeOfUrn } from "./type-token";
 import { unwrapSecrets, withSecretProperties } from "./wire";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 type Props = Record<string, unknown>;
 type Handlers = typeof handlers.sliceIpam | typeof handlers.subnetAllocation | typeof handlers.manifestFile;

@@ -1,8 +1,8 @@
+import { ERROR_MESSAGES } from "../core/error-codes";
 import { overlappingSlice, SliceLedger } from "../core/ledger";
 import { LedgerStore } from "../store/ledger-store";
 import { IpamError } from "./errors";
 import { sliceOverlap } from "./slices";
-import { ERROR_MESSAGES } from "../core/error-codes";
 
 export interface CopyReport {
     /** Slices written to the target store. */

@@ -1,10 +1,10 @@
+import { ERROR_MESSAGES } from "../core/error-codes";
 import { Issue, issueOf } from "../core/issues";
 import { isActive, newLedger, overlappingSlice, samePool, SliceLedger, withSettings } from "../core/ledger";
 import { SliceSpec } from "../core/validation";
 import { LedgerStore, StoreNotFoundError } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
 import { IpamError } from "./errors";
-import { ERROR_MESSAGES } from "../core/error-codes";
 
 /** Where the services read the time; tests pass a fixed one. */
 export type Clock = () => Date;

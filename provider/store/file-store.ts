@@ -3,6 +3,7 @@ import { closeSync, constants as fsConstants, lstatSync, openSync, promises as f
 import * as path from "node:path";
 import { setImmediate } from "node:timers/promises";
 import * as lockfile from "proper-lockfile";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { isDnsLabel } from "../core/validation";
 import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "../fs/atomic-file";
@@ -12,7 +13,6 @@ import { lockAdvisory } from "./advisory-lock";
 import { symlinkRefused, unreadable, writeFailure } from "./file-store-errors";
 import { CorruptLedgerError } from "./ledger-document";
 import { everyLedger, LedgerStore, ListedSlice, readEach, storableSliceName, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 export { FILE_DOCUMENT_API_VERSION, FILE_DOCUMENT_KIND } from "./file-document";
 

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { LRUCache } from "lru-cache";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { Allocation, SliceLedger } from "../core/ledger";
 import { connect } from "./kubernetes-connection";
 import { processWide } from "./process-wide";
@@ -43,7 +44,6 @@ import {
     SliceIpamObject,
     sliceIpamObject,
 } from "./sliceipam-object";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 export interface KubernetesStoreOptions {
     readonly namespace: string;

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { LATENCY_BUCKETS_SECONDS } from "../core/counters";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { Allocation, ALLOCATION_STATUSES, ledgerProblems, SliceLedger } from "../core/ledger";
 import { dnsLabelSchema, SLICE_SETTINGS, storedSliceSpecSchema } from "../core/validation";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 /**
  * The persisted shape of a ledger, shared by every store. Documents are

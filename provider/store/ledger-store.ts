@@ -1,6 +1,6 @@
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { sliceNameIssue } from "../core/validation";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 /** A ledger as read from a store, with the version a later write must name. */
 export interface VersionedLedger {

@@ -1,8 +1,8 @@
 import { countIn } from "../core/counters";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { LedgerStore } from "./ledger-store";
 import { processWide } from "./process-wide";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 /**
  * A pure change to one slice's ledger: the next ledger (the same object when

@@ -1,8 +1,8 @@
 import type * as k8s from "@kubernetes/client-node";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { UsageObservation } from "../core/usage";
 import { connectedPodsOf } from "../core/worker-slice-status";
 import type { KubernetesRequests } from "./kubernetes-requests";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 /**
  * Where the usage signal of a slice's clusters is read: what each cluster's
