@@ -1,7 +1,10 @@
+import { ERROR_CODES, ErrorCode } from "../provider/core/error-codes";
+import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
+
 /**
  * Exit codes of `slice-ipam`. Stable: scripts and CI jobs branch on them.
  * `EXIT_MEANINGS` is what the exit-code table of docs/operations.md says (a test compares
- * them); `EXIT_OF_ERROR` is the one place an error's code picks its exit code.
+ * them); an error's code picks its exit code through `ERROR_CODES` (provider/core/error-codes.ts).
  */
 export const EXIT = {
     ok: 0,
@@ -25,55 +28,43 @@ export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
         "or without `--now`/`--yes`",
     3:
         "the store does not exist or cannot be reached as named: no such file store directory, a kubeconfig that cannot " +
-        "be read, is malformed or has no such `--context`, a cluster without the SliceIpam CRD; for `sync-usage`, a " +
-        "cluster without the WorkerSliceConfig CRD",
+        "be read, is malformed or has no such `--context`, a cluster without the SliceIpam CRDs or without the store's namespace; " +
+        "for `sync-usage`, a cluster without the WorkerSliceConfig CRD",
     4: "the slice is not registered in the store (the message lists the slices it holds)",
     5: "a ledger document is corrupt (the message names the file or object; nothing is changed)",
     6: "anything else: an unreadable store, an unreachable API server, a denied request, a port already in use",
 };
 
 /** Codes the CLI itself raises, beside the codes of the providers' errors. */
-export type CliErrorCode = "usage" | "store-not-found" | "slice-not-registered" | "store-unreadable" | "listen-failed";
+export type CliErrorCode = Extract<ErrorCode, "usage" | "store-not-found" | "slice-not-registered" | "store-unreadable" | "listen-failed">;
 
 /**
- * Exit code by error code: the CLI's own, the stores' and the services'
- * (`error.code`). A code not listed (an API server's HTTP status, an errno)
- * exits `failure`.
+ * The exit code for a failure: its `code`'s category in `ERROR_CODES`, the
+ * one table of codes. Anything else (an error no code of ours names, an
+ * API server's HTTP status) exits `failure`.
  */
-export const EXIT_OF_ERROR: Readonly<Record<string, ExitCode>> = {
-    usage: EXIT.usage,
-    "invalid-inputs": EXIT.usage,
-    "slice-name-invalid": EXIT.usage,
-    "cluster-not-released": EXIT.usage,
-    "store-not-found": EXIT.storeNotFound,
-    "kubeconfig-invalid": EXIT.storeNotFound,
-    "kubeconfig-context-not-found": EXIT.storeNotFound,
-    "usage-not-observable": EXIT.storeNotFound,
-    "slice-not-registered": EXIT.sliceNotFound,
-    "corrupt-ledger": EXIT.corruptLedger,
-    "store-unreadable": EXIT.failure,
-    "listen-failed": EXIT.failure,
-    // Commander's: --help and --version are answers; every other one of its codes (help shown for a missing command too) is a bad command line.
-    "commander.helpDisplayed": EXIT.ok,
-    "commander.version": EXIT.ok,
-};
-
-/** The exit code for a failure, from its `code`. */
 export function exitCodeOf(error: unknown): ExitCode {
     const code = (error as { code?: unknown } | undefined)?.code;
     if (typeof code !== "string") {
         return EXIT.failure;
     }
-    return EXIT_OF_ERROR[code] ?? (code.startsWith("commander.") ? EXIT.usage : EXIT.failure);
+    if (Object.hasOwn(ERROR_CODES, code)) {
+        return EXIT[ERROR_CODES[code as ErrorCode].exit];
+    }
+    // Commander's: --help and --version are answers; every other one of its codes (help shown for a missing command too) is a bad command line.
+    if (code === "commander.helpDisplayed" || code === "commander.version") {
+        return EXIT.ok;
+    }
+    return code.startsWith("commander.") ? EXIT.usage : EXIT.failure;
 }
 
 /** A failure the CLI reports as `error: <message>`; its exit code follows from `code`. */
-export class CliError extends Error {
+export class CliError extends KubesliceIpamError {
     constructor(
-        readonly code: CliErrorCode,
+        override readonly code: CliErrorCode,
         message: string,
     ) {
-        super(message);
+        super(code, message);
         this.name = "CliError";
     }
 }

@@ -125,7 +125,7 @@ async function probeKubernetes(store: LedgerStore): Promise<void> {
     try {
         await store.listEach(); // a corrupt slice is that slice's problem, reported by the command that reads it
     } catch (error) {
-        if ((error as { code?: unknown }).code === 404) {
+        if ((error as { code?: unknown }).code === "resource-type-not-served") {
             throw new CliError(
                 "store-not-found",
                 `${store.description} has no SliceIpam resource type (sliceipams.controller.kubeslice.io): install ` +

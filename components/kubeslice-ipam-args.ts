@@ -1,5 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import type { AllocationStatus } from "../provider/core/ledger";
 import { checkSubnetSizeFitsSlice, dnsLabelMessage, isDnsLabel, sliceSpecShape } from "../provider/core/validation";
 import type { StoreInput } from "../provider/slice-ipam";
@@ -117,7 +118,10 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
         );
     }
     if (problems.length > 0) {
-        throw new Error(`KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        throw new KubesliceIpamError(
+            "invalid-inputs",
+            `KubeSliceIpam "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
     }
 }
 

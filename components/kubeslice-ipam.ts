@@ -1,6 +1,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
 import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
@@ -380,7 +381,8 @@ export async function planSlice(
     };
     const planned = planAllocations(input);
     if (!planned.ok) {
-        throw new Error(
+        throw new KubesliceIpamError(
+            "clusters-unplaceable",
             `KubeSliceIpam "${component}" cannot place its clusters:\n` + planned.issues.map((issue) => `  - ${issue.message}`).join("\n"),
         );
     }
@@ -409,7 +411,10 @@ function byCluster<T>(clusters: readonly string[], value: (cluster: string) => p
 async function readCapacity(store: StoreInput | undefined, sliceName: string): Promise<Capacity> {
     const loaded = await openStore(store).load(sliceName);
     if (loaded === undefined) {
-        throw new Error(`slice "${sliceName}" is not in ${openStore(store).description} after its allocations were made`);
+        throw new KubesliceIpamError(
+            "slice-disappeared",
+            `slice "${sliceName}" is not in ${openStore(store).description} after its allocations were made`,
+        );
     }
     return capacity(loaded.ledger, new Date());
 }

@@ -2,21 +2,11 @@
  * The source's modules form no import cycle (type-only imports included): a
  * cycle makes load order matter and hides which module owns a concept.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { describe, expect, it } from "vitest";
-
-const ROOT = path.resolve(__dirname, "..");
-const SOURCE = ["provider", "components", "cli", "metrics", "bin", "index.ts"];
-
-function sourceFiles(entry: string): string[] {
-    const full = path.join(ROOT, entry);
-    if (statSync(full).isDirectory()) {
-        return readdirSync(full).flatMap((name) => sourceFiles(path.join(entry, name)));
-    }
-    return entry.endsWith(".ts") && !entry.endsWith(".d.ts") ? [entry] : [];
-}
+import { ROOT, SOURCE, sourceFiles } from "./support/source-files";
 
 function localImports(file: string): string[] {
     const { importedFiles } = ts.preProcessFile(readFileSync(path.join(ROOT, file), "utf8"), true, true);

@@ -6,10 +6,11 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { EXIT } from "../cli/errors";
 import { cidrFromString } from "../provider/core/cidr";
+import { ERROR_CODES } from "../provider/core/error-codes";
 import { totalSubnets } from "../provider/core/pool";
 import { DEFAULT_MAX_CLUSTERS } from "../provider/core/validation";
-import { IPAM_ERROR_CODES } from "../provider/service/errors";
 
 const ROOT = path.resolve(__dirname, "..");
 const read = (file: string): string => readFileSync(path.join(ROOT, file), "utf8");
@@ -78,13 +79,18 @@ describe("capacity table (docs/resources.md)", () => {
 });
 
 describe("error-code table (docs/operations.md)", () => {
-    it("lists every code an IpamError carries, and no other", () => {
-        const rows = tableRows(read("docs/operations.md"), "| code (`IpamError.code`) | when |");
-        const documented = rows.map(([code]) => code.replace(/^`|`$/g, ""));
-        expect([...documented].sort()).toEqual([...IPAM_ERROR_CODES].sort());
-        expect(new Set(documented).size).toBe(documented.length);
-        for (const [, when] of rows) {
-            expect(when.length).toBeGreaterThan(10);
+    const rows = tableRows(read("docs/operations.md"), "| code | exit code | when |");
+    const documented = rows.map(([code, exit, when]) => [code.replace(/^`|`$/g, ""), Number(exit), when] as const);
+
+    it("is ERROR_CODES, row for row: every code, its exit code and its meaning, in the table's order", () => {
+        const expected = Object.entries(ERROR_CODES).map(([code, entry]) => [code, EXIT[entry.exit], entry.meaning] as const);
+        expect(documented).toEqual(expected);
+    });
+
+    it("gives each code an exit code the exit-code table explains", () => {
+        const exitCodes = tableRows(read("docs/operations.md"), "| exit code | meaning |").map(([code]) => Number(code));
+        for (const [code, exit] of documented) {
+            expect(exitCodes, code).toContain(exit);
         }
     });
 });

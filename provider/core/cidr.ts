@@ -1,4 +1,5 @@
 import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from "ip-num";
+import { KubesliceIpamError } from "./kubeslice-ipam-error";
 
 /** The IP version of an address block. */
 export type IpVersion = 4 | 6;
@@ -68,7 +69,7 @@ function parseIpv6(input: string): CidrParseResult {
 export function cidrFromString(input: string): Cidr {
     const parsed = parseCidr(input);
     if (!parsed.ok) {
-        throw new Error(`"${input}" is not a canonical CIDR block (${parsed.failure.code})`);
+        throw new KubesliceIpamError("cidr-invalid", `"${input}" is not a canonical CIDR block (${parsed.failure.code})`);
     }
     return parsed.cidr;
 }

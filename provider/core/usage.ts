@@ -1,4 +1,5 @@
 import { AllocationStatus, findAllocation, markInUse, SliceLedger } from "./ledger";
+import { KubesliceIpamError } from "./kubeslice-ipam-error";
 
 /**
  * Allocated → InUse from what the clusters' WorkerSliceConfigs report.
@@ -87,7 +88,7 @@ export function applyUsage(ledger: SliceLedger, observations: readonly UsageObse
         const marked = markInUse(next, observation.clusterName);
         if (!marked.ok) {
             // markInUse refuses only unknown or Released clusters, both answered above: a bug if reached.
-            throw new Error(marked.issue.message);
+            throw new KubesliceIpamError(marked.issue.code, marked.issue.message);
         }
         next = marked.ledger;
         return { ...entry, status: "InUse", outcome: "marked-in-use" };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseCidr } from "../core/cidr";
 import { quoted } from "../core/issues";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { dnsLabelSchema, InputIssue, issuesByProperty, sliceSpecShape } from "../core/validation";
 import { storeSpecSchema } from "../store/store-spec";
 
@@ -131,13 +132,13 @@ export const subnetAllocationInputShape = {
 export type SubnetAllocationInputs = InputsOf<typeof subnetAllocationInputShape>;
 
 /** Raised when a create, update or delete receives inputs that `check` would have refused. */
-export class InvalidInputsError extends Error {
-    readonly code = "invalid-inputs";
+export class InvalidInputsError extends KubesliceIpamError {
     constructor(
         readonly subject: string,
         readonly issues: readonly InputIssue[],
     ) {
         super(
+            "invalid-inputs",
             `${subject}: invalid inputs; nothing was written:\n` +
                 issues.map((issue) => `  - ${issue.property === "" ? "" : `${issue.property}: `}${issue.message}`).join("\n") +
                 `\nCorrect the inputs and run again.`,

@@ -7,6 +7,7 @@ import { changedProperties, checkProperties, containsUnknown, InputsOf, Properti
 import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "../fs/atomic-file";
 import { canonicalPath, FileContent, outsideProjectReason, readOwnedFile } from "../fs/project-path";
 import { quoted } from "../core/issues";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 /**
  * The rule (docs/component.md, "Manifest files"): a path is compared canonically (see
@@ -148,14 +149,16 @@ async function createFile(args: ManifestFileInputs): Promise<void> {
 const holds = (current: FileContent, content: unknown) => current.kind === "text" && current.text === content;
 
 function alreadyThere(given: string, file: string): Error {
-    return new Error(
+    return new KubesliceIpamError(
+        "manifest-file-exists",
         `manifest file ${quoted(given)}: ${file} already exists with other content; kubeslice-ipam does not overwrite a file it ` +
             `did not write. Move or remove that file (or choose another path), then run pulumi up again`,
     );
 }
 
 function notOurs(given: string, file: string, verb: "replace" | "remove"): Error {
-    return new Error(
+    return new KubesliceIpamError(
+        "manifest-file-changed",
         `manifest file ${quoted(given)}: ${file} no longer holds the content this resource wrote, so kubeslice-ipam will not ` +
             `${verb} it. Run pulumi refresh to record what it holds now (then pulumi up ${verb === "remove" ? "removes" : "rewrites"} it), ` +
             `or restore or remove the file by hand`,

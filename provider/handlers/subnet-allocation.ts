@@ -109,7 +109,7 @@ export async function update(_id: string, olds: Properties, news: Properties): P
         const held = await findSubnet(openStore(args.store), args.sliceName, args.clusterName);
         if (held === undefined || held.subnet !== olds.subnet) {
             throw new IpamError(
-                "unknown-cluster",
+                "allocation-not-in-store",
                 `cluster "${args.clusterName}" holds ${olds.subnet} in slice "${args.sliceName}", but the new store ` +
                     `${openStore(args.store).description} ${held === undefined ? "has no allocation for it" : `has ${held.subnet}`}; ` +
                     `copy the slice's ledger there first (slice-ipam copy), then run pulumi up again`,

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import { KubeSliceIpam, planSlice } from "../../components/kubeslice-ipam";
 import { KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "../../components/kubeslice-ipam-args";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { DEFAULT_SUBNET_SIZE } from "../core/validation";
 import type { StoreInput } from "../slice-ipam";
 import { NATIVE_CHILDREN } from "./resources";
@@ -58,7 +59,8 @@ export async function constructKubeSliceIpam(
 ): Promise<provider.ConstructResult> {
     const pending = KNOWN_WHEN_CONSTRUCTED.filter((field) => containsOutput(inputs[field]));
     if (pending.length > 0) {
-        throw new Error(
+        throw new KubesliceIpamError(
+            "invalid-inputs",
             `KubeSliceIpam "${name}": ${pending.join(", ")} must be known when the program runs (a literal or a plain config value, ` +
                 `not a secret or another resource's output): they name the component's child resources and files`,
         );

@@ -2,6 +2,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import * as handlers from "../handlers";
 import { packageSchema } from "./schema";
 import { quoted } from "../core/issues";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import * as pulumi from "@pulumi/pulumi";
 import { constructKubeSliceIpam } from "./component";
 import { deploymentEnding } from "./in-flight-constructs";
@@ -22,7 +23,10 @@ function handlersFor(urn: string): Handlers {
     const type = typeOfUrn(urn);
     const found = HANDLERS[type];
     if (found === undefined) {
-        throw new Error(`kubeslice-ipam has no resource type "${type}"; it provides ${Object.keys(HANDLERS).join(", ")}`);
+        throw new KubesliceIpamError(
+            "unknown-type",
+            `kubeslice-ipam has no resource type "${type}"; it provides ${Object.keys(HANDLERS).join(", ")}`,
+        );
     }
     return found;
 }
@@ -121,7 +125,7 @@ export class KubesliceIpamProvider implements provider.Provider {
 
     async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
         if (type !== KUBESLICE_IPAM_TOKEN) {
-            throw new Error(`kubeslice-ipam has no component type "${type}"; its component is ${KUBESLICE_IPAM_TOKEN}`);
+            throw new KubesliceIpamError("unknown-type", `kubeslice-ipam has no component type "${type}"; its component is ${KUBESLICE_IPAM_TOKEN}`);
         }
         return constructKubeSliceIpam(name, inputs, options);
     }
@@ -144,7 +148,8 @@ export function parseImportId(urn: string, id: string): { id: string; props: Pro
     } else {
         const [sliceName, clusterName, ...rest] = own.split("/");
         if (clusterName === undefined || rest.length > 0) {
-            throw new Error(
+            throw new KubesliceIpamError(
+                "import-id-invalid",
                 `import id ${quoted(id)}: a SubnetAllocation's id is <slice>/<cluster> (e.g. "blue/worker-1"), optionally ` +
                     `followed by @file:<directory> or @kubernetes:<namespace>; use that form and run again`,
             );
@@ -158,7 +163,11 @@ export function parseImportId(urn: string, id: string): { id: string; props: Pro
         const location = colon === -1 ? "" : where.slice(colon + 1);
         if (kind === "file") props.store = { kind: "file", directory: location };
         else if (kind === "kubernetes") props.store = { kind: "kubernetes", namespace: location };
-        else throw new Error(`import id ${quoted(id)}: the store after "@" must be file:<directory> or kubernetes:<namespace>`);
+        else
+            throw new KubesliceIpamError(
+                "import-id-invalid",
+                `import id ${quoted(id)}: the store after "@" must be file:<directory> or kubernetes:<namespace>`,
+            );
     }
     return { id: own, props };
 }

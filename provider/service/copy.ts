@@ -1,3 +1,4 @@
+import { ERROR_MESSAGES } from "../core/error-codes";
 import { overlappingSlice, SliceLedger } from "../core/ledger";
 import { LedgerStore } from "../store/ledger-store";
 import { IpamError } from "./errors";
@@ -30,8 +31,7 @@ export async function copyLedgers(from: LedgerStore, to: LedgerStore, sliceNames
             if (!sameContents(existing, ledger)) {
                 throw new IpamError(
                     "slice-spec-mismatch",
-                    `slice "${name}" already exists in ${to.description} with different settings or allocations than in ` +
-                        `${from.description}; compare them (slice-ipam show ${name}) and remove one before copying`,
+                    ERROR_MESSAGES["slice-spec-mismatch"]({ kind: "copy-differs", sliceName: name, store: to.description, from: from.description }),
                 );
             }
             alreadyPresent.push(name);
@@ -46,7 +46,10 @@ export async function copyLedgers(from: LedgerStore, to: LedgerStore, sliceNames
         }
         const written = await to.compareAndSwap(name, undefined, ledger);
         if (!written.ok) {
-            throw new IpamError("slice-spec-mismatch", `slice "${name}" appeared in ${to.description} while copying; run the copy again to compare`);
+            throw new IpamError(
+                "slice-spec-mismatch",
+                ERROR_MESSAGES["slice-spec-mismatch"]({ kind: "copy-raced", sliceName: name, store: to.description }),
+            );
         }
         copied.push(name);
     }

@@ -1,17 +1,19 @@
+import type { ErrorCode } from "../core/error-codes";
 import type { Issue } from "../core/issues";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 /**
  * A failure the user can act on. Its message names the slice, the cluster
  * where one is involved, and what to do next; `code` is stable for tools.
  */
-export class IpamError extends Error {
+export class IpamError extends KubesliceIpamError {
     constructor(
-        readonly code: IpamErrorCode,
+        override readonly code: IpamErrorCode,
         message: string,
         /** The core issue this error reports, with its data fields (`heldBy`, `index`, …), when one does. */
         readonly issue?: Issue<IpamErrorCode & Issue["code"]>,
     ) {
-        super(message);
+        super(code, message);
         this.name = "IpamError";
     }
 
@@ -21,10 +23,7 @@ export class IpamError extends Error {
     }
 }
 
-/**
- * Every code an {@link IpamError} carries. docs/operations.md's error-code
- * table lists each of them (test/readme.test.ts compares the two).
- */
+/** The codes an {@link IpamError} carries: the service's rules, and the core issues it raises. */
 export const IPAM_ERROR_CODES = [
     "slice-not-registered",
     "slice-spec-mismatch",
@@ -37,6 +36,7 @@ export const IPAM_ERROR_CODES = [
     "cluster-not-released",
     "requested-subnet-invalid",
     "requested-subnet-taken",
-] as const;
+    "allocation-not-in-store",
+] as const satisfies readonly ErrorCode[];
 
 export type IpamErrorCode = (typeof IPAM_ERROR_CODES)[number];

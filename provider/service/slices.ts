@@ -1,3 +1,4 @@
+import { ERROR_MESSAGES } from "../core/error-codes";
 import { Issue, issueOf } from "../core/issues";
 import { isActive, newLedger, overlappingSlice, samePool, SliceLedger, withSettings } from "../core/ledger";
 import { SliceSpec } from "../core/validation";
@@ -33,10 +34,13 @@ export async function registerSlice(store: LedgerStore, spec: SliceSpec, clock: 
         if (!samePool(current.spec, spec)) {
             throw new IpamError(
                 "slice-spec-mismatch",
-                `slice "${spec.sliceName}" is already registered in ${store.description} with sliceSubnet ` +
-                    `${current.spec.sliceSubnet} and subnetSize ${current.spec.subnetSize}, so it cannot be registered ` +
-                    `with sliceSubnet ${spec.sliceSubnet} and subnetSize ${spec.subnetSize}. Both are immutable: ` +
-                    `give the new pool a new slice name.`,
+                ERROR_MESSAGES["slice-spec-mismatch"]({
+                    kind: "pool",
+                    sliceName: spec.sliceName,
+                    store: store.description,
+                    registered: current.spec,
+                    requested: spec,
+                }),
             );
         }
         const ledger = applySettings(current, spec);

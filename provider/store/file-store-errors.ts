@@ -1,12 +1,15 @@
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
+
 /** Why a file-store write failed, in words that say what to do. Nothing was written in every case. */
-export class FileStoreWriteError extends Error {
+export class FileStoreWriteError extends KubesliceIpamError {
     constructor(
         readonly sliceName: string,
         readonly path: string,
-        readonly code: string | undefined,
+        /** The file system's error code (EROFS, ENOSPC, …), when it gave one. */
+        readonly errno: string | undefined,
         message: string,
     ) {
-        super(message);
+        super("store-write-failed", message);
         this.name = "FileStoreWriteError";
     }
 }
@@ -36,7 +39,8 @@ export function writeFailure(storeDescription: string, sliceName: string, path: 
 }
 
 export function symlinkRefused(path: string): Error {
-    return new Error(
+    return new KubesliceIpamError(
+        "symlink-refused",
         `${path} is a symbolic link; the file store refuses links (a write would replace the link, not its target). ` +
             `Replace it by the directory or file itself, or point store.directory at the real location.`,
     );
@@ -44,7 +48,8 @@ export function symlinkRefused(path: string): Error {
 
 /** A ledger file that exists but cannot be read (opened or read), named with what to do. */
 export function unreadable(file: string, error: unknown): Error {
-    return new Error(
+    return new KubesliceIpamError(
+        "store-unreadable",
         `cannot read slice ledger ${file}: ${(error as Error)?.message ?? String(error)}. Nothing was written; ` +
             `make it a readable ledger file again (restore it from a backup, or move away what is there), then run again.`,
         { cause: error },

@@ -3,6 +3,7 @@ import { closeSync, constants as fsConstants, lstatSync, openSync, promises as f
 import * as path from "node:path";
 import { setImmediate } from "node:timers/promises";
 import * as lockfile from "proper-lockfile";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { isDnsLabel } from "../core/validation";
 import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "../fs/atomic-file";
@@ -160,7 +161,8 @@ export class FileLedgerStore implements LedgerStore {
         const directory = this.sliceDirectory(sliceName);
         const readBack = next === undefined ? undefined : readBackBeforeWrite(sliceName, next);
         if (readBack !== undefined && !readBack.ok) {
-            throw new Error(
+            throw new KubesliceIpamError(
+                "ledger-write-refused",
                 `slice "${sliceName}": refusing to write an invalid ledger to ${this.description}; nothing was written:\n` +
                     readBack.problems.map((problem) => `  - ${problem}`).join("\n"),
             );
@@ -318,7 +320,10 @@ export class FileLedgerStore implements LedgerStore {
                 return { kind: "revision", stored: decodeRevisionOnce(file, bytes, sliceName, revision), file };
             }
             if (attempt >= 20) {
-                throw new Error(`${file} keeps disappearing while it is read; another process is removing revisions of slice "${sliceName}"`);
+                throw new KubesliceIpamError(
+                    "ledger-changed-while-read",
+                    `${file} keeps disappearing while it is read; another process is removing revisions of slice "${sliceName}"`,
+                );
             }
         }
     }
@@ -419,7 +424,10 @@ export class FileLedgerStore implements LedgerStore {
             throw error;
         }
         if (!stat.isDirectory() && !statSync(this.directory).isDirectory()) {
-            throw new Error(`${this.description}: ${this.directory} is not a directory; point store.directory at a directory`);
+            throw new KubesliceIpamError(
+                "store-not-found",
+                `${this.description}: ${this.directory} is not a directory; point store.directory at a directory`,
+            );
         }
     }
 

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { hostname, userInfo } from "node:os";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { DEFAULT_HISTORY_BOUNDS, HistoryActor, HistoryBounds } from "../core/history";
 import { processWide } from "./process-wide";
 
@@ -78,7 +79,10 @@ function positiveWhole(env: NodeJS.ProcessEnv, variable: string, fallback: numbe
     }
     const value = Number(text);
     if (!Number.isInteger(value) || value < 1) {
-        throw new Error(`${variable} must be a whole number of at least 1, e.g. ${fallback}, not ${JSON.stringify(text.slice(0, 20))}`);
+        throw new KubesliceIpamError(
+            "history-setting-invalid",
+            `${variable} must be a whole number of at least 1, e.g. ${fallback}, not ${JSON.stringify(text.slice(0, 20))}`,
+        );
     }
     return value;
 }

@@ -1,5 +1,6 @@
 import type * as k8s from "@kubernetes/client-node";
 import { parseDocument } from "yaml";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 /**
  * Loads a kubeconfig without ever quoting it. A kubeconfig holds tokens,
@@ -12,12 +13,12 @@ import { parseDocument } from "yaml";
 export type KubeconfigErrorCode = "kubeconfig-invalid" | "kubeconfig-context-not-found";
 
 /** A kubeconfig that cannot be used; the message holds no text of its contents. */
-export class KubeconfigError extends Error {
+export class KubeconfigError extends KubesliceIpamError {
     constructor(
-        readonly code: KubeconfigErrorCode,
+        override readonly code: KubeconfigErrorCode,
         message: string,
     ) {
-        super(message);
+        super(code, message);
         this.name = "KubeconfigError";
     }
 }

@@ -1,4 +1,6 @@
 import type * as k8s from "@kubernetes/client-node";
+import type { ErrorCode } from "../core/error-codes";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 
 /** How long a request is retried; counted from its first attempt. */
 export interface TransientRetry {
@@ -26,7 +28,10 @@ export function transientRetryFrom(environment: NodeJS.ProcessEnv, attempts: num
     const text = environment[RETRY_SECONDS_VARIABLE];
     const seconds = text === undefined || text.trim() === "" ? undefined : Number(text);
     if (seconds !== undefined && !(Number.isFinite(seconds) && seconds >= 0)) {
-        throw new Error(`${RETRY_SECONDS_VARIABLE} must be a number of seconds, e.g. 30, not ${JSON.stringify(text!.slice(0, 20))}`);
+        throw new KubesliceIpamError(
+            "retry-setting-invalid",
+            `${RETRY_SECONDS_VARIABLE} must be a number of seconds, e.g. 30, not ${JSON.stringify(text!.slice(0, 20))}`,
+        );
     }
     const windowMs = seconds === undefined ? DEFAULT_TRANSIENT_RETRY.windowMs : seconds * 1000;
     return { windowMs, unservedWindowMs: Math.min(windowMs, DEFAULT_TRANSIENT_RETRY.unservedWindowMs), attempts };
@@ -144,12 +149,9 @@ export class KubernetesRequests {
         return api !== undefined && (api.code === 413 || /request is too large|request entity too large/i.test(apiMessage(api)));
     }
 
-    /** An error that says what was asked of which store; keeps the ApiException as its cause and its HTTP code. */
-    failure(what: string, message: string, cause: unknown): Error {
-        const error = new Error(`${this.description}: cannot ${what}: ${message}`) as Error & { cause?: unknown; code?: number };
-        error.cause = cause;
-        error.code = this.apiError(cause)?.code;
-        return error;
+    /** An error that says what was asked of which store; keeps the ApiException (and so its HTTP status) as its cause. */
+    failure(code: ErrorCode, what: string, message: string, cause: unknown): Error {
+        return new KubesliceIpamError(code, `${this.description}: cannot ${what}: ${message}`, { cause });
     }
 
     private isTransient(error: unknown): boolean {
@@ -166,7 +168,19 @@ export class KubernetesRequests {
         }
         const message = error instanceof this.client.ApiException ? apiMessage(error) : ((error as Error)?.message ?? String(error));
         const retried = attempts === undefined ? "" : ` (after ${attempts} attempts)`;
-        return this.failure(`${what}${retried}`, `${message}${this.hint(error)}`, error);
+        return this.failure(this.codeOf(error, attempts !== undefined), `${what}${retried}`, `${message}${this.hint(error)}`, error);
+    }
+
+    /** What the user acts on: a request the server never answered, refused for the identity, too large, or refused otherwise. */
+    private codeOf(error: unknown, transient: boolean): ErrorCode {
+        const status = this.apiError(error)?.code;
+        if (this.isTooLarge(error)) {
+            return "ledger-too-large";
+        }
+        if (status === 401 || status === 403) {
+            return "store-request-denied";
+        }
+        return transient || status === undefined ? "store-unreachable" : "store-request-failed";
     }
 
     private hint(error: unknown): string {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { LRUCache } from "lru-cache";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { Allocation, SliceLedger } from "../core/ledger";
 import { connect } from "./kubernetes-connection";
 import { processWide } from "./process-wide";
@@ -336,7 +337,10 @@ export class KubernetesLedgerStore implements LedgerStore {
                 return head;
             }
         }
-        throw new Error(`${this.description}: cannot read slice "${sliceName}": its shards kept being replaced while it was read; try again`);
+        throw new KubesliceIpamError(
+            "ledger-changed-while-read",
+            `${this.description}: cannot read slice "${sliceName}": its shards kept being replaced while it was read; try again`,
+        );
     }
 
     /** The head and its entries; undefined when a shard was replaced meanwhile (read the head again). */
@@ -809,6 +813,7 @@ export class KubernetesLedgerStore implements LedgerStore {
     /** A 404 that does not name the object: its resource type is not served, for longer than a server takes to start. */
     private unserved(what: string, resource: { group: string; plural: string }, cause: unknown): Error {
         return this.requests.failure(
+            "resource-type-not-served",
             what,
             `the API server kept answering 404 without saying that the object is missing, so the ${resource.plural}.${resource.group} ` +
                 `resource type is not served there: install deploy/kubernetes/sliceipam-crd.yaml, or wait for the API server to ` +
@@ -855,7 +860,8 @@ export class KubernetesLedgerStore implements LedgerStore {
     private checkBudget(sliceName: string, annotations: Record<string, string>): void {
         const used = annotationBytes(annotations);
         if (used > ANNOTATIONS_LIMIT_BYTES) {
-            throw new Error(
+            throw new KubesliceIpamError(
+                "ledger-too-large",
                 `${this.description}: cannot update slice "${sliceName}": its shard list needs ${used} bytes of annotations, ` +
                     `over the API server's ${ANNOTATIONS_LIMIT_BYTES}; nothing was written. Lower gracePeriodSeconds so that ` +
                     `Released entries are reclaimed sooner, or move clusters to a new slice.`,
@@ -875,14 +881,15 @@ export class KubernetesLedgerStore implements LedgerStore {
     private missingShardType(cause: unknown): Error {
         const api = this.requests.apiError(cause);
         const message = api === undefined ? String(cause) : apiMessage(api);
-        const error = new Error(
-            /namespaces? "/.test(message)
+        const namespaceMissing = /namespaces? "/.test(message);
+        return new KubesliceIpamError(
+            namespaceMissing ? "namespace-not-found" : "resource-type-not-served",
+            namespaceMissing
                 ? `${this.description}: cannot write shards: ${message}; create the namespace first`
                 : `${this.description} has no SliceIpamShard resource type (sliceipamshards.${SHARD_GROUP}): install ` +
                       `deploy/kubernetes/sliceipam-crd.yaml, which holds both CRDs the store needs`,
+            { cause },
         );
-        (error as Error & { cause?: unknown }).cause = cause;
-        return error;
     }
 
     private nameOf(sliceName: string): string {

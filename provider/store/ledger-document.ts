@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LATENCY_BUCKETS_SECONDS } from "../core/counters";
 import { HISTORY_ACTIONS, HistoryAction, HistoryEvent, HistoryStatus } from "../core/history";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { Allocation, ALLOCATION_STATUSES, ledgerProblems, SliceLedger } from "../core/ledger";
 import { dnsLabelSchema, SLICE_SETTINGS, storedSliceSpecSchema } from "../core/validation";
 
@@ -169,13 +170,13 @@ export function encodeAllocation(entry: Allocation) {
 }
 
 /** A stored document that cannot be trusted. Never reset or overwritten by us. */
-export class CorruptLedgerError extends Error {
-    readonly code = "corrupt-ledger";
+export class CorruptLedgerError extends KubesliceIpamError {
     constructor(
         readonly location: string,
         readonly problems: readonly string[],
     ) {
         super(
+            "corrupt-ledger",
             `${location} is not a valid slice ledger and was left untouched:\n` +
                 problems.map((problem) => `  - ${problem}`).join("\n") +
                 `\nRestore it from a backup or correct it by hand; kubeslice-ipam will not overwrite it.`,

@@ -1,3 +1,4 @@
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { sliceNameIssue } from "../core/validation";
 
@@ -136,19 +137,18 @@ export async function readEach(
 export function storableSliceName(sliceName: string): string {
     const issue = sliceNameIssue(sliceName);
     if (issue !== undefined) {
-        throw new Error(issue.message);
+        throw new KubesliceIpamError(issue.code, issue.message);
     }
     return sliceName;
 }
 
 /** The store's backing location does not exist: never read as an empty store. */
-export class StoreNotFoundError extends Error {
-    readonly code = "store-not-found";
+export class StoreNotFoundError extends KubesliceIpamError {
     constructor(
         readonly location: string,
         hint: string,
     ) {
-        super(`${location} does not exist; ${hint}`);
+        super("store-not-found", `${location} does not exist; ${hint}`);
         this.name = "StoreNotFoundError";
     }
 }

@@ -1,5 +1,6 @@
 import { countIn } from "../core/counters";
 import { HistoryActor, recordChange } from "../core/history";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { historyActor, historyBounds } from "./history-context";
 import { LedgerStore } from "./ledger-store";
@@ -39,8 +40,7 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { timeLimitMs: 120_000, baseDelayMs: 5, maxDelayMs: 1_000 };
 
 /** Raised when other writers kept winning every compare-and-swap. Nothing was written. */
-export class LedgerConflictError extends Error {
-    readonly code = "ledger-conflict";
+export class LedgerConflictError extends KubesliceIpamError {
     constructor(
         readonly sliceName: string,
         readonly storeDescription: string,
@@ -48,6 +48,7 @@ export class LedgerConflictError extends Error {
         readonly elapsedMs: number,
     ) {
         super(
+            "ledger-conflict",
             `slice "${sliceName}": gave up after ${attempts} attempts in ${(elapsedMs / 1000).toFixed(1)} s because other ` +
                 `writers kept changing its ledger in ${storeDescription}. Nothing was written by this operation; run it again.`,
         );

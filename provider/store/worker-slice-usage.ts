@@ -1,4 +1,5 @@
 import type * as k8s from "@kubernetes/client-node";
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { UsageObservation } from "../core/usage";
 import { connectedPodsOf } from "../core/worker-slice-status";
 import type { KubernetesRequests } from "./kubernetes-requests";
@@ -22,10 +23,9 @@ export interface UsageSource {
 }
 
 /** The source's cluster has no WorkerSliceConfig resource type: usage cannot be observed there. */
-export class UsageNotObservableError extends Error {
-    readonly code = "usage-not-observable";
+export class UsageNotObservableError extends KubesliceIpamError {
     constructor(message: string) {
-        super(message);
+        super("usage-not-observable", message);
         this.name = "UsageNotObservableError";
     }
 }

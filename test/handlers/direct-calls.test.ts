@@ -82,6 +82,17 @@ describe("SubnetAllocation create without check", () => {
             /invalid inputs; nothing was written/,
         );
     });
+
+    it("a store move that finds no copy of the allocation is allocation-not-in-store, not unknown-cluster", async () => {
+        const created = await handlers.subnetAllocation.create({ sliceName: "s1", clusterName: "c-1", store });
+        const moved = { kind: "file", directory: path.join(temp.dir, "moved") };
+        await registerSlice(new FileLedgerStore(moved.directory), sliceSpecSchema.parse(slice));
+        const error = await handlers.subnetAllocation
+            .update(created.id, created.outs, { sliceName: "s1", clusterName: "c-1", store: moved })
+            .catch((e: Error) => e);
+        expect(error).toMatchObject({ code: "allocation-not-in-store" });
+        expect((error as Error).message).toContain(`cluster "c-1" holds ${created.outs.subnet} in slice "s1", but the new store`);
+    });
 });
 
 describe("ManifestFile without check", () => {
