@@ -1,4 +1,4 @@
-import { HistoryActor, HistoryEvent } from "../provider/core/history";
+import { actorText, HistoryEvent } from "../provider/core/history";
 import { Allocation, SliceLedger } from "../provider/core/ledger";
 import { Column, shortTimestamp } from "./format";
 
@@ -6,19 +6,6 @@ import { Column, shortTimestamp } from "./format";
  * What `slice-ipam history` and `slice-ipam reclaim` show. Pure: ledgers and
  * times in, rows out.
  */
-
-/** Who made a change, in one cell: where it ran (Pulumi project/stack or the CLI's command) and as whom. */
-export function actorText(actor: HistoryActor): string {
-    const where =
-        actor.via === "pulumi"
-            ? `pulumi ${[actor.organization, actor.project, actor.stack].filter((part) => part !== undefined).join("/")}` +
-              (actor.update === undefined ? "" : ` update ${actor.update}`)
-            : actor.via === "cli"
-              ? `slice-ipam ${actor.command ?? ""}`.trimEnd()
-              : "library";
-    const who = [actor.user, actor.host].filter((part) => part !== undefined).join("@");
-    return who === "" ? where : `${where} (${who})`;
-}
 
 export const HISTORY_COLUMNS: readonly Column<HistoryEvent>[] = [
     { header: "TIME", cell: (event) => shortTimestamp(event.at) },

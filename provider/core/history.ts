@@ -183,3 +183,16 @@ export function selectHistory(
             (filter.clusterName === undefined || event.clusterName === filter.clusterName) && (since === undefined || Date.parse(event.at) >= since),
     );
 }
+
+/** Who made a change, in one line: where it ran (Pulumi project/stack, or the CLI's command) and as whom. */
+export function actorText(actor: HistoryActor): string {
+    const where =
+        actor.via === "pulumi"
+            ? `pulumi ${[actor.organization, actor.project, actor.stack].filter((part) => part !== undefined).join("/")}` +
+              (actor.update === undefined ? "" : ` update ${actor.update}`)
+            : actor.via === "cli"
+              ? `slice-ipam ${actor.command ?? ""}`.trimEnd()
+              : "library";
+    const who = [actor.user, actor.host].filter((part) => part !== undefined).join("@");
+    return who === "" ? where : `${where} (${who})`;
+}
