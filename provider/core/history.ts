@@ -165,11 +165,21 @@ export function appendHistory(
  * changed" test by identity keeps working).
  */
 export function recordChange(before: SliceLedger | undefined, after: SliceLedger, context: ChangeContext, bounds: HistoryBounds): SliceLedger {
+    return recordedChange(before, after, context, bounds).ledger;
+}
+
+/** {@link recordChange}, also returning the events it recorded. */
+export function recordedChange(
+    before: SliceLedger | undefined,
+    after: SliceLedger,
+    context: ChangeContext,
+    bounds: HistoryBounds,
+): { readonly ledger: SliceLedger; readonly events: readonly HistoryEvent[] } {
     const events = eventsOfChange(before, after, context);
     if (events.length === 0) {
-        return after;
+        return { ledger: after, events };
     }
-    return { ...after, history: appendHistory(after.history ?? [], events, bounds, context.at) };
+    return { ledger: { ...after, history: appendHistory(after.history ?? [], events, bounds, context.at) }, events };
 }
 
 /** What `slice-ipam history` shows: events of one cluster and/or since a time, oldest first. */

@@ -1,5 +1,5 @@
 import { countIn } from "../core/counters";
-import { HistoryActor, recordChange } from "../core/history";
+import { HistoryActor, HistoryEvent, recordedChange } from "../core/history";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { historyActor, historyBounds } from "./history-context";
@@ -164,10 +164,10 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
                 // from it: a change that writes nothing is applied again to a fresh read.
                 const viewed = attempt === 1 && store.loadToWrite !== undefined ? await store.loadToWrite(sliceName) : undefined;
                 let loaded = viewed ?? (await store.load(sliceName));
-                let { ledger, outcomes } = applyAll(batch, loaded?.ledger);
+                let { ledger, outcomes, events } = applyAll(batch, loaded?.ledger);
                 if (viewed !== undefined && ledger === loaded?.ledger) {
                     loaded = await store.load(sliceName);
-                    ({ ledger, outcomes } = applyAll(batch, loaded?.ledger));
+                    ({ ledger, outcomes, events } = applyAll(batch, loaded?.ledger));
                 }
                 // A no-op still writes after lost races, or those races would go uncounted
                 // (a usage sync whose clusters another writer changed meanwhile ends this way).
@@ -179,6 +179,10 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
                 const swapped = await store.compareAndSwap(sliceName, loaded?.version, next);
                 if (swapped.ok) {
                     settle(batch, outcomes);
+                    if (events.length > 0) {
+                        // After the callers have their results: publishing never delays or fails an acknowledged change.
+                        await store.publishEvents?.(sliceName, events).catch(() => undefined);
+                    }
                 }
                 return swapped.ok;
             };
@@ -204,20 +208,29 @@ function applyAll(batch: PendingChange[], initial: SliceLedger | undefined) {
     let ledger = initial;
     const outcomes: Outcome[] = [];
     const bounds = historyBounds();
+    const events: HistoryEvent[] = [];
     for (const pending of batch) {
         try {
             const applied = pending.change(ledger);
             // Each change's events against the ledger it was applied to: exact within a batch, and recomputed on every retry.
-            ledger =
-                applied.ledger === undefined || applied.ledger === ledger
-                    ? applied.ledger
-                    : recordChange(ledger, applied.ledger, { at: applied.at ?? new Date(), actor: pending.actor, note: applied.note }, bounds);
+            if (applied.ledger === undefined || applied.ledger === ledger) {
+                ledger = applied.ledger;
+            } else {
+                const recorded = recordedChange(
+                    ledger,
+                    applied.ledger,
+                    { at: applied.at ?? new Date(), actor: pending.actor, note: applied.note },
+                    bounds,
+                );
+                ledger = recorded.ledger;
+                events.push(...recorded.events);
+            }
             outcomes.push({ ok: true, result: applied.result });
         } catch (error) {
             outcomes.push({ ok: false, error });
         }
     }
-    return { ledger, outcomes };
+    return { ledger, outcomes, events };
 }
 
 function settle(batch: PendingChange[], outcomes: Outcome[]) {
