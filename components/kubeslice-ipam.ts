@@ -4,14 +4,14 @@ import * as path from "node:path";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
 import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
-import type { SliceIpam, StoreInput } from "../provider/slice-ipam";
+import type { SliceIpam, StoreInput } from "../resources/slice-ipam";
 import { openStore } from "../provider/store/store-spec";
 import { loadSliceToPlan } from "../provider/service/slices";
-import type { SubnetAllocation } from "../provider/subnet-allocation";
+import type { SubnetAllocation } from "../resources/subnet-allocation";
 import { ChildResourceClasses, DYNAMIC_CHILDREN } from "./child-resources";
 import { ClusterAllocation, KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "./kubeslice-ipam-args";
-import type { ManifestFile } from "./manifest-file";
-import { SubnetUsage } from "./subnet-usage";
+import type { ManifestFile } from "../resources/manifest-file";
+import { SubnetUsage } from "../resources/subnet-usage";
 import {
     renderManifestYaml,
     WORKER_SLICE_CONFIG_API_VERSION,

@@ -8,7 +8,7 @@ import * as ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(__dirname, "..");
-const SOURCE = ["provider", "components", "cli", "metrics", "bin", "index.ts"];
+const SOURCE = ["provider", "resources", "components", "native", "cli", "metrics", "bin", "index.ts"];
 
 function sourceFiles(entry: string): string[] {
     const full = path.join(ROOT, entry);

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { AllocationStatus } from "./core/ledger";
+import type { AllocationStatus } from "../provider/core/ledger";
 import { DynamicResource } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
 import { StoreInput, unsetOutputs, withSecretStore } from "./slice-ipam";

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ChildResourceClasses } from "../../components/child-resources";
-import { SLICE_IPAM_OUTPUTS, unsetOutputs, withSecretStore } from "../slice-ipam";
-import { SUBNET_ALLOCATION_OUTPUTS } from "../subnet-allocation";
+import type { ChildResourceClasses } from "../components/child-resources";
+import { SLICE_IPAM_OUTPUTS, unsetOutputs, withSecretStore } from "../resources/slice-ipam";
+import { SUBNET_ALLOCATION_OUTPUTS } from "../resources/subnet-allocation";
 import { MANIFEST_FILE_TOKEN, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN } from "./type-token";
 
 /**

@@ -1,7 +1,7 @@
 import type * as provider from "@pulumi/pulumi/provider";
-import * as handlers from "../handlers";
+import * as handlers from "../provider/handlers";
 import { packageSchema } from "./schema";
-import { quoted } from "../core/issues";
+import { quoted } from "../provider/core/issues";
 import * as pulumi from "@pulumi/pulumi";
 import { constructKubeSliceIpam } from "./component";
 import { deploymentEnding } from "./in-flight-constructs";

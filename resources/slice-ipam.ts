@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
-import type { StoreSpec } from "./store/store-spec";
+import type { StoreSpec } from "../provider/store/store-spec";
 
 /**
  * The dynamic provider behind {@link SliceIpam}, for use with

@@ -81,7 +81,7 @@ const manifestFileProperties: Record<string, Property> = {
 };
 
 /**
- * KubeSliceIpam's inputs (provider/native/component.ts COMPONENT_INPUTS; a
+ * KubeSliceIpam's inputs (native/component.ts COMPONENT_INPUTS; a
  * test compares them). sliceName, namespace, clusters, pinnedSubnets and
  * manifestsDirectory name children or files, so they must be plain values.
  */

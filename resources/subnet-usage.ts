@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "../provider/core/ledger";
-import { DynamicResource } from "../provider/dynamic-resource";
-import { forwardingProvider } from "../provider/handlers-module";
-import { StoreInput, withSecretStore } from "../provider/slice-ipam";
+import { DynamicResource } from "./dynamic-resource";
+import { forwardingProvider } from "./handlers-module";
+import { StoreInput, withSecretStore } from "./slice-ipam";
 
 /** The dynamic provider behind {@link SubnetUsage}; captures nothing but a module id. */
 export const subnetUsageProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("subnetUsage");

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../provider/dynamic-resource";
-import { forwardingProvider } from "../provider/handlers-module";
+import { DynamicResource } from "./dynamic-resource";
+import { forwardingProvider } from "./handlers-module";
 
 /** The dynamic provider behind {@link ManifestFile}, for `pulumi.dynamic.Resource`; captures nothing but a module id. */
 export const manifestFileProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("manifestFile");

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
-import { KubeSliceIpam, planSlice } from "../../components/kubeslice-ipam";
-import { KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "../../components/kubeslice-ipam-args";
-import { DEFAULT_SUBNET_SIZE } from "../core/validation";
-import type { StoreInput } from "../slice-ipam";
+import { KubeSliceIpam, planSlice } from "../components/kubeslice-ipam";
+import { KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "../components/kubeslice-ipam-args";
+import { DEFAULT_SUBNET_SIZE } from "../provider/core/validation";
+import type { StoreInput } from "../resources/slice-ipam";
 import { NATIVE_CHILDREN } from "./resources";
 
 /**
