@@ -2,7 +2,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "../provider/core/ledger";
 import { checkSubnetSizeFitsSlice, dnsLabelMessage, isDnsLabel, sliceSpecShape } from "../provider/core/validation";
-import type { StoreInput } from "../resources/slice-ipam";
+import type { StoreInput } from "../resources/store-input";
 import type { WorkerSliceConfigExtras } from "./worker-slice-config";
 
 export interface KubeSliceIpamArgs {

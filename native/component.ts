@@ -3,7 +3,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { KubeSliceIpam, planSlice } from "../components/kubeslice-ipam";
 import { KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "../components/kubeslice-ipam-args";
 import { DEFAULT_SUBNET_SIZE } from "../provider/core/validation";
-import type { StoreInput } from "../resources/slice-ipam";
+import type { StoreInput } from "../resources/store-input";
 import { NATIVE_CHILDREN } from "./resources";
 
 /**

@@ -1,7 +1,9 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { ChildResourceClasses } from "../components/child-resources";
-import { SLICE_IPAM_OUTPUTS, unsetOutputs, withSecretStore } from "../resources/slice-ipam";
-import { SUBNET_ALLOCATION_OUTPUTS } from "../resources/subnet-allocation";
+import { MANIFEST_FILE } from "../resources/manifest-file";
+import { PackageResource, PackageResourceArgs } from "../resources/package-resource";
+import { SLICE_IPAM } from "../resources/slice-ipam";
+import { SUBNET_ALLOCATION } from "../resources/subnet-allocation";
 import { MANIFEST_FILE_TOKEN, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN } from "./type-token";
 
 /**
@@ -12,10 +14,10 @@ import { MANIFEST_FILE_TOKEN, SLICE_IPAM_TOKEN, SUBNET_ALLOCATION_TOKEN } from "
 function nativeResourceClass<Resource>(
     token: string,
     outputs: readonly string[],
-): new (name: string, args: object & { store?: unknown }, opts?: pulumi.CustomResourceOptions) => Resource {
-    return class extends pulumi.CustomResource {
-        constructor(name: string, args: object & { store?: unknown }, opts?: pulumi.CustomResourceOptions) {
-            super(token, name, { ...args, ...unsetOutputs(outputs) }, withSecretStore(args.store as pulumi.Input<never> | undefined, opts));
+): new (name: string, args: PackageResourceArgs, opts?: pulumi.CustomResourceOptions) => Resource {
+    return class extends PackageResource {
+        constructor(name: string, args: PackageResourceArgs, opts?: pulumi.CustomResourceOptions) {
+            super(token, name, args, outputs, opts);
         }
     } as unknown as new (name: string, args: object, opts?: pulumi.CustomResourceOptions) => Resource;
 }
@@ -25,7 +27,7 @@ function nativeResourceClass<Resource>(
  * (`kubeslice-ipam:index:*`): what its `construct` builds the component from.
  */
 export const NATIVE_CHILDREN: ChildResourceClasses = {
-    SliceIpam: nativeResourceClass(SLICE_IPAM_TOKEN, SLICE_IPAM_OUTPUTS),
-    SubnetAllocation: nativeResourceClass(SUBNET_ALLOCATION_TOKEN, SUBNET_ALLOCATION_OUTPUTS),
-    ManifestFile: nativeResourceClass(MANIFEST_FILE_TOKEN, []),
+    SliceIpam: nativeResourceClass(SLICE_IPAM_TOKEN, SLICE_IPAM.outputs),
+    SubnetAllocation: nativeResourceClass(SUBNET_ALLOCATION_TOKEN, SUBNET_ALLOCATION.outputs),
+    ManifestFile: nativeResourceClass(MANIFEST_FILE_TOKEN, MANIFEST_FILE.outputs),
 };

@@ -1,5 +1,6 @@
 export { SliceIpam, sliceIpamProvider } from "./slice-ipam";
-export type { SliceIpamArgs, StoreInput } from "./slice-ipam";
+export type { SliceIpamArgs } from "./slice-ipam";
+export type { StoreInput } from "./store-input";
 export { SubnetAllocation, subnetAllocationProvider } from "./subnet-allocation";
 export type { SubnetAllocationArgs } from "./subnet-allocation";
 export { ManifestFile, manifestFileProvider } from "./manifest-file";

@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "./dynamic-resource";
+import { DynamicResource, ResourceKind } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
 
 /** The dynamic provider behind {@link ManifestFile}, for `pulumi.dynamic.Resource`; captures nothing but a module id. */
 export const manifestFileProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("manifestFile");
+
+export const MANIFEST_FILE: ResourceKind = { type: "ManifestFile", handlers: "manifestFile", outputs: [] };
 
 export interface ManifestFileArgs {
     /** Relative paths resolve against the Pulumi project directory. */
@@ -27,6 +29,6 @@ export class ManifestFile extends DynamicResource {
     declare readonly allowOutsideProject: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: ManifestFileArgs, opts?: pulumi.CustomResourceOptions) {
-        super("manifestFile", "ManifestFile", name, { ...args }, opts);
+        super(MANIFEST_FILE, name, args, opts);
     }
 }

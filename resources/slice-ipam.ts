@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "./dynamic-resource";
+import { DynamicResource, ResourceKind } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
-import type { StoreSpec } from "../provider/store/store-spec";
+import type { StoreInput } from "./store-input";
 
 /**
  * The dynamic provider behind {@link SliceIpam}, for use with
@@ -10,9 +10,6 @@ import type { StoreSpec } from "../provider/store/store-spec";
  * captures one string and no state.
  */
 export const sliceIpamProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("sliceIpam");
-
-/** Where allocation state is kept. Omitted: the file store in `.slice-ipam/` beside the Pulumi project. */
-export type StoreInput = StoreSpec;
 
 export interface SliceIpamArgs {
     /** DNS-1123 label; the slice's name in KubeSlice. Immutable. */
@@ -28,13 +25,7 @@ export interface SliceIpamArgs {
     readonly store?: pulumi.Input<StoreInput>;
 }
 
-/** What the provider computes: declared (unset) so the resource object has these outputs, whichever route serves it. */
-export const SLICE_IPAM_OUTPUTS = ["totalSubnets", "availableSubnets"] as const;
-
-/** `names` as properties with no value yet: a custom resource's outputs that are not among its inputs. */
-export function unsetOutputs(names: readonly string[]): Record<string, undefined> {
-    return Object.fromEntries(names.map((name) => [name, undefined]));
-}
+export const SLICE_IPAM: ResourceKind = { type: "SliceIpam", handlers: "sliceIpam", outputs: ["totalSubnets", "availableSubnets"] };
 
 /**
  * A slice's address pool, registered in the store. Its id is the slice name.
@@ -53,22 +44,6 @@ export class SliceIpam extends DynamicResource {
     declare readonly availableSubnets: pulumi.Output<number>;
 
     constructor(name: string, args: SliceIpamArgs, opts?: pulumi.CustomResourceOptions) {
-        super("sliceIpam", "SliceIpam", name, { ...args, ...unsetOutputs(SLICE_IPAM_OUTPUTS) }, withSecretStore(args.store, opts));
+        super(SLICE_IPAM, name, args, opts);
     }
-}
-
-/**
- * A store input that may carry a kubeconfig is kept secret in the outputs as
- * well as the inputs, so credentials never reach Pulumi state in plain text.
- * A plain file store stays readable in previews.
- */
-export function withSecretStore<T extends pulumi.CustomResourceOptions>(
-    store: pulumi.Input<StoreInput> | undefined,
-    opts: T | undefined,
-): T | undefined {
-    const plainFileStore = store === undefined || (!pulumi.Output.isInstance(store) && (store as StoreInput).kind === "file");
-    if (plainFileStore) {
-        return opts;
-    }
-    return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "store"] } as T;
 }

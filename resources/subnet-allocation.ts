@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "../provider/core/ledger";
-import { DynamicResource } from "./dynamic-resource";
+import { DynamicResource, ResourceKind } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
-import { StoreInput, unsetOutputs, withSecretStore } from "./slice-ipam";
+import type { StoreInput } from "./store-input";
 
 /**
  * The dynamic provider behind {@link SubnetAllocation}, for use with
@@ -36,8 +36,11 @@ export interface SubnetAllocationArgs {
     readonly store?: pulumi.Input<StoreInput>;
 }
 
-/** What the provider computes: declared (unset) so the resource object has these outputs, whichever route serves it. */
-export const SUBNET_ALLOCATION_OUTPUTS = ["subnet", "index", "status", "allocatedAt", "reused"] as const;
+export const SUBNET_ALLOCATION: ResourceKind = {
+    type: "SubnetAllocation",
+    handlers: "subnetAllocation",
+    outputs: ["subnet", "index", "status", "allocatedAt", "reused"],
+};
 
 /**
  * One cluster's subnet in a slice. Creating it allocates (or adopts the
@@ -60,12 +63,6 @@ export class SubnetAllocation extends DynamicResource {
     declare readonly reused: pulumi.Output<boolean>;
 
     constructor(name: string, args: SubnetAllocationArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "subnetAllocation",
-            "SubnetAllocation",
-            name,
-            { ...args, ...unsetOutputs(SUBNET_ALLOCATION_OUTPUTS) },
-            withSecretStore(args.store, opts),
-        );
+        super(SUBNET_ALLOCATION, name, args, opts);
     }
 }

@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "../provider/core/ledger";
-import { DynamicResource } from "./dynamic-resource";
+import { DynamicResource, ResourceKind } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
-import { StoreInput, withSecretStore } from "./slice-ipam";
+import type { StoreInput } from "./store-input";
 
 /** The dynamic provider behind {@link SubnetUsage}; captures nothing but a module id. */
 export const subnetUsageProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("subnetUsage");
+
+export const SUBNET_USAGE: ResourceKind = { type: "SubnetUsage", handlers: "subnetUsage", outputs: ["allocationStatus", "connectedPods"] };
 
 export interface SubnetUsageArgs {
     readonly sliceName: pulumi.Input<string>;
@@ -32,12 +34,6 @@ export class SubnetUsage extends DynamicResource {
     declare readonly connectedPods: pulumi.Output<number>;
 
     constructor(name: string, args: SubnetUsageArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "subnetUsage",
-            "SubnetUsage",
-            name,
-            { ...args, allocationStatus: undefined, connectedPods: undefined },
-            withSecretStore(args.store, opts),
-        );
+        super(SUBNET_USAGE, name, args, opts);
     }
 }
