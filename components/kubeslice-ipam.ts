@@ -39,10 +39,14 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly manifestFiles: Readonly<Record<string, ManifestFile>>;
     /** Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`. */
     readonly subnets: pulumi.Output<Record<string, string>>;
+    /** `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. */
     readonly totalSubnets: pulumi.Output<number>;
-    /** Clusters that could still join, read from the store after this deployment's allocations. */
+    /**
+     * Clusters that could still join, read from the store after this deployment's allocations (includes clusters
+     * other stacks hold in the slice).
+     */
     readonly availableSubnets: pulumi.Output<number>;
-    /** Active subnets / total subnets, 0..1. */
+    /** Active subnets / total subnets, 0..1, read from the store after this deployment's allocations. */
     readonly utilization: pulumi.Output<number>;
 
     // Built on first use: at a thousand clusters, every Output made per cluster

@@ -8,10 +8,14 @@ export const manifestFileProvider: pulumi.dynamic.ResourceProvider = forwardingP
 export const MANIFEST_FILE: ResourceKind = { type: "ManifestFile", handlers: "manifestFile", outputs: [] };
 
 export interface ManifestFileArgs {
-    /** Relative paths resolve against the Pulumi project directory. */
+    /** The file's path; relative paths resolve against the Pulumi project directory. Changing it replaces the file. */
     readonly path: pulumi.Input<string>;
+    /** The file's content, written on create and update. */
     readonly content: pulumi.Input<string>;
-    /** A path outside the project directory (after resolving `..` and links) is refused unless this is true. */
+    /**
+     * Allow a path outside the Pulumi project directory (after resolving `..` and symbolic links); refused
+     * otherwise.
+     */
     readonly allowOutsideProject?: pulumi.Input<boolean>;
 }
 

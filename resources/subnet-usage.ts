@@ -10,13 +10,18 @@ export const subnetUsageProvider: pulumi.dynamic.ResourceProvider = forwardingPr
 export const SUBNET_USAGE: ResourceKind = { type: "SubnetUsage", handlers: "subnetUsage", outputs: ["allocationStatus", "connectedPods"] };
 
 export interface SubnetUsageArgs {
+    /** The slice the cluster's allocation is in. */
     readonly sliceName: pulumi.Input<string>;
+    /** The cluster whose WorkerSliceConfig reports the usage. */
     readonly clusterName: pulumi.Input<string>;
     /** The WorkerSliceConfig whose status is passed, for messages. */
     readonly workerSliceConfig: pulumi.Input<string>;
     /** That WorkerSliceConfig's `status`, as the Kubernetes provider last read it. */
     readonly workerSliceConfigStatus: pulumi.Input<unknown>;
-    /** Must be the slice's store. */
+    /**
+     * Where allocation state is kept: must be the slice's store. Omitted: the file store in `.slice-ipam/` beside
+     * the Pulumi project.
+     */
     readonly store?: pulumi.Input<StoreInput>;
 }
 
