@@ -5,8 +5,6 @@ import { forwardingProvider } from "./handlers-module";
 /** The dynamic provider behind {@link ManifestFile}, for `pulumi.dynamic.Resource`; captures nothing but a module id. */
 export const manifestFileProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("manifestFile");
 
-export const MANIFEST_FILE: ResourceKind = { type: "ManifestFile", handlers: "manifestFile", outputs: [] };
-
 export interface ManifestFileArgs {
     /** The file's path; relative paths resolve against the Pulumi project directory. Changing it replaces the file. */
     readonly path: pulumi.Input<string>;
@@ -18,6 +16,8 @@ export interface ManifestFileArgs {
      */
     readonly allowOutsideProject?: pulumi.Input<boolean>;
 }
+
+export const MANIFEST_FILE: ResourceKind = { type: "ManifestFile", handlers: "manifestFile", outputs: [] };
 
 /**
  * A rendered manifest kept on disk for a GitOps repository: written on

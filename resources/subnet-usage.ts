@@ -7,8 +7,6 @@ import type { StoreInput } from "./store-input";
 /** The dynamic provider behind {@link SubnetUsage}; captures nothing but a module id. */
 export const subnetUsageProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("subnetUsage");
 
-export const SUBNET_USAGE: ResourceKind = { type: "SubnetUsage", handlers: "subnetUsage", outputs: ["allocationStatus", "connectedPods"] };
-
 export interface SubnetUsageArgs {
     /** The slice the cluster's allocation is in. */
     readonly sliceName: pulumi.Input<string>;
@@ -24,6 +22,8 @@ export interface SubnetUsageArgs {
      */
     readonly store?: pulumi.Input<StoreInput>;
 }
+
+export const SUBNET_USAGE: ResourceKind = { type: "SubnetUsage", handlers: "subnetUsage", outputs: ["allocationStatus", "connectedPods"] };
 
 /**
  * Records in the slice's ledger what a cluster's applied WorkerSliceConfig
