@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { SliceIpam, SliceIpamArgs } from "../provider/slice-ipam";
-import { SubnetAllocation, SubnetAllocationArgs } from "../provider/subnet-allocation";
-import { ManifestFile, ManifestFileArgs } from "./manifest-file";
+import { SliceIpam, SliceIpamArgs } from "../resources/slice-ipam";
+import { SubnetAllocation, SubnetAllocationArgs } from "../resources/subnet-allocation";
+import { ManifestFile, ManifestFileArgs } from "../resources/manifest-file";
 
 type ResourceClass<Args, Resource> = new (name: string, args: Args, opts?: pulumi.CustomResourceOptions) => Resource;
 

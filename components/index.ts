@@ -1,9 +1,5 @@
 export { KubeSliceIpam } from "./kubeslice-ipam";
 export type { ClusterAllocation, KubeSliceIpamArgs } from "./kubeslice-ipam-args";
-export { ManifestFile, manifestFileProvider } from "./manifest-file";
-export type { ManifestFileArgs } from "./manifest-file";
-export { SubnetUsage, subnetUsageProvider } from "./subnet-usage";
-export type { SubnetUsageArgs } from "./subnet-usage";
 export {
     controllerLabels,
     renderManifestYaml,

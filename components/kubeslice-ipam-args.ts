@@ -3,64 +3,74 @@ import type * as pulumi from "@pulumi/pulumi";
 import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import type { AllocationStatus } from "../provider/core/ledger";
 import { checkSubnetSizeFitsSlice, dnsLabelMessage, isDnsLabel, sliceSpecShape } from "../provider/core/validation";
-import type { StoreInput } from "../provider/slice-ipam";
+import type { StoreInput } from "../resources/store-input";
 import type { WorkerSliceConfigExtras } from "./worker-slice-config";
 
 export interface KubeSliceIpamArgs {
-    /** The slice's name; names child resources, so it must be known when the program runs. Immutable. */
+    /**
+     * DNS-1123 label, the slice's name; it names child resources, so it must be known when the program runs.
+     * Immutable.
+     */
     readonly sliceName: string;
     /** The KubeSlice project namespace the WorkerSliceConfigs go to, e.g. `kubeslice-cisco`. */
     readonly namespace: string;
-    /** Private IPv4 CIDR the clusters' subnets come from. Immutable. */
+    /**
+     * Private IPv4 CIDR the clusters' subnets come from, e.g. `10.1.0.0/16`: inside 10.0.0.0/8, 172.16.0.0/12 or
+     * 192.168.0.0/16, prefix /8–/28, no host bits. Must not overlap another slice in the same store. Immutable.
+     */
     readonly sliceSubnet: pulumi.Input<string>;
-    /** Prefix length of each cluster's subnet. Default 24. Immutable. */
+    /** Prefix length of each cluster's subnet, 16–30, longer than the slice prefix. Default 24. Immutable. */
     readonly subnetSize?: pulumi.Input<number>;
-    /** How long a released subnet stays reserved for its cluster. Default 86400. */
+    /**
+     * How long a released subnet stays reserved for its cluster, in seconds (0–31,536,000). Default 86400 (24 h).
+     * Updates in place.
+     */
     readonly gracePeriodSeconds?: pulumi.Input<number>;
-    /** Most clusters holding a subnet at once. Default 4096. */
+    /** Most clusters that may hold a subnet at once, 1–4096. Default 4096. Updates in place. */
     readonly maxClusters?: pulumi.Input<number>;
     /**
-     * The clusters in the slice. Each gets one SubnetAllocation keyed by its
-     * name, so reordering changes nothing and removing one releases only it.
+     * Cluster names (DNS-1123 labels, no duplicates), known when the program runs. Each gets one SubnetAllocation
+     * `<name>-<cluster>` keyed by its name: reordering changes nothing, adding one creates exactly one allocation,
+     * removing one releases exactly that one.
      */
     readonly clusters: readonly string[];
     /**
-     * Where allocation state lives. Default: the file store in `.slice-ipam/`.
-     * May be an Output, e.g. `{ kind: "kubernetes", namespace, kubeconfig: config.requireSecret("kubeconfig") }`.
+     * Where allocation state is kept, as for the resources. Omitted: the file store in `.slice-ipam/` beside the
+     * Pulumi project. May be a secret or another resource's output, e.g. a Kubernetes store whose kubeconfig is a
+     * secret config value.
      */
     readonly store?: pulumi.Input<StoreInput>;
     /**
-     * Subnets to give clusters that hold none yet, by cluster name: how the
-     * clusters of an existing static-IPAM slice keep their subnets. Each must
-     * be a `subnetSize` block of the slice held by no other cluster.
+     * Cluster → CIDR: subnets for clusters that hold none yet, e.g. how a static-IPAM slice's clusters keep their
+     * subnets. Each must be a `subnetSize` block of the slice held by no other cluster.
      */
     readonly pinnedSubnets?: Readonly<Record<string, string>>;
-    /** Extra WorkerSliceConfig spec fields (sliceType, sliceGatewayProvider, qosProfileDetails, …). */
+    /**
+     * Extra WorkerSliceConfig spec fields for the rendered manifests: sliceType, sliceGatewayProvider,
+     * qosProfileDetails, namespaceIsolationProfile, externalGatewayConfig, overlayNetworkDeploymentMode.
+     */
     readonly workerSliceConfig?: pulumi.Input<WorkerSliceConfigExtras>;
     /**
-     * Apply the WorkerSliceConfigs to this cluster as custom resources. Their
-     * status (connected app pods, as last read: `pulumi up --refresh`) then
-     * moves each allocation Allocated → InUse through a SubnetUsage child.
+     * Apply the WorkerSliceConfigs to this cluster as custom resources. Their status (connected app pods, as last
+     * read: `pulumi up --refresh`) then moves each allocation Allocated → InUse through a SubnetUsage child.
      */
     readonly kubernetesProvider?: k8s.Provider;
     /**
-     * How the applied WorkerSliceConfigs are deleted (pulumi-kubernetes'
-     * `pulumi.com/deletionPropagationPolicy`). Default `"background"`, what
-     * `kubectl delete` does: nothing depends on a WorkerSliceConfig, and
-     * `"foreground"` (pulumi-kubernetes' own default) waits for the cluster's
-     * garbage collector to clear its `foregroundDeletion` finalizer, which
-     * hangs a destroy where none runs. `"orphan"` keeps dependents.
+     * How the applied WorkerSliceConfigs are deleted (pulumi-kubernetes' `pulumi.com/deletionPropagationPolicy`).
+     * Default `"background"`, what `kubectl delete` does: nothing depends on a WorkerSliceConfig, and `"foreground"`
+     * (pulumi-kubernetes' own default) waits for the cluster's garbage collector to clear its `foregroundDeletion`
+     * finalizer, which hangs a destroy where none runs. `"orphan"` keeps dependents.
      */
     readonly deletionPropagation?: DeletionPropagation;
     /**
-     * Also write each WorkerSliceConfig as `<directory>/<slice>-<cluster>.yaml`
-     * (relative to the Pulumi project), for a GitOps repository.
+     * Also write each WorkerSliceConfig as `<directory>/<slice>-<cluster>.yaml` (relative to the Pulumi project),
+     * for a GitOps repository; the file is removed when the cluster leaves.
      */
     readonly manifestsDirectory?: string;
     /**
-     * Allow `manifestsDirectory` outside the Pulumi project (an absolute path
-     * or `..`), e.g. a GitOps checkout beside it. Off by default, so that a
-     * mistyped path never writes or removes files elsewhere (docs/component.md, Manifest files).
+     * Allow `manifestsDirectory` outside the Pulumi project (an absolute path or `..`), e.g. a GitOps checkout
+     * beside it. Off by default, so that a mistyped path never writes or removes files elsewhere (docs/component.md,
+     * Manifest files).
      */
     readonly manifestsOutsideProject?: boolean;
 }

@@ -5,14 +5,15 @@ import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
 import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
-import type { SliceIpam, StoreInput } from "../provider/slice-ipam";
+import type { SliceIpam } from "../resources/slice-ipam";
+import type { StoreInput } from "../resources/store-input";
 import { openStore } from "../provider/store/store-spec";
 import { loadSliceToPlan } from "../provider/service/slices";
-import type { SubnetAllocation } from "../provider/subnet-allocation";
+import type { SubnetAllocation } from "../resources/subnet-allocation";
 import { ChildResourceClasses, DYNAMIC_CHILDREN } from "./child-resources";
 import { ClusterAllocation, KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "./kubeslice-ipam-args";
-import type { ManifestFile } from "./manifest-file";
-import { SubnetUsage } from "./subnet-usage";
+import type { ManifestFile } from "../resources/manifest-file";
+import { SubnetUsage } from "../resources/subnet-usage";
 import {
     renderManifestYaml,
     WORKER_SLICE_CONFIG_API_VERSION,
@@ -39,10 +40,14 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly manifestFiles: Readonly<Record<string, ManifestFile>>;
     /** Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`. */
     readonly subnets: pulumi.Output<Record<string, string>>;
+    /** `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. */
     readonly totalSubnets: pulumi.Output<number>;
-    /** Clusters that could still join, read from the store after this deployment's allocations. */
+    /**
+     * Clusters that could still join, read from the store after this deployment's allocations (includes clusters
+     * other stacks hold in the slice).
+     */
     readonly availableSubnets: pulumi.Output<number>;
-    /** Active subnets / total subnets, 0..1. */
+    /** Active subnets / total subnets, 0..1, read from the store after this deployment's allocations. */
     readonly utilization: pulumi.Output<number>;
 
     // Built on first use: at a thousand clusters, every Output made per cluster

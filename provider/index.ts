@@ -1,7 +1,3 @@
-export { SliceIpam, sliceIpamProvider } from "./slice-ipam";
-export type { SliceIpamArgs, StoreInput } from "./slice-ipam";
-export { SubnetAllocation, subnetAllocationProvider } from "./subnet-allocation";
-export type { SubnetAllocationArgs } from "./subnet-allocation";
 export type { Allocation, AllocationStatus, Capacity, SliceLedger } from "./core/ledger";
 export type { LedgerStore, VersionedLedger, SwapResult } from "./store/ledger-store";
 export { FileLedgerStore } from "./store/file-store";

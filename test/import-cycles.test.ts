@@ -1,6 +1,8 @@
 /**
  * The source's modules form no import cycle (type-only imports included): a
- * cycle makes load order matter and hides which module owns a concept.
+ * cycle makes load order matter and hides which module owns a concept. And
+ * they import inward only, along the layers of docs/architecture.md, so each
+ * layer can be read and tested without the ones built on it.
  */
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -61,5 +63,33 @@ describe("import graph", () => {
         const withCycle = new Map([...graph, [path.join("provider", "core", "counters.ts"), [path.join("provider", "core", "ledger.ts")]]]);
         const found = cycles(withCycle);
         expect(found.some((cycle) => cycle.includes("counters.ts → ") && cycle.includes("ledger.ts → "))).toBe(true);
+    });
+});
+
+/** The layers, innermost first: a module imports from its own layer or an inner one, never an outer one. */
+const LAYERS = ["provider/core", "provider/fs", "provider/store", "provider/service", "provider/handlers", "resources", "components", "native"];
+
+function layerOf(file: string): number {
+    return LAYERS.findIndex((layer) => file.split(path.sep).join("/").startsWith(`${layer}/`));
+}
+
+function outwardImports(graph: ReadonlyMap<string, readonly string[]>): string[] {
+    return [...graph].flatMap(([file, imports]) =>
+        imports.filter((target) => layerOf(file) !== -1 && layerOf(target) > layerOf(file)).map((target) => `${file} → ${target}`),
+    );
+}
+
+describe("layers", () => {
+    const graph = new Map(SOURCE.flatMap(sourceFiles).map((file) => [file, localImports(file)]));
+
+    it("import inward only: core ← fs ← store ← service ← handlers ← resources ← components ← native", () => {
+        expect(LAYERS.every((layer) => [...graph.keys()].some((file) => layerOf(file) === LAYERS.indexOf(layer)))).toBe(true);
+        expect(outwardImports(graph)).toEqual([]);
+    });
+
+    it("would report an outward import", () => {
+        const resource = path.join("resources", "slice-ipam.ts");
+        const outward = new Map([...graph, [resource, [...(graph.get(resource) ?? []), path.join("native", "schema.ts")]]]);
+        expect(outwardImports(outward)).toEqual([`${resource} → ${path.join("native", "schema.ts")}`]);
     });
 });

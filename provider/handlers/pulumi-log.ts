@@ -1,7 +1,7 @@
 /**
  * Pulumi's log API for the handlers. `@pulumi/pulumi` is loaded on the first
  * message, not when the handlers module loads: that module must stay cheap to
- * load (resources load it by module id, see `handlers-module.ts`), and most
+ * load (resources load it by module id, see `resources/handlers-module.ts`), and most
  * calls log nothing.
  */
 export function pulumiLog(): typeof import("@pulumi/pulumi").log {

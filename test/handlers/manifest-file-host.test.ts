@@ -13,8 +13,8 @@ let files: HostedProvider;
 let project: string;
 beforeAll(async () => {
     ipam = await startHostedIpam();
-    const components = require(path.join(findRepoRoot(__dirname), "dist/components")) as typeof import("../../components");
-    files = await ipam.host.provider(components.manifestFileProvider, "ManifestFile");
+    const resources = require(path.join(findRepoRoot(__dirname), "dist/resources")) as typeof import("../../resources");
+    files = await ipam.host.provider(resources.manifestFileProvider, "ManifestFile");
     project = realpathSync(ipam.workdir);
 });
 afterAll(async () => {

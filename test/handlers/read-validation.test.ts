@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as handlers from "../../provider/handlers";
 import { quoted } from "../../provider/core/issues";
-import { KubesliceIpamProvider } from "../../provider/native/provider";
+import { KubesliceIpamProvider } from "../../native/provider";
 import { makeTempDir } from "../support/temp-dir";
 import { failureOf } from "../support/failure";
 

@@ -15,8 +15,8 @@ let store: { kind: "file"; directory: string };
 
 beforeAll(async () => {
     ipam = await startHostedIpam({ routeLogsToEngine: true });
-    const components = require(path.join(repo, "dist/components")) as typeof import("../../components");
-    usage = await ipam.host.provider(components.subnetUsageProvider, "SubnetUsage");
+    const resources = require(path.join(repo, "dist/resources")) as typeof import("../../resources");
+    usage = await ipam.host.provider(resources.subnetUsageProvider, "SubnetUsage");
     store = { kind: "file", directory: path.join(ipam.workdir, "store") };
     const slice = await ipam.slices.check({}, { sliceName: "blue", sliceSubnet: "10.2.0.0/16", store });
     await ipam.slices.create(slice.inputs);

@@ -8,10 +8,10 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { COMPONENT_INPUTS, COMPONENT_OUTPUTS } from "../../provider/native/component";
-import { componentUrn } from "../../provider/native/in-flight-constructs";
-import { KubesliceIpamProvider } from "../../provider/native/provider";
-import { packageSchema } from "../../provider/native/schema";
+import { COMPONENT_INPUTS, COMPONENT_OUTPUTS } from "../../native/component";
+import { componentUrn } from "../../native/in-flight-constructs";
+import { KubesliceIpamProvider } from "../../native/provider";
+import { packageSchema } from "../../native/schema";
 import { makeTempDir } from "../support/temp-dir";
 
 const provider = new KubesliceIpamProvider("0.1.0");

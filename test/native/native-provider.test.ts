@@ -6,9 +6,9 @@
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sliceIpamInputShape, subnetAllocationInputShape } from "../../provider/handlers/inputs";
-import { KubesliceIpamProvider, parseImportId } from "../../provider/native/provider";
-import { packageSchema } from "../../provider/native/schema";
-import { secret, unwrapSecrets } from "../../provider/native/wire";
+import { KubesliceIpamProvider, parseImportId } from "../../native/provider";
+import { packageSchema } from "../../native/schema";
+import { secret, unwrapSecrets } from "../../native/wire";
 import { fileStoreSpecSchema, kubernetesStoreSpecSchema } from "../../provider/store/store-spec";
 import { makeTempDir } from "../support/temp-dir";
 

@@ -26,8 +26,8 @@ import {
 const repo = findRepoRoot(__dirname);
 const built = loadBuiltProviders(repo);
 const builtModules = createRequire(path.join(repo, "package.json"))(
-    path.join(repo, "dist/provider/handlers-module"),
-) as typeof import("../../provider/handlers-module");
+    path.join(repo, "dist/resources/handlers-module"),
+) as typeof import("../../resources/handlers-module");
 
 let workdir: string;
 let store: { kind: "file"; directory: string };

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeSliceIpam } from "../../components/kubeslice-ipam";
 import * as handlers from "../../provider/handlers";
-import { KubesliceIpamProvider } from "../../provider/native/provider";
+import { KubesliceIpamProvider } from "../../native/provider";
 import { HostedIpam, startHostedIpam } from "../support/provider-host";
 import { RETRY_SECONDS_VARIABLE } from "../../provider/store/kubernetes-requests";
 import { LEAKY_KUBECONFIGS, MARKER } from "../support/leaky-kubeconfigs";

@@ -68,9 +68,9 @@ function loadModules(repo: string): Modules {
     };
 }
 
-/** The built provider package (`dist/provider`), loaded natively: serialized providers must capture compiled JS. */
-export function loadBuiltProviders(repo: string = findRepoRoot()): typeof import("../../provider") {
-    return createRequire(path.join(repo, "package.json"))(path.join(repo, "dist/provider"));
+/** The built package (`dist/index.js`), loaded natively: serialized providers must capture compiled JS. */
+export function loadBuiltProviders(repo: string = findRepoRoot()): typeof import("../../index") {
+    return createRequire(path.join(repo, "package.json"))(path.join(repo, "dist"));
 }
 
 /**

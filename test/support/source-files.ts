@@ -5,7 +5,7 @@ import * as path from "node:path";
 export const ROOT = path.resolve(__dirname, "..", "..");
 
 /** The package's source: what ships, as opposed to tests, benchmarks and examples. */
-export const SOURCE = ["provider", "components", "cli", "metrics", "bin", "index.ts"];
+export const SOURCE = ["provider", "resources", "components", "native", "cli", "metrics", "bin", "index.ts"];
 
 /** The TypeScript files under `entry` (a file or directory relative to {@link ROOT}), relative to it. */
 export function sourceFiles(entry: string): string[] {

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
-import { KubeSliceIpam, planSlice } from "../../components/kubeslice-ipam";
-import { KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "../../components/kubeslice-ipam-args";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
-import { DEFAULT_SUBNET_SIZE } from "../core/validation";
-import type { StoreInput } from "../slice-ipam";
+import { KubeSliceIpam, planSlice } from "../components/kubeslice-ipam";
+import { KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "../components/kubeslice-ipam-args";
+import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
+import { DEFAULT_SUBNET_SIZE } from "../provider/core/validation";
+import type { StoreInput } from "../resources/store-input";
 import { NATIVE_CHILDREN } from "./resources";
 
 /**

@@ -7,6 +7,6 @@ import { guardReadRequests } from "./read-request-guard";
 /** Entry point of the source-based plugin (plugin/index.js): serves the native provider over gRPC. */
 export function main(args: string[]): Promise<void> {
     guardReadRequests();
-    const { version } = require("../../../package.json") as { version: string };
+    const { version } = require("../../package.json") as { version: string };
     return trackConstructs(COMPONENT_OUTPUTS, () => provider.main(new KubesliceIpamProvider(version), args));
 }

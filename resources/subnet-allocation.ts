@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { AllocationStatus } from "./core/ledger";
-import { DynamicResource } from "./dynamic-resource";
+import type { AllocationStatus } from "../provider/core/ledger";
+import { DynamicResource, ResourceKind } from "./dynamic-resource";
 import { forwardingProvider } from "./handlers-module";
-import { StoreInput, unsetOutputs, withSecretStore } from "./slice-ipam";
+import type { StoreInput } from "./store-input";
 
 /**
  * The dynamic provider behind {@link SubnetAllocation}, for use with
@@ -11,33 +11,38 @@ import { StoreInput, unsetOutputs, withSecretStore } from "./slice-ipam";
 export const subnetAllocationProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("subnetAllocation");
 
 export interface SubnetAllocationArgs {
-    /** The slice; pass the SliceIpam's `sliceName` output so the slice is registered first. */
+    /**
+     * The slice; pass the SliceIpam's `sliceName` output so the slice is registered first. Changing it replaces the
+     * allocation.
+     */
     readonly sliceName: pulumi.Input<string>;
-    /** DNS-1123 label of the cluster joining the slice. */
+    /** DNS-1123 label of the cluster joining the slice. Changing it replaces the allocation. */
     readonly clusterName: pulumi.Input<string>;
     /**
-     * Take this subnet when the allocation is created, if it is free: a
-     * planned subnet (KubeSliceIpam passes one so previews show it) or a
-     * pinned one (adopting a static-IPAM cluster's subnet). Must be a
-     * `subnetSize` block of the slice (a check failure otherwise). Held by
-     * another cluster: a pin fails, a plan (`requestedSubnetIsPlan`) falls
-     * back to first-fit with a warning. Changing it never moves an existing
-     * allocation.
+     * Take this subnet when the allocation is created, if it is free: a planned subnet (KubeSliceIpam passes one so
+     * previews show it) or a pinned one (adopting a static-IPAM cluster's subnet). Must be a `subnetSize` block of
+     * the slice (a check failure otherwise). Held by another cluster: a pin fails, a plan (`requestedSubnetIsPlan`)
+     * falls back to first-fit with a warning. Changing it never moves an existing allocation.
      */
     readonly requestedSubnet?: pulumi.Input<string>;
     /**
-     * Marks requestedSubnet as a plan rather than a pin: a planned subnet
-     * taken by another cluster falls back to first-fit with a warning, where
-     * a taken pin fails (in check, or at create if taken in between).
-     * KubeSliceIpam sets it for the subnets it plans. Default false.
+     * Marks `requestedSubnet` as a plan rather than a pin: a planned subnet taken by another cluster falls back to
+     * first-fit with a warning, where a taken pin fails (in check, or at create if taken in between). KubeSliceIpam
+     * sets it for the subnets it plans. Default false.
      */
     readonly requestedSubnetIsPlan?: pulumi.Input<boolean>;
-    /** Must be the slice's store. */
+    /**
+     * Where allocation state is kept: must be the slice's store. Omitted: the file store in `.slice-ipam/` beside
+     * the Pulumi project.
+     */
     readonly store?: pulumi.Input<StoreInput>;
 }
 
-/** What the provider computes: declared (unset) so the resource object has these outputs, whichever route serves it. */
-export const SUBNET_ALLOCATION_OUTPUTS = ["subnet", "index", "status", "allocatedAt", "reused"] as const;
+export const SUBNET_ALLOCATION: ResourceKind = {
+    type: "SubnetAllocation",
+    handlers: "subnetAllocation",
+    outputs: ["subnet", "index", "status", "allocatedAt", "reused"],
+};
 
 /**
  * One cluster's subnet in a slice. Creating it allocates (or adopts the
@@ -53,6 +58,7 @@ export class SubnetAllocation extends DynamicResource {
     declare readonly subnet: pulumi.Output<string>;
     /** Position of the subnet in the slice's pool (0 = first block). */
     declare readonly index: pulumi.Output<number>;
+    /** `Allocated`, `InUse` or `Released`. */
     declare readonly status: pulumi.Output<AllocationStatus>;
     /** When the subnet was first allocated to this cluster (ISO-8601). */
     declare readonly allocatedAt: pulumi.Output<string>;
@@ -60,12 +66,6 @@ export class SubnetAllocation extends DynamicResource {
     declare readonly reused: pulumi.Output<boolean>;
 
     constructor(name: string, args: SubnetAllocationArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "subnetAllocation",
-            "SubnetAllocation",
-            name,
-            { ...args, ...unsetOutputs(SUBNET_ALLOCATION_OUTPUTS) },
-            withSecretStore(args.store, opts),
-        );
+        super(SUBNET_ALLOCATION, name, args, opts);
     }
 }

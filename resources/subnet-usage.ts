@@ -1,22 +1,29 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AllocationStatus } from "../provider/core/ledger";
-import { DynamicResource } from "../provider/dynamic-resource";
-import { forwardingProvider } from "../provider/handlers-module";
-import { StoreInput, withSecretStore } from "../provider/slice-ipam";
+import { DynamicResource, ResourceKind } from "./dynamic-resource";
+import { forwardingProvider } from "./handlers-module";
+import type { StoreInput } from "./store-input";
 
 /** The dynamic provider behind {@link SubnetUsage}; captures nothing but a module id. */
 export const subnetUsageProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("subnetUsage");
 
 export interface SubnetUsageArgs {
+    /** The slice the cluster's allocation is in. */
     readonly sliceName: pulumi.Input<string>;
+    /** The cluster whose WorkerSliceConfig reports the usage. */
     readonly clusterName: pulumi.Input<string>;
     /** The WorkerSliceConfig whose status is passed, for messages. */
     readonly workerSliceConfig: pulumi.Input<string>;
     /** That WorkerSliceConfig's `status`, as the Kubernetes provider last read it. */
     readonly workerSliceConfigStatus: pulumi.Input<unknown>;
-    /** Must be the slice's store. */
+    /**
+     * Where allocation state is kept: must be the slice's store. Omitted: the file store in `.slice-ipam/` beside
+     * the Pulumi project.
+     */
     readonly store?: pulumi.Input<StoreInput>;
 }
+
+export const SUBNET_USAGE: ResourceKind = { type: "SubnetUsage", handlers: "subnetUsage", outputs: ["allocationStatus", "connectedPods"] };
 
 /**
  * Records in the slice's ledger what a cluster's applied WorkerSliceConfig
@@ -32,12 +39,6 @@ export class SubnetUsage extends DynamicResource {
     declare readonly connectedPods: pulumi.Output<number>;
 
     constructor(name: string, args: SubnetUsageArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "subnetUsage",
-            "SubnetUsage",
-            name,
-            { ...args, allocationStatus: undefined, connectedPods: undefined },
-            withSecretStore(args.store, opts),
-        );
+        super(SUBNET_USAGE, name, args, opts);
     }
 }

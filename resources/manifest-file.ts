@@ -1,17 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../provider/dynamic-resource";
-import { forwardingProvider } from "../provider/handlers-module";
+import { DynamicResource, ResourceKind } from "./dynamic-resource";
+import { forwardingProvider } from "./handlers-module";
 
 /** The dynamic provider behind {@link ManifestFile}, for `pulumi.dynamic.Resource`; captures nothing but a module id. */
 export const manifestFileProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("manifestFile");
 
 export interface ManifestFileArgs {
-    /** Relative paths resolve against the Pulumi project directory. */
+    /** The file's path; relative paths resolve against the Pulumi project directory. Changing it replaces the file. */
     readonly path: pulumi.Input<string>;
+    /** The file's content, written on create and update. */
     readonly content: pulumi.Input<string>;
-    /** A path outside the project directory (after resolving `..` and links) is refused unless this is true. */
+    /**
+     * Allow a path outside the Pulumi project directory (after resolving `..` and symbolic links); refused
+     * otherwise.
+     */
     readonly allowOutsideProject?: pulumi.Input<boolean>;
 }
+
+export const MANIFEST_FILE: ResourceKind = { type: "ManifestFile", handlers: "manifestFile", outputs: [] };
 
 /**
  * A rendered manifest kept on disk for a GitOps repository: written on
@@ -27,6 +33,6 @@ export class ManifestFile extends DynamicResource {
     declare readonly allowOutsideProject: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: ManifestFileArgs, opts?: pulumi.CustomResourceOptions) {
-        super("manifestFile", "ManifestFile", name, { ...args }, opts);
+        super(MANIFEST_FILE, name, args, opts);
     }
 }

@@ -10,7 +10,7 @@ import type * as pulumi from "@pulumi/pulumi";
  * resources created by an older one. From a source checkout (this repo's own
  * tests and examples) it is the absolute path of the built module.
  */
-export function handlersModuleId(providerDirectory: string = __dirname): string {
+export function handlersModuleId(providerDirectory: string = path.join(__dirname, "..", "provider")): string {
     const file = path.join(path.resolve(providerDirectory), "handlers", "index.js");
     const marker = `${path.sep}node_modules${path.sep}`;
     const at = file.lastIndexOf(marker);
@@ -42,7 +42,7 @@ export function providerModuleText(kind: HandlerKind, moduleId: string = handler
  * call, so serializing it captures two strings and no state.
  */
 export function forwardingProvider(kind: HandlerKind, moduleId: string = handlersModuleId()): pulumi.dynamic.ResourceProvider {
-    const handlers = (): (typeof import("./handlers"))[HandlerKind] => (require(moduleId) as typeof import("./handlers"))[kind];
+    const handlers = (): (typeof import("../provider/handlers"))[HandlerKind] => (require(moduleId) as typeof import("../provider/handlers"))[kind];
     return {
         check: (olds, news) => handlers().check(olds, news),
         diff: (id, olds, news) => handlers().diff(id, olds, news),

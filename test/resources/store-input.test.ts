@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { withSecretStore } from "../../provider/slice-ipam";
+import { withSecretStore } from "../../resources/store-input";
 
 describe("store inputs that may carry credentials", () => {
     it("are secret outputs when they name the Kubernetes store or are not known yet", () => {

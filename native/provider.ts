@@ -1,8 +1,8 @@
 import type * as provider from "@pulumi/pulumi/provider";
-import * as handlers from "../handlers";
+import * as handlers from "../provider/handlers";
 import { packageSchema } from "./schema";
-import { quoted } from "../core/issues";
-import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
+import { quoted } from "../provider/core/issues";
+import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import * as pulumi from "@pulumi/pulumi";
 import { constructKubeSliceIpam } from "./component";
 import { deploymentEnding } from "./in-flight-constructs";

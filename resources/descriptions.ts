@@ -1,0 +1,129 @@
+/**
+ * The one text of every input and computed output of the package's resources
+ * and of the KubeSliceIpam component. The native provider's schema takes its
+ * descriptions from here (native/schema.ts), so every language's SDK shows
+ * them; the doc comments of the TypeScript args interfaces and output
+ * properties must say the same, word for word (test/resources/descriptions.test.ts).
+ * Written for every language: no TypeScript-only links or syntax.
+ */
+export interface Descriptions {
+    readonly inputs: Readonly<Record<string, string>>;
+    /** The outputs the provider computes; an input's echo in the outputs keeps the input's text. */
+    readonly outputs: Readonly<Record<string, string>>;
+}
+
+const STORE = "Where allocation state is kept. Omitted: the file store in `.slice-ipam/` beside the Pulumi project.";
+const SLICE_STORE = "Where allocation state is kept: must be the slice's store. Omitted: the file store in `.slice-ipam/` beside the Pulumi project.";
+
+/** The pool settings, the same for a SliceIpam and for the component that makes one. */
+const POOL = {
+    sliceSubnet:
+        "Private IPv4 CIDR the clusters' subnets come from, e.g. `10.1.0.0/16`: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, " +
+        "prefix /8–/28, no host bits. Must not overlap another slice in the same store. Immutable.",
+    subnetSize: "Prefix length of each cluster's subnet, 16–30, longer than the slice prefix. Default 24. Immutable.",
+    gracePeriodSeconds:
+        "How long a released subnet stays reserved for its cluster, in seconds (0–31,536,000). Default 86400 (24 h). Updates in place.",
+    maxClusters: "Most clusters that may hold a subnet at once, 1–4096. Default 4096. Updates in place.",
+} as const;
+
+const TOTAL_SUBNETS = "`2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s.";
+
+export const DESCRIPTIONS = {
+    SliceIpam: {
+        inputs: {
+            sliceName: "DNS-1123 label (1–63 of a-z, 0-9, -): the slice's name in KubeSlice. Immutable.",
+            ...POOL,
+            store: STORE,
+        },
+        outputs: {
+            totalSubnets: TOTAL_SUBNETS,
+            availableSubnets: "Clusters that could still join: free subnets, capped by `maxClusters`; as of the last create, update or refresh.",
+        },
+    },
+    SubnetAllocation: {
+        inputs: {
+            sliceName: "The slice; pass the SliceIpam's `sliceName` output so the slice is registered first. Changing it replaces the allocation.",
+            clusterName: "DNS-1123 label of the cluster joining the slice. Changing it replaces the allocation.",
+            requestedSubnet:
+                "Take this subnet when the allocation is created, if it is free: a planned subnet (KubeSliceIpam passes one so previews " +
+                "show it) or a pinned one (adopting a static-IPAM cluster's subnet). Must be a `subnetSize` block of the slice (a check " +
+                "failure otherwise). Held by another cluster: a pin fails, a plan (`requestedSubnetIsPlan`) falls back to first-fit with " +
+                "a warning. Changing it never moves an existing allocation.",
+            requestedSubnetIsPlan:
+                "Marks `requestedSubnet` as a plan rather than a pin: a planned subnet taken by another cluster falls back to first-fit " +
+                "with a warning, where a taken pin fails (in check, or at create if taken in between). KubeSliceIpam sets it for the " +
+                "subnets it plans. Default false.",
+            store: SLICE_STORE,
+        },
+        outputs: {
+            subnet: "The cluster's subnet, e.g. `10.1.0.0/24`.",
+            index: "Position of the subnet in the slice's pool (0 = first block).",
+            status: "`Allocated`, `InUse` or `Released`.",
+            allocatedAt: "When the subnet was first allocated to this cluster (ISO-8601).",
+            reused: "True when a subnet the cluster had released was handed back.",
+        },
+    },
+    SubnetUsage: {
+        inputs: {
+            sliceName: "The slice the cluster's allocation is in.",
+            clusterName: "The cluster whose WorkerSliceConfig reports the usage.",
+            workerSliceConfig: "The WorkerSliceConfig whose status is passed, for messages.",
+            workerSliceConfigStatus: "That WorkerSliceConfig's `status`, as the Kubernetes provider last read it.",
+            store: SLICE_STORE,
+        },
+        outputs: {
+            allocationStatus: "The allocation's status after recording: `Allocated`, `InUse` or `Released`.",
+            connectedPods: "Connected app pods the status names (entries without a pod name are not counted).",
+        },
+    },
+    ManifestFile: {
+        inputs: {
+            path: "The file's path; relative paths resolve against the Pulumi project directory. Changing it replaces the file.",
+            content: "The file's content, written on create and update.",
+            allowOutsideProject: "Allow a path outside the Pulumi project directory (after resolving `..` and symbolic links); refused otherwise.",
+        },
+        outputs: {},
+    },
+    KubeSliceIpam: {
+        inputs: {
+            sliceName: "DNS-1123 label, the slice's name; it names child resources, so it must be known when the program runs. Immutable.",
+            namespace: "The KubeSlice project namespace the WorkerSliceConfigs go to, e.g. `kubeslice-cisco`.",
+            ...POOL,
+            clusters:
+                "Cluster names (DNS-1123 labels, no duplicates), known when the program runs. Each gets one SubnetAllocation " +
+                "`<name>-<cluster>` keyed by its name: reordering changes nothing, adding one creates exactly one allocation, " +
+                "removing one releases exactly that one.",
+            store:
+                "Where allocation state is kept, as for the resources. Omitted: the file store in `.slice-ipam/` beside the Pulumi " +
+                "project. May be a secret or another resource's output, e.g. a Kubernetes store whose kubeconfig is a secret config value.",
+            pinnedSubnets:
+                "Cluster → CIDR: subnets for clusters that hold none yet, e.g. how a static-IPAM slice's clusters keep their subnets. " +
+                "Each must be a `subnetSize` block of the slice held by no other cluster.",
+            workerSliceConfig:
+                "Extra WorkerSliceConfig spec fields for the rendered manifests: sliceType, sliceGatewayProvider, qosProfileDetails, " +
+                "namespaceIsolationProfile, externalGatewayConfig, overlayNetworkDeploymentMode.",
+            kubernetesProvider:
+                "Apply the WorkerSliceConfigs to this cluster as custom resources. Their status (connected app pods, as last read: " +
+                "`pulumi up --refresh`) then moves each allocation Allocated → InUse through a SubnetUsage child.",
+            deletionPropagation:
+                "How the applied WorkerSliceConfigs are deleted (pulumi-kubernetes' `pulumi.com/deletionPropagationPolicy`). Default " +
+                '`"background"`, what `kubectl delete` does: nothing depends on a WorkerSliceConfig, and `"foreground"` ' +
+                "(pulumi-kubernetes' own default) waits for the cluster's garbage collector to clear its `foregroundDeletion` " +
+                'finalizer, which hangs a destroy where none runs. `"orphan"` keeps dependents.',
+            manifestsDirectory:
+                "Also write each WorkerSliceConfig as `<directory>/<slice>-<cluster>.yaml` (relative to the Pulumi project), for a " +
+                "GitOps repository; the file is removed when the cluster leaves.",
+            manifestsOutsideProject:
+                "Allow `manifestsDirectory` outside the Pulumi project (an absolute path or `..`), e.g. a GitOps checkout beside it. " +
+                "Off by default, so that a mistyped path never writes or removes files elsewhere (docs/component.md, Manifest files).",
+        },
+        outputs: {
+            subnets: 'Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`.',
+            totalSubnets: TOTAL_SUBNETS,
+            availableSubnets:
+                "Clusters that could still join, read from the store after this deployment's allocations (includes clusters other " +
+                "stacks hold in the slice).",
+            utilization: "Active subnets / total subnets, 0..1, read from the store after this deployment's allocations.",
+        },
+    },
+} as const satisfies Record<string, Descriptions>;

@@ -1,0 +1,59 @@
+import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource, ResourceKind } from "./dynamic-resource";
+import { forwardingProvider } from "./handlers-module";
+import type { StoreInput } from "./store-input";
+
+/**
+ * The dynamic provider behind {@link SliceIpam}, for use with
+ * `pulumi.dynamic.Resource`. Each method loads the
+ * implementation by module id inside the call, so serializing this object
+ * captures one string and no state.
+ */
+export const sliceIpamProvider: pulumi.dynamic.ResourceProvider = forwardingProvider("sliceIpam");
+
+export interface SliceIpamArgs {
+    /** DNS-1123 label (1–63 of a-z, 0-9, -): the slice's name in KubeSlice. Immutable. */
+    readonly sliceName: pulumi.Input<string>;
+    /**
+     * Private IPv4 CIDR the clusters' subnets come from, e.g. `10.1.0.0/16`: inside 10.0.0.0/8, 172.16.0.0/12 or
+     * 192.168.0.0/16, prefix /8–/28, no host bits. Must not overlap another slice in the same store. Immutable.
+     */
+    readonly sliceSubnet: pulumi.Input<string>;
+    /** Prefix length of each cluster's subnet, 16–30, longer than the slice prefix. Default 24. Immutable. */
+    readonly subnetSize?: pulumi.Input<number>;
+    /**
+     * How long a released subnet stays reserved for its cluster, in seconds (0–31,536,000). Default 86400 (24 h).
+     * Updates in place.
+     */
+    readonly gracePeriodSeconds?: pulumi.Input<number>;
+    /** Most clusters that may hold a subnet at once, 1–4096. Default 4096. Updates in place. */
+    readonly maxClusters?: pulumi.Input<number>;
+    /** Where allocation state is kept. Omitted: the file store in `.slice-ipam/` beside the Pulumi project. */
+    readonly store?: pulumi.Input<StoreInput>;
+}
+
+export const SLICE_IPAM: ResourceKind = { type: "SliceIpam", handlers: "sliceIpam", outputs: ["totalSubnets", "availableSubnets"] };
+
+/**
+ * A slice's address pool, registered in the store. Its id is the slice name.
+ * Subnets are handed out by {@link SubnetAllocation}s, only as clusters join.
+ */
+export class SliceIpam extends DynamicResource {
+    declare readonly sliceName: pulumi.Output<string>;
+    declare readonly sliceSubnet: pulumi.Output<string>;
+    declare readonly subnetSize: pulumi.Output<number>;
+    declare readonly gracePeriodSeconds: pulumi.Output<number>;
+    declare readonly maxClusters: pulumi.Output<number>;
+    declare readonly store: pulumi.Output<StoreInput | undefined>;
+    /** `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. */
+    declare readonly totalSubnets: pulumi.Output<number>;
+    /**
+     * Clusters that could still join: free subnets, capped by `maxClusters`; as of the last create, update or
+     * refresh.
+     */
+    declare readonly availableSubnets: pulumi.Output<number>;
+
+    constructor(name: string, args: SliceIpamArgs, opts?: pulumi.CustomResourceOptions) {
+        super(SLICE_IPAM, name, args, opts);
+    }
+}

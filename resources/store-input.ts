@@ -1,0 +1,21 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { StoreSpec } from "../provider/store/store-spec";
+
+/** Where allocation state is kept. Omitted: the file store in `.slice-ipam/` beside the Pulumi project. */
+export type StoreInput = StoreSpec;
+
+/**
+ * A store input that may carry a kubeconfig is kept secret in the outputs as
+ * well as the inputs, so credentials never reach Pulumi state in plain text.
+ * A plain file store stays readable in previews.
+ */
+export function withSecretStore<T extends pulumi.CustomResourceOptions>(
+    store: pulumi.Input<StoreInput> | undefined,
+    opts: T | undefined,
+): T | undefined {
+    const plainFileStore = store === undefined || (!pulumi.Output.isInstance(store) && (store as StoreInput).kind === "file");
+    if (plainFileStore) {
+        return opts;
+    }
+    return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "store"] } as T;
+}
