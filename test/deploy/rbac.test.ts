@@ -87,6 +87,7 @@ describe("the roles' rules", () => {
                 ...["get", "list", "create", "delete"].map((verb) => `${verb} sliceipamshards`),
                 "get workersliceconfigs",
                 "list workersliceconfigs",
+                "create events",
             ].sort(),
         );
         expect(rulesOf(READER)).toEqual(["get sliceipams", "list sliceipams", "get sliceipamshards", "list sliceipamshards"].sort());
