@@ -112,6 +112,8 @@ export interface SlicePlan {
     readonly changes: ReadonlyMap<number, SubnetChange>;
     /** Active clusters the preview leaves as they are. */
     readonly kept: number;
+    /** Released subnets past their grace period that the change's allocations return to the pool. */
+    readonly reclaimed: readonly string[];
 }
 
 /**
@@ -124,6 +126,7 @@ export function planSlice(ledger: SliceLedger, changes: readonly PreviewStepChan
     const pool = poolOf(ledger.spec);
     const rows: PlanRow[] = [];
     const indexes = new Map<number, SubnetChange>();
+    const reclaimed: string[] = [];
     let after = ledger;
     for (const change of mine.filter((c) => c.change === "add")) {
         const requested = change.subnet === undefined ? undefined : indexOfSubnet(pool, change.subnet);
@@ -134,6 +137,7 @@ export function planSlice(ledger: SliceLedger, changes: readonly PreviewStepChan
         }
         after = result.ledger;
         const { allocation, outcome, request } = result.value;
+        reclaimed.push(...result.value.reclaimed.map((entry) => entry.subnet));
         const moved = change.subnet !== undefined && allocation.subnet !== change.subnet;
         rows.push({
             clusterName: change.clusterName,
@@ -169,7 +173,7 @@ export function planSlice(ledger: SliceLedger, changes: readonly PreviewStepChan
     }
     const touched = new Set(mine.map((change) => change.clusterName));
     const kept = ledger.allocations.filter((entry) => isActive(entry) && !touched.has(entry.clusterName)).length;
-    return { before: ledger, after, rows, changes: indexes, kept };
+    return { before: ledger, after, rows, changes: indexes, kept, reclaimed };
 }
 
 /** Clusters of the preview whose slice is in none of the ledgers: named so the report does not drop them silently. */

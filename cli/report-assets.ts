@@ -40,16 +40,21 @@ ul.legend li { display: flex; align-items: center; gap: 6px; }
 .grid-wrap { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 .grid { display: inline-block; border: 1px solid #888; padding: 4px; background: #fff; }
 .grid [role=row] { display: flex; }
-.rowhead { font-size: 11px; color: var(--muted); width: 9.5em; padding-right: 6px; text-align: right; line-height: var(--cell); white-space: nowrap; }
+.rowhead { font-size: min(11px, calc(var(--cell) * .78)); color: var(--muted); width: 9.5em; padding-right: 6px; text-align: right; line-height: var(--cell); white-space: nowrap; }
 .c { display: inline-block; width: var(--cell); height: var(--cell); line-height: var(--cell); text-align: center; font-size: calc(var(--cell) * .6);
   border-right: 1px solid rgba(255,255,255,.7); border-bottom: 1px solid rgba(255,255,255,.7); cursor: default; }
 .c:focus { outline: 3px solid #000; outline-offset: -1px; position: relative; z-index: 1; }
 .c:hover { outline: 2px solid #000; outline-offset: -1px; }
-.panel { min-width: 320px; max-width: 520px; border: 1px solid var(--line); padding: 8px 12px; background: #fafafa; font-size: .9rem; }
+.panel { flex: 1 1 300px; max-width: 760px; border: 1px solid var(--line); padding: 8px 12px; background: #fafafa; font-size: .9rem; }
 .panel h4 { margin: 0 0 6px; font-size: .95rem; }
+.panel td, .panel th { white-space: nowrap; font-size: .85rem; }
+.panel dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
+.panel dt { color: var(--muted); }
+.panel dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 figure { margin: 12px 0; }
 figcaption { font-size: .9rem; color: var(--muted); margin-bottom: 4px; }
 table { border-collapse: collapse; margin: 6px 0; font-size: .9rem; }
+caption { text-align: left; color: var(--muted); width: max-content; max-width: min(100vw - 48px, 1150px); padding-bottom: 4px; }
 th, td { border-bottom: 1px solid var(--line); padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
 th { font-weight: 600; }
 td.num, th.num { text-align: right; }
@@ -88,8 +93,22 @@ export const REPORT_SCRIPT = `
     const entries = entriesOf(grid)[cell.dataset.c] || [];
     panel.replaceChildren();
     const heading = document.createElement('h4');
-    heading.textContent = cell.getAttribute('aria-label');
     panel.append(heading);
+    if (entries.length === 1 && grid.dataset.block === '1') {
+      // One subnet: its fields one per line, under the subnet.
+      heading.textContent = entries[0][1];
+      const list = document.createElement('dl');
+      FIELDS.forEach((name, i) => {
+        const term = document.createElement('dt');
+        term.textContent = name;
+        const value = document.createElement('dd');
+        value.textContent = entries[0][i] || '-';
+        list.append(term, value);
+      });
+      panel.append(list);
+      return;
+    }
+    heading.textContent = cell.getAttribute('aria-label');
     if (entries.length === 0) return;
     const table = document.createElement('table');
     const head = table.createTHead().insertRow();

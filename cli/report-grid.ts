@@ -95,9 +95,9 @@ export function gridHtml(map: SliceMap, id: string, caption: string, sharedPanel
             : `one cell per ${thousands(map.subnetsPerCell)} subnets (a /${cellPrefix(map.subnetSize, map.subnetsPerCell)})`;
     return (
         `<figure class="map"><figcaption>${escapeHtml(caption)}: ${escapeHtml(map.sliceSubnet)}, ${thousands(map.totalSubnets)} /${map.subnetSize} subnets, ${scale}. ` +
-        `Hover or focus a cell (Tab, then the arrow keys) for its subnets.</figcaption>` +
+        `<span class="no-print">Hover or focus a cell (Tab, then the arrow keys) for its subnets.</span></figcaption>` +
         `<div class="grid-wrap"><div class="grid" role="grid" id="${id}" aria-label="${escapeHtml(`${caption}: ${map.cells.length} cells, ${scale}`)}" ` +
-        `data-columns="${map.columns}" data-entries="${id}-entries" data-panel="${sharedPanel ?? `${id}-panel`}" style="--cell:${cellSizePx(map.columns)}px">${rows.join("")}</div>` +
+        `data-columns="${map.columns}" data-block="${map.subnetsPerCell}" data-entries="${id}-entries" data-panel="${sharedPanel ?? `${id}-panel`}" style="--cell:${cellSizePx(map.columns)}px">${rows.join("")}</div>` +
         `${sharedPanel === undefined ? panelHtml(`${id}-panel`) : ""}</div>` +
         `<script type="application/json" id="${id}-entries">${scriptJson(entries)}</script></figure>`
     );

@@ -94,7 +94,7 @@ function sliceSection(ledger: SliceLedger, now: Date, savings: SliceSavings): st
 function table(caption: string, headers: readonly string[], rows: readonly (readonly string[])[]): string {
     const head = headers.map((header) => `<th scope="col">${escapeHtml(header)}</th>`).join("");
     const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`).join("");
-    return `<table><caption class="muted" style="text-align:left">${escapeHtml(caption)}</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+    return `<table><caption>${escapeHtml(caption)}</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 function releasedTable(ledger: SliceLedger, now: Date): string {
@@ -181,17 +181,21 @@ function planHtml(plan: SlicePlan, now: Date): string {
     const joining = plan.rows.filter((row) => row.change === "add").length;
     const leaving = plan.rows.filter((row) => row.change === "release").length;
     const panel = `plan-${name}-panel`;
+    const problems = plan.rows.some((row) => row.problem !== undefined);
     return [
         `<h3>Slice ${escapeHtml(name)}: ${joining} joining, ${leaving} released, ${plan.kept} other active cluster(s) kept</h3>`,
+        plan.reclaimed.length === 0
+            ? ""
+            : `<p>${plan.reclaimed.length} Released subnet(s) past their grace period return to the pool with the first allocation: ${escapeHtml(plan.reclaimed.join(", "))}.</p>`,
         table(
             "What the change does to each cluster it touches.",
-            ["cluster", "change", "subnet", "outcome", "problem"],
+            ["cluster", "change", "subnet", "outcome", ...(problems ? ["problem"] : [])],
             plan.rows.map((row) => [
                 row.clusterName,
                 `${CHANGE_LEGEND[row.change].letter} ${CHANGE_LEGEND[row.change].label}`,
                 row.subnet ?? "-",
                 row.outcome,
-                row.problem ?? "",
+                ...(problems ? [row.problem ?? ""] : []),
             ]),
         ),
         legendHtml(after),
