@@ -8,7 +8,7 @@ import { Column, OutputFormat, renderDocument, renderTable } from "./format";
 import { sliceMap, TERMINAL_MAX_CELLS } from "./map-layout";
 import { CHANGE_LEGEND } from "./map-legend";
 import { COLOUR_WHEN, ColourWhen, colourEnabled, renderMapText } from "./map-text";
-import { planSlice, PlanRow, PreviewStepChange, readPreview } from "./preview-plan";
+import { planSlice, PlanRow, PreviewStepChange, readPreview, reclaimedNote } from "./preview-plan";
 import { reportHtml } from "./report-html";
 
 /**
@@ -65,9 +65,15 @@ export function addMapCommands(program: Command, deps: MapCommandDeps): void {
             ctx.io.stdout("\n");
             ctx.io.stdout(renderMapText(planned, colour, "with this change"));
             ctx.io.stdout("\n");
-            ctx.io.stdout(
-                plan.rows.length === 0 ? `the preview changes no allocation of slice "${sliceName}"\n` : renderTable(PLAN_COLUMNS, plan.rows),
-            );
+            if (plan.rows.length === 0) {
+                ctx.io.stdout(`the preview changes no allocation of slice "${sliceName}"\n`);
+                return;
+            }
+            const problems = plan.rows.some((row) => row.problem !== undefined);
+            ctx.io.stdout(renderTable(problems ? PLAN_COLUMNS : PLAN_COLUMNS.slice(0, -1), plan.rows));
+            if (plan.reclaimed.length > 0) {
+                ctx.io.stdout(`${reclaimedNote(plan.reclaimed)}\n`);
+            }
         });
 
     program

@@ -22,7 +22,7 @@ export const STATE_LEGEND: Readonly<Record<SubnetState, LegendItem>> = {
 
 export const CHANGE_LEGEND: Readonly<Record<SubnetChange | "both", LegendItem>> = {
     add: { letter: "+", label: "joins", meaning: "the change allocates it to a cluster" },
-    release: { letter: "-", label: "released", meaning: "the change releases it (reserved for its cluster for the grace period)" },
+    release: { letter: "-", label: "released", meaning: "the change releases it; it stays reserved for its cluster for the grace period" },
     both: { letter: "*", label: "joins and released", meaning: "a block where the change does both" },
 };
 

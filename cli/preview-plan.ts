@@ -180,3 +180,8 @@ export function planSlice(ledger: SliceLedger, changes: readonly PreviewStepChan
 export function unplacedChanges(ledgers: readonly SliceLedger[], changes: readonly PreviewStepChange[]): PreviewStepChange[] {
     return changes.filter((change) => !ledgers.some((ledger) => touchesSlice(ledger, change)));
 }
+
+/** What the change's first allocation returns to the pool: Released subnets whose grace period is over. */
+export function reclaimedNote(reclaimed: readonly string[]): string {
+    return `${reclaimed.length} Released subnet(s) past their grace period return to the pool with the first allocation: ${reclaimed.join(", ")}.`;
+}

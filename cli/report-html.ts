@@ -3,7 +3,7 @@ import { humanDuration, percent, shortTimestamp, thousands } from "./format";
 import { HTML_MAX_CELLS, SliceMap, sliceMap } from "./map-layout";
 import { CHANGE_LEGEND } from "./map-legend";
 import { runText } from "./map-text";
-import { planSlice, PreviewStepChange, SlicePlan, unplacedChanges } from "./preview-plan";
+import { planSlice, PreviewStepChange, reclaimedNote, SlicePlan, unplacedChanges } from "./preview-plan";
 import { REPORT_CSS, REPORT_SCRIPT } from "./report-assets";
 import { escapeHtml, gridHtml, legendHtml, panelHtml, utilizationHtml } from "./report-grid";
 import { allocationViews, SavingsReport, savingsReport, SliceSavings } from "./views";
@@ -184,9 +184,7 @@ function planHtml(plan: SlicePlan, now: Date): string {
     const problems = plan.rows.some((row) => row.problem !== undefined);
     return [
         `<h3>Slice ${escapeHtml(name)}: ${joining} joining, ${leaving} released, ${plan.kept} other active cluster(s) kept</h3>`,
-        plan.reclaimed.length === 0
-            ? ""
-            : `<p>${plan.reclaimed.length} Released subnet(s) past their grace period return to the pool with the first allocation: ${escapeHtml(plan.reclaimed.join(", "))}.</p>`,
+        plan.reclaimed.length === 0 ? "" : `<p>${escapeHtml(reclaimedNote(plan.reclaimed))}</p>`,
         table(
             "What the change does to each cluster it touches.",
             ["cluster", "change", "subnet", "outcome", ...(problems ? ["problem"] : [])],

@@ -116,6 +116,7 @@ async function screenshot(guarded: GuardedPage, name: string, section: string, u
     expect(png.length).toBeGreaterThan(20_000);
     await fs.writeFile(path.join(temp.dir, name), png);
     if (SCREENSHOT_DIR !== undefined) {
+        await fs.mkdir(SCREENSHOT_DIR, { recursive: true });
         await fs.writeFile(path.join(SCREENSHOT_DIR, name), png);
     }
 }
