@@ -249,17 +249,15 @@ function everyAlert(expected: Partial<Record<string, ExpectedAlert[]>>): AlertTe
 }
 
 describe("promtool test rules on the exporter's own output", () => {
-    const summaries = {
-        utilization: firing("HighIPAMUtilization", "blue", "Slice blue at 100% capacity"),
-        exhausted: firing("IPAMExhausted", "blue", "Slice blue has no available subnets"),
-    };
+    const utilization = () => firing("HighIPAMUtilization", "blue", "Slice blue at 100% capacity");
+    const exhausted = () => firing("IPAMExhausted", "blue", "Slice blue has no available subnets");
 
     it("a full slice: HighIPAMUtilization and IPAMExhausted fire, nothing else", async () => {
         const run = await testRules("exporter-full.test.yaml", [
             {
                 name: "4 of 4 subnets allocated",
                 input_series: await scraped([fourSubnets().full], at(50)),
-                alert_rule_test: everyAlert({ HighIPAMUtilization: [summaries.utilization], IPAMExhausted: [summaries.exhausted] }),
+                alert_rule_test: everyAlert({ HighIPAMUtilization: [utilization()], IPAMExhausted: [exhausted()] }),
             },
         ]);
         expectPassed(run);
@@ -270,7 +268,7 @@ describe("promtool test rules on the exporter's own output", () => {
             {
                 name: "3 of 4 subnets reserved for their clusters",
                 input_series: await scraped([fourSubnets().oneLeft], at(100 + 1800)),
-                alert_rule_test: everyAlert({ IPAMExhausted: [summaries.exhausted] }),
+                alert_rule_test: everyAlert({ IPAMExhausted: [exhausted()] }),
             },
         ]);
         expectPassed(run);
