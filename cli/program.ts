@@ -17,6 +17,7 @@ import { coalescedScrape, DEFAULT_SCRAPE_CACHE_SECONDS } from "../metrics/scrape
 import { parseListenAddress, startMetricsServer } from "../metrics/server";
 import { CliError, EXIT, ExitCode, exitCodeOf } from "./errors";
 import { Column, OUTPUT_FORMATS, OutputFormat, renderDocument, renderTable } from "./format";
+import { addMapCommands } from "./map-commands";
 import { sliceConfigClusters } from "./slice-config";
 import { ignoredNotes, USAGE_COLUMNS, usageRows } from "./usage-view";
 import { HISTORY_COLUMNS, parseSince, RECLAIM_COLUMNS, ReclaimRow, reclaimRows } from "./history-view";
@@ -354,6 +355,8 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
             ];
             print(ctx, COPY_COLUMNS, rows, { from: from.description, to: to.description, ...report }, `no slices in ${from.description}`);
         });
+
+    addMapCommands(program, { context, loadLedger, assertSliceName, setExitCode });
 
     return program;
 }

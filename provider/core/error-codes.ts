@@ -182,6 +182,7 @@ export const ERROR_CODES = {
         meaning: "a `pulumi import` id is not `<slice>` or `<slice>/<cluster>`, optionally with `@file:…` or `@kubernetes:…`",
     },
     "listen-failed": { exit: "failure", meaning: "`slice-ipam metrics` cannot listen on the `--listen` address" },
+    "report-write-failed": { exit: "failure", meaning: "`slice-ipam report` cannot write its HTML file to the `--html` path" },
 } as const satisfies Readonly<Record<string, ErrorCodeEntry>>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

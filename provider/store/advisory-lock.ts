@@ -1,4 +1,5 @@
 import * as lockfile from "proper-lockfile";
+import { backOff, Backoff, retryBudget } from "./backoff";
 
 export interface AdvisoryLockOptions {
     /** A lock whose holder stopped refreshing it for this long is taken over. */
@@ -11,6 +12,9 @@ export interface AdvisoryLockOptions {
 export type ReleaseLock = () => Promise<void>;
 
 const WITHOUT_LOCK: ReleaseLock = async () => undefined;
+
+/** Polling a held lock: soon at first (holders keep it for one write), at most every 200 ms. */
+const LOCK_POLL: Backoff = { baseDelayMs: 4, maxDelayMs: 200 };
 
 /**
  * Waits for the advisory lock of `target` (`<target>.lock`), at most
@@ -29,8 +33,8 @@ const WITHOUT_LOCK: ReleaseLock = async () => undefined;
  * write itself, naming the file.
  */
 export async function lockAdvisory(target: string, options: AdvisoryLockOptions): Promise<ReleaseLock> {
-    const deadline = Date.now() + options.waitMs;
-    for (let attempt = 0; ; attempt++) {
+    const budget = retryBudget({ timeLimitMs: options.waitMs });
+    for (let attempt = 1; ; attempt++) {
         try {
             const release = await lockfile.lock(target, {
                 realpath: false,
@@ -41,10 +45,10 @@ export async function lockAdvisory(target: string, options: AdvisoryLockOptions)
             });
             return () => release().catch(() => undefined);
         } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== "ELOCKED" || Date.now() >= deadline) {
+            if ((error as NodeJS.ErrnoException).code !== "ELOCKED" || !budget.mayRetry(attempt)) {
                 return WITHOUT_LOCK;
             }
-            await new Promise((resolve) => setTimeout(resolve, Math.min(100, 2 * 1.5 ** attempt) * (0.5 + Math.random())));
+            await backOff(attempt, LOCK_POLL);
         }
     }
 }

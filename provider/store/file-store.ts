@@ -1,16 +1,25 @@
-import { randomBytes } from "node:crypto";
-import { closeSync, constants as fsConstants, lstatSync, openSync, promises as fs, readdirSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, promises as fs, statSync } from "node:fs";
 import * as path from "node:path";
 import { setImmediate } from "node:timers/promises";
 import * as lockfile from "proper-lockfile";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { isDnsLabel } from "../core/validation";
-import { isNotFound, syncDirectory, writeFileAtomically, writeNewFileDurably } from "../fs/atomic-file";
+import { isNotFound, writeFileAtomically } from "../fs/atomic-file";
 import { decodeLegacy, digestOf, FileRevision, ledgerDocumentText, movedMarkerText, readBackBeforeWrite, tombstoneText } from "./file-document";
 import { decodeRevisionOnce, digestOnce, rememberRevision } from "./decoded-revisions";
 import { lockAdvisory } from "./advisory-lock";
-import { symlinkRefused, unreadable, writeFailure } from "./file-store-errors";
+import { writeFailure } from "./file-store-errors";
+import {
+    highestRevision,
+    LAST_REVISION,
+    publishRevision,
+    pruneRevisions,
+    readBytes,
+    readText,
+    revisionFileName,
+    revisionsExhausted,
+} from "./file-revisions";
 import { CorruptLedgerError } from "./ledger-document";
 import { everyLedger, LedgerStore, ListedSlice, readEach, storableSliceName, StoreNotFoundError, SwapResult, VersionedLedger } from "./ledger-store";
 
@@ -34,14 +43,6 @@ export interface FileStoreHooks {
 
 const DEFAULT_STALE_LOCK_MS = 5_000;
 const DEFAULT_LOCK_WAIT_MS = 10_000;
-/** Temporary files older than this were left by a killed writer. */
-const ORPHAN_TEMP_MS = 60_000;
-const REVISION_DIGITS = 12;
-const REVISION_FILE = /^(\d{12})\.json$/;
-/** A number-named document of another width: a revision this store could neither order nor write after. */
-const MISNUMBERED_FILE = /^\d+\.json$/;
-const LAST_REVISION = 10 ** REVISION_DIGITS - 1;
-const TEMP_PREFIX = ".tmp-";
 
 const CONFLICT: SwapResult = { ok: false, conflict: true };
 
@@ -189,10 +190,10 @@ export class FileLedgerStore implements LedgerStore {
         if (current.kind === "legacy") {
             return this.migrate(sliceName, current, revision, text);
         }
-        if (!(await this.publish(sliceName, directory, revision, text))) {
+        if (!(await publishRevision(this.description, sliceName, directory, revision, text))) {
             return CONFLICT;
         }
-        if ((await this.highestRevision(directory)) !== revision) {
+        if ((await highestRevision(directory)) !== revision) {
             // Either a late writer whose name had been freed by pruning (its file is ignored: the
             // ledger is the higher revision), or, rarely, a writer frozen right after its link on
             // whose revision others already built. Success cannot be told apart from the first, so
@@ -200,7 +201,7 @@ export class FileLedgerStore implements LedgerStore {
             // every change of the service layer is idempotent (an allocation found is reused).
             return CONFLICT;
         }
-        await this.prune(directory, revision);
+        await pruneRevisions(directory, revision);
         if (readBack !== undefined) {
             // The next load reads these bytes: let it find them decoded.
             rememberRevision(path.join(directory, revisionFileName(revision)), Buffer.from(text, "utf8"), {
@@ -211,34 +212,6 @@ export class FileLedgerStore implements LedgerStore {
             });
         }
         return { ok: true };
-    }
-
-    /** Writes `text` to a temporary file, then links it as `revision`: false when that name exists. */
-    private async publish(sliceName: string, directory: string, revision: number, text: string): Promise<boolean> {
-        const target = path.join(directory, revisionFileName(revision));
-        const temporary = path.join(directory, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
-        try {
-            await this.ensureSliceDirectory(directory);
-            await writeNewFileDurably(temporary, text);
-            try {
-                await fs.link(temporary, target);
-            } catch (error) {
-                const code = (error as NodeJS.ErrnoException).code;
-                if (code === "EEXIST") {
-                    return false;
-                }
-                if (code === "ENOENT") {
-                    return false; // our temporary file was swept as an orphan: we were paused for a minute
-                }
-                throw error;
-            }
-            await syncDirectory(directory);
-            return true;
-        } catch (error) {
-            throw writeFailure(this.description, sliceName, target, error);
-        } finally {
-            await fs.rm(temporary, { force: true }).catch(() => undefined);
-        }
     }
 
     /**
@@ -263,12 +236,12 @@ export class FileLedgerStore implements LedgerStore {
             throw writeFailure(this.description, sliceName, current.file, error);
         }
         try {
-            const again = await this.readText(current.file);
+            const again = await readText(current.file);
             if (again === undefined || digestOf(again) !== current.digest) {
                 return CONFLICT;
             }
             const directory = this.sliceDirectory(sliceName);
-            if (!(await this.publish(sliceName, directory, revision, text)) || (await this.highestRevision(directory)) !== revision) {
+            if (!(await publishRevision(this.description, sliceName, directory, revision, text)) || (await highestRevision(directory)) !== revision) {
                 return CONFLICT;
             }
             try {
@@ -300,18 +273,18 @@ export class FileLedgerStore implements LedgerStore {
     private async readCurrent(sliceName: string): Promise<Exclude<Current, { kind: "unchanged" }>>;
     private async readCurrent(sliceName: string, trustedVersion: string | undefined): Promise<Current>;
     private async readCurrent(sliceName: string, trustedVersion?: string): Promise<Current> {
-        // The reads below are synchronous (see readBytes): give the event loop its turn
+        // The reads below are synchronous (see readBytes, file-revisions.ts): give the event loop its turn
         // first, so that a caller polling the store cannot starve timers and other I/O.
         await setImmediate();
         const directory = this.sliceDirectory(sliceName);
         // A revision may be pruned between listing and reading it: list again.
         for (let attempt = 0; ; attempt++) {
-            const revision = await this.highestRevision(directory);
+            const revision = await highestRevision(directory);
             if (revision === undefined) {
                 return this.readLegacy(sliceName);
             }
             const file = path.join(directory, revisionFileName(revision));
-            const bytes = this.readBytes(file);
+            const bytes = readBytes(file);
             if (bytes !== undefined) {
                 const version = versionOf(revision, digestOnce(file, bytes));
                 if (version === trustedVersion) {
@@ -330,7 +303,7 @@ export class FileLedgerStore implements LedgerStore {
 
     private async readLegacy(sliceName: string): Promise<Current> {
         const file = path.join(this.directory, `${sliceName}.json`);
-        const text = await this.readText(file);
+        const text = await readText(file);
         if (text === undefined) {
             return { kind: "absent" };
         }
@@ -341,77 +314,10 @@ export class FileLedgerStore implements LedgerStore {
         return { kind: "legacy", ...legacy, digest: digestOf(text), file };
     }
 
-    /** The highest revision in a slice's directory, or undefined when there is none. */
-    private async highestRevision(directory: string): Promise<number | undefined> {
-        let entries: string[];
-        try {
-            // Synchronous for the reason given at readBytes.
-            const stat = lstatSync(directory);
-            if (stat.isSymbolicLink()) {
-                throw symlinkRefused(directory);
-            }
-            if (!stat.isDirectory()) {
-                throw new CorruptLedgerError(directory, ["must be a directory of revision files"]);
-            }
-            entries = readdirSync(directory);
-        } catch (error) {
-            if (isNotFound(error)) {
-                return undefined;
-            }
-            throw error;
-        }
-        let highest: number | undefined;
-        for (const entry of entries) {
-            const match = REVISION_FILE.exec(entry);
-            if (match !== null) {
-                highest = Math.max(highest ?? 0, Number(match[1]));
-            } else if (MISNUMBERED_FILE.test(entry)) {
-                throw new CorruptLedgerError(path.join(directory, entry), [
-                    `revision file names have exactly ${REVISION_DIGITS} digits; the store cannot order this one with the others, ` +
-                        `so it refuses the slice rather than ignore it (a revision written past ${LAST_REVISION} would be invisible)`,
-                ]);
-            }
-        }
-        return highest;
-    }
-
-    /** Removes revisions older than the previous one, and temporary files of killed writers. */
-    private async prune(directory: string, revision: number): Promise<void> {
-        const entries = await fs.readdir(directory).catch(() => [] as string[]);
-        const now = Date.now();
-        await Promise.all(
-            entries.map(async (entry) => {
-                const file = path.join(directory, entry);
-                const match = REVISION_FILE.exec(entry);
-                if (match !== null && Number(match[1]) < revision - 1) {
-                    await fs.rm(file, { force: true }).catch(() => undefined);
-                } else if (entry.startsWith(TEMP_PREFIX)) {
-                    const stat = await fs.lstat(file).catch(() => undefined);
-                    if (stat !== undefined && now - stat.mtimeMs > ORPHAN_TEMP_MS) {
-                        await fs.rm(file, { force: true }).catch(() => undefined);
-                    }
-                }
-            }),
-        );
-    }
-
-    private async ensureSliceDirectory(directory: string): Promise<void> {
-        try {
-            await fs.mkdir(directory);
-        } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-                throw error;
-            }
-            if ((await fs.lstat(directory)).isSymbolicLink()) {
-                throw symlinkRefused(directory);
-            }
-        }
-    }
-
     private async requireStore(): Promise<void> {
         let stat;
         try {
-            stat = lstatSync(this.directory); // synchronous for the reason given at readBytes
+            stat = lstatSync(this.directory); // synchronous for the reason given at readBytes (file-revisions.ts)
         } catch (error) {
             if (isNotFound(error)) {
                 throw new StoreNotFoundError(
@@ -430,54 +336,6 @@ export class FileLedgerStore implements LedgerStore {
             );
         }
     }
-
-    /** Reads a file as text without following a symbolic link; undefined when it does not exist. */
-    private async readText(file: string): Promise<string | undefined> {
-        return this.readBytes(file)?.toString("utf8");
-    }
-
-    /**
-     * Reads a file without following a symbolic link; undefined when it does
-     * not exist. Synchronous, like the directory reads before it: the engine
-     * checks resources one at a time, every check of a requested subnet
-     * loads the slice, and on a local disk the thread-pool round trips of an
-     * asynchronous read cost ten times the system calls themselves.
-     */
-    private readBytes(file: string): Buffer | undefined {
-        let fd: number;
-        try {
-            fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
-        } catch (error) {
-            const code = (error as NodeJS.ErrnoException).code;
-            if (code === "ENOENT") {
-                return undefined;
-            }
-            if (code === "ELOOP") {
-                throw symlinkRefused(file);
-            }
-            throw unreadable(file, error);
-        }
-        try {
-            return readFileSync(fd);
-        } catch (error) {
-            throw unreadable(file, error); // EISDIR (a directory where a revision belongs), EIO, …
-        } finally {
-            closeSync(fd);
-        }
-    }
-}
-
-function revisionFileName(revision: number): string {
-    return `${String(revision).padStart(REVISION_DIGITS, "0")}.json`;
-}
-
-/** The current revision is the last a revision file name can hold: refused before anything is written. */
-function revisionsExhausted(file: string): CorruptLedgerError {
-    return new CorruptLedgerError(file, [
-        `its revision is ${LAST_REVISION}, the last a ${REVISION_DIGITS}-digit revision file name holds, so no next revision ` +
-            `can be written; nothing was written. kubeslice-ipam adds one revision per write, so a number this high was set by ` +
-            `hand: rename the file, and its "revision" field, to the previous revision's number plus one`,
-    ]);
 }
 
 function versionOf(revision: number, digest: string): string {

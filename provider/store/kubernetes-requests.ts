@@ -1,6 +1,7 @@
 import type * as k8s from "@kubernetes/client-node";
 import type { ErrorCode } from "../core/error-codes";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
+import { backOff, Backoff, retryBudget } from "./backoff";
 
 /** How long a request is retried; counted from its first attempt. */
 export interface TransientRetry {
@@ -37,6 +38,9 @@ export function transientRetryFrom(environment: NodeJS.ProcessEnv, attempts: num
     return { windowMs, unservedWindowMs: Math.min(windowMs, DEFAULT_TRANSIENT_RETRY.unservedWindowMs), attempts };
 }
 
+/** Pauses between attempts of one request: long enough for a restarting server, short enough to notice it is back. */
+const REQUEST_BACKOFF: Backoff = { baseDelayMs: 200, maxDelayMs: 2_000 };
+
 /** Set by a request that was retried after a transient failure: an earlier attempt may have landed. */
 export interface WriteOutcome {
     uncertain: boolean;
@@ -58,9 +62,9 @@ export interface ApiStatus {
 export class KubernetesRequests {
     constructor(
         private readonly client: typeof k8s,
-        private readonly description: string,
+        /** Names the store in every message, e.g. `Kubernetes store https://… namespace kubeslice-cisco`. */
+        readonly description: string,
         private readonly retry: TransientRetry,
-        private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     ) {}
 
     /**
@@ -73,7 +77,7 @@ export class KubernetesRequests {
      * its window is over.
      */
     async call<T>(what: string, request: () => Promise<T>, outcome?: WriteOutcome): Promise<T> {
-        const started = Date.now();
+        const budget = retryBudget({ timeLimitMs: this.retry.windowMs, attempts: this.retry.attempts });
         let firstUnserved: number | undefined;
         for (let attempt = 1; ; attempt++) {
             try {
@@ -85,16 +89,15 @@ export class KubernetesRequests {
                     firstUnserved ??= now;
                 }
                 const transient = unserved || this.isTransient(error);
-                const withinWindow = unserved ? now - firstUnserved! < this.retry.unservedWindowMs : now - started < this.retry.windowMs;
-                const withinAttempts = this.retry.attempts === undefined || attempt < this.retry.attempts;
-                if (!transient || !withinWindow || !withinAttempts || now - started >= this.retry.windowMs) {
+                const unservedTooLong = unserved && now - firstUnserved! >= this.retry.unservedWindowMs;
+                if (!transient || unservedTooLong || !budget.mayRetry(attempt)) {
                     throw this.explain(what, error, transient ? attempt : undefined);
                 }
                 // An unserved 404 wrote nothing; a lost connection or a 5xx may have.
                 if (outcome !== undefined && !unserved) {
                     outcome.uncertain = true;
                 }
-                await this.sleep(Math.random() * Math.min(2_000, 100 * 2 ** attempt));
+                await backOff(attempt, REQUEST_BACKOFF);
             }
         }
     }

@@ -2,6 +2,7 @@ import { countIn } from "../core/counters";
 import { HistoryActor, HistoryEvent, recordedChange } from "../core/history";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
+import { backOff, Backoff, RetryLimit, retryBudget } from "./backoff";
 import { historyActor, historyBounds } from "./history-context";
 import { LedgerStore } from "./ledger-store";
 import { processWide } from "./process-wide";
@@ -20,15 +21,8 @@ export type LedgerChange<R> = (current: SliceLedger | undefined) => {
     note?: string;
 };
 
-/** When to stop retrying lost compare-and-swaps: after `timeLimitMs`, after `attempts`, whichever comes first. */
-export interface RetryPolicy {
-    /** Give up once this long has passed since the first attempt. */
-    readonly timeLimitMs?: number;
-    /** Give up after this many attempts. */
-    readonly attempts?: number;
-    readonly baseDelayMs: number;
-    readonly maxDelayMs: number;
-}
+/** When to stop retrying lost compare-and-swaps, and how long to wait between them. */
+export type RetryPolicy = RetryLimit & Backoff;
 
 /**
  * Bounded by time, not by count: every lost race means another writer made
@@ -91,7 +85,7 @@ function queueFor(key: string): CommitQueue {
  * store may leave work that only the last commit of a burst needs (the
  * Kubernetes store's status projection) to the commit that follows.
  */
-export function queuedChanges(store: LedgerStore, sliceName: string): number {
+export function queuedChanges(store: Pick<LedgerStore, "key" | "writer">, sliceName: string): number {
     return queues().get(queueKey(store, sliceName))?.pending.length ?? 0;
 }
 
@@ -100,7 +94,7 @@ export function queuedChanges(store: LedgerStore, sliceName: string): number {
  * credentials (a reader's and a writer's in one process) never ride on each
  * other's commits.
  */
-function queueKey(store: LedgerStore, sliceName: string): string {
+function queueKey(store: Pick<LedgerStore, "key" | "writer">, sliceName: string): string {
     return `${store.key}\u0000${store.writer ?? ""}\u0000${sliceName}`;
 }
 
@@ -152,10 +146,7 @@ type Outcome = { ok: true; result: unknown } | { ok: false; error: unknown };
 
 async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName: string, policy: RetryPolicy) {
     let conflicts = 0;
-    const started = Date.now();
-    const mayRetry = (attempt: number) =>
-        (policy.attempts === undefined || attempt < policy.attempts) &&
-        (policy.timeLimitMs === undefined || Date.now() - started < policy.timeLimitMs);
+    const budget = retryBudget(policy);
     try {
         for (let attempt = 1; ; attempt++) {
             const tryOnce = async (): Promise<boolean> => {
@@ -191,12 +182,12 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
                 return;
             }
             conflicts++;
-            if (!mayRetry(attempt)) {
-                const error = new LedgerConflictError(sliceName, store.description, attempt, Date.now() - started);
+            if (!budget.mayRetry(attempt)) {
+                const error = new LedgerConflictError(sliceName, store.description, attempt, budget.elapsedMs());
                 batch.forEach((pending) => pending.reject(error));
                 return;
             }
-            await sleep(backoffDelay(attempt, policy));
+            await backOff(attempt, policy);
         }
     } catch (error) {
         // A store failure (unreadable, corrupt, unreachable) fails the whole batch: nothing was written.
@@ -242,14 +233,4 @@ function settle(batch: PendingChange[], outcomes: Outcome[]) {
             pending.reject(outcome.error);
         }
     });
-}
-
-/** Full jitter: uniformly random up to the exponential cap, so racing writers spread out. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-    const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-    return Math.floor(random() * cap);
-}
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,8 +1,7 @@
-import type * as k8s from "@kubernetes/client-node";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { UsageObservation } from "../core/usage";
 import { connectedPodsOf } from "../core/worker-slice-status";
-import type { KubernetesRequests } from "./kubernetes-requests";
+import type { KubernetesApi } from "./kubernetes-api";
 
 /**
  * Where the usage signal of a slice's clusters is read: what each cluster's
@@ -32,14 +31,6 @@ export class UsageNotObservableError extends KubesliceIpamError {
 
 export const WORKER_SLICE_CONFIG_RESOURCE = { group: "worker.kubeslice.io", version: "v1alpha1", plural: "workersliceconfigs" } as const;
 
-/** What the reader borrows from the Kubernetes store: its client, namespace and requests (retries, error texts). */
-export interface KubernetesAccess {
-    readonly api: k8s.CustomObjectsApi;
-    readonly namespace: string;
-    readonly description: string;
-    readonly requests: KubernetesRequests;
-}
-
 interface WorkerSliceConfigObject {
     readonly metadata?: { readonly name?: string };
     readonly spec?: { readonly sliceName?: unknown };
@@ -55,8 +46,9 @@ interface WorkerSliceConfigObject {
 export class WorkerSliceConfigUsage implements UsageSource {
     readonly description: string;
 
-    constructor(private readonly access: KubernetesAccess) {
-        this.description = `WorkerSliceConfigs of ${access.description}`;
+    /** `api`: the Kubernetes store's own client, so usage is read with its identity, retries and hints. */
+    constructor(private readonly api: KubernetesApi) {
+        this.description = `WorkerSliceConfigs of ${api.description}`;
     }
 
     async observe(sliceName: string, clusterNames: readonly string[]): Promise<UsageObservation[]> {
@@ -84,36 +76,29 @@ export class WorkerSliceConfigUsage implements UsageSource {
     }
 
     private async get(sliceName: string, clusterName: string, name: string): Promise<WorkerSliceConfigObject | undefined> {
-        const { api, namespace } = this.access;
+        const what = `read WorkerSliceConfig ${this.api.namespace}/${name} of slice "${sliceName}", cluster "${clusterName}"`;
         try {
-            return (await this.access.requests.call(
-                `read WorkerSliceConfig ${namespace}/${name} of slice "${sliceName}", cluster "${clusterName}"`,
-                () => api.getNamespacedCustomObject({ ...WORKER_SLICE_CONFIG_RESOURCE, namespace, name }),
-            )) as WorkerSliceConfigObject;
+            return await this.api.get<WorkerSliceConfigObject>(what, WORKER_SLICE_CONFIG_RESOURCE, name);
         } catch (error) {
-            if (this.access.requests.isNotFound(error, WORKER_SLICE_CONFIG_RESOURCE.plural, name)) {
-                return undefined;
-            }
-            // A missing object names itself in the 404's Status; a missing resource type does not.
-            throw this.access.requests.isCode(error, 404) ? this.noResourceType(sliceName) : error;
+            // A missing object names itself in the 404's Status (undefined above); a missing resource type does not.
+            throw this.api.isCode(error, 404) ? this.noResourceType(sliceName) : error;
         }
     }
 
     private async list(sliceName: string): Promise<WorkerSliceConfigObject[]> {
-        const { api, namespace } = this.access;
         try {
-            const listed = (await this.access.requests.call(`list WorkerSliceConfigs in ${namespace} for slice "${sliceName}"`, () =>
-                api.listNamespacedCustomObject({ ...WORKER_SLICE_CONFIG_RESOURCE, namespace }),
-            )) as { items?: WorkerSliceConfigObject[] };
-            return listed.items ?? [];
+            return await this.api.list<WorkerSliceConfigObject>(
+                `list WorkerSliceConfigs in ${this.api.namespace} for slice "${sliceName}"`,
+                WORKER_SLICE_CONFIG_RESOURCE,
+            );
         } catch (error) {
-            throw this.access.requests.isCode(error, 404) ? this.noResourceType(sliceName) : error;
+            throw this.api.isCode(error, 404) ? this.noResourceType(sliceName) : error;
         }
     }
 
     private noResourceType(sliceName: string): UsageNotObservableError {
         return new UsageNotObservableError(
-            `${this.access.description} has no WorkerSliceConfig resource type (workersliceconfigs.` +
+            `${this.api.description} has no WorkerSliceConfig resource type (workersliceconfigs.` +
                 `${WORKER_SLICE_CONFIG_RESOURCE.group}), so the usage of slice "${sliceName}" cannot be observed there: ` +
                 `point the store at the KubeSlice controller cluster, whose worker operators report connected pods in ` +
                 `WorkerSliceConfig status, or leave usage unobserved (allocations stay Allocated; nothing else changes)`,

@@ -26,7 +26,7 @@ describe("the Kubernetes store's retry window", () => {
 });
 
 describe("the code of a request the API server refused or never answered", () => {
-    const requests = new KubernetesRequests(client, "Kubernetes store test", { windowMs: 60_000, unservedWindowMs: 0, attempts: 2 }, async () => {});
+    const requests = new KubernetesRequests(client, "Kubernetes store test", { windowMs: 60_000, unservedWindowMs: 0, attempts: 2 });
     const refusal = (status: number, message: string) => new client.ApiException(status, "refused", JSON.stringify({ kind: "Status", message }), {});
     const failureOf = (error: unknown) => requests.call("list slices", () => Promise.reject(error)).catch((thrown: unknown) => thrown);
 

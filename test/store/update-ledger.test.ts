@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { allocate, SliceLedger } from "../../provider/core/ledger";
 import { FileLedgerStore } from "../../provider/store/file-store";
 import { LedgerStore } from "../../provider/store/ledger-store";
-import { backoffDelay, LedgerConflictError, updateLedger } from "../../provider/store/update-ledger";
+import { backoffDelay } from "../../provider/store/backoff";
+import { LedgerConflictError, updateLedger } from "../../provider/store/update-ledger";
 import { makeTempDir } from "../support/temp-dir";
 import { sampleLedger } from "./ledger-store-contract";
 

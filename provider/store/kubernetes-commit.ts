@@ -1,0 +1,314 @@
+import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
+import { SliceLedger } from "../core/ledger";
+import { Head, HeadView } from "./kubernetes-head-view";
+import { storageOf, withoutStatus } from "./kubernetes-heads";
+import { LedgerObjects, NewShard } from "./kubernetes-ledger-objects";
+import { WriteOutcome } from "./kubernetes-requests";
+import { ShardCache } from "./kubernetes-shard-cache";
+import { nonce, planShards } from "./kubernetes-shard-plan";
+import { sweepOrphans } from "./kubernetes-sweep";
+import { LedgerStore, SwapResult } from "./ledger-store";
+import { processWide } from "./process-wide";
+import { ANNOTATION_COUNTERS, SLICE_IPAM_PLURAL, SliceIpamObject, sliceIpamObject } from "./sliceipam-object";
+import {
+    ANNOTATION_LEDGER,
+    ANNOTATIONS_LIMIT_BYTES,
+    annotationBytes,
+    commitBasis,
+    fingerprintOf,
+    headAnnotations,
+    headForm,
+    partition,
+    projectedStatus,
+    ShardRef,
+    UNREGISTERED,
+} from "./sliceipam-shard";
+import { queuedChanges } from "./update-ledger";
+
+/** One successful commit in this many also sweeps the slice's orphaned shards. */
+const SWEEP_EVERY = 256;
+/**
+ * A head write or delete refused (409) only because a status projection was
+ * written in between is repeated over the new version at most this often;
+ * then it counts as a lost race.
+ */
+const PROJECTION_RACE_ATTEMPTS = 8;
+
+// Commits within a burst leave the status projection and the deletion of the
+// shards they replaced to the burst's last commit (or to afterBurst); what is
+// owed, per slice, process-wide.
+interface Owed {
+    readonly committed: SliceIpamObject;
+    readonly ledger: SliceLedger;
+    readonly obsolete: readonly string[];
+}
+
+const owedWork = () => processWide("kubeslice-ipam.kubernetes-owed-projections", () => new Map<string, Owed>());
+
+/**
+ * The commit protocol. Create the changed shards, then replace the head
+ * guarded by the `resourceVersion` that was read: the single
+ * compare-and-swap point, so a change (entries, settings and counters
+ * together) is all-or-nothing and two writers can never both win. Only then
+ * is the status projection written and are the replaced shards deleted — by
+ * the last commit of a burst: while more changes to the slice are queued in
+ * this process (the group commit, update-ledger.ts), a commit leaves both to
+ * the next one, and the queue's afterBurst does them once the burst's callers
+ * are settled if no later commit did. So a burst of commits costs one status
+ * write; a process that dies mid-burst leaves the projection one burst behind
+ * (the next commit rewrites it) and its replaced shards to the sweep (they
+ * record a basis that is no longer the head). A head write that meets a 409
+ * caused only by a projection write (nothing authoritative changed) is
+ * repeated over the new version; any other 409 is a conflict, and the loser
+ * deletes the shards it created, which no head ever referenced. After an
+ * unknown outcome (a lost connection) it leaves them to the sweep instead: a
+ * head may reference them.
+ *
+ * A head in the single-object form of 0.1 is converted by its first write,
+ * under the same compare-and-swap.
+ */
+export class Commits {
+    constructor(
+        /** Whose queue tells whether more commits of the burst follow (update-ledger.ts). */
+        private readonly store: Pick<LedgerStore, "key" | "writer">,
+        private readonly objects: LedgerObjects,
+        private readonly cache: ShardCache,
+        private readonly view: HeadView,
+    ) {}
+
+    /** The slice's first commit: its shards, then its head; a 409 on the head means someone else registered it. */
+    async register(next: SliceLedger): Promise<SwapResult> {
+        const sliceName = next.spec.sliceName;
+        const { refs, created } = planShards(sliceName, next, undefined);
+        await this.objects.createShards(sliceName, created, UNREGISTERED);
+        const annotations = headAnnotations(next, refs, nonce());
+        this.checkBudget(sliceName, annotations);
+        const body = sliceIpamObject(next, this.objects.namespace);
+        body.metadata.annotations = annotations;
+        let committed: SliceIpamObject;
+        const outcome: WriteOutcome = { uncertain: false };
+        try {
+            committed = await this.objects.createHead(sliceName, body, outcome);
+        } catch (error) {
+            if (this.objects.api.isCode(error, 409)) {
+                // AlreadyExists: someone else registered it, unless a retried request of ours landed first.
+                const existing = await this.objects.head(sliceName);
+                if (existing === undefined || existing.metadata.annotations?.[ANNOTATION_LEDGER] !== annotations[ANNOTATION_LEDGER]) {
+                    if (!outcome.uncertain) {
+                        await this.objects.discard(created);
+                    }
+                    return { ok: false, conflict: true };
+                }
+                committed = existing;
+            } else {
+                if (this.objects.api.isDefinite(error) && !outcome.uncertain) {
+                    await this.objects.discard(created);
+                }
+                throw error;
+            }
+        }
+        return this.afterCommit(committed, next, created, []);
+    }
+
+    /** A commit over `before`: new shards for the ranges whose entries changed, then the head. */
+    async swap(sliceName: string, before: Head, next: SliceLedger): Promise<SwapResult> {
+        const { refs, created, obsolete } = planShards(sliceName, next, before);
+        await this.objects.createShards(sliceName, created, commitBasis(before.object));
+        const annotations = { ...before.object.metadata.annotations, ...headAnnotations(next, refs, nonce()) };
+        try {
+            this.checkBudget(sliceName, annotations);
+        } catch (error) {
+            await this.objects.discard(created);
+            throw error;
+        }
+        let committed: SliceIpamObject | "conflict";
+        const outcome: WriteOutcome = { uncertain: false };
+        try {
+            committed = await this.replaceHead(sliceName, before, annotations, outcome);
+        } catch (error) {
+            // After an unknown outcome (connection lost) a head may reference them: leave them to the sweep.
+            if (this.objects.api.isDefinite(error) && !outcome.uncertain) {
+                await this.objects.discard(created);
+            }
+            throw error;
+        }
+        if (committed === "conflict") {
+            // A retried request may have landed and been built on since: then a head references them.
+            if (!outcome.uncertain) {
+                await this.objects.discard(created);
+            }
+            return { ok: false, conflict: true };
+        }
+        return this.afterCommit(committed, next, created, obsolete);
+    }
+
+    /** Deletes the slice over `before`, then its shards. */
+    async remove(sliceName: string, before: Head): Promise<SwapResult> {
+        let version = before.version;
+        for (let attempt = 0; attempt < PROJECTION_RACE_ATTEMPTS; attempt++) {
+            try {
+                await this.objects.deleteHead(sliceName, version);
+                this.view.remember(sliceName, undefined);
+                await this.objects.discard(before.shards?.values() ?? []);
+                return { ok: true };
+            } catch (error) {
+                if (this.objects.api.isNotFound(error, SLICE_IPAM_PLURAL, sliceName)) {
+                    return { ok: false, conflict: true };
+                }
+                if (!this.objects.api.isCode(error, 409)) {
+                    throw error;
+                }
+            }
+            // As in replaceHead: a projection write in between is no conflict.
+            const current = await this.objects.head(sliceName);
+            if (current === undefined || fingerprintOf(current) !== before.fingerprint) {
+                return { ok: false, conflict: true };
+            }
+            version = current.metadata.resourceVersion!;
+        }
+        return { ok: false, conflict: true };
+    }
+
+    /** A burst of commits is over: write the status projection and delete the shards its commits replaced. */
+    async afterBurst(sliceName: string): Promise<void> {
+        const key = this.view.keyOf(sliceName);
+        const owed = owedWork().get(key);
+        if (owed === undefined) {
+            return;
+        }
+        owedWork().delete(key);
+        await this.finishCommit(owed);
+    }
+
+    /**
+     * The compare-and-swap: replaces the head only over `before`. A 409 whose
+     * cause was a status projection write (the authoritative part is still
+     * `before`'s) is retried over the new version; a retried request of our
+     * own that had landed is recognised by its annotations.
+     */
+    private async replaceHead(
+        sliceName: string,
+        before: Head,
+        annotations: Record<string, string>,
+        outcome: WriteOutcome,
+    ): Promise<SliceIpamObject | "conflict"> {
+        const body: SliceIpamObject = {
+            apiVersion: before.object.apiVersion,
+            kind: before.object.kind,
+            metadata: { ...before.object.metadata, annotations, resourceVersion: before.version },
+            spec: before.object.spec,
+        };
+        for (let attempt = 0; attempt < PROJECTION_RACE_ATTEMPTS; attempt++) {
+            try {
+                return await this.objects.replaceHead(sliceName, body, outcome);
+            } catch (error) {
+                if (this.objects.api.isNotFound(error, SLICE_IPAM_PLURAL, sliceName)) {
+                    return "conflict"; // unregistered meanwhile
+                }
+                if (!this.objects.api.isCode(error, 409)) {
+                    throw error;
+                }
+            }
+            const current = await this.objects.head(sliceName);
+            if (current === undefined) {
+                return "conflict";
+            }
+            const ours =
+                current.metadata.annotations?.[ANNOTATION_LEDGER] === annotations[ANNOTATION_LEDGER] &&
+                current.metadata.annotations?.[ANNOTATION_COUNTERS] === annotations[ANNOTATION_COUNTERS];
+            if (ours) {
+                return current;
+            }
+            if (fingerprintOf(current) !== before.fingerprint) {
+                return "conflict";
+            }
+            body.metadata.resourceVersion = current.metadata.resourceVersion;
+        }
+        return "conflict";
+    }
+
+    /**
+     * Committed: remember, write the projection, drop the replaced shards.
+     * None of it can undo the commit. While more changes to the slice are
+     * queued in this process, the projection and the deletions are left to
+     * the commit that follows (or to afterBurst): one projection write per
+     * burst instead of one per commit, off the path of every caller but the last.
+     */
+    private async afterCommit(
+        committed: SliceIpamObject,
+        next: SliceLedger,
+        created: readonly NewShard[],
+        obsolete: readonly ShardRef[],
+    ): Promise<SwapResult> {
+        for (const { ref, entries } of created) {
+            this.cache.set(ref, entries);
+        }
+        const sliceName = next.spec.sliceName;
+        const key = this.view.keyOf(sliceName);
+        const owed: Owed = {
+            committed,
+            ledger: next,
+            obsolete: [...(owedWork().get(key)?.obsolete ?? []), ...obsolete.map((ref) => ref.name)],
+        };
+        owedWork().delete(key);
+        this.rememberCommitted(committed, next);
+        if (queuedChanges(this.store, sliceName) > 0) {
+            owedWork().set(key, owed);
+        } else {
+            await this.finishCommit(owed);
+        }
+        if (Math.random() * SWEEP_EVERY < 1) {
+            await sweepOrphans(this.objects, sliceName).catch(() => undefined);
+        }
+        return { ok: true };
+    }
+
+    /** The status projection of the latest commit and the deletion of the shards commits replaced, in parallel. */
+    private async finishCommit(owed: Owed): Promise<void> {
+        const [projected] = await Promise.all([this.writeProjection(owed.committed, owed.ledger), this.objects.deleteShards(owed.obsolete)]);
+        // The projection's new version is the one to build on, unless a newer commit is known meanwhile.
+        if (projected !== undefined && this.view.seen(owed.ledger.spec.sliceName)?.head?.version === owed.committed.metadata.resourceVersion) {
+            this.rememberCommitted(projected, owed.ledger);
+        }
+    }
+
+    private rememberCommitted(final: SliceIpamObject, next: SliceLedger): void {
+        const form = headForm(final);
+        if (form.form === "sharded") {
+            // Kept shards hold what `next` has in their range (that is why they were kept).
+            const groups = partition(next.allocations);
+            this.view.remember(next.spec.sliceName, {
+                object: withoutStatus(final),
+                version: final.metadata.resourceVersion!,
+                fingerprint: fingerprintOf(final),
+                ledger: next,
+                shards: new Map(form.refs.map((ref) => [ref.shard, { ref, entries: groups.get(ref.shard) ?? [] }])),
+                storage: storageOf(final.metadata.annotations),
+            });
+        }
+    }
+
+    /** Best effort: a lost race means a later commit writes its own projection. */
+    private async writeProjection(head: SliceIpamObject, ledger: SliceLedger): Promise<SliceIpamObject | undefined> {
+        try {
+            return await this.objects.writeStatus({ ...withoutStatus(head), status: projectedStatus(ledger, new Date()) });
+        } catch (error) {
+            if (this.objects.api.isCode(error, 409) || this.objects.api.isCode(error, 404)) {
+                return undefined;
+            }
+            throw error;
+        }
+    }
+
+    private checkBudget(sliceName: string, annotations: Record<string, string>): void {
+        const used = annotationBytes(annotations);
+        if (used > ANNOTATIONS_LIMIT_BYTES) {
+            throw new KubesliceIpamError(
+                "ledger-too-large",
+                `${this.objects.description}: cannot update slice "${sliceName}": its shard list needs ${used} bytes of annotations, ` +
+                    `over the API server's ${ANNOTATIONS_LIMIT_BYTES}; nothing was written. Lower gracePeriodSeconds so that ` +
+                    `Released entries are reclaimed sooner, or move clusters to a new slice.`,
+            );
+        }
+    }
+}
