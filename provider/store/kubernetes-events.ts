@@ -11,9 +11,7 @@ import { SLICE_IPAM_GROUP, SLICE_IPAM_KIND, SLICE_IPAM_VERSION } from "./sliceip
  * fails or undoes the change (and the cluster's own Event TTL expires them).
  * Pure: builds the objects; the store sends them.
  */
-export const EVENTS_GROUP = "events.k8s.io";
-export const EVENTS_VERSION = "v1";
-export const EVENTS_PLURAL = "events";
+export const EVENTS = { group: "events.k8s.io", version: "v1", plural: "events" } as const;
 
 /** Who reports the Events (the `reportingController` Kubernetes asks for: a qualified name). */
 export const REPORTING_CONTROLLER = "ipam.kubeslice-ipam.io/store";
@@ -77,7 +75,7 @@ export function kubernetesEvents(namespace: string, sliceName: string, events: r
 
 function eventObject(namespace: string, sliceName: string, instance: string, event: HistoryEvent, reason: string, note: string): KubernetesEvent {
     return {
-        apiVersion: `${EVENTS_GROUP}/${EVENTS_VERSION}`,
+        apiVersion: `${EVENTS.group}/${EVENTS.version}`,
         kind: "Event",
         // The client-go recorder's form: the object's name and a unique suffix.
         metadata: { name: `${sliceName}.${randomBytes(8).toString("hex")}`, namespace },
