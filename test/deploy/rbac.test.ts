@@ -169,7 +169,7 @@ describe("Kubernetes Events of a slice's changes", () => {
 
     it("without the events rule: every change still commits, with its history, and no Event is written", async () => {
         const namespace = freshNamespace();
-        const withoutEvents = WRITER.replace(/\n  - apiGroups: \["events\.k8s\.io"\]\n    resources: \["events"\]\n    verbs: \["create"\]/g, "");
+        const withoutEvents = WRITER.replace(/\n {2}- apiGroups: \["events\.k8s\.io"\]\n {4}resources: \["events"\]\n {4}verbs: \["create"\]/g, "");
         expect(withoutEvents).not.toContain("events.k8s.io");
         const writer = await identityWith(withoutEvents);
         const store = new KubernetesLedgerStore({ namespace, kubeconfig: writer.kubeconfig });
