@@ -17,8 +17,8 @@ const actorSlot = () => processWide("kubeslice-ipam.history-actor", () => ({ act
 const scopedActor = () => processWide("kubeslice-ipam.history-actor-scope", () => new AsyncLocalStorage<HistoryActor>());
 
 /** Runs `body` with its changes attributed to `actor` (the CLI runs each command so, so in-process runs never leak into each other). */
-export function withHistoryActor<T>(actor: Omit<HistoryActor, "user" | "host">, body: () => T): T {
-    return scopedActor().run({ ...actor, ...machineIdentity() }, body);
+export function withHistoryActor<T>(actor: Omit<HistoryActor, "user" | "host"> & Partial<Pick<HistoryActor, "user" | "host">>, body: () => T): T {
+    return scopedActor().run({ ...machineIdentity(), ...actor }, body);
 }
 
 /**
