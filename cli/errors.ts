@@ -24,7 +24,8 @@ export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
     1: "`check` found expected clusters without an active subnet, or active clusters not expected",
     2:
         "bad command line: unknown command or option, bad `--output`/`--now`/`--listen`/`--cache-seconds` value, invalid slice name, " +
-        "unreadable or unsuitable SliceConfig file, a `--plan` file that is not `pulumi preview --json` output, `sync-usage` with the file store",
+        "unreadable or unsuitable SliceConfig file, a `--plan` file that is not `pulumi preview --json` output, `sync-usage` with the file store, " +
+        "`reclaim --cluster` of a cluster that is not Released or without `--now`/`--yes`",
     3:
         "the store does not exist or cannot be reached as named: no such file store directory, a kubeconfig that cannot " +
         "be read, is malformed or has no such `--context`, a cluster without the SliceIpam CRDs or without the store's namespace; " +

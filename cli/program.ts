@@ -1,7 +1,11 @@
 import { existsSync, promises as fs, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import { SliceLedger } from "../provider/core/ledger";
+import { selectHistory } from "../provider/core/history";
+import { reclaimEarly, SliceLedger } from "../provider/core/ledger";
+import { IpamError } from "../provider/service/errors";
+import { expiredReleases, reclaimCluster, reclaimExpired } from "../provider/service/reclaim";
+import { withHistoryActor } from "../provider/store/history-context";
 import { dnsLabelMessage, isDnsLabel } from "../provider/core/validation";
 import { copyLedgers } from "../provider/service/copy";
 import { syncUsage, UsageSync } from "../provider/service/usage";
@@ -16,6 +20,7 @@ import { Column, OUTPUT_FORMATS, OutputFormat, renderDocument, renderTable } fro
 import { addMapCommands } from "./map-commands";
 import { sliceConfigClusters } from "./slice-config";
 import { ignoredNotes, USAGE_COLUMNS, usageRows } from "./usage-view";
+import { HISTORY_COLUMNS, parseSince, RECLAIM_COLUMNS, ReclaimRow, reclaimRows } from "./history-view";
 import { addStoreOptions, openExistingStore, StoreOptions, storeSpecFromOptions } from "./store-options";
 import {
     ALLOCATION_COLUMNS,
@@ -51,7 +56,8 @@ export interface CliEnvironment {
 
 interface GlobalOptions extends StoreOptions {
     readonly output: OutputFormat;
-    readonly now?: string;
+    /** A time for the read-only commands; bare (true) only for `reclaim --cluster c --now`. */
+    readonly now?: string | true;
 }
 
 /** What every command needs, decoded from the global options. */
@@ -72,7 +78,8 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     };
     const program = buildProgram(environment, setExitCode);
     try {
-        await program.parseAsync([...argv], { from: "user" });
+        // Whatever this command line writes is recorded in the slices' histories as its doing.
+        await withHistoryActor({ via: "cli", command: commandLineText(argv) }, () => program.parseAsync([...argv], { from: "user" }));
         return exitCode;
     } catch (error) {
         if (!(error instanceof CommanderError)) {
@@ -89,7 +96,12 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
         .description("Inspect kubeslice-ipam slice ledgers: status, allocations, consistency checks, savings, metrics.")
         .version(packageVersion(), "-V, --version")
         .addOption(new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("table"))
-        .addOption(new Option("--now <time>", "compute ages and grace periods as of this ISO-8601 time (default: now)"))
+        .addOption(
+            new Option(
+                "--now [time]",
+                "compute ages and grace periods as of this ISO-8601 time (default: now); bare, with reclaim --cluster: reclaim before the grace period ends",
+            ),
+        )
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
         .configureHelp({ showGlobalOptions: true })
@@ -211,6 +223,79 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
         });
 
     program
+        .command("history")
+        .description("a slice's changes, oldest first: TIME, ACTION, CLUSTER, SUBNET, STATUS, BY, DETAIL")
+        .argument("<slice>", "the slice name")
+        .option("--cluster <name>", "only this cluster's events")
+        .option("--since <time>", "only events at or after an ISO-8601 time, or within a duration back from now: 90m, 24h, 7d")
+        .action(async (sliceName: string, options: { cluster?: string; since?: string }, command: Command) => {
+            const ctx = context(command);
+            let since: Date | undefined;
+            if (options.since !== undefined) {
+                since = parseSince(options.since, ctx.now());
+                if (since === undefined) {
+                    throw new CliError(
+                        "usage",
+                        `--since ${JSON.stringify(options.since)} is not an ISO-8601 time or a duration such as 90m, 24h, 7d`,
+                    );
+                }
+            }
+            const ledger = await loadLedger(await ctx.openStore(), sliceName);
+            const events = selectHistory(ledger.history ?? [], { clusterName: options.cluster, since });
+            const filtered = options.cluster !== undefined || since !== undefined ? " matching the filter" : "";
+            print(ctx, HISTORY_COLUMNS, events, { slice: sliceName, events }, `slice "${sliceName}" has no history events${filtered}`);
+        });
+
+    program
+        .command("reclaim")
+        .description(
+            "return Released subnets to the pool now: every one past its grace period (run it from a CronJob), or, " +
+                "with --cluster c --now --yes, one cluster's before its grace period ends (it gives up getting it back)",
+        )
+        .argument("[slice]", "only this slice (default: every slice of the store); required with --cluster")
+        .option("--cluster <name>", "with --now: reclaim this Released cluster's subnet before its grace period ends")
+        .option("--dry-run", "show what would be reclaimed; write nothing")
+        .option("--yes", "with --cluster and --now: do it (without, only shows what it would do)")
+        .action(async (sliceName: string | undefined, options: { cluster?: string; dryRun?: boolean; yes?: boolean }, command: Command) => {
+            const globals = command.optsWithGlobals<GlobalOptions>();
+            if (typeof globals.now === "string") {
+                throw new CliError(
+                    "usage",
+                    "reclaim frees subnets as of the real time, so --now takes no time here; with --cluster <name>, a bare --now " +
+                        "reclaims that cluster's subnet before its grace period ends",
+                );
+            }
+            const ctx = contextOf({ ...globals, now: undefined }, io);
+            if (options.cluster !== undefined) {
+                await reclaimOneCluster(ctx, sliceName, options.cluster, { immediately: globals.now === true, ...options }, setExitCode);
+                return;
+            }
+            if (globals.now === true) {
+                throw new CliError(
+                    "usage",
+                    "--now reclaims one cluster's subnet before its grace period ends and needs --cluster <name>; " +
+                        "without --now, reclaim frees every Released subnet past its grace period",
+                );
+            }
+            const store = await ctx.openStore();
+            const ledgers = sliceName === undefined ? await listLedgers(store) : [await loadLedger(store, sliceName)];
+            const rows: ReclaimRow[] = [];
+            for (const ledger of ledgers) {
+                const reclaimed = options.dryRun
+                    ? expiredReleases(ledger, ctx.now())
+                    : (await reclaimExpired(store, ledger.spec.sliceName, ctx.now)).reclaimed;
+                rows.push(...reclaimRows(ledger, reclaimed));
+            }
+            print(
+                ctx,
+                RECLAIM_COLUMNS,
+                rows,
+                { dryRun: options.dryRun === true, reclaimed: rows },
+                "nothing to reclaim: no Released subnet is past its grace period",
+            );
+        });
+
+    program
         .command("sync-usage")
         .description(
             "record which clusters use their subnet: Allocated → InUse where the cluster's WorkerSliceConfig reports " +
@@ -276,6 +361,52 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
     return program;
 }
 
+/** `reclaim <slice> --cluster c --now`: refused unless the cluster's subnet is Released; with --yes it is freed, else shown. */
+async function reclaimOneCluster(
+    ctx: Context,
+    sliceName: string | undefined,
+    clusterName: string,
+    options: { immediately: boolean; dryRun?: boolean; yes?: boolean },
+    setExitCode: (code: ExitCode) => void,
+): Promise<void> {
+    if (sliceName === undefined) {
+        throw new CliError("usage", `--cluster needs the slice it is in: slice-ipam reclaim <slice> --cluster ${clusterName} --now --yes`);
+    }
+    if (!options.immediately) {
+        throw new CliError(
+            "usage",
+            `reclaiming cluster "${clusterName}"'s subnet before its grace period ends gives up its return on rejoin: add --now ` +
+                `(and --yes) to do it; without --cluster, reclaim frees only subnets past their grace period`,
+        );
+    }
+    const store = await ctx.openStore();
+    const ledger = await loadLedger(store, sliceName);
+    // Checked on the ledger read for the preview too: a cluster that is not Released is refused before any --yes.
+    const planned = reclaimEarly(ledger, clusterName);
+    if (!planned.ok) {
+        throw IpamError.fromIssue(planned.issue);
+    }
+    if (options.dryRun === true || options.yes !== true) {
+        const rows = reclaimRows(ledger, [planned.value.reclaimed]);
+        print(ctx, RECLAIM_COLUMNS, rows, { dryRun: true, reclaimed: rows }, undefined);
+        if (options.dryRun !== true) {
+            ctx.io.stderr(
+                `nothing reclaimed: cluster "${clusterName}" would no longer get ${planned.value.reclaimed.subnet} back on rejoin; add --yes to reclaim it\n`,
+            );
+            setExitCode(EXIT.usage);
+        }
+        return;
+    }
+    const rows = reclaimRows(ledger, (await reclaimCluster(store, sliceName, clusterName)).reclaimed);
+    print(ctx, RECLAIM_COLUMNS, rows, { dryRun: false, reclaimed: rows }, undefined);
+}
+
+/** The command line as a history names it: options' values kept, since they say what was done (no option takes a secret). */
+function commandLineText(argv: readonly string[]): string {
+    const text = argv.join(" ");
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
 const COPY_COLUMNS: readonly Column<{ slice: string; result: string }>[] = [
     { header: "SLICE", cell: (row) => row.slice },
     { header: "RESULT", cell: (row) => row.result },
@@ -283,6 +414,9 @@ const COPY_COLUMNS: readonly Column<{ slice: string; result: string }>[] = [
 
 function contextOf(options: GlobalOptions, io: CliIo): Context {
     let now: () => Date = () => new Date();
+    if (options.now === true) {
+        throw new CliError("usage", "--now needs an ISO-8601 time, e.g. --now 2025-11-19T10:00:00Z (bare --now is only for reclaim --cluster)");
+    }
     if (options.now !== undefined) {
         const fixed = Date.parse(options.now);
         if (Number.isNaN(fixed)) {

@@ -1,5 +1,5 @@
 import { LATENCY_BUCKETS_SECONDS } from "../provider/core/counters";
-import { capacity, SliceLedger } from "../provider/core/ledger";
+import { capacity, isReclaimable, SliceLedger } from "../provider/core/ledger";
 import { inUseCount } from "../provider/core/usage";
 
 /**
@@ -23,6 +23,7 @@ export const METRIC = {
     utilization: "ipam_utilization_rate",
     conflicts: "ipam_conflicts_total",
     reclaimed: "ipam_reclaimed_total",
+    reclaimable: "ipam_reclaimable_subnets",
     unreadable: "ipam_slice_unreadable",
 } as const;
 
@@ -121,6 +122,14 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
         help: "Released subnets returned to the pool because their grace period ended before the cluster rejoined.",
         type: "counter",
         samples: (ledger) => perSlice(ledger, ledger.counters.reclaimed),
+    },
+    {
+        name: METRIC.reclaimable,
+        help:
+            "Released subnets past their grace period and not yet returned to the pool (slice-ipam reclaim or the next allocation does); " +
+            "already counted in ipam_available_subnets and not in ipam_utilization_rate.",
+        type: "gauge",
+        samples: (ledger, now) => perSlice(ledger, ledger.allocations.filter((entry) => isReclaimable(ledger, entry, now)).length),
     },
 ];
 

@@ -3,6 +3,7 @@ import * as handlers from "../provider/handlers";
 import { packageSchema } from "./schema";
 import { quoted } from "../provider/core/issues";
 import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
+import { pulumiActorOfUrn, withHistoryActor } from "../provider/store/history-context";
 import * as pulumi from "@pulumi/pulumi";
 import { constructKubeSliceIpam } from "./component";
 import { deploymentEnding } from "./in-flight-constructs";
@@ -29,6 +30,11 @@ function handlersFor(urn: string): Handlers {
         );
     }
     return found;
+}
+
+/** Runs a write with its history events naming the stack and project the resource's URN names. */
+function asStackOf<T>(urn: string, body: () => Promise<T>): Promise<T> {
+    return withHistoryActor(pulumiActorOfUrn(urn), body);
 }
 
 /**
@@ -96,7 +102,7 @@ export class KubesliceIpamProvider implements provider.Provider {
 
     async create(urn: string, inputs: Props): Promise<provider.CreateResult> {
         const plain = unwrapSecrets(inputs);
-        const result = await handlersFor(urn).create(plain.value);
+        const result = await asStackOf(urn, () => handlersFor(urn).create(plain.value));
         return { id: result.id, outs: secretOutputs(result.outs, plain.hadSecret) };
     }
 
@@ -105,7 +111,7 @@ export class KubesliceIpamProvider implements provider.Provider {
         const plain = unwrapSecrets(props ?? {});
         const imported = parseImportId(urn, id);
         const known = { ...imported.props, ...plain.value };
-        const result = await handlersFor(urn).read(imported.id, known);
+        const result = await asStackOf(urn, () => handlersFor(urn).read(imported.id, known));
         if (result.props === undefined) {
             return { id: "", props: {} }; // gone from the store: the engine drops it from the stack
         }
@@ -115,12 +121,12 @@ export class KubesliceIpamProvider implements provider.Provider {
 
     async update(id: string, urn: string, olds: Props, news: Props): Promise<provider.UpdateResult> {
         const plain = unwrapSecrets(news);
-        const result = await handlersFor(urn).update(id, unwrapSecrets(olds).value, plain.value);
+        const result = await asStackOf(urn, () => handlersFor(urn).update(id, unwrapSecrets(olds).value, plain.value));
         return { outs: secretOutputs(result.outs, plain.hadSecret) };
     }
 
     async delete(id: string, urn: string, props: Props): Promise<void> {
-        await handlersFor(urn).remove(id, unwrapSecrets(props).value);
+        await asStackOf(urn, () => handlersFor(urn).remove(id, unwrapSecrets(props).value));
     }
 
     async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {

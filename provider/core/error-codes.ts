@@ -105,6 +105,11 @@ export const ERROR_CODES = {
         meaning:
             "a `store` change finds the cluster's allocation missing (or another subnet) in the new store — copy the ledger there first ([Moving a file-store ledger into the cluster](stores.md#moving-a-file-store-ledger-into-the-cluster))",
     },
+    "cluster-not-released": {
+        exit: "usage",
+        meaning:
+            "`slice-ipam reclaim --cluster c --now` names a cluster that holds an active (Allocated or InUse) subnet, or none: an active subnet is released by removing the cluster with `pulumi up`",
+    },
     "cluster-released": {
         exit: "failure",
         meaning: "a Released cluster marked `InUse` (the core refuses it; recording usage skips Released clusters, so it only shows a bug)",
@@ -157,6 +162,10 @@ export const ERROR_CODES = {
     "store-request-failed": {
         exit: "failure",
         meaning: "the API server refused a request for another reason (e.g. 422, an object its CRDs reject); the message has its answer",
+    },
+    "history-setting-invalid": {
+        exit: "failure",
+        meaning: "`KUBESLICE_IPAM_HISTORY_MAX_EVENTS` or `KUBESLICE_IPAM_HISTORY_MAX_AGE_DAYS` is not a whole number of at least 1",
     },
     "retry-setting-invalid": { exit: "failure", meaning: "`KUBESLICE_IPAM_KUBERNETES_RETRY_SECONDS` is not a number of seconds" },
     "manifest-file-exists": {

@@ -63,6 +63,13 @@ export type IssueData =
           /** True when a copy between stores was refused (nothing copied) rather than a registration. */
           readonly copying: boolean;
       }
+    | {
+          readonly code: "cluster-not-released";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          /** The cluster's subnet and status, when it holds one. */
+          readonly held?: { readonly subnet: string; readonly status: "Allocated" | "InUse" };
+      }
     | { readonly code: "slice-name-invalid"; readonly sliceName: string };
 
 export type IssueCode = IssueData["code"];
@@ -129,6 +136,13 @@ export const ISSUE_MESSAGES: Templates = {
         `slice "${issue.sliceName}": sliceSubnet ${issue.sliceSubnet} overlaps sliceSubnet ${issue.otherSliceSubnet} of ` +
         `slice "${issue.otherSliceName}" in ${issue.store}` +
         (issue.copying ? `; nothing was copied for "${issue.sliceName}"` : `. Choose a sliceSubnet that overlaps no other slice.`),
+    "cluster-not-released": (issue) =>
+        issue.held === undefined
+            ? `slice "${issue.sliceName}" holds no subnet for cluster "${issue.clusterName}": nothing to reclaim. ` +
+              `Run slice-ipam show ${issue.sliceName} to list its clusters.`
+            : `cluster "${issue.clusterName}" holds ${issue.held.subnet} in slice "${issue.sliceName}" as ${issue.held.status}, ` +
+              `not Released: only a Released subnet can be reclaimed early. Remove the cluster from the slice with ` +
+              `pulumi up first (its SubnetAllocation's delete releases the subnet), then reclaim it.`,
     "slice-name-invalid": (issue) => `refusing slice name ${quoted(issue.sliceName)}: not a DNS-1123 label`,
 };
 

@@ -1,5 +1,6 @@
 import { cidrFromString, overlaps } from "./cidr";
 import { emptyCounters, LedgerCounters } from "./counters";
+import type { HistoryEvent } from "./history-event";
 import { Issue, issueOf } from "./issues";
 import { Pool, subnetTextAt, totalSubnets } from "./pool";
 import { claimRequestedIndex, HolderOf } from "./requested-subnet";
@@ -36,13 +37,17 @@ export interface SliceLedger {
     readonly registeredAt: string;
     readonly allocations: readonly Allocation[];
     readonly counters: LedgerCounters;
+    /** The slice's past changes, oldest first and bounded (history.ts); absent in ledgers written before history was kept. */
+    readonly history?: readonly HistoryEvent[];
 }
 
 /** How `allocate` satisfied a request. */
 export type AllocationOutcome = "allocated" | "existing" | "reused";
 
 /** Expected failures of ledger operations: values with a literal code and their data, never throws. */
-export type LedgerIssue = Issue<"no-available-subnets" | "max-clusters-reached" | "unknown-cluster" | "cluster-released" | "requested-subnet-taken">;
+export type LedgerIssue = Issue<
+    "no-available-subnets" | "max-clusters-reached" | "unknown-cluster" | "cluster-released" | "requested-subnet-taken" | "cluster-not-released"
+>;
 
 export type LedgerResult<T> =
     { readonly ok: true; readonly ledger: SliceLedger; readonly value: T } | { readonly ok: false; readonly issue: LedgerIssue };
@@ -141,6 +146,26 @@ export function reclaim(ledger: SliceLedger, now: Date): { readonly ledger: Slic
     }
     const allocations = ledger.allocations.filter((entry) => !isReclaimable(ledger, entry, now));
     return { ledger: { ...ledger, allocations }, reclaimed };
+}
+
+/**
+ * Returns one Released cluster's subnet to the pool before its grace period
+ * ends: the cluster gives up getting it back on rejoin. Refused for a cluster
+ * that holds an active subnet or none.
+ */
+export function reclaimEarly(ledger: SliceLedger, clusterName: string): LedgerResult<{ readonly reclaimed: Allocation }> {
+    const held = findAllocation(ledger, clusterName);
+    if (held === undefined || held.status !== "Released") {
+        const issue = issueOf({
+            code: "cluster-not-released",
+            sliceName: ledger.spec.sliceName,
+            clusterName,
+            held: held === undefined ? undefined : { subnet: held.subnet, status: held.status as "Allocated" | "InUse" },
+        });
+        return { ok: false, issue };
+    }
+    const allocations = ledger.allocations.filter((entry) => entry !== held);
+    return { ok: true, ledger: { ...ledger, allocations }, value: { reclaimed: held } };
 }
 
 /**

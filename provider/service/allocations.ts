@@ -30,7 +30,8 @@ export async function allocateSubnet(
             );
         }
         const requestedIndex = request.requestedSubnet === undefined ? undefined : requestedIndexIn(current, clusterName, request.requestedSubnet);
-        const allocated = allocate(current, clusterName, clock(), { requestedIndex, pinned: request.pinned });
+        const now = clock();
+        const allocated = allocate(current, clusterName, now, { requestedIndex, pinned: request.pinned });
         if (!allocated.ok) {
             // The refusal is written too: it is what the failure-rate alert counts.
             return { ledger: countIn(current, { allocationsFailed: 1 }), result: { refused: IpamError.fromIssue(allocated.issue) } };
@@ -43,7 +44,7 @@ export async function allocateSubnet(
             reclaimed: allocated.value.reclaimed.length,
             allocationLatencySeconds: (performance.now() - started) / 1000,
         });
-        return { ledger, result: allocated.value };
+        return { ledger, result: allocated.value, at: now, note: requestNote(allocated.value, request) };
     });
     if ("refused" in outcome) {
         throw outcome.refused;
@@ -57,10 +58,22 @@ export async function releaseSubnet(store: LedgerStore, sliceName: string, clust
         if (current === undefined) {
             return { ledger: current, result: { changed: false } };
         }
-        const released = release(current, clusterName, clock());
+        const now = clock();
+        const released = release(current, clusterName, now);
         const ledger = released.value.changed ? countIn(released.ledger, { releases: 1 }) : released.ledger;
-        return { ledger, result: released.value };
+        return { ledger, result: released.value, at: now };
     });
+}
+
+/** How a requested subnet shaped an allocation, for its history event. */
+function requestNote(value: AllocateValue, request: { readonly requestedSubnet?: string; readonly pinned?: boolean }): string | undefined {
+    if (value.request === undefined || request.requestedSubnet === undefined) {
+        return undefined;
+    }
+    const kind = request.pinned === true ? "pinned" : "planned";
+    return value.request.honoured
+        ? `${kind} ${request.requestedSubnet}`
+        : `${kind} ${request.requestedSubnet} was held by ${value.request.heldBy ?? "another cluster"}; first free subnet taken`;
 }
 
 /** What the store holds for a cluster, or undefined (slice or cluster unknown). */

@@ -33,6 +33,7 @@ export const IPAM_ERROR_CODES = [
     "max-clusters-reached",
     "unknown-cluster",
     "cluster-released",
+    "cluster-not-released",
     "requested-subnet-invalid",
     "requested-subnet-taken",
     "allocation-not-in-store",

@@ -25,10 +25,11 @@ export interface RegisterResult {
 export async function registerSlice(store: LedgerStore, spec: SliceSpec, clock: Clock = systemClock): Promise<RegisterResult> {
     await store.initialize?.();
     await refuseOverlaps(store, spec);
-    const registered = await updateLedger(store, spec.sliceName, (current): { ledger: SliceLedger; result: RegisterResult } => {
+    const registered = await updateLedger(store, spec.sliceName, (current): { ledger: SliceLedger; result: RegisterResult; at?: Date } => {
         if (current === undefined) {
-            const ledger = newLedger(spec, clock());
-            return { ledger, result: { ledger, created: true } };
+            const now = clock();
+            const ledger = newLedger(spec, now);
+            return { ledger, result: { ledger, created: true }, at: now };
         }
         if (!samePool(current.spec, spec)) {
             throw new IpamError(

@@ -66,6 +66,11 @@ export class KubernetesApi extends KubernetesRequests {
         )) as T;
     }
 
+    /** One attempt, no retry, no hint: for what is best effort (Events), where a failure is dropped, not waited out. */
+    async createOnce(resource: CustomResource, body: object): Promise<void> {
+        await this.objects.createNamespacedCustomObject({ ...resource, namespace: this.namespace, body });
+    }
+
     /** Guarded by the body's `metadata.resourceVersion`: a 409 when the object changed since. */
     async replace<T>(what: string, resource: CustomResource, name: string, body: object, outcome?: WriteOutcome): Promise<T> {
         return (await this.call(

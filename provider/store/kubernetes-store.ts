@@ -1,6 +1,10 @@
+import { hostname } from "node:os";
 import type * as k8s from "@kubernetes/client-node";
+import { HistoryEvent } from "../core/history";
 import { SliceLedger } from "../core/ledger";
+import { inParallel } from "./in-parallel";
 import { KubernetesApi } from "./kubernetes-api";
+import { EVENTS, kubernetesEvents } from "./kubernetes-events";
 import { Commits } from "./kubernetes-commit";
 import { connect } from "./kubernetes-connection";
 import { HeadView, versioned } from "./kubernetes-head-view";
@@ -72,6 +76,11 @@ export interface KubernetesStoreOptions {
  *   all), ~30 bytes a shard: about a million entries. `storage` on every
  *   load reports how much of it a slice uses.
  *
+ * - History: on the head, in an annotation written by the same
+ *   compare-and-swap (sliceipam-shard.ts); each commit's events are then
+ *   also published as Kubernetes Events on the head, best effort
+ *   (kubernetes-events.ts).
+ *
  * Every request goes through one API client (kubernetes-api.ts: retries and
  * error hints), shared with the WorkerSliceConfig reader.
  */
@@ -136,6 +145,12 @@ export class KubernetesLedgerStore implements LedgerStore {
     /** A burst of commits is over: write the status projection and delete the shards its commits replaced. */
     afterBurst(sliceName: string): Promise<void> {
         return this.commits.afterBurst(sliceName);
+    }
+
+    /** A commit's history as Kubernetes Events on the SliceIpam (kubernetes-events.ts): best effort, one attempt each. */
+    async publishEvents(sliceName: string, events: readonly HistoryEvent[]): Promise<void> {
+        const bodies = kubernetesEvents(this.api.namespace, sliceName, events, hostname());
+        await inParallel(bodies, (body) => this.api.createOnce(EVENTS, body));
     }
 
     async list(): Promise<VersionedLedger[]> {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LATENCY_BUCKETS_SECONDS } from "../core/counters";
+import { HISTORY_ACTIONS, HistoryAction, HistoryEvent, HistoryStatus } from "../core/history";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { Allocation, ALLOCATION_STATUSES, ledgerProblems, SliceLedger } from "../core/ledger";
 import { dnsLabelSchema, SLICE_SETTINGS, storedSliceSpecSchema } from "../core/validation";
@@ -16,6 +17,30 @@ const allocationSchema = z.object({
     status: z.enum(ALLOCATION_STATUSES as [string, ...string[]]).transform((s) => s as (typeof ALLOCATION_STATUSES)[number]),
     allocatedAt: z.iso.datetime(),
     releasedAt: z.iso.datetime().optional(),
+});
+
+const historyStatus = z.enum(["Available", ...ALLOCATION_STATUSES] as [HistoryStatus, ...HistoryStatus[]]);
+const historyText = z.string().max(1_024).optional();
+
+/** One event of a slice's history; unknown fields are dropped, so a later version's extra detail does not make a ledger corrupt. */
+export const historyEventSchema = z.object({
+    at: z.iso.datetime(),
+    action: z.enum(HISTORY_ACTIONS as [HistoryAction, ...HistoryAction[]]),
+    clusterName: z.string().max(63).optional(),
+    subnet: z.string().max(64).optional(),
+    from: historyStatus.optional(),
+    to: historyStatus.optional(),
+    detail: historyText,
+    actor: z.object({
+        via: z.enum(["pulumi", "cli", "library"]),
+        organization: historyText,
+        project: historyText,
+        stack: historyText,
+        update: historyText,
+        command: historyText,
+        user: historyText,
+        host: historyText,
+    }),
 });
 
 const count = z.number().int().nonnegative().default(0);
@@ -45,6 +70,7 @@ const ledgerSchema = z.object({
                 .prefault({}),
         })
         .prefault({}),
+    history: z.array(historyEventSchema).optional(),
 });
 
 export type DecodeResult = { readonly ok: true; readonly ledger: SliceLedger } | { readonly ok: false; readonly problems: string[] };
@@ -107,7 +133,28 @@ export function encodeLedger(ledger: SliceLedger): Record<string, unknown> {
                 count: ledger.counters.allocationLatency.count,
             },
         },
+        ...(ledger.history === undefined ? {} : { history: ledger.history.map(encodeHistoryEvent) }),
     };
+}
+
+/** One history event as plain JSON-ready data: keys in a stable order, absent ones left out. */
+export function encodeHistoryEvent(event: HistoryEvent): Record<string, unknown> {
+    const { at, action, clusterName, subnet, from, to, detail, actor } = event;
+    const { via, organization, project, stack, update, command, user, host } = actor;
+    return withoutUndefined({
+        at,
+        action,
+        clusterName,
+        subnet,
+        from,
+        to,
+        detail,
+        actor: withoutUndefined({ via, organization, project, stack, update, command, user, host }),
+    });
+}
+
+function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }
 
 /** One allocation as plain JSON-ready data, keys in a stable order. */

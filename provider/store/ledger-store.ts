@@ -1,4 +1,5 @@
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
+import type { HistoryEvent } from "../core/history";
 import { SliceLedger } from "../core/ledger";
 import { sliceNameIssue } from "../core/validation";
 
@@ -84,6 +85,13 @@ export interface LedgerStore {
      * burst, such as a derived projection. Its errors are ignored.
      */
     afterBurst?(sliceName: string): Promise<void>;
+
+    /**
+     * Called after a commit with the history events it wrote, once its callers
+     * have their results: where a store can also publish them elsewhere (the
+     * Kubernetes store's Events), best effort. Its errors are ignored.
+     */
+    publishEvents?(sliceName: string, events: readonly HistoryEvent[]): Promise<void>;
 
     /**
      * Creates the backing location if it does not exist yet. Only registering

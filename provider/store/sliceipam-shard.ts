@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { HistoryEvent } from "../core/history";
 import { Allocation, duplicateClusterProblems, isActive, SliceLedger } from "../core/ledger";
-import { decodeLedger, DecodeResult, encodeAllocation } from "./ledger-document";
+import { decodeLedger, DecodeResult, encodeAllocation, encodeHistoryEvent } from "./ledger-document";
 import {
     ANNOTATION_COUNTERS,
     ANNOTATION_SETTINGS,
@@ -51,6 +53,20 @@ export const ANNOTATION_BASED_ON = "ipam.kubeslice-ipam.io/based-on";
  */
 export const SETTINGS_FENCE =
     "moved to ipam.kubeslice-ipam.io/ledger: this slice is sharded; kubeslice-ipam versions that keep allocations in status must not write it";
+
+/**
+ * The slice's history: its events as JSON, gzip-compressed and base64-encoded
+ * (about 25 bytes an event), on the head, so that it is written by the head's
+ * compare-and-swap with the change it records.
+ */
+export const ANNOTATION_HISTORY = "ipam.kubeslice-ipam.io/history";
+
+/**
+ * What the history may take of the head's 256 KiB annotation budget; beyond
+ * it, the oldest events are dropped, whatever the configured bounds. The
+ * default 1,000 events take 20-40 KiB.
+ */
+export const HISTORY_ANNOTATION_LIMIT_BYTES = 96 * 1024;
 
 /** One shard as its head names it. */
 export interface ShardRef {
@@ -235,7 +251,33 @@ export function headAnnotations(ledger: SliceLedger, refs: readonly ShardRef[], 
         [ANNOTATION_LEDGER]: JSON.stringify(annotation),
         [ANNOTATION_COUNTERS]: JSON.stringify(ledger.counters),
         [ANNOTATION_SETTINGS]: SETTINGS_FENCE,
+        ...(ledger.history === undefined ? {} : { [ANNOTATION_HISTORY]: encodeHistory(ledger.history) }),
     };
+}
+
+/** The history annotation's value: the newest events that fit {@link HISTORY_ANNOTATION_LIMIT_BYTES}. */
+export function encodeHistory(history: readonly HistoryEvent[]): string {
+    const encode = (events: readonly HistoryEvent[]) => gzipSync(JSON.stringify(events.map(encodeHistoryEvent))).toString("base64");
+    let kept = history;
+    let text = encode(kept);
+    while (text.length > HISTORY_ANNOTATION_LIMIT_BYTES && kept.length > 0) {
+        // Proportionally fewer, with a margin: compression makes the size per event vary a little.
+        kept = kept.slice(Math.max(1, kept.length - Math.floor((kept.length * HISTORY_ANNOTATION_LIMIT_BYTES * 0.95) / text.length)));
+        text = encode(kept);
+    }
+    return text;
+}
+
+/** The events of a history annotation, undecoded (decodeLedger checks them), or why it cannot be read. */
+export function historyOfAnnotation(text: string | undefined): { ok: true; events: unknown } | { ok: false; problem: string } {
+    if (text === undefined) {
+        return { ok: true, events: undefined };
+    }
+    try {
+        return { ok: true, events: JSON.parse(gunzipSync(Buffer.from(text, "base64")).toString("utf8")) };
+    } catch (error) {
+        return { ok: false, problem: `annotation ${ANNOTATION_HISTORY} is not gzip-compressed JSON in base64: ${(error as Error).message}` };
+    }
 }
 
 /**
@@ -252,6 +294,7 @@ export function fingerprintOf(object: SliceIpamObject): string {
         annotations[ANNOTATION_LEDGER] ?? null,
         annotations[ANNOTATION_COUNTERS] ?? null,
         annotations[ANNOTATION_SETTINGS] ?? null,
+        annotations[ANNOTATION_HISTORY] ?? null,
         legacy ? (object.status?.allocatedSubnets ?? null) : null,
     ]);
 }
@@ -323,6 +366,10 @@ export function assembleLedger(
             ],
         };
     }
+    const history = historyOfAnnotation(object.metadata.annotations?.[ANNOTATION_HISTORY]);
+    if (!history.ok) {
+        return { ok: false, problems: [history.problem] };
+    }
     const base = decodeLedger({
         spec: {
             sliceName: object.spec?.sliceName,
@@ -334,6 +381,7 @@ export function assembleLedger(
         registeredAt: settings.registeredAt,
         allocations: [],
         counters,
+        ...(history.events === undefined ? {} : { history: history.events }),
     });
     if (!base.ok) {
         return base;

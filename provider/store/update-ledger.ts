@@ -1,16 +1,25 @@
 import { countIn } from "../core/counters";
+import { HistoryActor, HistoryEvent, recordedChange } from "../core/history";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { backOff, Backoff, RetryLimit, retryBudget } from "./backoff";
+import { historyActor, historyBounds } from "./history-context";
 import { LedgerStore } from "./ledger-store";
 import { processWide } from "./process-wide";
 
 /**
  * A pure change to one slice's ledger: the next ledger (the same object when
  * nothing changes; undefined deletes it) and a result for the caller. A change
- * may throw to refuse; only its own caller sees that error.
+ * may throw to refuse; only its own caller sees that error. Its history events
+ * are derived from the ledger before and after it, dated `at` (now when
+ * absent) and carrying `note`.
  */
-export type LedgerChange<R> = (current: SliceLedger | undefined) => { ledger: SliceLedger | undefined; result: R };
+export type LedgerChange<R> = (current: SliceLedger | undefined) => {
+    ledger: SliceLedger | undefined;
+    result: R;
+    at?: Date;
+    note?: string;
+};
 
 /** When to stop retrying lost compare-and-swaps, and how long to wait between them. */
 export type RetryPolicy = RetryLimit & Backoff;
@@ -45,6 +54,8 @@ interface PendingChange {
     /** The caller's own store: its batch is committed through the first caller's. */
     readonly store: LedgerStore;
     readonly change: LedgerChange<unknown>;
+    /** Taken when the change was asked for, in its caller's scope: a batch may hold several callers' changes. */
+    readonly actor: HistoryActor;
     readonly resolve: (result: unknown) => void;
     readonly reject: (error: unknown) => void;
 }
@@ -105,7 +116,7 @@ export function updateLedger<R>(
 ): Promise<R> {
     const queue = queueFor(queueKey(store, sliceName));
     return new Promise<R>((resolve, reject) => {
-        queue.pending.push({ store, change, resolve: resolve as (result: unknown) => void, reject });
+        queue.pending.push({ store, change, actor: historyActor(), resolve: resolve as (result: unknown) => void, reject });
         if (!queue.running) {
             queue.running = true;
             void drain(queue, sliceName, policy);
@@ -144,10 +155,10 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
                 // from it: a change that writes nothing is applied again to a fresh read.
                 const viewed = attempt === 1 && store.loadToWrite !== undefined ? await store.loadToWrite(sliceName) : undefined;
                 let loaded = viewed ?? (await store.load(sliceName));
-                let { ledger, outcomes } = applyAll(batch, loaded?.ledger);
+                let { ledger, outcomes, events } = applyAll(batch, loaded?.ledger);
                 if (viewed !== undefined && ledger === loaded?.ledger) {
                     loaded = await store.load(sliceName);
-                    ({ ledger, outcomes } = applyAll(batch, loaded?.ledger));
+                    ({ ledger, outcomes, events } = applyAll(batch, loaded?.ledger));
                 }
                 // A no-op still writes after lost races, or those races would go uncounted
                 // (a usage sync whose clusters another writer changed meanwhile ends this way).
@@ -159,6 +170,10 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
                 const swapped = await store.compareAndSwap(sliceName, loaded?.version, next);
                 if (swapped.ok) {
                     settle(batch, outcomes);
+                    if (events.length > 0) {
+                        // After the callers have their results: publishing never delays or fails an acknowledged change.
+                        await store.publishEvents?.(sliceName, events).catch(() => undefined);
+                    }
                 }
                 return swapped.ok;
             };
@@ -183,16 +198,30 @@ async function commitBatch(batch: PendingChange[], store: LedgerStore, sliceName
 function applyAll(batch: PendingChange[], initial: SliceLedger | undefined) {
     let ledger = initial;
     const outcomes: Outcome[] = [];
+    const bounds = historyBounds();
+    const events: HistoryEvent[] = [];
     for (const pending of batch) {
         try {
             const applied = pending.change(ledger);
-            ledger = applied.ledger;
+            // Each change's events against the ledger it was applied to: exact within a batch, and recomputed on every retry.
+            if (applied.ledger === undefined || applied.ledger === ledger) {
+                ledger = applied.ledger;
+            } else {
+                const recorded = recordedChange(
+                    ledger,
+                    applied.ledger,
+                    { at: applied.at ?? new Date(), actor: pending.actor, note: applied.note },
+                    bounds,
+                );
+                ledger = recorded.ledger;
+                events.push(...recorded.events);
+            }
             outcomes.push({ ok: true, result: applied.result });
         } catch (error) {
             outcomes.push({ ok: false, error });
         }
     }
-    return { ledger, outcomes };
+    return { ledger, outcomes, events };
 }
 
 function settle(batch: PendingChange[], outcomes: Outcome[]) {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
 import { registerSlice } from "../../provider/service/slices";
+import { withHistoryActor } from "../../provider/store/history-context";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { findRepoRoot } from "../support/provider-host";
@@ -28,10 +29,13 @@ const namespace = `ns-${randomBytes(4).toString("hex")}`;
 beforeAll(async () => {
     server = await startTestApiServer([CRD]);
     const store = new KubernetesLedgerStore({ namespace, kubeconfig: server.kubeconfig });
-    await registerSlice(store, sliceSpecSchema.parse({ sliceName: "my-slice", sliceSubnet: "10.1.0.0/16" }), clockAt("2025-11-19T10:00:00Z"));
-    await allocateSubnet(store, "my-slice", "cluster-1", clockAt("2025-11-19T10:00:00Z"));
-    await allocateSubnet(store, "my-slice", "cluster-2", clockAt("2025-11-19T10:05:00Z"));
-    await releaseSubnet(store, "my-slice", "cluster-2", clockAt("2025-11-19T14:00:00Z"));
+    // A fixed actor: the history is on the head, and STORE USE below counts its bytes on any machine alike.
+    await withHistoryActor({ via: "library", user: "operator", host: "workstation" }, async () => {
+        await registerSlice(store, sliceSpecSchema.parse({ sliceName: "my-slice", sliceSubnet: "10.1.0.0/16" }), clockAt("2025-11-19T10:00:00Z"));
+        await allocateSubnet(store, "my-slice", "cluster-1", clockAt("2025-11-19T10:00:00Z"));
+        await allocateSubnet(store, "my-slice", "cluster-2", clockAt("2025-11-19T10:05:00Z"));
+        await releaseSubnet(store, "my-slice", "cluster-2", clockAt("2025-11-19T14:00:00Z"));
+    });
 }, 1_200_000);
 afterAll(async () => {
     await server?.stop();
@@ -60,7 +64,7 @@ describe("slice-ipam with the Kubernetes store", () => {
         expect(run).toMatchObject({ code: 0, stderr: "" });
         expect(run.stdout).toBe(
             "NAME       SLICE SUBNET   SUBNET SIZE   AVAILABLE   TOTAL   UTILIZATION   AGE     STORE USE\n" +
-                "my-slice   10.1.0.0/16    24            254         256     0.4%          5h30m   0.2%\n",
+                "my-slice   10.1.0.0/16    24            254         256     0.4%          5h30m   0.4%\n",
         );
     });
 

@@ -268,10 +268,11 @@ describe("metrics", () => {
     it("prints the exposition format once", async () => {
         const run = await sliceIpam(["metrics", "--now", NOW]);
         expect(run.code).toBe(0);
-        expect(parseExposition(run.stdout)).toHaveLength(11);
+        expect(parseExposition(run.stdout)).toHaveLength(12);
         const samples = samplesOf(run.stdout);
         expect(sampleValue(samples, "ipam_allocated_subnets", { slice: "my-slice" })).toBe(2);
         expect(sampleValue(samples, "ipam_inuse_subnets", { slice: "my-slice" })).toBe(0);
+        expect(sampleValue(samples, "ipam_reclaimable_subnets", { slice: "my-slice" })).toBe(0);
         expect(sampleValue(samples, "ipam_available_subnets", { slice: "my-slice" })).toBe(253);
         expect(sampleValue(samples, "ipam_allocations_total", { slice: "my-slice", status: "success" })).toBe(3);
         expect(sampleValue(samples, "ipam_releases_total", { slice: "my-slice" })).toBe(1);

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { workerSliceConfig } from "../../components/worker-slice-config";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
@@ -18,6 +18,7 @@ import { FileLedgerStore } from "../../provider/store/file-store";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { usageSourceOf } from "../../provider/store/store-spec";
 import { WORKER_SLICE_CONFIG_RESOURCE } from "../../provider/store/worker-slice-usage";
+import { EVENTS } from "../../provider/store/kubernetes-events";
 import { runCli, startExporter } from "../support/cli-process";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { findRepoRoot } from "../support/provider-host";
@@ -28,12 +29,14 @@ const WRITER = readFileSync(path.join(REPO, "deploy/kubernetes/rbac.yaml"), "utf
 const READER = readFileSync(path.join(REPO, "deploy/kubernetes/rbac-reader.yaml"), "utf8");
 const CRD = path.join(REPO, "deploy/kubernetes/sliceipam-crd.yaml");
 const WORKER_CRD = path.join(REPO, "test/fixtures/kubeslice-crds/pr-284-dynamic-ipam/worker.kubeslice.io_workersliceconfigs.yaml");
+// apiextensions-apiserver has no built-in Events: the test server serves events.k8s.io/v1 from a CRD of the upstream type.
+const EVENTS_CRD = path.join(REPO, "test/fixtures/events/events.k8s.io_events.yaml");
 const FORBIDDEN_HINT = "grant the store's identity the kubeslice-ipam-store role (deploy/kubernetes/rbac.yaml)";
 
 let server: TestApiServer;
 let temp: ReturnType<typeof makeTempDir>;
 beforeAll(async () => {
-    server = await startTestApiServer([CRD, WORKER_CRD]);
+    server = await startTestApiServer([CRD, WORKER_CRD, EVENTS_CRD]);
     temp = makeTempDir("slice-ipam-rbac-");
 }, 1_200_000);
 afterAll(async () => {
@@ -87,6 +90,7 @@ describe("the roles' rules", () => {
                 ...["get", "list", "create", "delete"].map((verb) => `${verb} sliceipamshards`),
                 "get workersliceconfigs",
                 "list workersliceconfigs",
+                "create events",
             ].sort(),
         );
         expect(rulesOf(READER)).toEqual(["get sliceipams", "list sliceipams", "get sliceipamshards", "list sliceipamshards"].sort());
@@ -123,6 +127,66 @@ describe("as an identity holding only the writer role", () => {
         await releaseSubnet(store, "blue", "worker-1");
         await unregisterSlice(store, "blue");
         expect((await store.list()).map((entry) => entry.ledger.spec.sliceName)).toEqual(["red"]);
+    }, 120_000);
+});
+
+/** The Events regarding a SliceIpam in `namespace`, oldest first, as `kubectl get events --field-selector involvedObject.kind=SliceIpam` lists them. */
+async function sliceIpamEvents(namespace: string): Promise<{ reason: string; note: string; regarding: { name: string } }[]> {
+    // A CRD's storage may still be initializing (429) just after the server started: the list is retried then.
+    const listed = (await vi.waitFor(
+        () =>
+            objects().listNamespacedCustomObject({
+                ...EVENTS,
+                namespace,
+                fieldSelector: "regarding.kind=SliceIpam",
+            }),
+        { timeout: 10_000, interval: 200 },
+    )) as { items: { reason: string; note: string; eventTime: string; regarding: { name: string } }[] };
+    return listed.items.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+}
+
+describe("Kubernetes Events of a slice's changes", () => {
+    it("with the writer role: each change announced on its SliceIpam, a burst summed up after 20", async () => {
+        const namespace = freshNamespace();
+        const writer = await identityWith(WRITER);
+        const store = new KubernetesLedgerStore({ namespace, kubeconfig: writer.kubeconfig });
+        await registerSlice(store, sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16" }));
+        await allocateSubnet(store, "blue", "worker-1");
+        await releaseSubnet(store, "blue", "worker-1");
+        const events = await sliceIpamEvents(namespace);
+        expect(events.map((event) => [event.reason, event.regarding.name])).toEqual([
+            ["Registered", "blue"],
+            ["Allocated", "blue"],
+            ["Released", "blue"],
+        ]);
+        expect(events[1].note).toMatch(/^cluster worker-1: 10\.2\.0\.0\/24 Available → Allocated; by /);
+        // One commit of 50 allocations (the group commit): 19 Events and one that sums up the other 31.
+        await Promise.all(Array.from({ length: 50 }, (_, i) => allocateSubnet(store, "blue", `burst-${i}`)));
+        // Events are published after the callers have their results: wait until every commit's are written.
+        const announced = (events: Awaited<ReturnType<typeof sliceIpamEvents>>) =>
+            events.reduce((sum, event) => sum + (event.reason === "Changes" ? Number(/^(\d+) more/.exec(event.note)![1]) : 1), 0);
+        await vi.waitFor(async () => expect(announced((await sliceIpamEvents(namespace)).slice(3))).toBe(50), { timeout: 20_000, interval: 200 });
+        const burst = (await sliceIpamEvents(namespace)).slice(3);
+        expect(burst.every((event) => event.reason === "Allocated" || event.reason === "Changes")).toBe(true);
+        // Fewer Events than changes: the commits that carried many allocations summed them up.
+        expect(burst.length).toBeLessThan(50);
+    }, 120_000);
+
+    it("without the events rule: every change still commits, with its history, and no Event is written", async () => {
+        const namespace = freshNamespace();
+        const withoutEvents = WRITER.replace(/\n {2}- apiGroups: \["events\.k8s\.io"\]\n {4}resources: \["events"\]\n {4}verbs: \["create"\]/g, "");
+        expect(withoutEvents).not.toContain("events.k8s.io");
+        const writer = await identityWith(withoutEvents);
+        const store = new KubernetesLedgerStore({ namespace, kubeconfig: writer.kubeconfig });
+        await registerSlice(store, sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16" }));
+        const { allocation } = await allocateSubnet(store, "blue", "worker-1");
+        expect(allocation.subnet).toBe("10.2.0.0/24");
+        const ledger = (await store.load("blue"))!.ledger;
+        expect(ledger.history?.map((event) => event.action)).toEqual(["registered", "allocated"]);
+        // A slice's commits (and their publishing) run one after another: once a later change is acknowledged, the
+        // Events of the earlier ones were attempted, and refused.
+        await allocateSubnet(store, "blue", "worker-2");
+        expect(await sliceIpamEvents(namespace)).toEqual([]);
     }, 120_000);
 });
 

@@ -39,6 +39,7 @@ import {
 
 const POOL = "10.20.0.0/16";
 const subnet = (index: number) => `10.20.${index}.0/24`;
+const PROJECT_NAME = "kubeslice-ipam-e2e-slice";
 
 let workspace: Workspace;
 let store: string;
@@ -159,9 +160,17 @@ describe("a KubeSliceIpam stack's lifecycle with the real engine", () => {
         await stack.up({ skipPreview: true });
         const outputs = await stack.outputs();
         expect(outputs.allocations["w-2"]).toMatchObject({ subnet: subnet(1), index: 1, reused: true, allocatedAt: w2AllocatedAt });
-        const w2 = (await readLedger(store, "blue")).allocations.find((a) => a.clusterName === "w-2");
+        const ledger = await readLedger(store, "blue");
+        const w2 = ledger.allocations.find((a) => a.clusterName === "w-2");
         expect(w2?.status).not.toBe("Released");
         expect(w2?.releasedAt).toBeUndefined();
+        // The slice's history, written by the dynamic provider's process: w-2's life, each change as the project that made it.
+        const w2History = (ledger.history ?? []).filter((event) => event.clusterName === "w-2");
+        expect(w2History.map((event) => [event.action, event.subnet, event.actor.via, event.actor.project])).toEqual([
+            ["allocated", subnet(1), "pulumi", PROJECT_NAME],
+            ["released", subnet(1), "pulumi", PROJECT_NAME],
+            ["reused", subnet(1), "pulumi", PROJECT_NAME],
+        ]);
     });
 
     it("5. changing sliceSubnet previews a replacement naming sliceSubnet; up refuses, naming the clusters, and writes nothing", async () => {

@@ -22,6 +22,7 @@ describe("renderExposition", () => {
             ["ipam_utilization_rate", "GAUGE"],
             ["ipam_conflicts_total", "COUNTER"],
             ["ipam_reclaimed_total", "COUNTER"],
+            ["ipam_reclaimable_subnets", "GAUGE"],
             ["ipam_slice_unreadable", "GAUGE"],
         ]);
         const samples = samplesOf(text);
@@ -33,9 +34,9 @@ describe("renderExposition", () => {
         expect(text).toContain('ipam_utilization_rate{slice="blue"} 0.00390625\n');
     });
 
-    it("labels every sample of a slice: 2 allocation, 8 latency, 6 gauge and 3 other counter series", async () => {
+    it("labels every sample of a slice: 2 allocation, 8 latency, 7 gauge and 3 other counter series", async () => {
         const families = ledgerMetricFamilies([ledgerFor({ sliceName: "x-1" })], at(0));
-        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(19);
+        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(20);
     });
 
     it("prints HELP and TYPE for metrics with no slice yet", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { countIn } from "../../provider/core/counters";
-import { markInUse, release, SliceLedger } from "../../provider/core/ledger";
+import { markInUse, reclaim, release, SliceLedger } from "../../provider/core/ledger";
 import { ledgerMetricFamilies, METRIC, MetricFamily, seriesNames } from "../../metrics/ledger-metrics";
 import { at, ledgerFor, mustAllocate } from "../core/ledger-fixtures";
 
@@ -25,7 +25,7 @@ const value = (families: MetricFamily[], name: string, labels: Record<string, st
         ?.value;
 
 describe("ledgerMetricFamilies", () => {
-    it("exports the guide's eight metrics, ipam_inuse_subnets and ipam_reclaimed_total, in that order, with their types", () => {
+    it("exports the guide's eight metrics, ipam_inuse_subnets, ipam_reclaimed_total and ipam_reclaimable_subnets, in that order, with their types", () => {
         expect(ledgerMetricFamilies([], at(0)).map((f) => [f.name, f.type, f.values.length])).toEqual([
             ["ipam_allocations_total", "counter", 0],
             ["ipam_releases_total", "counter", 0],
@@ -37,6 +37,7 @@ describe("ledgerMetricFamilies", () => {
             ["ipam_utilization_rate", "gauge", 0],
             ["ipam_conflicts_total", "counter", 0],
             ["ipam_reclaimed_total", "counter", 0],
+            ["ipam_reclaimable_subnets", "gauge", 0],
             ["ipam_slice_unreadable", "gauge", 0],
         ]);
     });
@@ -47,6 +48,25 @@ describe("ledgerMetricFamilies", () => {
         expect(value(families, METRIC.unreadable, { slice: "broken" })).toBe(1);
         // The broken slice has no other series: nothing is guessed about it.
         expect(families.filter((f) => f.values.some((v) => v.labels.slice === "broken")).map((f) => f.name)).toEqual([METRIC.unreadable]);
+    });
+
+    it("counts Released subnets past their grace period as reclaimable (and available, and not in utilization) until reclaimed", () => {
+        // 4 subnets: one active, two released at t=100 with a 3,600 s grace period, one free.
+        let ledger = ledgerFor({ sliceName: "x", sliceSubnet: "10.9.0.0/22", subnetSize: 24, gracePeriodSeconds: 3_600 });
+        for (const cluster of ["a", "b", "c"]) {
+            ledger = mustAllocate(ledger, cluster, at(1)).ledger;
+        }
+        ledger = release(release(ledger, "b", at(100)).ledger, "c", at(100)).ledger;
+        const inGrace = ledgerMetricFamilies([ledger], at(100 + 3_599));
+        expect(value(inGrace, METRIC.reclaimable, { slice: "x" })).toBe(0);
+        expect(value(inGrace, METRIC.availableSubnets, { slice: "x" })).toBe(1);
+        const expired = ledgerMetricFamilies([ledger], at(100 + 3_600));
+        expect(value(expired, METRIC.reclaimable, { slice: "x" })).toBe(2);
+        expect(value(expired, METRIC.availableSubnets, { slice: "x" })).toBe(3);
+        expect(value(expired, METRIC.utilization, { slice: "x" })).toBe(0.25);
+        const afterReclaim = ledgerMetricFamilies([reclaim(ledger, at(100 + 3_600)).ledger], at(100 + 3_600));
+        expect(value(afterReclaim, METRIC.reclaimable, { slice: "x" })).toBe(0);
+        expect(value(afterReclaim, METRIC.availableSubnets, { slice: "x" })).toBe(3);
     });
 
     it("takes counters from the ledger", () => {

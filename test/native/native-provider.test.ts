@@ -9,6 +9,7 @@ import { sliceIpamInputShape, subnetAllocationInputShape } from "../../provider/
 import { KubesliceIpamProvider, parseImportId } from "../../native/provider";
 import { packageSchema } from "../../native/schema";
 import { secret, unwrapSecrets } from "../../native/wire";
+import { FileLedgerStore } from "../../provider/store/file-store";
 import { fileStoreSpecSchema, kubernetesStoreSpecSchema } from "../../provider/store/store-spec";
 import { makeTempDir } from "../support/temp-dir";
 
@@ -87,6 +88,25 @@ describe("the adapter over the handlers", () => {
         const imported = await provider.read(`blue/w-1@file:${store.directory}`, ALLOCATION_URN, {});
         expect(imported).toMatchObject({ id: "blue/w-1", props: { subnet: "10.9.0.0/24", status: "Allocated" } });
         expect(imported.inputs).toEqual({ sliceName: "blue", clusterName: "w-1", store });
+    });
+
+    it("records its writes in the slice's history as the stack and project the URN names", async () => {
+        await provider.create(SLICE_URN, {
+            sliceName: "blue",
+            sliceSubnet: "10.9.0.0/16",
+            subnetSize: 24,
+            gracePeriodSeconds: 86400,
+            maxClusters: 4096,
+            store,
+        });
+        await provider.create(ALLOCATION_URN, { sliceName: "blue", clusterName: "w-1", store });
+        await provider.delete("blue/w-1", ALLOCATION_URN, { sliceName: "blue", clusterName: "w-1", store });
+        const history = (await new FileLedgerStore(store.directory).load("blue"))!.ledger.history ?? [];
+        expect(history.map((event) => [event.action, event.actor.via, event.actor.project, event.actor.stack])).toEqual([
+            ["registered", "pulumi", "team", "dev"],
+            ["allocated", "pulumi", "team", "dev"],
+            ["released", "pulumi", "team", "dev"],
+        ]);
     });
 
     it("answers a read of an allocation gone from the store with an empty id (the engine drops it)", async () => {

@@ -72,4 +72,20 @@ describe("concurrent allocation", () => {
         expectExactlyIndexes([...stored.allocations], 256);
         expect(stored.allocations.map((a) => a.clusterName).sort()).toEqual(allocations.map((a) => a.clusterName).sort());
     });
+
+    it("4 processes allocating at once leave one history event per allocation, none lost or doubled, each naming its process", async () => {
+        await registerSlice(new FileLedgerStore(temp.dir), spec);
+        const prefixes = ["p0", "p1", "p2", "p3"];
+        const results = await allocateFromProcesses(temp.dir, "blue", prefixes, 64, undefined, (prefix) => ({ PULUMI_PROJECT: `project-${prefix}` }));
+        results.forEach((result) => expect(result.stderr).toBe(""));
+        const stored = (await new FileLedgerStore(temp.dir).load("blue"))!.ledger;
+        const allocatedEvents = (stored.history ?? []).filter((event) => event.action === "allocated");
+        expect(allocatedEvents).toHaveLength(256);
+        const subnetOf = new Map(stored.allocations.map((entry) => [entry.clusterName, entry.subnet]));
+        for (const event of allocatedEvents) {
+            expect(event.subnet).toBe(subnetOf.get(event.clusterName!));
+            expect(event.actor).toMatchObject({ via: "pulumi", project: `project-${event.clusterName!.split("-")[0]}` });
+        }
+        expect(new Set(allocatedEvents.map((event) => event.clusterName)).size).toBe(256);
+    });
 });

@@ -9,7 +9,19 @@ import { registerSlice } from "../../provider/service/slices";
 import { allocateSubnet, findSubnet } from "../../provider/service/allocations";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { makeTempDir } from "../support/temp-dir";
+import { describeHistoryContract } from "./history-contract";
 import { describeLedgerStoreContract, sampleLedger } from "./ledger-store-contract";
+
+const fileFixture = async () => {
+    const temp = makeTempDir();
+    return {
+        store: new FileLedgerStore(temp.dir),
+        otherClient: () => new FileLedgerStore(temp.dir),
+        dispose: async () => temp.remove(),
+    };
+};
+
+describeHistoryContract("file store", fileFixture);
 
 describeLedgerStoreContract("file store", async () => {
     const temp = makeTempDir();

@@ -18,6 +18,7 @@ import { ANNOTATION_COUNTERS, ANNOTATION_SETTINGS, ledgerOf, sliceIpamObject, st
 import { ANNOTATION_LEDGER, PROJECTION_LIMIT, SETTINGS_FENCE } from "../../provider/store/sliceipam-shard";
 import { allocateFromProcesses } from "../support/allocate-workers";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
+import { describeHistoryContract } from "./history-contract";
 import { describeLedgerStoreContract } from "./ledger-store-contract";
 
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
@@ -40,10 +41,14 @@ const storeIn = (namespace: string, options: { transientAttempts?: number } = {}
 const spec = (input: Record<string, unknown> = {}) => sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", ...input });
 const objects = () => server.config.makeApiClient(server.client.CustomObjectsApi);
 
-describeLedgerStoreContract("Kubernetes store (real apiextensions-apiserver)", async () => {
+const kubernetesFixture = async () => {
     const namespace = freshNamespace();
     return { store: storeIn(namespace), otherClient: () => storeIn(namespace), dispose: async () => undefined };
-});
+};
+
+describeLedgerStoreContract("Kubernetes store (real apiextensions-apiserver)", kubernetesFixture);
+
+describeHistoryContract("Kubernetes store (real apiextensions-apiserver)", kubernetesFixture);
 
 describe("Kubernetes store", () => {
     it("keeps a SliceIpam a KubeSlice controller can read: spec, status, printer columns", async () => {

@@ -1,8 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { HistoryEvent } from "../../provider/core/history";
 import { allocate, Allocation, newLedger, release, SliceLedger } from "../../provider/core/ledger";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import {
+    ANNOTATION_HISTORY,
+    encodeHistory,
+    HISTORY_ANNOTATION_LIMIT_BYTES,
+    historyOfAnnotation,
     ANNOTATION_LEDGER,
     assembleLedger,
     decodeShard,
@@ -134,5 +139,39 @@ describe("the sharded form of a ledger", () => {
             ["c-0", "Released"],
             ["c-2", "Released"],
         ]);
+    });
+});
+
+describe("the history annotation", () => {
+    const event = (i: number): HistoryEvent => ({
+        at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+        action: i % 2 === 0 ? "allocated" : "released",
+        clusterName: `a-cluster-name-of-sixty-three-characters-which-is-the-limit-${String(i % 1000).padStart(3, "0")}`,
+        subnet: `10.${(i >> 8) & 255}.${i & 255}.0/24`,
+        from: i % 2 === 0 ? "Available" : "Allocated",
+        to: i % 2 === 0 ? "Allocated" : "Released",
+        actor: { via: "pulumi", project: "platform-network", stack: "production-eu-west-1", user: "ci-runner", host: "runner-7f9c2d-abcde" },
+    });
+
+    it("holds the default 1,000 events, with 63-character cluster names, well within its share of the budget", () => {
+        const history = Array.from({ length: 1_000 }, (_, i) => event(i));
+        const text = encodeHistory(history);
+        expect(text.length).toBeLessThan(HISTORY_ANNOTATION_LIMIT_BYTES / 2);
+        const decoded = historyOfAnnotation(text);
+        expect(decoded.ok && (decoded.events as unknown[]).length).toBe(1_000);
+    });
+
+    it("keeps only the newest events that fit when the configured bound allows more", () => {
+        const history = Array.from({ length: 40_000 }, (_, i) => event(i));
+        const text = encodeHistory(history);
+        expect(text.length).toBeLessThanOrEqual(HISTORY_ANNOTATION_LIMIT_BYTES);
+        const decoded = historyOfAnnotation(text);
+        const events = (decoded.ok ? decoded.events : []) as HistoryEvent[];
+        expect(events.length).toBeGreaterThan(1_000);
+        expect(events.at(-1)).toEqual(history.at(-1));
+    });
+
+    it("is refused, naming the annotation, when it is not what the store writes", () => {
+        expect(historyOfAnnotation("not base64 gzip")).toMatchObject({ ok: false, problem: expect.stringContaining(ANNOTATION_HISTORY) });
     });
 });

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SliceLedger } from "../../provider/core/ledger";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { allocate, SliceLedger } from "../../provider/core/ledger";
 import { FileLedgerStore } from "../../provider/store/file-store";
 import { LedgerStore } from "../../provider/store/ledger-store";
 import { backoffDelay } from "../../provider/store/backoff";
@@ -49,6 +49,52 @@ function wrap(store: FileLedgerStore, suffix: string): LedgerStore {
 const touch = (current: SliceLedger | undefined) => ({
     ledger: { ...current!, registeredAt: "2026-02-02T00:00:00.000Z" },
     result: "touched",
+});
+
+describe("updateLedger's published events", () => {
+    let temp: ReturnType<typeof makeTempDir>;
+    beforeEach(async () => {
+        temp = makeTempDir();
+        await new FileLedgerStore(temp.dir).compareAndSwap("blue", undefined, sampleLedger());
+    });
+    afterEach(() => temp.remove());
+
+    it("hands the store each commit's events after its callers have their results, and a failing publisher fails nothing", async () => {
+        const published: { events: string[]; callersSettled: string[] }[] = [];
+        const settled: string[] = [];
+        const store: LedgerStore = {
+            ...wrap(new FileLedgerStore(temp.dir), "#publishing"),
+            publishEvents: async (_slice, events) => {
+                // A slow publisher: the callers of the commit must not be waiting for it.
+                await new Promise((resolve) => setTimeout(resolve, 50));
+                published.push({ events: events.map((event) => `${event.action} ${event.clusterName}`), callersSettled: [...settled] });
+                throw new Error("the Events API is down");
+            },
+        };
+        const results = await Promise.all(
+            ["a", "b"].map((cluster) =>
+                updateLedger(store, "blue", (current) => {
+                    const allocated = allocate(current!, cluster, new Date("2026-01-01T01:00:00Z"));
+                    return { ledger: allocated.ok ? allocated.ledger : current, result: cluster };
+                }).then((result) => {
+                    settled.push(result);
+                    return result;
+                }),
+            ),
+        );
+        expect(results).toEqual(["a", "b"]);
+        await vi.waitFor(() => expect(published.flatMap((commit) => commit.events)).toHaveLength(2));
+        // Each commit's events, once, in order; the commit's callers had their results while its events were being published.
+        expect(published.flatMap((commit) => commit.events)).toEqual(["allocated a", "allocated b"]);
+        for (const commit of published) {
+            expect(commit.callersSettled).toEqual(expect.arrayContaining(commit.events.map((event) => event.split(" ")[1])));
+        }
+        const stored = (await new FileLedgerStore(temp.dir).load("blue"))!.ledger;
+        expect(stored.history?.map((event) => event.action)).toEqual(["allocated", "allocated"]);
+        // A change that writes nothing publishes nothing.
+        await updateLedger(store, "blue", (current) => ({ ledger: current, result: undefined }));
+        expect(published.flatMap((commit) => commit.events)).toHaveLength(2);
+    });
 });
 
 describe("updateLedger", () => {

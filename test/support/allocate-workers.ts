@@ -24,12 +24,17 @@ export async function allocateFromProcesses(
     count: number,
     /** Called when the workers are told to start: process start-up is not part of a measurement. */
     onGo: () => void = () => undefined,
+    /** Extra environment of each worker, e.g. the PULUMI_PROJECT its history events name. */
+    envOf: (prefix: string) => NodeJS.ProcessEnv = () => ({}),
 ): Promise<WorkerResult[]> {
     // From the repository root, so that the benchmark (compiled into dist/) finds it too.
     const worker = path.join(findRepoRoot(__dirname), "test/support/allocate-worker.cjs");
     const where = typeof store === "string" ? store : JSON.stringify(store);
     const children = prefixes.map((prefix) =>
-        spawn(process.execPath, [worker, where, sliceName, prefix, String(count)], { stdio: ["pipe", "pipe", "pipe"] }),
+        spawn(process.execPath, [worker, where, sliceName, prefix, String(count)], {
+            stdio: ["pipe", "pipe", "pipe"],
+            env: { ...process.env, ...envOf(prefix) },
+        }),
     );
     const finished = children.map(
         (child) =>

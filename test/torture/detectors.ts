@@ -162,9 +162,77 @@ export function missedReads(journal: readonly JournalEntry[]): Violation[] {
         .map((entry) => ({ detector: "missed-read", detail: `read of ${entry.cluster} found nothing after its allocation was acknowledged` }));
 }
 
-/** Every detector over one slice's final ledger and its journals. */
-export function allViolations(journal: readonly JournalEntry[], entries: readonly StoredEntry[]): Violation[] {
+/** The part of a history event the replay needs. */
+export interface StoredEvent {
+    readonly action: string;
+    readonly clusterName?: string;
+    readonly subnet?: string;
+    readonly from?: string;
+    readonly to?: string;
+}
+
+/**
+ * The history and the allocations were written together: replaying the
+ * history from the slice's registration gives exactly the stored
+ * allocations, and every event starts from the state the ones before left. An
+ * event without its change, or a change without its event, breaks one of the
+ * two. A history trimmed to its bounds (it does not start with the
+ * registration) is checked for what it still holds: each cluster's events
+ * from its first one kept, and the final state of the clusters it names.
+ */
+export function historyMismatches(entries: readonly StoredEntry[], history: readonly StoredEvent[]): Violation[] {
+    const violations: Violation[] = [];
+    const complete = history[0]?.action === "registered";
+    const state = new Map<string, { subnet?: string; status?: string }>();
+    const seen = new Set<string>();
+    history.forEach((event, position) => {
+        if (event.action === "registered") {
+            state.clear();
+        }
+        if (event.clusterName === undefined) {
+            return;
+        }
+        const firstKept = !complete && !seen.has(event.clusterName);
+        seen.add(event.clusterName);
+        const before = state.get(event.clusterName)?.status ?? "Available";
+        if (!firstKept && before !== event.from) {
+            violations.push({
+                detector: "history-mismatch",
+                detail: `event ${position} (${event.action} ${event.clusterName}) starts from ${event.from}, but the events before leave ${before}`,
+            });
+        }
+        if (event.to === "Available") {
+            state.delete(event.clusterName);
+        } else {
+            state.set(event.clusterName, { subnet: event.subnet, status: event.to });
+        }
+    });
+    const stored = new Map(entries.map((entry) => [entry.clusterName, entry]));
+    for (const [cluster, replayed] of state) {
+        const entry = stored.get(cluster);
+        if (entry === undefined || entry.subnet !== replayed.subnet || entry.status !== replayed.status) {
+            const held = entry === undefined ? "nothing" : `${entry.subnet} ${entry.status}`;
+            violations.push({
+                detector: "history-mismatch",
+                detail: `history says ${cluster} holds ${replayed.subnet} ${replayed.status}; the ledger: ${held}`,
+            });
+        }
+    }
+    for (const entry of entries) {
+        if (!state.has(entry.clusterName) && (complete || seen.has(entry.clusterName))) {
+            violations.push({
+                detector: "history-mismatch",
+                detail: `${entry.clusterName} holds ${entry.subnet} ${entry.status} with no event that gave it`,
+            });
+        }
+    }
+    return violations;
+}
+
+/** Every detector over one slice's final ledger (its history too, where given) and its journals. */
+export function allViolations(journal: readonly JournalEntry[], entries: readonly StoredEntry[], history?: readonly StoredEvent[]): Violation[] {
     return [
+        ...(history === undefined ? [] : historyMismatches(entries, history)),
         ...duplicateSubnets(entries),
         ...lostAcknowledgements(journal, entries),
         ...inconsistentAcknowledgements(journal),

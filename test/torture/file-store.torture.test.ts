@@ -28,10 +28,15 @@ import {
     inconsistentAcknowledgements,
     JournalEntry,
     lostAcknowledgements,
+    historyMismatches,
     parseJournal,
     StoredEntry,
+    StoredEvent,
     Violation,
 } from "./detectors";
+
+// The history detector replays a slice's whole history: keep all of it (the workers inherit this).
+process.env.KUBESLICE_IPAM_HISTORY_MAX_EVENTS = "10000000";
 
 const FULL = process.env.TORTURE_SCALE === "full";
 const SCALE = FULL
@@ -98,6 +103,10 @@ async function storedEntries(directory: string, slice: string): Promise<StoredEn
     return [...((await new FileLedgerStore(directory).load(slice))?.ledger.allocations ?? [])];
 }
 
+async function storedHistory(directory: string, slice: string): Promise<StoredEvent[]> {
+    return [...((await new FileLedgerStore(directory).load(slice))?.ledger.history ?? [])];
+}
+
 async function registered(slice: string, sliceSubnet = "10.9.0.0/16"): Promise<string> {
     const directory = path.join(temp.dir, slice);
     await registerSlice(new FileLedgerStore(directory), sliceSpecSchema.parse({ sliceName: slice, sliceSubnet }));
@@ -130,7 +139,7 @@ describe("file store torture", () => {
             expect(result).toEqual({ code: 0, stderr: "" });
         }
         const journal = journalsIn(settings.map((s) => s.journal));
-        const violations = allViolations(journal, await storedEntries(directory, "soak"));
+        const violations = allViolations(journal, await storedEntries(directory, "soak"), await storedHistory(directory, "soak"));
         report({ scenario: "soak", operations: completed(journal).length }, violations);
         expect(completed(journal).length).toBe(SCALE.processes * SCALE.lanes * SCALE.opsPerLane);
         expect(completed(journal).filter((entry) => entry.error !== undefined)).toEqual([]);
@@ -150,7 +159,7 @@ describe("file store torture", () => {
         );
         const journal = journalsIn(journals);
         const operations = completed(journal).length;
-        const violations = allViolations(journal, await storedEntries(directory, "killed"));
+        const violations = allViolations(journal, await storedEntries(directory, "killed"), await storedHistory(directory, "killed"));
         report({ scenario: "kill -9", operations, rounds: SCALE.killRounds }, violations);
         expect(violations).toEqual([]);
     });
@@ -173,7 +182,7 @@ describe("file store torture", () => {
         f.child.kill("SIGCONT");
         expect(await f.exited).toEqual({ code: 0, stderr: "" });
         const journal = journalsIn([frozen.journal, others.journal]);
-        const violations = allViolations(journal, await storedEntries(directory, "frozen"));
+        const violations = allViolations(journal, await storedEntries(directory, "frozen"), await storedHistory(directory, "frozen"));
         report({ scenario: "frozen lock holder", operations: completed(journal).length, rounds: 1 }, violations);
         expect(violations).toEqual([]);
     });
@@ -203,7 +212,7 @@ describe("file store torture", () => {
         expect(await p.exited).toEqual({ code: 0, stderr: "" });
         const journal = [...ours, ...journalsIn([waiter.journal])];
         const entries = await storedEntries(directory, "reborn");
-        const violations = allViolations(journal, entries);
+        const violations = allViolations(journal, entries, await storedHistory(directory, "reborn"));
         report({ scenario: "delete/re-register race", operations: completed(journal).length, rounds: 1 }, violations);
         expect(violations).toEqual([]);
         expect(entries.map((e) => [e.clusterName, e.subnet])).toEqual([
@@ -238,7 +247,7 @@ describe("file store torture", () => {
             if (edit === "valid") {
                 const ledger = (await store.load("edited"))!.ledger;
                 expect(ledger.spec.gracePeriodSeconds).toBe(7_200);
-                violations = violations.concat(allViolations(journal, [...ledger.allocations]));
+                violations = violations.concat(allViolations(journal, [...ledger.allocations], ledger.history ?? []));
             } else {
                 expect(completed(journal)).toMatchObject([{ op: "allocate", error: "CorruptLedgerError" }]);
                 expect(readFileSync(file, "utf8")).toBe(text);
@@ -420,6 +429,20 @@ describe("file store torture", () => {
             { op: "release", cluster: "b" },
         ];
         expect(allViolations(journal, good)).toEqual([]);
+        const history: StoredEvent[] = [
+            { action: "registered" },
+            { action: "allocated", clusterName: "a", subnet: "10.1.0.0/24", from: "Available", to: "Allocated" },
+            { action: "allocated", clusterName: "b", subnet: "10.1.1.0/24", from: "Available", to: "Allocated" },
+            { action: "released", clusterName: "b", subnet: "10.1.1.0/24", from: "Allocated", to: "Released" },
+        ];
+        expect(allViolations(journal, good, history)).toEqual([]);
+        // An event without its change, a change without its event, an event that skips a state.
+        expect(historyMismatches([good[0], { ...good[1], status: "Allocated" }], history).map((v) => v.detector)).toEqual(["history-mismatch"]);
+        expect(historyMismatches(good, history.slice(0, 3)).length).toBe(1);
+        expect(historyMismatches(good, [...history.slice(0, 2), history[3]]).length).toBeGreaterThan(0);
+        // A trimmed history is checked for what it holds: its first kept event per cluster sets the start.
+        expect(historyMismatches(good, history.slice(3))).toEqual([]);
+        expect(historyMismatches([good[0], { ...good[1], status: "Allocated" }], history.slice(3)).length).toBe(1);
         expect(duplicateSubnets([good[0], { ...good[1], subnet: good[0].subnet, index: 0 }]).length).toBe(1);
         expect(lostAcknowledgements(journal, [good[1]]).map((v) => v.detector)).toEqual(["lost-acknowledgement"]);
         expect(lostAcknowledgements(journal, [good[0], { ...good[1], status: "Allocated" }]).length).toBe(1);

@@ -24,8 +24,11 @@ import { ANNOTATION_LEDGER } from "../../provider/store/sliceipam-shard";
 import { findRepoRoot } from "../support/provider-host";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { unreferencedShards } from "../support/kube-store-probes";
-import { allViolations, giveUps, JournalEntry, missedReads, StoredEntry, Violation } from "./detectors";
+import { allViolations, giveUps, JournalEntry, missedReads, StoredEntry, StoredEvent, Violation } from "./detectors";
 import { completed, journalsIn, killRounds, startWorker } from "./worker-runs";
+
+// The history detector replays each slice's history: keep all of it that the store can (the workers inherit this).
+process.env.KUBESLICE_IPAM_HISTORY_MAX_EVENTS = "10000000";
 
 const FULL = process.env.TORTURE_SCALE === "full";
 const SCALE = FULL
@@ -108,6 +111,10 @@ async function storedEntries(namespace: string, slice: string): Promise<StoredEn
     return [...((await storeIn(namespace).load(slice))?.ledger.allocations ?? [])];
 }
 
+async function storedHistory(namespace: string, slice: string): Promise<StoredEvent[]> {
+    return [...((await storeIn(namespace).load(slice))?.ledger.history ?? [])];
+}
+
 const failures = (journal: readonly JournalEntry[]) => completed(journal).filter((entry) => entry.error !== undefined);
 
 function latencyOf(journal: readonly JournalEntry[]): { median: number; p95: number } | undefined {
@@ -138,7 +145,7 @@ describe("Kubernetes store torture", () => {
             expect(result).toEqual({ code: 0, stderr: "" });
         }
         const journal = journalsIn(settings.map((s) => s.journal));
-        const violations = allViolations(journal, await storedEntries(namespace, "soak"));
+        const violations = allViolations(journal, await storedEntries(namespace, "soak"), await storedHistory(namespace, "soak"));
         report("contention", journal, violations);
         expect(failures(journal)).toEqual([]);
         expect(violations).toEqual([]);
@@ -164,7 +171,7 @@ describe("Kubernetes store torture", () => {
             expect(result).toEqual({ code: 0, stderr: "" });
         }
         const journal = journalsIn(settings.map((s) => s.journal));
-        const violations = allViolations(journal, await storedEntries(namespace, "restart"));
+        const violations = allViolations(journal, await storedEntries(namespace, "restart"), await storedHistory(namespace, "restart"));
         report("API server restarts", journal, violations, SCALE.restarts);
         expect(violations).toEqual([]);
         // Retried until the server was back: nothing failed, and nothing was acknowledged without its write.
@@ -184,7 +191,7 @@ describe("Kubernetes store torture", () => {
             (survivor) => expect(survivor.code).toBe(0),
         );
         const journal = journalsIn(journals);
-        const violations = allViolations(journal, await storedEntries(namespace, "killed"));
+        const violations = allViolations(journal, await storedEntries(namespace, "killed"), await storedHistory(namespace, "killed"));
         report("kill -9", journal, violations, SCALE.killRounds);
         expect(violations).toEqual([]);
         // A killed writer's shards are orphans the sweep removes once the head has moved on.
@@ -215,7 +222,7 @@ describe("Kubernetes store torture", () => {
             expect(result).toEqual({ code: 0, stderr: "" });
         }
         const journal = journalsIn(settings.map((s) => s.journal));
-        const violations = allViolations(journal, await storedEntries(namespace, "swept"));
+        const violations = allViolations(journal, await storedEntries(namespace, "swept"), await storedHistory(namespace, "swept"));
         report("sweep with a skewed clock", journal, violations, sweeps);
         expect(sweeps).toBeGreaterThan(0);
         expect(failures(journal)).toEqual([]);

@@ -453,6 +453,13 @@ export interface LedgerDocument {
     readonly spec: { sliceName: string; sliceSubnet: string; subnetSize: number; gracePeriodSeconds: number };
     allocations: LedgerEntry[];
     readonly counters: Record<string, any>;
+    /** The slice's history (provider/core/history-event.ts), as stored. */
+    readonly history?: readonly {
+        readonly action: string;
+        readonly clusterName?: string;
+        readonly subnet?: string;
+        readonly actor: { readonly via: string; readonly project?: string; readonly stack?: string };
+    }[];
 }
 
 /** The file of a slice's current revision (the highest in `<store>/<slice>/`), or undefined. */
