@@ -1,10 +1,7 @@
 import { existsSync, promises as fs, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import { selectHistory } from "../provider/core/history";
-import { reclaimEarly, SliceLedger } from "../provider/core/ledger";
-import { IpamError } from "../provider/service/errors";
-import { expiredReleases, reclaimCluster, reclaimExpired } from "../provider/service/reclaim";
+import { SliceLedger } from "../provider/core/ledger";
 import { withHistoryActor } from "../provider/store/history-context";
 import { dnsLabelMessage, isDnsLabel } from "../provider/core/validation";
 import { copyLedgers } from "../provider/service/copy";
@@ -20,7 +17,7 @@ import { Column, OUTPUT_FORMATS, OutputFormat, renderDocument, renderTable } fro
 import { addMapCommands } from "./map-commands";
 import { sliceConfigClusters } from "./slice-config";
 import { ignoredNotes, USAGE_COLUMNS, usageRows } from "./usage-view";
-import { HISTORY_COLUMNS, parseSince, RECLAIM_COLUMNS, ReclaimRow, reclaimRows } from "./history-view";
+import { addHistoryCommands } from "./history-commands";
 import { addStoreOptions, openExistingStore, StoreOptions, storeSpecFromOptions } from "./store-options";
 import {
     ALLOCATION_COLUMNS,
@@ -222,78 +219,14 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
             await serveMetrics(ctx, store, options.listen, cached, environment.untilStopped);
         });
 
-    program
-        .command("history")
-        .description("a slice's changes, oldest first: TIME, ACTION, CLUSTER, SUBNET, STATUS, BY, DETAIL")
-        .argument("<slice>", "the slice name")
-        .option("--cluster <name>", "only this cluster's events")
-        .option("--since <time>", "only events at or after an ISO-8601 time, or within a duration back from now: 90m, 24h, 7d")
-        .action(async (sliceName: string, options: { cluster?: string; since?: string }, command: Command) => {
-            const ctx = context(command);
-            let since: Date | undefined;
-            if (options.since !== undefined) {
-                since = parseSince(options.since, ctx.now());
-                if (since === undefined) {
-                    throw new CliError(
-                        "usage",
-                        `--since ${JSON.stringify(options.since)} is not an ISO-8601 time or a duration such as 90m, 24h, 7d`,
-                    );
-                }
-            }
-            const ledger = await loadLedger(await ctx.openStore(), sliceName);
-            const events = selectHistory(ledger.history ?? [], { clusterName: options.cluster, since });
-            const filtered = options.cluster !== undefined || since !== undefined ? " matching the filter" : "";
-            print(ctx, HISTORY_COLUMNS, events, { slice: sliceName, events }, `slice "${sliceName}" has no history events${filtered}`);
-        });
-
-    program
-        .command("reclaim")
-        .description(
-            "return Released subnets to the pool now: every one past its grace period (run it from a CronJob), or, " +
-                "with --cluster c --now --yes, one cluster's before its grace period ends (it gives up getting it back)",
-        )
-        .argument("[slice]", "only this slice (default: every slice of the store); required with --cluster")
-        .option("--cluster <name>", "with --now: reclaim this Released cluster's subnet before its grace period ends")
-        .option("--dry-run", "show what would be reclaimed; write nothing")
-        .option("--yes", "with --cluster and --now: do it (without, only shows what it would do)")
-        .action(async (sliceName: string | undefined, options: { cluster?: string; dryRun?: boolean; yes?: boolean }, command: Command) => {
-            const globals = command.optsWithGlobals<GlobalOptions>();
-            if (typeof globals.now === "string") {
-                throw new CliError(
-                    "usage",
-                    "reclaim frees subnets as of the real time, so --now takes no time here; with --cluster <name>, a bare --now " +
-                        "reclaims that cluster's subnet before its grace period ends",
-                );
-            }
-            const ctx = contextOf({ ...globals, now: undefined }, io);
-            if (options.cluster !== undefined) {
-                await reclaimOneCluster(ctx, sliceName, options.cluster, { immediately: globals.now === true, ...options }, setExitCode);
-                return;
-            }
-            if (globals.now === true) {
-                throw new CliError(
-                    "usage",
-                    "--now reclaims one cluster's subnet before its grace period ends and needs --cluster <name>; " +
-                        "without --now, reclaim frees every Released subnet past its grace period",
-                );
-            }
-            const store = await ctx.openStore();
-            const ledgers = sliceName === undefined ? await listLedgers(store) : [await loadLedger(store, sliceName)];
-            const rows: ReclaimRow[] = [];
-            for (const ledger of ledgers) {
-                const reclaimed = options.dryRun
-                    ? expiredReleases(ledger, ctx.now())
-                    : (await reclaimExpired(store, ledger.spec.sliceName, ctx.now)).reclaimed;
-                rows.push(...reclaimRows(ledger, reclaimed));
-            }
-            print(
-                ctx,
-                RECLAIM_COLUMNS,
-                rows,
-                { dryRun: options.dryRun === true, reclaimed: rows },
-                "nothing to reclaim: no Released subnet is past its grace period",
-            );
-        });
+    addHistoryCommands(program, {
+        context,
+        contextAtRealTime: (command) => contextOf({ ...command.optsWithGlobals<GlobalOptions>(), now: undefined }, io),
+        loadLedger,
+        listLedgers,
+        print,
+        setExitCode,
+    });
 
     program
         .command("sync-usage")
@@ -359,46 +292,6 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
     addMapCommands(program, { context, loadLedger, assertSliceName, setExitCode });
 
     return program;
-}
-
-/** `reclaim <slice> --cluster c --now`: refused unless the cluster's subnet is Released; with --yes it is freed, else shown. */
-async function reclaimOneCluster(
-    ctx: Context,
-    sliceName: string | undefined,
-    clusterName: string,
-    options: { immediately: boolean; dryRun?: boolean; yes?: boolean },
-    setExitCode: (code: ExitCode) => void,
-): Promise<void> {
-    if (sliceName === undefined) {
-        throw new CliError("usage", `--cluster needs the slice it is in: slice-ipam reclaim <slice> --cluster ${clusterName} --now --yes`);
-    }
-    if (!options.immediately) {
-        throw new CliError(
-            "usage",
-            `reclaiming cluster "${clusterName}"'s subnet before its grace period ends gives up its return on rejoin: add --now ` +
-                `(and --yes) to do it; without --cluster, reclaim frees only subnets past their grace period`,
-        );
-    }
-    const store = await ctx.openStore();
-    const ledger = await loadLedger(store, sliceName);
-    // Checked on the ledger read for the preview too: a cluster that is not Released is refused before any --yes.
-    const planned = reclaimEarly(ledger, clusterName);
-    if (!planned.ok) {
-        throw IpamError.fromIssue(planned.issue);
-    }
-    if (options.dryRun === true || options.yes !== true) {
-        const rows = reclaimRows(ledger, [planned.value.reclaimed]);
-        print(ctx, RECLAIM_COLUMNS, rows, { dryRun: true, reclaimed: rows }, undefined);
-        if (options.dryRun !== true) {
-            ctx.io.stderr(
-                `nothing reclaimed: cluster "${clusterName}" would no longer get ${planned.value.reclaimed.subnet} back on rejoin; add --yes to reclaim it\n`,
-            );
-            setExitCode(EXIT.usage);
-        }
-        return;
-    }
-    const rows = reclaimRows(ledger, (await reclaimCluster(store, sliceName, clusterName)).reclaimed);
-    print(ctx, RECLAIM_COLUMNS, rows, { dryRun: false, reclaimed: rows }, undefined);
 }
 
 /** The command line as a history names it: options' values kept, since they say what was done (no option takes a secret). */
