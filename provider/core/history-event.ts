@@ -1,6 +1,6 @@
 /** What happened to a slice or one of its subnets: see history.ts for how events arise. */
 export type HistoryAction =
-    "registered" | "settings-changed" | "allocated" | "reused" | "in-use" | "usage-reset" | "released" | "reclaimed" | "reclaimed-early";
+    "registered" | "settings-changed" | "allocated" | "reused" | "in-use" | "usage-reset" | "released" | "reclaimed" | "reclaimed-early" | "removed";
 
 export const HISTORY_ACTIONS: readonly HistoryAction[] = [
     "registered",
@@ -12,6 +12,7 @@ export const HISTORY_ACTIONS: readonly HistoryAction[] = [
     "released",
     "reclaimed",
     "reclaimed-early",
+    "removed",
 ];
 
 /** A status in an event: a stored one (ledger.ts's AllocationStatus), or `Available` for an index with no entry. */

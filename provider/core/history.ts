@@ -142,6 +142,19 @@ function removalEvent(after: SliceLedger, entry: Allocation, at: Date, base: Eve
     };
 }
 
+/**
+ * The one event of a slice's removal. Its ledger, and so its history, go with
+ * the slice: stores that publish events elsewhere (Kubernetes Events) keep it.
+ */
+export function removalEventOf(before: SliceLedger, context: ChangeContext): HistoryEvent {
+    return {
+        at: context.at.toISOString(),
+        actor: context.actor,
+        action: "removed",
+        detail: `${before.spec.sliceSubnet} in /${before.spec.subnetSize} subnets`,
+    };
+}
+
 /** `history` with `events` appended, then trimmed to `bounds` as of `now`. */
 export function appendHistory(
     history: readonly HistoryEvent[],

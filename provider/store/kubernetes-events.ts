@@ -33,6 +33,7 @@ const REASONS: Readonly<Record<HistoryAction, string>> = {
     released: "Released",
     reclaimed: "Reclaimed",
     "reclaimed-early": "ReclaimedEarly",
+    removed: "Removed",
 };
 
 export interface KubernetesEvent {

@@ -1,5 +1,5 @@
 import { countIn } from "../core/counters";
-import { HistoryActor, HistoryEvent, recordedChange } from "../core/history";
+import { HistoryActor, HistoryEvent, recordedChange, removalEventOf } from "../core/history";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { backOff, Backoff, RetryLimit, retryBudget } from "./backoff";
@@ -204,7 +204,10 @@ function applyAll(batch: PendingChange[], initial: SliceLedger | undefined) {
         try {
             const applied = pending.change(ledger);
             // Each change's events against the ledger it was applied to: exact within a batch, and recomputed on every retry.
-            if (applied.ledger === undefined || applied.ledger === ledger) {
+            if (applied.ledger === undefined && ledger !== undefined) {
+                events.push(removalEventOf(ledger, { at: applied.at ?? new Date(), actor: pending.actor }));
+                ledger = undefined;
+            } else if (applied.ledger === undefined || applied.ledger === ledger) {
                 ledger = applied.ledger;
             } else {
                 const recorded = recordedChange(

@@ -172,6 +172,18 @@ describe("Kubernetes Events of a slice's changes", () => {
         expect(burst.length).toBeLessThan(50);
     }, 120_000);
 
+    it("a slice's removal is announced too, though its ledger and history go with it", async () => {
+        const namespace = freshNamespace();
+        const store = new KubernetesLedgerStore({ namespace, kubeconfig: (await identityWith(WRITER)).kubeconfig });
+        await registerSlice(store, sliceSpecSchema.parse({ sliceName: "gone", sliceSubnet: "10.4.0.0/16" }));
+        await unregisterSlice(store, "gone");
+        await vi.waitFor(async () => expect((await sliceIpamEvents(namespace)).map((event) => event.reason)).toEqual(["Registered", "Removed"]), {
+            timeout: 10_000,
+            interval: 200,
+        });
+        expect(await store.load("gone")).toBeUndefined();
+    }, 120_000);
+
     it("without the events rule: every change still commits, with its history, and no Event is written", async () => {
         const namespace = freshNamespace();
         const withoutEvents = WRITER.replace(/\n {2}- apiGroups: \["events\.k8s\.io"\]\n {4}resources: \["events"\]\n {4}verbs: \["create"\]/g, "");
