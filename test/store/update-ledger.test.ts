@@ -186,17 +186,23 @@ describe("updateLedger", () => {
         const store = new FileLedgerStore(temp.dir);
         const events: string[] = [];
         let late: Promise<unknown> | undefined;
+        // The late change's own burst ends after its caller is settled: wait for that second afterBurst, not for a time.
+        let secondBurstOver: () => void = () => undefined;
+        const secondBurst = new Promise<void>((resolve) => (secondBurstOver = resolve));
         const bursting: LedgerStore = {
             ...wrap(store, "#burst"),
             afterBurst: async () => {
                 events.push("afterBurst");
+                if (late !== undefined) {
+                    secondBurstOver();
+                }
                 late ??= updateLedger(bursting, "blue", (current) => (events.push("late"), touch(current)));
             },
         };
         await Promise.all([1, 2, 3].map((i) => updateLedger(bursting, "blue", (current) => (events.push(`change ${i}`), touch(current)))));
         events.push("settled");
         await late;
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await secondBurst;
         expect(events.slice(0, 4)).toEqual(["change 1", "change 2", "change 3", "settled"]);
         expect(events.slice(4)).toEqual(["afterBurst", "late", "afterBurst"]);
     });
