@@ -205,18 +205,29 @@ describe("Kubernetes store", () => {
         );
     });
 
-    it("8 processes allocating 64 clusters each at once get 512 distinct subnets, and every lost race is counted", async () => {
+    it("8 processes allocating 64 clusters each at once get 512 distinct subnets, every lost race is counted, every allocation recorded once", async () => {
         const namespace = freshNamespace();
         await registerSlice(storeIn(namespace), spec({ sliceSubnet: "10.2.0.0/15" }));
         const storeSpec = { kind: "kubernetes", namespace, kubeconfig: server.kubeconfig };
         const prefixes = Array.from({ length: 8 }, (_, i) => `p${i}`);
-        const results = await allocateFromProcesses(storeSpec, "blue", prefixes, 64);
+        const results = await allocateFromProcesses(storeSpec, "blue", prefixes, 64, undefined, (prefix) => ({
+            PULUMI_PROJECT: `project-${prefix}`,
+        }));
         for (const result of results) {
             expect(result.stderr).toBe("");
             expect(result.code).toBe(0);
         }
         const allocations = results.flatMap((result) => result.allocations);
         expect(new Set(allocations.map((a) => a.subnet)).size).toBe(512);
+        // The history: one event per allocation, none lost or doubled by the races, each naming the process that made it.
+        const history = (await storeIn(namespace).load("blue"))!.ledger.history ?? [];
+        const allocatedEvents = history.filter((event) => event.action === "allocated");
+        expect(allocatedEvents).toHaveLength(512);
+        expect(new Set(allocatedEvents.map((event) => event.clusterName)).size).toBe(512);
+        for (const event of allocatedEvents) {
+            expect(event.actor.project).toBe(`project-${event.clusterName!.split("-")[0]}`);
+            expect(event.subnet).toBe(allocations.find((a) => a.clusterName === event.clusterName)!.subnet);
+        }
         expect(allocations.map((a) => a.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 512 }, (_, i) => i));
         const stored = (await storeIn(namespace).load("blue"))!.ledger;
         expect(stored.allocations).toHaveLength(512);
