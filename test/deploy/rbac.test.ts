@@ -153,12 +153,19 @@ describe("Kubernetes Events of a slice's changes", () => {
         await registerSlice(store, sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16" }));
         await allocateSubnet(store, "blue", "worker-1");
         await releaseSubnet(store, "blue", "worker-1");
-        const events = await sliceIpamEvents(namespace);
-        expect(events.map((event) => [event.reason, event.regarding.name])).toEqual([
-            ["Registered", "blue"],
-            ["Allocated", "blue"],
-            ["Released", "blue"],
-        ]);
+        // Published after the callers have their results: wait for the release's Event.
+        const events = await vi.waitFor(
+            async () => {
+                const listed = await sliceIpamEvents(namespace);
+                expect(listed.map((event) => [event.reason, event.regarding.name])).toEqual([
+                    ["Registered", "blue"],
+                    ["Allocated", "blue"],
+                    ["Released", "blue"],
+                ]);
+                return listed;
+            },
+            { timeout: 10_000, interval: 200 },
+        );
         expect(events[1].note).toMatch(/^cluster worker-1: 10\.2\.0\.0\/24 Available → Allocated; by /);
         // One commit of 50 allocations (the group commit): 19 Events and one that sums up the other 31.
         await Promise.all(Array.from({ length: 50 }, (_, i) => allocateSubnet(store, "blue", `burst-${i}`)));

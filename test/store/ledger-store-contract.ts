@@ -8,6 +8,13 @@ export interface StoreFixture {
     /** A second, independent client of the same backing location. */
     readonly otherClient: () => LedgerStore;
     readonly dispose: () => Promise<void>;
+    /**
+     * Set by a store that may report a write that landed as a conflict (never the reverse): the file store, when
+     * other writers built on its new revision before it checked it (file-store.ts, compareAndSwap), because that
+     * cannot be told apart from a late writer's ignored revision. The caller re-applies its change to the current
+     * ledger, where the service layer's changes are idempotent; the test still requires the whole write landed.
+     */
+    readonly mayReportLandedWriteAsConflict?: true;
 }
 
 export function sampleLedger(sliceName = "blue", sliceSubnet = "10.2.0.0/16"): SliceLedger {
@@ -89,7 +96,7 @@ export function describeLedgerStoreContract(name: string, makeFixture: () => Pro
             expect(stored).toEqual(next);
         });
 
-        it("stores every allocation of a create it reports ok, even while other clients write", async () => {
+        it("stores every allocation of a create, whole, even while other clients write; reports it ok where the store can tell", async () => {
             // Many entries make a store that writes them in a second request slow to finish the create,
             // so that the other clients' writes land in between.
             const clusters = Array.from({ length: 2_000 }, (_, i) => `worker-${i}`);
@@ -109,7 +116,10 @@ export function describeLedgerStoreContract(name: string, makeFixture: () => Pro
             const result = await fixture.store.compareAndSwap("blue", undefined, created);
             done = true;
             await Promise.all(racers);
-            expect(result.ok).toBe(true);
+            if (fixture.mayReportLandedWriteAsConflict !== true) {
+                expect(result.ok).toBe(true);
+            }
+            // Reported ok or not, the create is whole: no entry missing, none half-written.
             const stored = (await fixture.otherClient().load("blue"))!.ledger;
             expect(stored.allocations).toEqual(created.allocations);
         });
