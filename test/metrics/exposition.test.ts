@@ -16,6 +16,7 @@ describe("renderExposition", () => {
             ["ipam_releases_total", "COUNTER"],
             ["ipam_allocation_latency_seconds", "HISTOGRAM"],
             ["ipam_total_subnets", "GAUGE"],
+            ["ipam_reserved_subnets", "GAUGE"],
             ["ipam_available_subnets", "GAUGE"],
             ["ipam_allocated_subnets", "GAUGE"],
             ["ipam_inuse_subnets", "GAUGE"],
@@ -33,9 +34,9 @@ describe("renderExposition", () => {
         expect(text).toContain('ipam_utilization_rate{slice="blue"} 0.00390625\n');
     });
 
-    it("labels every sample of a slice: 2 allocation, 8 latency, 6 gauge and 3 other counter series", async () => {
+    it("labels every sample of a slice: 2 allocation, 8 latency, 7 gauge and 3 other counter series", async () => {
         const families = ledgerMetricFamilies([ledgerFor({ sliceName: "x-1" })], at(0));
-        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(19);
+        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(20);
     });
 
     it("prints HELP and TYPE for metrics with no slice yet", async () => {
