@@ -334,7 +334,7 @@ export function assembleLedger(
             subnetSize: object.spec?.subnetSize,
             gracePeriodSeconds: settings.gracePeriodSeconds,
             maxClusters: settings.maxClusters,
-            reservedRanges: settings.reservedRanges,
+            ...(settings.reservedRanges === undefined ? {} : { reservedRanges: settings.reservedRanges }),
         },
         registeredAt: settings.registeredAt,
         allocations: [],
