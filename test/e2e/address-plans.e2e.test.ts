@@ -5,7 +5,9 @@
  *     range added over a held subnet is refused at preview naming the
  *     cluster, then accepted with acceptReservedOverlaps (no replacement)
  *   - a plan that must hold: a planned subnet another stack takes before
- *     `up` fails the `up` cleanly, naming the holder and the free subnet
+ *     `up` fails the `up` cleanly, naming the holder and the free subnet;
+ *     with the component, a preview saved as an update plan makes
+ *     `up --plan` refuse a plan that moved
  */
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -113,5 +115,31 @@ describe("a plan that must hold", () => {
         await planned.setConfig({ planMustHold: false });
         await planned.up({ skipPreview: true });
         expect((await planned.outputs()).subnets).toEqual({ "p-1": "10.40.10.0/24" });
+    });
+
+    it("with the component and a reviewed preview saved as an update plan, up --plan refuses a plan that moved", async () => {
+        const project = await workspace.program(path.join(PROGRAMS, "slice"), "reviewed");
+        const reviewed = await project.stack("reviewed", {
+            sliceName: "green",
+            sliceSubnet: "10.41.0.0/16",
+            storeDirectory: store,
+            clusters: ["r-1"],
+            planMustHold: true,
+        });
+        await reviewed.up({ skipPreview: true });
+        await reviewed.setConfig({ clusters: ["r-1", "r-2"] });
+        const planFile = path.join(project.dir, "plan.json");
+        await project.run(["preview", "--save-plan", planFile, "--stack", "reviewed"]);
+
+        const otherProject = await workspace.program(path.join(PROGRAMS, "allocations"), "other-green");
+        const other = await otherProject.stack("other-green", { sliceName: "green", storeDirectory: store, clusters: ["o-2"] });
+        await other.up({ skipPreview: true });
+        expect((await other.outputs()).subnets).toEqual({ "o-2": "10.41.1.0/24" }); // the subnet the preview planned for r-2
+
+        const run = await project.run(["up", "--yes", "--plan", planFile, "--stack", "reviewed"], { allowFailure: true });
+        expect(run.code).not.toBe(0);
+        // The engine compares the re-planned inputs (requestedSubnet, and the manifests rendered from it) with the reviewed ones.
+        expect(`${run.stdout}\n${run.stderr}`).toMatch(/violates plan: properties changed/);
+        expect(subnetsIn(await readLedger(store, "green"))).toEqual({ "r-1": "10.41.0.0/24", "o-2": "10.41.1.0/24" });
     });
 });
