@@ -25,6 +25,7 @@ import {
     CHECK_COLUMNS,
     checkClusters,
     checkSummary,
+    reservedHoldersSummary,
     SAVINGS_COLUMNS,
     savingsReport,
     savingsRows,
@@ -155,10 +156,14 @@ function buildProgram(environment: CliEnvironment, setExitCode: (code: ExitCode)
             const ctx = context(command);
             const expected = await expectedClusters(sliceName, options);
             const ledger = await loadLedger(await ctx.openStore(), sliceName);
-            const report = checkClusters(ledger, expected);
+            const report = checkClusters(ledger, expected, ctx.now());
             if (ctx.output === "table") {
                 ctx.io.stdout(renderTable(CHECK_COLUMNS, report.clusters));
                 ctx.io.stdout(`${checkSummary(report)}\n`);
+                const reserved = reservedHoldersSummary(report);
+                if (reserved !== undefined) {
+                    ctx.io.stdout(`${reserved}\n`);
+                }
             } else {
                 ctx.io.stdout(renderDocument(ctx.output, report));
             }

@@ -1,4 +1,4 @@
-import { Allocation, AllocationStatus, capacity, isActive, isReclaimable, SliceLedger } from "../provider/core/ledger";
+import { Allocation, AllocationStatus, capacity, heldInReserved, isActive, isReclaimable, SliceLedger } from "../provider/core/ledger";
 import { StorageUsage } from "../provider/store/ledger-store";
 import { Column, humanDuration, percent, shortTimestamp, thousands } from "./format";
 
@@ -20,8 +20,11 @@ export interface SliceStatus {
     readonly allocatedSubnets: number;
     /** Released and still reserved for their cluster. */
     readonly releasedSubnets: number;
-    /** allocatedSubnets / totalSubnets, 0..1. */
+    /** allocatedSubnets / usable subnets (the pool less the reserved subnets nobody holds), 0..1. */
     readonly utilization: number;
+    /** Only for a slice with reserved ranges: the ranges, and the pool subnets they touch (held or not). */
+    readonly reservedRanges?: readonly string[];
+    readonly reservedSubnets?: number;
     readonly gracePeriodSeconds: number;
     readonly maxClusters: number;
     readonly registeredAt: string;
@@ -44,6 +47,7 @@ export function sliceStatus(ledger: SliceLedger, now: Date, storage?: StorageUsa
         allocatedSubnets: figures.activeSubnets,
         releasedSubnets: figures.releasedSubnets,
         utilization: figures.utilization,
+        ...(ledger.spec.reservedRanges === undefined ? {} : { reservedRanges: ledger.spec.reservedRanges, reservedSubnets: figures.reservedSubnets }),
         gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
         maxClusters: ledger.spec.maxClusters,
         registeredAt: ledger.registeredAt,
@@ -146,9 +150,14 @@ export interface CheckReport {
     readonly unexpected: readonly string[];
     /** Every cluster involved, sorted by name. */
     readonly clusters: readonly ClusterCheck[];
+    /**
+     * Clusters keeping a subnet inside a reserved range (the range was added over it with
+     * acceptReservedOverlaps): reported, not a mismatch. Present only when there are any.
+     */
+    readonly inReservedRanges?: readonly { readonly clusterName: string; readonly subnet: string; readonly range: string }[];
 }
 
-export function checkClusters(ledger: SliceLedger, expectedClusters: readonly string[]): CheckReport {
+export function checkClusters(ledger: SliceLedger, expectedClusters: readonly string[], now: Date = new Date()): CheckReport {
     const expected = new Set(expectedClusters);
     const entries = new Map(ledger.allocations.map((entry) => [entry.clusterName, entry]));
     const names = [...new Set([...expected, ...entries.keys()])].sort();
@@ -167,6 +176,11 @@ export function checkClusters(ledger: SliceLedger, expectedClusters: readonly st
     const named = (result: ClusterCheckResult) => clusters.filter((c) => c.result === result).map((c) => c.clusterName);
     const missing = named("missing");
     const unexpected = named("unexpected");
+    const inReserved = heldInReserved(ledger, now).map(({ allocation, range }) => ({
+        clusterName: allocation.clusterName,
+        subnet: allocation.subnet,
+        range,
+    }));
     return {
         slice: ledger.spec.sliceName,
         consistent: missing.length === 0 && unexpected.length === 0,
@@ -174,7 +188,21 @@ export function checkClusters(ledger: SliceLedger, expectedClusters: readonly st
         missing,
         unexpected,
         clusters,
+        ...(inReserved.length === 0 ? {} : { inReservedRanges: inReserved }),
     };
+}
+
+/** The line `check` adds for clusters keeping subnets inside reserved ranges, or undefined. */
+export function reservedHoldersSummary(report: CheckReport): string | undefined {
+    const holders = report.inReservedRanges ?? [];
+    if (holders.length === 0) {
+        return undefined;
+    }
+    return (
+        `slice "${report.slice}": ${holders.length} cluster(s) keep a subnet inside a reserved range (accepted with ` +
+        `acceptReservedOverlaps): ${holders.map((h) => `${h.clusterName} (${h.subnet} in ${h.range})`).join(", ")}; ` +
+        `nothing new is allocated there, and each subnet returns to the reserved range once its cluster leaves.`
+    );
 }
 
 export const CHECK_COLUMNS: readonly Column<ClusterCheck>[] = [
@@ -220,7 +248,7 @@ export interface SliceSavings {
     readonly clusters: number;
     /** Subnets held: active ones and Released ones still reserved. */
     readonly heldSubnets: number;
-    /** What static IPAM reserves: every subnet of the pool. */
+    /** What static IPAM reserves: every usable subnet of the pool (reserved subnets nobody holds are usable by neither). */
     readonly staticAddresses: number;
     /** What dynamic IPAM holds. */
     readonly dynamicAddresses: number;
@@ -246,7 +274,8 @@ export function savingsReport(ledgers: readonly SliceLedger[], now: Date): Savin
         const figures = capacity(ledger, now);
         const addressesPerSubnet = 2 ** (32 - ledger.spec.subnetSize);
         const heldSubnets = figures.activeSubnets + figures.releasedSubnets;
-        const staticAddresses = figures.totalSubnets * addressesPerSubnet;
+        const usableSubnets = figures.totalSubnets - figures.reservedSubnets + figures.reservedHeld;
+        const staticAddresses = usableSubnets * addressesPerSubnet;
         const dynamicAddresses = heldSubnets * addressesPerSubnet;
         return {
             name: ledger.spec.sliceName,

@@ -29,6 +29,18 @@ export interface KubeSliceIpamArgs {
     /** Most clusters that may hold a subnet at once, 1–4096. Default 4096. Updates in place. */
     readonly maxClusters?: pulumi.Input<number>;
     /**
+     * IPv4 CIDRs kept out of allocation, e.g. a VPC's node, pod and service ranges (another stack's outputs work). Any
+     * subnet of the pool a range touches is never handed out; ranges outside the pool are accepted and ignored.
+     * Updates in place: removing a range frees nothing held; adding one over subnets clusters hold is refused at
+     * preview, naming them, unless `acceptReservedOverlaps`.
+     */
+    readonly reservedRanges?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Let a newly added reserved range cover subnets clusters hold (Allocated, InUse or Released): they keep them,
+     * `slice-ipam check` reports them, and nothing new is allocated there. Default false: such a change is refused.
+     */
+    readonly acceptReservedOverlaps?: pulumi.Input<boolean>;
+    /**
      * Cluster names (DNS-1123 labels, no duplicates), known when the program runs. Each gets one SubnetAllocation
      * `<name>-<cluster>` keyed by its name: reordering changes nothing, adding one creates exactly one allocation,
      * removing one releases exactly that one.
@@ -42,9 +54,15 @@ export interface KubeSliceIpamArgs {
     readonly store?: pulumi.Input<StoreInput>;
     /**
      * Cluster → CIDR: subnets for clusters that hold none yet, e.g. how a static-IPAM slice's clusters keep their
-     * subnets. Each must be a `subnetSize` block of the slice held by no other cluster.
+     * subnets. Each must be a `subnetSize` block of the slice held by no other cluster, outside the reserved ranges.
      */
     readonly pinnedSubnets?: Readonly<Record<string, string>>;
+    /**
+     * Make the planned subnets hold: a cluster whose planned subnet another stack takes between planning and its
+     * allocation fails the `up`, naming the holder and the subnet free now, instead of falling back to first-fit with
+     * a warning. Default false.
+     */
+    readonly planMustHold?: boolean;
     /**
      * Extra WorkerSliceConfig spec fields for the rendered manifests: sliceType, sliceGatewayProvider,
      * qosProfileDetails, namespaceIsolationProfile, externalGatewayConfig, overlayNetworkDeploymentMode.
@@ -119,6 +137,9 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
         }
     }
     problems.push(...sliceSettingProblems(args));
+    if (args.planMustHold !== undefined && typeof args.planMustHold !== "boolean") {
+        problems.push(`planMustHold must be true or false, not ${JSON.stringify(args.planMustHold)}`);
+    }
     if (args.manifestsOutsideProject !== undefined && typeof args.manifestsOutsideProject !== "boolean") {
         problems.push(`manifestsOutsideProject must be true or false, not ${JSON.stringify(args.manifestsOutsideProject)}`);
     }
@@ -155,6 +176,14 @@ function sliceSettingProblems(args: KubeSliceIpamArgs): string[] {
     if (typeof args.sliceSubnet === "string" && typeof args.subnetSize === "number") {
         const issue = checkSubnetSizeFitsSlice(args.sliceSubnet, args.subnetSize);
         if (issue !== undefined) problems.push(issue.message);
+    }
+    // A list of plain strings is known now; one holding an Output (another stack's) is left to the SliceIpam's check.
+    const ranges: unknown = args.reservedRanges;
+    if (Array.isArray(ranges) && ranges.every(known)) {
+        const parsed = sliceSpecShape.reservedRanges.safeParse(ranges);
+        if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => issue.message));
+    } else if (ranges !== undefined && known(ranges)) {
+        problems.push(`reservedRanges must be a list of CIDR strings such as ["10.1.0.0/24"], not ${JSON.stringify(ranges)}`);
     }
     return problems;
 }

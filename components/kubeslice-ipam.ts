@@ -47,7 +47,10 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
      * other stacks hold in the slice).
      */
     readonly availableSubnets: pulumi.Output<number>;
-    /** Active subnets / total subnets, 0..1, read from the store after this deployment's allocations. */
+    /**
+     * Active subnets / usable subnets (the pool less the reserved subnets nobody holds), 0..1, read from the store
+     * after this deployment's allocations.
+     */
     readonly utilization: pulumi.Output<number>;
 
     // Built on first use: at a thousand clusters, every Output made per cluster
@@ -117,8 +120,12 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
 
 /** The slice's pool, named like the component. */
 function createSlice(parent: KubeSliceIpam, name: string, args: KubeSliceIpamArgs, classes: ChildResourceClasses): SliceIpam {
-    const { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, store } = args;
-    return new classes.SliceIpam(name, { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, store }, { parent });
+    const { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, reservedRanges, acceptReservedOverlaps, store } = args;
+    return new classes.SliceIpam(
+        name,
+        { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, reservedRanges, acceptReservedOverlaps, store },
+        { parent },
+    );
 }
 
 type Planning = pulumi.Output<{ plan: Record<string, PlannedSubnet>; projected?: Capacity }>;
@@ -132,13 +139,20 @@ type Planning = pulumi.Output<{ plan: Record<string, PlannedSubnet>; projected?:
 function planClusters(name: string, args: KubeSliceIpamArgs): Planning {
     return pulumi.unsecret(
         pulumi
-            .all([args.sliceSubnet, args.subnetSize ?? DEFAULT_SUBNET_SIZE, args.maxClusters ?? DEFAULT_MAX_CLUSTERS, pulumi.output(args.store)])
-            .apply(([sliceSubnet, subnetSize, maxClusters, storeSpec]) =>
+            .all([
+                args.sliceSubnet,
+                args.subnetSize ?? DEFAULT_SUBNET_SIZE,
+                args.maxClusters ?? DEFAULT_MAX_CLUSTERS,
+                pulumi.output(args.reservedRanges),
+                pulumi.output(args.store),
+            ])
+            .apply(([sliceSubnet, subnetSize, maxClusters, reservedRanges, storeSpec]) =>
                 planSlice(name, {
                     sliceName: args.sliceName,
                     sliceSubnet,
                     subnetSize,
                     maxClusters,
+                    reservedRanges,
                     clusters: args.clusters,
                     pins: args.pinnedSubnets,
                     store: storeSpec as StoreInput | undefined,
@@ -219,6 +233,7 @@ function createAllocation(
             clusterName,
             requestedSubnet: planned.apply((p) => p?.subnet),
             requestedSubnetIsPlan: planned.apply((p) => p?.source !== "pinned"),
+            ...(args.planMustHold === true ? { planMustHold: true } : {}),
             store: args.store,
         },
         { parent },
@@ -363,6 +378,8 @@ export async function planSlice(
         subnetSize: number;
         clusters: readonly string[];
         maxClusters?: number;
+        /** The program's reserved ranges, which the SliceIpam applies before any allocation runs. */
+        reservedRanges?: readonly string[];
         pins?: Readonly<Record<string, string>>;
         store?: StoreInput;
     },
@@ -382,6 +399,7 @@ export async function planSlice(
         clusters: params.clusters,
         pins: params.pins,
         maxClusters,
+        reservedRanges: params.reservedRanges,
         now: new Date(),
     };
     const planned = planAllocations(input);

@@ -17,6 +17,7 @@ export const METRIC = {
     releases: "ipam_releases_total",
     allocationLatency: "ipam_allocation_latency_seconds",
     totalSubnets: "ipam_total_subnets",
+    reservedSubnets: "ipam_reserved_subnets",
     availableSubnets: "ipam_available_subnets",
     allocatedSubnets: "ipam_allocated_subnets",
     inUseSubnets: "ipam_inuse_subnets",
@@ -88,6 +89,12 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
         samples: (ledger, now) => perSlice(ledger, capacity(ledger, now).totalSubnets),
     },
     {
+        name: METRIC.reservedSubnets,
+        help: "Subnets of the pool that the slice's reservedRanges touch, held or not; 0 without reserved ranges.",
+        type: "gauge",
+        samples: (ledger, now) => perSlice(ledger, capacity(ledger, now).reservedSubnets),
+    },
+    {
         name: METRIC.availableSubnets,
         help: "Clusters that could join the slice now: free subnets (Released ones in grace are reserved), capped by maxClusters.",
         type: "gauge",
@@ -107,7 +114,7 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
     },
     {
         name: METRIC.utilization,
-        help: "Allocated subnets / total subnets, 0..1.",
+        help: "Allocated subnets / usable subnets (total less the reserved subnets nobody holds), 0..1.",
         type: "gauge",
         samples: (ledger, now) => perSlice(ledger, capacity(ledger, now).utilization),
     },

@@ -27,9 +27,12 @@ export const COMPONENT_INPUTS = [
     "subnetSize",
     "gracePeriodSeconds",
     "maxClusters",
+    "reservedRanges",
+    "acceptReservedOverlaps",
     "clusters",
     "store",
     "pinnedSubnets",
+    "planMustHold",
     "workerSliceConfig",
     "manifestsDirectory",
     "manifestsOutsideProject",
@@ -91,13 +94,14 @@ export async function constructKubeSliceIpam(
  * component's planning reports it as in a TypeScript program.
  */
 async function refuseUnplaceableClusters(name: string, args: KubeSliceIpamArgs): Promise<void> {
-    if ([args.sliceSubnet, args.subnetSize, args.maxClusters, args.store].some(containsOutput)) return;
+    if ([args.sliceSubnet, args.subnetSize, args.maxClusters, args.reservedRanges, args.store].some(containsOutput)) return;
     validateKubeSliceIpamArgs(name, args); // the planner needs a valid cluster list; the same check the component makes
     await planSlice(name, {
         sliceName: args.sliceName,
         sliceSubnet: args.sliceSubnet as string,
         subnetSize: (args.subnetSize as number | undefined) ?? DEFAULT_SUBNET_SIZE,
         maxClusters: args.maxClusters as number | undefined,
+        reservedRanges: args.reservedRanges as string[] | undefined,
         clusters: args.clusters,
         pins: args.pinnedSubnets,
         store: args.store as StoreInput | undefined,

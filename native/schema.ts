@@ -41,12 +41,13 @@ const INTEGER = { type: "integer" };
 const BOOLEAN = { type: "boolean" };
 const STORE = { $ref: `#/types/${STORE_TYPE}` };
 const POOL = { sliceSubnet: STRING, subnetSize: INTEGER, gracePeriodSeconds: INTEGER, maxClusters: INTEGER };
+const RESERVED = { reservedRanges: { type: "array", items: STRING }, acceptReservedOverlaps: BOOLEAN };
 
-const sliceIpamInputs = described({ sliceName: STRING, ...POOL, store: STORE }, DESCRIPTIONS.SliceIpam.inputs);
-const sliceIpamOutputs = described({ totalSubnets: INTEGER, availableSubnets: INTEGER }, DESCRIPTIONS.SliceIpam.outputs);
+const sliceIpamInputs = described({ sliceName: STRING, ...POOL, ...RESERVED, store: STORE }, DESCRIPTIONS.SliceIpam.inputs);
+const sliceIpamOutputs = described({ totalSubnets: INTEGER, availableSubnets: INTEGER, reservedSubnets: INTEGER }, DESCRIPTIONS.SliceIpam.outputs);
 
 const allocationInputs = described(
-    { sliceName: STRING, clusterName: STRING, requestedSubnet: STRING, requestedSubnetIsPlan: BOOLEAN, store: STORE },
+    { sliceName: STRING, clusterName: STRING, requestedSubnet: STRING, requestedSubnetIsPlan: BOOLEAN, planMustHold: BOOLEAN, store: STORE },
     DESCRIPTIONS.SubnetAllocation.inputs,
 );
 const allocationOutputs = described(
@@ -66,9 +67,11 @@ const componentInputs = described(
         sliceName: STRING,
         namespace: STRING,
         ...POOL,
+        ...RESERVED,
         clusters: { type: "array", items: STRING },
         store: STORE,
         pinnedSubnets: { type: "object", additionalProperties: STRING },
+        planMustHold: BOOLEAN,
         workerSliceConfig: { $ref: "pulumi.json#/Any" },
         manifestsDirectory: STRING,
         manifestsOutsideProject: BOOLEAN,

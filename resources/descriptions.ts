@@ -24,6 +24,10 @@ const POOL = {
     gracePeriodSeconds:
         "How long a released subnet stays reserved for its cluster, in seconds (0–31,536,000). Default 86400 (24 h). Updates in place.",
     maxClusters: "Most clusters that may hold a subnet at once, 1–4096. Default 4096. Updates in place.",
+    reservedRanges:
+        "IPv4 CIDRs kept out of allocation, e.g. a VPC's node, pod and service ranges (another stack's outputs work). Any subnet of the pool a range touches is never handed out; ranges outside the pool are accepted and ignored. Updates in place: removing a range frees nothing held; adding one over subnets clusters hold is refused at preview, naming them, unless `acceptReservedOverlaps`.",
+    acceptReservedOverlaps:
+        "Let a newly added reserved range cover subnets clusters hold (Allocated, InUse or Released): they keep them, `slice-ipam check` reports them, and nothing new is allocated there. Default false: such a change is refused.",
 } as const;
 
 const TOTAL_SUBNETS = "`2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s.";
@@ -38,6 +42,7 @@ export const DESCRIPTIONS = {
         outputs: {
             totalSubnets: TOTAL_SUBNETS,
             availableSubnets: "Clusters that could still join: free subnets, capped by `maxClusters`; as of the last create, update or refresh.",
+            reservedSubnets: "Subnets of the pool that the reserved ranges touch, held or not; never handed out anew.",
         },
     },
     SubnetAllocation: {
@@ -53,6 +58,8 @@ export const DESCRIPTIONS = {
                 "Marks `requestedSubnet` as a plan rather than a pin: a planned subnet taken by another cluster falls back to first-fit " +
                 "with a warning, where a taken pin fails (in check, or at create if taken in between). KubeSliceIpam sets it for the " +
                 "subnets it plans. Default false.",
+            planMustHold:
+                "Make a planned `requestedSubnet` hold: if another cluster took it (or a reserved range covers it) after it was planned, the create fails, naming the holder and the subnet free now, instead of falling back to first-fit with a warning. Default false.",
             store: SLICE_STORE,
         },
         outputs: {
@@ -98,7 +105,9 @@ export const DESCRIPTIONS = {
                 "project. May be a secret or another resource's output, e.g. a Kubernetes store whose kubeconfig is a secret config value.",
             pinnedSubnets:
                 "Cluster → CIDR: subnets for clusters that hold none yet, e.g. how a static-IPAM slice's clusters keep their subnets. " +
-                "Each must be a `subnetSize` block of the slice held by no other cluster.",
+                "Each must be a `subnetSize` block of the slice held by no other cluster, outside the reserved ranges.",
+            planMustHold:
+                "Make the planned subnets hold: a cluster whose planned subnet another stack takes between planning and its allocation fails the `up`, naming the holder and the subnet free now, instead of falling back to first-fit with a warning. Default false.",
             workerSliceConfig:
                 "Extra WorkerSliceConfig spec fields for the rendered manifests: sliceType, sliceGatewayProvider, qosProfileDetails, " +
                 "namespaceIsolationProfile, externalGatewayConfig, overlayNetworkDeploymentMode.",
@@ -123,7 +132,9 @@ export const DESCRIPTIONS = {
             availableSubnets:
                 "Clusters that could still join, read from the store after this deployment's allocations (includes clusters other " +
                 "stacks hold in the slice).",
-            utilization: "Active subnets / total subnets, 0..1, read from the store after this deployment's allocations.",
+            utilization:
+                "Active subnets / usable subnets (the pool less the reserved subnets nobody holds), 0..1, read from the store after " +
+                "this deployment's allocations.",
         },
     },
 } as const satisfies Record<string, Descriptions>;

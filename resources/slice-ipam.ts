@@ -28,11 +28,27 @@ export interface SliceIpamArgs {
     readonly gracePeriodSeconds?: pulumi.Input<number>;
     /** Most clusters that may hold a subnet at once, 1–4096. Default 4096. Updates in place. */
     readonly maxClusters?: pulumi.Input<number>;
+    /**
+     * IPv4 CIDRs kept out of allocation, e.g. a VPC's node, pod and service ranges (another stack's outputs work). Any
+     * subnet of the pool a range touches is never handed out; ranges outside the pool are accepted and ignored.
+     * Updates in place: removing a range frees nothing held; adding one over subnets clusters hold is refused at
+     * preview, naming them, unless `acceptReservedOverlaps`.
+     */
+    readonly reservedRanges?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Let a newly added reserved range cover subnets clusters hold (Allocated, InUse or Released): they keep them,
+     * `slice-ipam check` reports them, and nothing new is allocated there. Default false: such a change is refused.
+     */
+    readonly acceptReservedOverlaps?: pulumi.Input<boolean>;
     /** Where allocation state is kept. Omitted: the file store in `.slice-ipam/` beside the Pulumi project. */
     readonly store?: pulumi.Input<StoreInput>;
 }
 
-export const SLICE_IPAM: ResourceKind = { type: "SliceIpam", handlers: "sliceIpam", outputs: ["totalSubnets", "availableSubnets"] };
+export const SLICE_IPAM: ResourceKind = {
+    type: "SliceIpam",
+    handlers: "sliceIpam",
+    outputs: ["totalSubnets", "availableSubnets", "reservedSubnets"],
+};
 
 /**
  * A slice's address pool, registered in the store. Its id is the slice name.
@@ -44,6 +60,8 @@ export class SliceIpam extends DynamicResource {
     declare readonly subnetSize: pulumi.Output<number>;
     declare readonly gracePeriodSeconds: pulumi.Output<number>;
     declare readonly maxClusters: pulumi.Output<number>;
+    declare readonly reservedRanges: pulumi.Output<string[] | undefined>;
+    declare readonly acceptReservedOverlaps: pulumi.Output<boolean | undefined>;
     declare readonly store: pulumi.Output<StoreInput | undefined>;
     /** `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. */
     declare readonly totalSubnets: pulumi.Output<number>;
@@ -52,6 +70,8 @@ export class SliceIpam extends DynamicResource {
      * refresh.
      */
     declare readonly availableSubnets: pulumi.Output<number>;
+    /** Subnets of the pool that the reserved ranges touch, held or not; never handed out anew. */
+    declare readonly reservedSubnets: pulumi.Output<number>;
 
     constructor(name: string, args: SliceIpamArgs, opts?: pulumi.CustomResourceOptions) {
         super(SLICE_IPAM, name, args, opts);

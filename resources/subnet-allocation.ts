@@ -32,6 +32,12 @@ export interface SubnetAllocationArgs {
      */
     readonly requestedSubnetIsPlan?: pulumi.Input<boolean>;
     /**
+     * Make a planned `requestedSubnet` hold: if another cluster took it (or a reserved range covers it) after it was
+     * planned, the create fails, naming the holder and the subnet free now, instead of falling back to first-fit with
+     * a warning. Default false.
+     */
+    readonly planMustHold?: pulumi.Input<boolean>;
+    /**
      * Where allocation state is kept: must be the slice's store. Omitted: the file store in `.slice-ipam/` beside
      * the Pulumi project.
      */

@@ -123,6 +123,20 @@ export const ERROR_CODES = {
         exit: "failure",
         meaning: "a pinned `requestedSubnet` is held by another cluster (a planned one falls back to first-fit with a warning instead)",
     },
+    "requested-subnet-reserved": {
+        exit: "failure",
+        meaning: "a pinned `requestedSubnet` or pinned subnet lies inside one of the slice's `reservedRanges`",
+    },
+    "reserved-range-overlaps-held": {
+        exit: "failure",
+        meaning:
+            "a newly added reserved range covers subnets clusters hold (Allocated, InUse or Released); the message names them. Set `acceptReservedOverlaps: true` to let them keep their subnets",
+    },
+    "planned-subnet-not-held": {
+        exit: "failure",
+        meaning:
+            "with `planMustHold`, a planned subnet was taken (or reserved) after the preview; nothing was allocated, and the message names the holder and the subnet free now",
+    },
     "clusters-unplaceable": {
         exit: "failure",
         meaning: "the `KubeSliceIpam` component cannot place its clusters (the message lists each cluster's issue)",

@@ -100,6 +100,10 @@ function settingChanges(before: SliceLedger, after: SliceLedger): string[] {
             changes.push(`${setting} ${before.spec[setting]} → ${after.spec[setting]}`);
         }
     }
+    const ranges = (ledger: SliceLedger) => (ledger.spec.reservedRanges ?? []).join(",");
+    if (ranges(before) !== ranges(after)) {
+        changes.push(`reservedRanges [${ranges(before)}] → [${ranges(after)}]`);
+    }
     return changes;
 }
 

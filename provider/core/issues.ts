@@ -53,6 +53,33 @@ export type IssueData =
           readonly heldBy: string;
       }
     | {
+          readonly code: "requested-subnet-reserved";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly subnet: string;
+          /** The reserved range (as given) that covers the subnet. */
+          readonly reservedBy: string;
+      }
+    | {
+          readonly code: "reserved-range-overlaps-held";
+          readonly sliceName: string;
+          /** A newly added reserved range, as given. */
+          readonly range: string;
+          /** The clusters holding (Allocated, InUse or Released in grace) subnets it covers, with their subnets. */
+          readonly holders: readonly { readonly clusterName: string; readonly subnet: string }[];
+      }
+    | {
+          readonly code: "planned-subnet-not-held";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly plannedSubnet: string;
+          /** Who took the planned subnet after the preview: a cluster, or a reserved range added meanwhile. */
+          readonly heldBy?: string;
+          readonly reservedBy?: string;
+          /** The subnet first-fit would give now, if any. */
+          readonly freeSubnet?: string;
+      }
+    | {
           readonly code: "slice-overlap";
           readonly sliceName: string;
           readonly sliceSubnet: string;
@@ -132,6 +159,22 @@ export const ISSUE_MESSAGES: Templates = {
     "requested-subnet-taken": (issue) =>
         `pinned subnet ${issue.subnet} for cluster "${issue.clusterName}" is already held by cluster "${issue.heldBy}" ` +
         `in slice "${issue.sliceName}"; pin another subnet or remove the pin`,
+    "requested-subnet-reserved": (issue) =>
+        `pinned subnet ${issue.subnet} for cluster "${issue.clusterName}" is inside reserved range ${issue.reservedBy} ` +
+        `of slice "${issue.sliceName}"; pin a subnet outside the reservedRanges, or remove the pin`,
+    "reserved-range-overlaps-held": (issue) =>
+        `reserved range ${issue.range} of slice "${issue.sliceName}" overlaps subnets held by ` +
+        issue.holders.map((holder) => `cluster "${holder.clusterName}" (${holder.subnet})`).join(", ") +
+        `; remove those clusters first, narrow the range, or set acceptReservedOverlaps: true to let them keep their ` +
+        `subnets (nothing new is allocated in the range; slice-ipam check lists them)`,
+    "planned-subnet-not-held": (issue) =>
+        `slice "${issue.sliceName}": the planned subnet ${issue.plannedSubnet} for cluster "${issue.clusterName}" ` +
+        (issue.reservedBy !== undefined
+            ? `is now inside reserved range ${issue.reservedBy}`
+            : `was taken by cluster "${issue.heldBy}" after the preview`) +
+        `, and planMustHold is set, so nothing was allocated. ` +
+        (issue.freeSubnet === undefined ? `No subnet is free now. ` : `The lowest free subnet now is ${issue.freeSubnet}. `) +
+        `Run the preview again and review the new plan, then run up.`,
     "slice-overlap": (issue) =>
         `slice "${issue.sliceName}": sliceSubnet ${issue.sliceSubnet} overlaps sliceSubnet ${issue.otherSliceSubnet} of ` +
         `slice "${issue.otherSliceName}" in ${issue.store}` +

@@ -4,6 +4,7 @@ import type { HistoryEvent } from "./history-event";
 import { Issue, issueOf } from "./issues";
 import { Pool, subnetTextAt, totalSubnets } from "./pool";
 import { claimRequestedIndex, HolderOf } from "./requested-subnet";
+import { IndexRun, reservedRuns, reservingRange, runContaining, runLength } from "./reserved";
 import { SliceSpec } from "./validation";
 
 export type { LatencyHistogram, LedgerCounters } from "./counters";
@@ -46,7 +47,14 @@ export type AllocationOutcome = "allocated" | "existing" | "reused";
 
 /** Expected failures of ledger operations: values with a literal code and their data, never throws. */
 export type LedgerIssue = Issue<
-    "no-available-subnets" | "max-clusters-reached" | "unknown-cluster" | "cluster-released" | "requested-subnet-taken" | "cluster-not-released"
+    | "no-available-subnets"
+    | "max-clusters-reached"
+    | "unknown-cluster"
+    | "cluster-released"
+    | "requested-subnet-taken"
+    | "requested-subnet-reserved"
+    | "planned-subnet-not-held"
+    | "cluster-not-released"
 >;
 
 export type LedgerResult<T> =
@@ -65,6 +73,12 @@ export interface AllocationRequest {
      * index, fail with `requested-subnet-taken` instead of falling back.
      */
     readonly pinned?: boolean;
+    /**
+     * A plan that must hold: when the requested index was taken or reserved
+     * since it was planned, fail with `planned-subnet-not-held` (naming the
+     * subnet free now) instead of falling back to first-fit.
+     */
+    readonly mustHold?: boolean;
 }
 
 /** What became of a requested index. */
@@ -73,6 +87,8 @@ export interface RequestOutcome {
     readonly honoured: boolean;
     /** The cluster holding the requested index when it was not honoured. */
     readonly heldBy?: string;
+    /** The reserved range covering the requested index when it was not honoured. */
+    readonly reservedBy?: string;
 }
 
 export interface AllocateValue {
@@ -114,6 +130,11 @@ export function newLedger(spec: SliceSpec, now: Date): SliceLedger {
 /** The pool a ledger allocates from. */
 export function poolOf(spec: Pick<SliceSpec, "sliceSubnet" | "subnetSize">): Pool {
     return { sliceSubnet: cidrFromString(spec.sliceSubnet), subnetSize: spec.subnetSize };
+}
+
+/** The pool indexes a slice's reserved ranges keep out of allocation. */
+export function reservedRunsOf(spec: Pick<SliceSpec, "sliceSubnet" | "subnetSize" | "reservedRanges">): readonly IndexRun[] {
+    return reservedRuns(poolOf(spec), spec.reservedRanges);
 }
 
 export function isActive(allocation: Allocation): boolean {
@@ -186,8 +207,15 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date, re
         return { ok: false, issue: issueOf({ code: "max-clusters-reached", sliceName, clusterName, activeClusters: activeCount }) };
     }
     // One more active subnet; a reused one is no longer counted as reserved.
-    const after = (reusing: boolean) =>
-        capacityOf(before.totalSubnets, activeCount + 1, before.releasedSubnets - (reusing ? 1 : 0), ledger.spec.maxClusters);
+    const after = (reusing: boolean, intoReserved: boolean) =>
+        capacityOf(
+            before.totalSubnets,
+            activeCount + 1,
+            before.releasedSubnets - (reusing ? 1 : 0),
+            ledger.spec.maxClusters,
+            before.reservedSubnets,
+            before.reservedHeld + (intoReserved && !reusing ? 1 : 0),
+        );
     if (held !== undefined && !isReclaimable(ledger, held, now)) {
         const allocation: Allocation = {
             clusterName,
@@ -204,7 +232,7 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date, re
                 outcome: "reused",
                 previouslyReleasedAt: held.releasedAt,
                 reclaimed: [],
-                capacity: { before, after: after(true) },
+                capacity: { before, after: after(true, false) },
             },
         };
     }
@@ -212,18 +240,32 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date, re
     const { ledger: afterReclaim, reclaimed } = reclaim(ledger, now);
     const pool = poolOf(ledger.spec);
     const total = totalSubnets(pool);
+    const runs = reservedRuns(pool, ledger.spec.reservedRanges);
     const requested = request.requestedIndex;
     let index: number;
     let requestOutcome: RequestOutcome | undefined;
     if (requested !== undefined && Number.isInteger(requested) && requested >= 0 && requested < total) {
-        const claimed = claimRequestedIndex({ sliceName, pool }, clusterName, requested, holderAt(afterReclaim, now), request.pinned === true);
+        const slice = { sliceName, pool, reservedRanges: ledger.spec.reservedRanges };
+        const claimed = claimRequestedIndex(slice, clusterName, requested, holderAt(afterReclaim, now), request.pinned === true);
         if (!claimed.ok) {
             return { ok: false, issue: claimed.issue };
         }
-        requestOutcome = { index: requested, honoured: claimed.honoured, heldBy: claimed.heldBy };
-        index = claimed.honoured ? requested : lowestFreeIndex(afterReclaim.allocations);
+        requestOutcome = { index: requested, honoured: claimed.honoured, heldBy: claimed.heldBy, reservedBy: claimed.reservedBy };
+        index = claimed.honoured ? requested : lowestFreeIndex(afterReclaim.allocations, runs);
+        if (!claimed.honoured && request.mustHold === true) {
+            const issue = issueOf({
+                code: "planned-subnet-not-held",
+                sliceName,
+                clusterName,
+                plannedSubnet: subnetTextAt(pool, requested),
+                heldBy: claimed.heldBy,
+                reservedBy: claimed.reservedBy,
+                freeSubnet: index < total ? subnetTextAt(pool, index) : undefined,
+            });
+            return { ok: false, issue };
+        }
     } else {
-        index = lowestFreeIndex(afterReclaim.allocations);
+        index = lowestFreeIndex(afterReclaim.allocations, runs);
     }
     if (index >= total) {
         return { ok: false, issue: exhausted(afterReclaim, clusterName, now) };
@@ -238,7 +280,13 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date, re
     return {
         ok: true,
         ledger: insertEntry(afterReclaim, allocation),
-        value: { allocation, outcome: "allocated", reclaimed, request: requestOutcome, capacity: { before, after: after(false) } },
+        value: {
+            allocation,
+            outcome: "allocated",
+            reclaimed,
+            request: requestOutcome,
+            capacity: { before, after: after(false, runContaining(runs, index) !== undefined) },
+        },
     };
 }
 
@@ -280,48 +328,79 @@ export interface Capacity {
     readonly activeSubnets: number;
     /** Released and still reserved for their cluster. */
     readonly releasedSubnets: number;
+    /** Subnets of the pool a reserved range touches, held or not. */
+    readonly reservedSubnets: number;
+    /** Of those, the ones a cluster holds (active or Released): holders kept when a range was added over them. */
+    readonly reservedHeld: number;
     /** How many more clusters can join now. */
     readonly availableSubnets: number;
-    /** activeSubnets / totalSubnets, 0..1. */
+    /**
+     * activeSubnets / usable subnets, 0..1, where usable subnets are the pool less the reserved
+     * subnets nobody holds: what the slice can ever hand out. 1 when nothing is usable.
+     */
     readonly utilization: number;
 }
 
 export function capacity(ledger: SliceLedger, now: Date): Capacity {
     const total = totalSubnets(poolOf(ledger.spec));
+    const runs = reservedRunsOf(ledger.spec);
     let active = 0;
     let released = 0;
+    let reservedHeld = 0;
     for (const entry of ledger.allocations) {
+        const holds = isActive(entry) || !isReclaimable(ledger, entry, now);
         if (isActive(entry)) {
             active++;
-        } else if (!isReclaimable(ledger, entry, now)) {
+        } else if (holds) {
             released++;
         }
+        if (holds && runs.length > 0 && runContaining(runs, entry.index) !== undefined) {
+            reservedHeld++;
+        }
     }
-    return capacityOf(total, active, released, ledger.spec.maxClusters);
+    return capacityOf(total, active, released, ledger.spec.maxClusters, runLength(runs), reservedHeld);
 }
 
 /**
- * The capacity formula: a cluster can join while a subnet is neither active
- * nor reserved and the cluster limit leaves room.
+ * The capacity formula: a cluster can join while a subnet is neither active,
+ * reserved for its released cluster nor in a reserved range, and the cluster
+ * limit leaves room.
  */
-export function capacityOf(totalSubnets: number, activeSubnets: number, releasedSubnets: number, maxClusters: number): Capacity {
+export function capacityOf(
+    totalSubnets: number,
+    activeSubnets: number,
+    releasedSubnets: number,
+    maxClusters: number,
+    reservedSubnets = 0,
+    reservedHeld = 0,
+): Capacity {
+    const usable = totalSubnets - reservedSubnets + reservedHeld;
     return {
         totalSubnets,
         activeSubnets,
         releasedSubnets,
-        availableSubnets: Math.max(0, Math.min(totalSubnets - activeSubnets - releasedSubnets, maxClusters - activeSubnets)),
-        utilization: activeSubnets / totalSubnets,
+        reservedSubnets,
+        reservedHeld,
+        availableSubnets: Math.max(0, Math.min(usable - activeSubnets - releasedSubnets, maxClusters - activeSubnets)),
+        utilization: usable > 0 ? activeSubnets / usable : 1,
     };
 }
 
-/** Lowest index with no entry. `allocations` must be sorted by unique index. */
-export function lowestFreeIndex(allocations: readonly Allocation[]): number {
-    let expected = 0;
+/**
+ * Lowest index with no entry and in no reserved run. `allocations` must be
+ * sorted by unique index, `runs` sorted and disjoint: one pass over both, so
+ * the cost follows the allocations and ranges, never the pool.
+ */
+export function lowestFreeIndex(allocations: readonly Allocation[], runs: readonly IndexRun[] = []): number {
+    const skipRun = (index: number) => runContaining(runs, index)?.last ?? index - 1;
+    let expected = skipRun(0) + 1;
     for (const entry of allocations) {
-        if (entry.index !== expected) {
+        if (entry.index > expected) {
             return expected;
         }
-        expected++;
+        if (entry.index === expected) {
+            expected = skipRun(expected + 1) + 1;
+        }
     }
     return expected;
 }
@@ -407,11 +486,60 @@ export function duplicateClusterProblems(allocations: readonly Allocation[]): st
 }
 
 /** The settings that may change in place on a registered slice. */
-export type MutableSliceSettings = Pick<SliceSpec, "gracePeriodSeconds" | "maxClusters">;
+export type MutableSliceSettings = Pick<SliceSpec, "gracePeriodSeconds" | "maxClusters" | "reservedRanges">;
 
-/** Applies new mutable settings; allocations are untouched. */
+/** Applies new mutable settings; allocations are untouched. No reserved ranges is stored as none (absent). */
 export function withSettings(ledger: SliceLedger, settings: MutableSliceSettings): SliceLedger {
-    return { ...ledger, spec: { ...ledger.spec, ...settings } };
+    const { reservedRanges, ...rest } = { ...ledger.spec, ...settings };
+    return { ...ledger, spec: { ...rest, ...(reservedRanges === undefined || reservedRanges.length === 0 ? {} : { reservedRanges }) } };
+}
+
+/** Two lists of reserved ranges that keep the same text out of the pool (order and repeats aside). */
+export function sameReservedRanges(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+    const left = [...new Set(a ?? [])].sort();
+    const right = [...new Set(b ?? [])].sort();
+    return left.length === right.length && left.every((range, i) => range === right[i]);
+}
+
+/**
+ * Ranges of `reservedRanges` not already in the ledger's spec that cover a
+ * subnet some cluster holds at `now` (Allocated, InUse, or Released in its
+ * grace period), each with its holders. Ranges already stored were accepted
+ * when added; removing ranges frees nothing.
+ */
+export function reservedOverlapsWithHeld(
+    ledger: SliceLedger,
+    reservedRanges: readonly string[] | undefined,
+    now: Date,
+): Issue<"reserved-range-overlaps-held">[] {
+    const stored = new Set(ledger.spec.reservedRanges ?? []);
+    const pool = poolOf(ledger.spec);
+    const issues: Issue<"reserved-range-overlaps-held">[] = [];
+    for (const range of new Set(reservedRanges ?? [])) {
+        if (stored.has(range)) {
+            continue;
+        }
+        const runs = reservedRuns(pool, [range]);
+        const holders = ledger.allocations
+            .filter((entry) => !isReclaimable(ledger, entry, now) && runContaining(runs, entry.index) !== undefined)
+            .map((entry) => ({ clusterName: entry.clusterName, subnet: entry.subnet }));
+        if (holders.length > 0) {
+            issues.push(issueOf({ code: "reserved-range-overlaps-held", sliceName: ledger.spec.sliceName, range, holders }));
+        }
+    }
+    return issues;
+}
+
+/** Entries holding a subnet inside a reserved range: kept when the range was added with acceptReservedOverlaps. */
+export function heldInReserved(ledger: SliceLedger, now: Date): { readonly allocation: Allocation; readonly range: string }[] {
+    const runs = reservedRunsOf(ledger.spec);
+    if (runs.length === 0) {
+        return [];
+    }
+    const pool = poolOf(ledger.spec);
+    return ledger.allocations
+        .filter((entry) => !isReclaimable(ledger, entry, now) && runContaining(runs, entry.index) !== undefined)
+        .map((entry) => ({ allocation: entry, range: reservingRange(pool, ledger.spec.reservedRanges, entry.index) ?? "" }));
 }
 
 /**

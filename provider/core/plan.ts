@@ -3,6 +3,7 @@ import { cidrToString } from "./cidr";
 import { Issue, issueOf } from "./issues";
 import { Pool, subnetTextAt, totalSubnets } from "./pool";
 import { checkRequestedSubnet } from "./requested-subnet";
+import { nextFreeIndex, reservedRuns, runContaining, runLength } from "./reserved";
 
 /** Where a planned subnet comes from. */
 export type PlanSource = "existing" | "reused" | "pinned" | "planned";
@@ -14,7 +15,9 @@ export interface PlannedSubnet {
 }
 
 /** A pin that cannot be honoured, or a cluster that does not fit. */
-export type PlanIssue = Issue<"requested-subnet-invalid" | "requested-subnet-taken" | "no-available-subnets" | "max-clusters-reached">;
+export type PlanIssue = Issue<
+    "requested-subnet-invalid" | "requested-subnet-taken" | "requested-subnet-reserved" | "no-available-subnets" | "max-clusters-reached"
+>;
 
 export interface PlanInput {
     readonly sliceName: string;
@@ -25,6 +28,11 @@ export interface PlanInput {
     readonly clusters: readonly string[];
     /** Subnets chosen by the user for clusters that hold none yet (migration from static IPAM). */
     readonly pins?: Readonly<Record<string, string>>;
+    /**
+     * The slice's reserved ranges as the allocations will see them (the
+     * SliceIpam is updated before them). Omitted: the ledger's.
+     */
+    readonly reservedRanges?: readonly string[];
     /**
      * The slice's limit on active clusters as the allocations will see it
      * (the SliceIpam is updated before them). Omitted: no limit is planned.
@@ -48,6 +56,8 @@ export function planAllocations(input: PlanInput): PlanResult {
     const { sliceName, pool, ledger, clusters, now } = input;
     const pins = input.pins ?? {};
     const total = totalSubnets(pool);
+    const reservedRanges = input.reservedRanges ?? ledger?.spec.reservedRanges;
+    const runs = reservedRuns(pool, reservedRanges);
     const plan: Record<string, PlannedSubnet> = {};
     const issues: PlanIssue[] = [];
 
@@ -76,7 +86,7 @@ export function planAllocations(input: PlanInput): PlanResult {
             waiting.push(clusterName);
             continue;
         }
-        const checked = checkRequestedSubnet({ sliceName, pool }, clusterName, pin, (index) => taken.get(index), true);
+        const checked = checkRequestedSubnet({ sliceName, pool, reservedRanges }, clusterName, pin, (index) => taken.get(index), true);
         if (!checked.ok) {
             issues.push(checked.issue);
             continue;
@@ -87,9 +97,7 @@ export function planAllocations(input: PlanInput): PlanResult {
 
     let cursor = 0;
     for (const clusterName of waiting) {
-        while (taken.has(cursor)) {
-            cursor++;
-        }
+        cursor = nextFreeIndex(runs, cursor, (index) => taken.has(index));
         if (cursor >= total) {
             issues.push(
                 issueOf({
@@ -149,18 +157,22 @@ function overClusterLimit(input: PlanInput, plan: Record<string, PlannedSubnet>)
  */
 export function projectedCapacity(input: PlanInput, plan: Readonly<Record<string, PlannedSubnet>>, maxClusters: number): Capacity {
     const total = totalSubnets(input.pool);
+    const runs = reservedRuns(input.pool, input.reservedRanges ?? input.ledger?.spec.reservedRanges);
+    const inReserved = (index: number) => (runs.length > 0 && runContaining(runs, index) !== undefined ? 1 : 0);
     const planned = new Set(Object.keys(plan));
     let active = planned.size;
     let released = 0;
+    let reservedHeld = Object.values(plan).reduce((sum, entry) => sum + inReserved(entry.index), 0);
     for (const entry of input.ledger?.allocations ?? []) {
         if (planned.has(entry.clusterName) || isReclaimable(input.ledger!, entry, input.now)) {
             continue;
         }
+        reservedHeld += inReserved(entry.index);
         if (entry.status === "Released") {
             released++;
         } else {
             active++;
         }
     }
-    return capacityOf(total, active, released, maxClusters);
+    return capacityOf(total, active, released, maxClusters, runLength(runs), reservedHeld);
 }

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { Cidr, cidrToString, isPrivateIpv4, IpVersion, parseCidr, PRIVATE_IPV4_RANGES } from "./cidr";
 import { Issue, issueOf, quoted } from "./issues";
+import { totalSubnets } from "./pool";
+import { reservedRuns, runLength } from "./reserved";
 
 export const DEFAULT_SUBNET_SIZE = 24;
 /** The guide's fixed 24 h; here only a default. */
@@ -105,6 +107,40 @@ function integerInRange(field: string, range: { min: number; max: number }, unit
         .max(range.max, { error: (issue) => `${message}; got ${issue.input}` });
 }
 
+/** Most reserved ranges a slice may list: they are stored in the Kubernetes store's head annotation. */
+export const RESERVED_RANGES_LIMIT = 256;
+
+/** Why one reserved range is not usable, or undefined. Ranges may lie anywhere, private or not: only the pool's part counts. */
+export function reservedRangeProblem(value: unknown, position: number): string | undefined {
+    const echoed = quoted(value);
+    if (typeof value !== "string") {
+        return `reservedRanges[${position}] ${echoed} must be a CIDR string such as "10.1.0.0/24"`;
+    }
+    const parsed = parseCidr(value);
+    if (!parsed.ok) {
+        return parsed.failure.code === "host-bits-set"
+            ? `reservedRanges[${position}] ${echoed} has host bits set; did you mean "${parsed.failure.suggestion}"?`
+            : `reservedRanges[${position}] ${echoed} is not valid CIDR notation (expected e.g. "10.1.0.0/24")`;
+    }
+    if (!ENABLED_IP_VERSIONS.includes(parsed.cidr.version)) {
+        return `reservedRanges[${position}] ${echoed} is IPv${parsed.cidr.version}; only IPv4 ranges are supported`;
+    }
+    return undefined;
+}
+
+const reservedRangesSchema = z
+    .array(z.unknown(), { error: 'reservedRanges must be a list of CIDR strings such as ["10.1.0.0/24"]' })
+    .check((ctx) => {
+        const problems = ctx.value.map(reservedRangeProblem).filter((problem) => problem !== undefined);
+        if (ctx.value.length > RESERVED_RANGES_LIMIT) {
+            problems.push(`reservedRanges lists ${ctx.value.length} ranges; at most ${RESERVED_RANGES_LIMIT} are allowed (merge adjacent ones)`);
+        }
+        if (problems.length > 0) {
+            ctx.issues.push({ code: "custom", message: problems.join("; "), input: ctx.value });
+        }
+    })
+    .transform((ranges) => ranges as string[]);
+
 /** Per-property schemas of a slice's settings, every one required: what a stored ledger must hold. */
 const storedSliceSpecShape = {
     sliceName: dnsLabelSchema("sliceName"),
@@ -114,9 +150,18 @@ const storedSliceSpecShape = {
     maxClusters: integerInRange("maxClusters", MAX_CLUSTERS_RANGE),
 };
 
+/**
+ * Settings a stored ledger may lack: ledgers written before the setting
+ * existed read as they did (no reserved ranges). Absent means none, not a default.
+ */
+const optionalSliceSpecShape = {
+    reservedRanges: reservedRangesSchema.optional(),
+};
+
 /** Per-property schemas of a slice's settings as inputs. Defaults are applied: to inputs only, never to stored state. */
 export const sliceSpecShape = {
     ...storedSliceSpecShape,
+    ...optionalSliceSpecShape,
     subnetSize: storedSliceSpecShape.subnetSize.default(DEFAULT_SUBNET_SIZE),
     gracePeriodSeconds: storedSliceSpecShape.gracePeriodSeconds.default(DEFAULT_GRACE_PERIOD_SECONDS),
     maxClusters: storedSliceSpecShape.maxClusters.default(DEFAULT_MAX_CLUSTERS),
@@ -124,6 +169,29 @@ export const sliceSpecShape = {
 
 /** The names of a slice's settings: a stored ledger missing any of them is corrupt. */
 export const SLICE_SETTINGS = Object.keys(storedSliceSpecShape) as readonly (keyof typeof storedSliceSpecShape)[];
+
+/**
+ * A rule across properties: reserved ranges may not cover every subnet of the
+ * pool, or no cluster could ever join. Reported on `reservedRanges`.
+ */
+export function checkReservedRangesLeaveRoom(
+    sliceSubnet: string,
+    subnetSize: number,
+    reservedRanges: readonly string[] | undefined,
+): InputIssue | undefined {
+    const checked = checkSliceSubnet(sliceSubnet);
+    if (!checked.ok || !Number.isInteger(subnetSize) || subnetSize <= checked.cidr.prefix || reservedRanges === undefined) {
+        return undefined;
+    }
+    const pool = { sliceSubnet: checked.cidr, subnetSize };
+    if (runLength(reservedRuns(pool, reservedRanges)) < totalSubnets(pool)) {
+        return undefined;
+    }
+    return {
+        property: "reservedRanges",
+        message: `reservedRanges cover every /${subnetSize} subnet of ${cidrToString(checked.cidr)}, so no cluster could join; reserve less of the pool`,
+    };
+}
 
 /**
  * The rule that spans two properties: each subnet must be smaller than the
@@ -158,8 +226,8 @@ function subnetSizeFits(ctx: z.core.ParsePayload<{ sliceSubnet: string; subnetSi
 /** The settings of one slice, as the user declares them. Defaults are applied. */
 export const sliceSpecSchema = z.object(sliceSpecShape).check(subnetSizeFits);
 
-/** The settings of one slice as a store holds them: every one present, none defaulted. */
-export const storedSliceSpecSchema = z.object(storedSliceSpecShape).check(subnetSizeFits);
+/** The settings of one slice as a store holds them: every required one present, none defaulted. */
+export const storedSliceSpecSchema = z.object({ ...storedSliceSpecShape, ...optionalSliceSpecShape }).check(subnetSizeFits);
 
 export type SliceSpecInput = z.input<typeof sliceSpecSchema>;
 export type SliceSpec = z.output<typeof sliceSpecSchema>;

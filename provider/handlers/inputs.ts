@@ -105,8 +105,15 @@ function propertyObject(property: string, schema: z.ZodType): z.ZodType {
 
 const storeInputSchema = storeSpecSchema.optional();
 
-/** Inputs of a SliceIpam, as `check` returns them. */
-export const sliceIpamInputShape = { ...sliceSpecShape, store: storeInputSchema } satisfies Shape;
+/**
+ * Inputs of a SliceIpam, as `check` returns them. `acceptReservedOverlaps`:
+ * newly added reserved ranges may cover subnets clusters hold (they keep them).
+ */
+export const sliceIpamInputShape = {
+    ...sliceSpecShape,
+    acceptReservedOverlaps: z.boolean({ error: "acceptReservedOverlaps must be true or false" }).optional(),
+    store: storeInputSchema,
+} satisfies Shape;
 
 export type SliceIpamInputs = InputsOf<typeof sliceIpamInputShape>;
 
@@ -114,7 +121,8 @@ export type SliceIpamInputs = InputsOf<typeof sliceIpamInputShape>;
  * Inputs of a SubnetAllocation, as `check` returns them. `requestedSubnet`:
  * take this subnet if it is free when the allocation is created (never moves
  * an existing one); `requestedSubnetIsPlan`: it is the component's plan
- * (soft), not a user's pin (hard).
+ * (soft), not a user's pin (hard); `planMustHold`: a plan taken meanwhile
+ * fails the create instead of falling back.
  */
 export const subnetAllocationInputShape = {
     sliceName: dnsLabelSchema("sliceName"),
@@ -126,6 +134,7 @@ export const subnetAllocationInputShape = {
         })
         .optional(),
     requestedSubnetIsPlan: z.boolean({ error: "requestedSubnetIsPlan must be true or false" }).optional(),
+    planMustHold: z.boolean({ error: "planMustHold must be true or false" }).optional(),
     store: storeInputSchema,
 } satisfies Shape;
 

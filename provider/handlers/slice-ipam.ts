@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { quoted } from "../core/issues";
-import { capacity, SliceLedger } from "../core/ledger";
-import { checkSubnetSizeFitsSlice, SliceSpec } from "../core/validation";
+import { capacity, reservedOverlapsWithHeld, SliceLedger } from "../core/ledger";
+import { checkReservedRangesLeaveRoom, checkSubnetSizeFitsSlice, InputIssue, SliceSpec } from "../core/validation";
 import {
     changedProperties,
     checkProperties,
@@ -12,7 +12,7 @@ import {
     sliceIpamInputShape,
     toCheckFailures,
 } from "./inputs";
-import { loadSlice, registerSlice, unregisterSlice, updateSliceSettings } from "../service/slices";
+import { loadSlice, loadSliceToPlan, registerSlice, unregisterSlice, updateSliceSettings } from "../service/slices";
 import { IpamError } from "../service/errors";
 import { LedgerStore } from "../store/ledger-store";
 import { openStore } from "../store/store-spec";
@@ -20,18 +20,44 @@ import { openStore } from "../store/store-spec";
 // Changing these would re-address every cluster or orphan their allocations.
 const IMMUTABLE_PROPERTIES = ["sliceName", "sliceSubnet", "subnetSize"] as const;
 // A store change is an update: the slice must already be in the new store (copied there).
-const MUTABLE_PROPERTIES = ["gracePeriodSeconds", "maxClusters", "store"] as const;
+// Reserved ranges change in place too: removing frees nothing held, adding is checked against the holders.
+const MUTABLE_PROPERTIES = ["gracePeriodSeconds", "maxClusters", "reservedRanges", "acceptReservedOverlaps", "store"] as const;
 
 const crossChecks = [
     (known: Record<string, unknown>) =>
         typeof known.sliceSubnet === "string" && typeof known.subnetSize === "number"
             ? checkSubnetSizeFitsSlice(known.sliceSubnet, known.subnetSize)
             : undefined,
+    (known: Record<string, unknown>) =>
+        typeof known.sliceSubnet === "string" && typeof known.subnetSize === "number" && Array.isArray(known.reservedRanges)
+            ? checkReservedRangesLeaveRoom(known.sliceSubnet, known.subnetSize, known.reservedRanges as string[])
+            : undefined,
 ];
 
 export async function check(_olds: Properties, news: Properties): Promise<pulumi.dynamic.CheckResult> {
     const { inputs, issues } = checkProperties(sliceIpamInputShape, news, crossChecks);
+    if (issues.length === 0 && !containsUnknown(inputs)) {
+        issues.push(...(await reservedOverlapIssues(inputs as unknown as SliceIpamInputs)));
+    }
     return { inputs, failures: toCheckFailures(issues) };
+}
+
+/**
+ * Reserved ranges being added over subnets clusters hold, read from the
+ * slice as it is now: refused at preview, naming the clusters, unless
+ * `acceptReservedOverlaps`. Checked again when the update writes.
+ * A slice not registered yet holds nothing.
+ */
+async function reservedOverlapIssues(args: SliceIpamInputs): Promise<InputIssue[]> {
+    if (args.acceptReservedOverlaps === true || args.reservedRanges === undefined || args.reservedRanges.length === 0) {
+        return [];
+    }
+    const ledger = await loadSliceToPlan(openStore(args.store), args.sliceName);
+    if (ledger === undefined || ledger.spec.sliceSubnet !== args.sliceSubnet || ledger.spec.subnetSize !== args.subnetSize) {
+        return []; // another pool: registering refuses it with its own message
+    }
+    const overlaps = reservedOverlapsWithHeld(ledger, args.reservedRanges, new Date());
+    return overlaps.length === 0 ? [] : [{ property: "reservedRanges", message: overlaps.map((issue) => issue.message).join("; ") }];
 }
 
 function validInputs(props: Properties): SliceIpamInputs {
@@ -60,7 +86,7 @@ export async function diff(_id: string, olds: Properties, news: Properties): Pro
 
 export async function create(inputs: Properties): Promise<pulumi.dynamic.CreateResult> {
     const args = validInputs(inputs);
-    const { ledger } = await registerSlice(openStore(args.store), specOf(args));
+    const { ledger } = await registerSlice(openStore(args.store), specOf(args), undefined, settingsOptions(args));
     return { id: args.sliceName, outs: outputs(args, ledger) };
 }
 
@@ -71,7 +97,12 @@ export async function read(id: string, props: Properties): Promise<pulumi.dynami
     if (ledger === undefined) {
         return {}; // gone from the store: refresh drops it from the stack, `up` registers it again
     }
-    return { id, props: outputs(args, ledger) };
+    const echo = {
+        ...args,
+        reservedRanges: Array.isArray(props?.reservedRanges) ? (props.reservedRanges as string[]) : undefined,
+        acceptReservedOverlaps: typeof props?.acceptReservedOverlaps === "boolean" ? props.acceptReservedOverlaps : undefined,
+    };
+    return { id, props: outputs(echo, ledger) };
 }
 
 export async function update(_id: string, olds: Properties, news: Properties): Promise<pulumi.dynamic.UpdateResult> {
@@ -80,7 +111,7 @@ export async function update(_id: string, olds: Properties, news: Properties): P
     if (changedProperties(olds, news, ["store"]).length > 0 && (await loadSlice(store, args.sliceName)) === undefined) {
         throw notCopied(store, args.sliceName);
     }
-    const ledger = await updateSliceSettings(store, specOf(args));
+    const ledger = await updateSliceSettings(store, specOf(args), settingsOptions(args));
     return { outs: outputs(args, ledger) };
 }
 
@@ -104,18 +135,36 @@ function specOf(args: SliceIpamInputs): SliceSpec {
         subnetSize: args.subnetSize,
         gracePeriodSeconds: args.gracePeriodSeconds,
         maxClusters: args.maxClusters,
+        ...(args.reservedRanges === undefined ? {} : { reservedRanges: args.reservedRanges }),
     };
 }
 
-/** What a SliceIpam reports: its inputs as registered, and the pool's figures. */
-type SliceIpamOutputs = SliceIpamInputs & { readonly totalSubnets: number; readonly availableSubnets: number };
+function settingsOptions(args: SliceIpamInputs): { acceptReservedOverlaps?: boolean } {
+    return { acceptReservedOverlaps: args.acceptReservedOverlaps };
+}
 
-function outputs(args: Pick<SliceIpamInputs, "store">, ledger: SliceLedger): SliceIpamOutputs {
+/** What a SliceIpam reports: its inputs as registered, and the pool's figures. */
+type SliceIpamOutputs = SliceIpamInputs & {
+    readonly totalSubnets: number;
+    readonly availableSubnets: number;
+    readonly reservedSubnets: number;
+};
+
+/**
+ * The slice's settings come from the store; `reservedRanges` is echoed as
+ * given (an empty list is stored as none), so a refresh shows no change.
+ */
+function outputs(args: Pick<SliceIpamInputs, "store" | "reservedRanges" | "acceptReservedOverlaps">, ledger: SliceLedger): SliceIpamOutputs {
     const figures = capacity(ledger, new Date());
+    const { reservedRanges, ...spec } = ledger.spec;
+    const echoed = reservedRanges ?? (args.reservedRanges !== undefined && args.reservedRanges.length === 0 ? [] : undefined);
     return {
-        ...ledger.spec,
+        ...spec,
+        ...(echoed === undefined ? {} : { reservedRanges: echoed }),
+        ...(args.acceptReservedOverlaps === undefined ? {} : { acceptReservedOverlaps: args.acceptReservedOverlaps }),
         ...(args.store === undefined ? {} : { store: args.store }),
         totalSubnets: figures.totalSubnets,
         availableSubnets: figures.availableSubnets,
+        reservedSubnets: figures.reservedSubnets,
     };
 }

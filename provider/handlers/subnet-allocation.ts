@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { quoted } from "../core/issues";
-import { AllocateValue, Allocation, findAllocation, holderAt, isReclaimable, poolOf } from "../core/ledger";
+import { allocate, AllocateValue, Allocation, findAllocation, holderAt, isReclaimable, poolOf } from "../core/ledger";
 import { checkRequestedSubnet } from "../core/requested-subnet";
 import {
     changedProperties,
@@ -50,9 +50,17 @@ async function requestedSubnetProblem(args: SubnetAllocationInputs & { requested
     // there first, and create falls back to first-fit. A taken pin is.
     const holds = own !== undefined && !isReclaimable(ledger, own, now);
     const pinned = !holds && args.requestedSubnetIsPlan !== true;
-    const slice = { sliceName: ledger.spec.sliceName, pool: poolOf(ledger.spec) };
+    const slice = { sliceName: ledger.spec.sliceName, pool: poolOf(ledger.spec), reservedRanges: ledger.spec.reservedRanges };
     const checked = checkRequestedSubnet(slice, args.clusterName, args.requestedSubnet, holderAt(ledger, now), pinned);
-    return checked.ok ? undefined : checked.issue.message;
+    if (!checked.ok) {
+        return checked.issue.message;
+    }
+    if (!holds && !checked.honoured && args.planMustHold === true) {
+        // A plan that must hold, already taken: the create would fail; say so now, with the subnet free now.
+        const tried = allocate(ledger, args.clusterName, now, { requestedIndex: checked.index, mustHold: true });
+        return tried.ok ? undefined : tried.issue.message;
+    }
+    return undefined;
 }
 
 /**
@@ -127,6 +135,7 @@ async function allocateFor(args: SubnetAllocationInputs): Promise<AllocateValue>
         allocateSubnet(openStore(args.store), args.sliceName, args.clusterName, undefined, {
             requestedSubnet: args.requestedSubnet,
             pinned: args.requestedSubnet !== undefined && args.requestedSubnetIsPlan !== true,
+            mustHold: args.planMustHold === true,
         }),
     );
     warnIfRequestMissed(args, allocated);
@@ -157,6 +166,7 @@ function outputs(args: SubnetAllocationInputs, allocation: Allocation, reused: b
         ...(args.store === undefined ? {} : { store: args.store }),
         ...(args.requestedSubnet === undefined ? {} : { requestedSubnet: args.requestedSubnet }),
         ...(args.requestedSubnetIsPlan === undefined ? {} : { requestedSubnetIsPlan: args.requestedSubnetIsPlan }),
+        ...(args.planMustHold === undefined ? {} : { planMustHold: args.planMustHold }),
         subnet: allocation.subnet,
         index: allocation.index,
         status: allocation.status,
@@ -175,8 +185,9 @@ function warnIfRequestMissed(args: SubnetAllocationInputs, allocated: AllocateVa
     if (request === undefined || request.honoured) {
         return;
     }
+    const takenBy = request.reservedBy === undefined ? `taken by cluster "${request.heldBy}"` : `reserved by range ${request.reservedBy}`;
     warnToPulumi(
         `slice "${args.sliceName}": requested subnet ${args.requestedSubnet} for cluster "${args.clusterName}" ` +
-            `was taken by cluster "${request.heldBy}" meanwhile; allocated ${allocated.allocation.subnet} instead`,
+            `was ${takenBy} meanwhile; allocated ${allocated.allocation.subnet} instead`,
     );
 }

@@ -17,7 +17,7 @@ export async function allocateSubnet(
     sliceName: string,
     clusterName: string,
     clock: Clock = systemClock,
-    request: { readonly requestedSubnet?: string; readonly pinned?: boolean } = {},
+    request: { readonly requestedSubnet?: string; readonly pinned?: boolean; readonly mustHold?: boolean } = {},
 ): Promise<AllocateValue> {
     const started = performance.now();
     const outcome = await updateLedger<AllocateValue | { refused: IpamError }>(store, sliceName, (current) => {
@@ -31,7 +31,7 @@ export async function allocateSubnet(
         }
         const requestedIndex = request.requestedSubnet === undefined ? undefined : requestedIndexIn(current, clusterName, request.requestedSubnet);
         const now = clock();
-        const allocated = allocate(current, clusterName, now, { requestedIndex, pinned: request.pinned });
+        const allocated = allocate(current, clusterName, now, { requestedIndex, pinned: request.pinned, mustHold: request.mustHold });
         if (!allocated.ok) {
             // The refusal is written too: it is what the failure-rate alert counts.
             return { ledger: countIn(current, { allocationsFailed: 1 }), result: { refused: IpamError.fromIssue(allocated.issue) } };

@@ -36,6 +36,9 @@ export const IPAM_ERROR_CODES = [
     "cluster-not-released",
     "requested-subnet-invalid",
     "requested-subnet-taken",
+    "requested-subnet-reserved",
+    "reserved-range-overlaps-held",
+    "planned-subnet-not-held",
     "allocation-not-in-store",
 ] as const satisfies readonly ErrorCode[];
 

@@ -1,6 +1,15 @@
 import { ERROR_MESSAGES } from "../core/error-codes";
 import { Issue, issueOf } from "../core/issues";
-import { isActive, newLedger, overlappingSlice, samePool, SliceLedger, withSettings } from "../core/ledger";
+import {
+    isActive,
+    newLedger,
+    overlappingSlice,
+    reservedOverlapsWithHeld,
+    samePool,
+    sameReservedRanges,
+    SliceLedger,
+    withSettings,
+} from "../core/ledger";
 import { SliceSpec } from "../core/validation";
 import { LedgerStore, StoreNotFoundError } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
@@ -9,6 +18,12 @@ import { IpamError } from "./errors";
 /** Where the services read the time; tests pass a fixed one. */
 export type Clock = () => Date;
 export const systemClock: Clock = () => new Date();
+
+/** How a settings change treats reserved ranges added over held subnets. */
+export interface SettingsOptions {
+    /** Let holders keep subnets a newly added reserved range covers, instead of refusing the change. */
+    readonly acceptReservedOverlaps?: boolean;
+}
 
 export interface RegisterResult {
     readonly ledger: SliceLedger;
@@ -22,7 +37,12 @@ export interface RegisterResult {
  * under the same name, or a pool overlapping another slice in the store, is
  * refused.
  */
-export async function registerSlice(store: LedgerStore, spec: SliceSpec, clock: Clock = systemClock): Promise<RegisterResult> {
+export async function registerSlice(
+    store: LedgerStore,
+    spec: SliceSpec,
+    clock: Clock = systemClock,
+    options: SettingsOptions = {},
+): Promise<RegisterResult> {
     await store.initialize?.();
     await refuseOverlaps(store, spec);
     const registered = await updateLedger(store, spec.sliceName, (current): { ledger: SliceLedger; result: RegisterResult; at?: Date } => {
@@ -43,7 +63,7 @@ export async function registerSlice(store: LedgerStore, spec: SliceSpec, clock: 
                 }),
             );
         }
-        const ledger = applySettings(current, spec);
+        const ledger = applySettings(current, spec, clock(), options);
         return { ledger, result: { ledger, created: false } };
     });
     if (registered.created) {
@@ -52,13 +72,22 @@ export async function registerSlice(store: LedgerStore, spec: SliceSpec, clock: 
     return registered;
 }
 
-/** Updates the settings that may change in place (grace period, cluster limit). */
-export async function updateSliceSettings(store: LedgerStore, spec: SliceSpec): Promise<SliceLedger> {
+/**
+ * Updates the settings that may change in place (grace period, cluster
+ * limit, reserved ranges). A reserved range added over subnets clusters hold
+ * is refused unless `options.acceptReservedOverlaps`.
+ */
+export async function updateSliceSettings(
+    store: LedgerStore,
+    spec: SliceSpec,
+    options: SettingsOptions = {},
+    clock: Clock = systemClock,
+): Promise<SliceLedger> {
     return updateLedger(store, spec.sliceName, (current) => {
         if (current === undefined) {
             throw notRegistered(store, spec.sliceName, "run `pulumi refresh`, then `pulumi up` to register it again");
         }
-        const ledger = applySettings(current, spec);
+        const ledger = applySettings(current, spec, clock(), options);
         return { ledger, result: ledger };
     });
 }
@@ -111,9 +140,20 @@ export function notRegistered(store: LedgerStore, sliceName: string, next: strin
     return new IpamError("slice-not-registered", `slice "${sliceName}" is not registered in ${store.description}; ${next}`);
 }
 
-function applySettings(current: SliceLedger, spec: SliceSpec): SliceLedger {
-    const unchanged = current.spec.gracePeriodSeconds === spec.gracePeriodSeconds && current.spec.maxClusters === spec.maxClusters;
-    return unchanged ? current : withSettings(current, spec);
+function applySettings(current: SliceLedger, spec: SliceSpec, now: Date, options: SettingsOptions): SliceLedger {
+    const unchanged =
+        current.spec.gracePeriodSeconds === spec.gracePeriodSeconds &&
+        current.spec.maxClusters === spec.maxClusters &&
+        sameReservedRanges(current.spec.reservedRanges, spec.reservedRanges);
+    if (unchanged) {
+        return current;
+    }
+    const overlaps = options.acceptReservedOverlaps === true ? [] : reservedOverlapsWithHeld(current, spec.reservedRanges, now);
+    if (overlaps.length > 0) {
+        throw IpamError.fromIssue(overlaps[0]);
+    }
+    const { gracePeriodSeconds, maxClusters, reservedRanges } = spec;
+    return withSettings(current, { gracePeriodSeconds, maxClusters, reservedRanges });
 }
 
 async function refuseOverlaps(store: LedgerStore, spec: SliceSpec): Promise<void> {

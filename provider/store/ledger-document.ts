@@ -118,6 +118,10 @@ export function encodeLedger(ledger: SliceLedger): Record<string, unknown> {
             subnetSize: ledger.spec.subnetSize,
             gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
             maxClusters: ledger.spec.maxClusters,
+            // Omitted when empty: a slice reserving nothing is stored as before reserved ranges existed.
+            ...(ledger.spec.reservedRanges === undefined || ledger.spec.reservedRanges.length === 0
+                ? {}
+                : { reservedRanges: [...ledger.spec.reservedRanges] }),
         },
         registeredAt: ledger.registeredAt,
         allocations: ledger.allocations.map(encodeAllocation),

@@ -89,6 +89,8 @@ interface LedgerAnnotation {
     subnetSize?: number;
     gracePeriodSeconds: number;
     maxClusters: number;
+    /** Absent when the slice reserves nothing, and in heads written before reserved ranges existed. */
+    reservedRanges?: string[];
     registeredAt: string;
     span: number;
     /** Random per commit: tells a retried request of ours that had landed from another writer's identical change. */
@@ -230,6 +232,7 @@ export function headForm(object: SliceIpamObject): HeadForm {
             subnetSize: parsed.subnetSize,
             gracePeriodSeconds: parsed.gracePeriodSeconds!,
             maxClusters: parsed.maxClusters!,
+            ...(parsed.reservedRanges === undefined ? {} : { reservedRanges: parsed.reservedRanges }),
             registeredAt: parsed.registeredAt!,
         },
     };
@@ -242,6 +245,7 @@ export function headAnnotations(ledger: SliceLedger, refs: readonly ShardRef[], 
         subnetSize: ledger.spec.subnetSize,
         gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
         maxClusters: ledger.spec.maxClusters,
+        ...(ledger.spec.reservedRanges === undefined ? {} : { reservedRanges: [...ledger.spec.reservedRanges] }),
         registeredAt: ledger.registeredAt,
         span: SHARD_SPAN,
         commit,
@@ -377,6 +381,7 @@ export function assembleLedger(
             subnetSize: object.spec?.subnetSize,
             gracePeriodSeconds: settings.gracePeriodSeconds,
             maxClusters: settings.maxClusters,
+            ...(settings.reservedRanges === undefined ? {} : { reservedRanges: settings.reservedRanges }),
         },
         registeredAt: settings.registeredAt,
         allocations: [],

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { release, SliceLedger } from "../../provider/core/ledger";
+import { release, SliceLedger, withSettings } from "../../provider/core/ledger";
 import { renderTable } from "../../cli/format";
 import {
     ALLOCATION_COLUMNS,
     allocationViews,
     checkClusters,
     checkSummary,
+    reservedHoldersSummary,
     SAVINGS_COLUMNS,
     savingsReport,
     savingsRows,
@@ -125,5 +126,38 @@ describe("savings", () => {
 
     it("reports no savings for no slices", () => {
         expect(savingsReport([], at(0)).total).toMatchObject({ staticAddresses: 0, savings: 0 });
+    });
+});
+
+describe("reserved ranges in the views", () => {
+    const reserving = (ledger: SliceLedger, ranges: string[]) => withSettings(ledger, { ...ledger.spec, reservedRanges: ranges });
+
+    it("status shows the ranges and the subnets they take, and utilization over usable subnets", () => {
+        const ledger = reserving(withClusters(ledgerFor({ sliceName: "my-slice" }), ["a"]), ["10.1.128.0/17"]);
+        expect(sliceStatus(ledger, at(60))).toMatchObject({
+            reservedRanges: ["10.1.128.0/17"],
+            reservedSubnets: 128,
+            availableSubnets: 127,
+            utilization: 1 / 128,
+        });
+        expect(sliceStatus(withClusters(ledgerFor(), ["a"]), at(60))).not.toHaveProperty("reservedSubnets");
+    });
+
+    it("check lists clusters kept inside a reserved range, without calling it a mismatch", () => {
+        const ledger = reserving(withClusters(ledgerFor({ sliceName: "my-slice" }), ["a", "b"]), ["10.1.1.0/24"]);
+        const report = checkClusters(ledger, ["a", "b"], at(60));
+        expect(report.consistent).toBe(true);
+        expect(report.inReservedRanges).toEqual([{ clusterName: "b", subnet: "10.1.1.0/24", range: "10.1.1.0/24" }]);
+        expect(reservedHoldersSummary(report)).toBe(
+            'slice "my-slice": 1 cluster(s) keep a subnet inside a reserved range (accepted with acceptReservedOverlaps): ' +
+                "b (10.1.1.0/24 in 10.1.1.0/24); nothing new is allocated there, and each subnet returns to the reserved range once its cluster leaves.",
+        );
+        expect(reservedHoldersSummary(checkClusters(withClusters(ledgerFor(), ["a"]), ["a"], at(60)))).toBeUndefined();
+    });
+
+    it("savings compares with a static layout of the usable subnets only", () => {
+        const ledger = reserving(withClusters(ledgerFor(), ["a"]), ["10.1.0.0/17"]); // a holds 10.1.0.0/24, inside the range
+        const [slice] = savingsReport([ledger], at(60)).slices;
+        expect(slice).toMatchObject({ staticAddresses: 129 * 256, dynamicAddresses: 256, savedAddresses: 128 * 256 });
     });
 });

@@ -112,6 +112,49 @@ describe("KubeSliceIpam", () => {
         expect(allocationInputs).toMatchObject({ sliceName: "blue", clusterName: "worker-1", store });
     });
 
+    it("passes reserved ranges (an Output among them) to its SliceIpam and plans around them; planMustHold reaches each allocation", async () => {
+        const ipam = track(
+            new KubeSliceIpam("teal", {
+                sliceName: "teal",
+                namespace: "kubeslice-cisco",
+                sliceSubnet: "10.8.0.0/16",
+                reservedRanges: [pulumi.output("10.8.0.0/23"), "172.16.0.0/12"],
+                planMustHold: true,
+                clusters: ["worker-1", "worker-2"],
+                store,
+            }),
+        );
+        expect(await valueOf(ipam.subnets)).toEqual({ "worker-1": "10.8.2.0/24", "worker-2": "10.8.3.0/24" });
+        expect(registrations.find((r) => r.type === SLICE_TYPE)!.inputs).toMatchObject({ reservedRanges: ["10.8.0.0/23", "172.16.0.0/12"] });
+        expect(registrations.find((r) => r.name === "teal-worker-1")!.inputs).toMatchObject({
+            requestedSubnet: "10.8.2.0/24",
+            requestedSubnetIsPlan: true,
+            planMustHold: true,
+        });
+        expect(await valueOf(ipam.availableSubnets)).toBe(256 - 2 - 2);
+        expect(await valueOf(ipam.utilization)).toBe(2 / 254);
+    });
+
+    it("refuses bad reserved ranges and planMustHold with the other argument problems, before registering anything", () => {
+        expect(
+            () =>
+                new KubeSliceIpam("bad", {
+                    sliceName: "bad",
+                    namespace: "kubeslice-cisco",
+                    sliceSubnet: "10.9.0.0/16",
+                    reservedRanges: ["10.9.0.1/24"],
+                    planMustHold: "yes" as unknown as boolean,
+                    clusters: ["worker-1"],
+                    store,
+                }),
+        ).toThrow(
+            'KubeSliceIpam "bad" has invalid arguments:\n' +
+                '  - reservedRanges[0] "10.9.0.1/24" has host bits set; did you mean "10.9.0.0/24"?\n' +
+                '  - planMustHold must be true or false, not "yes"',
+        );
+        expect(registrations).toEqual([]);
+    });
+
     it("reports allocations, manifests and capacity", async () => {
         const ipam = track(
             new KubeSliceIpam("red", {

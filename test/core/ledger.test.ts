@@ -156,6 +156,8 @@ describe("capacity and structure", () => {
             totalSubnets: 256,
             activeSubnets: 2,
             releasedSubnets: 1,
+            reservedSubnets: 0,
+            reservedHeld: 0,
             availableSubnets: 253,
             utilization: 2 / 256,
         });

@@ -55,7 +55,15 @@ describe("log entries", () => {
     });
 
     it("warns with available, total and utilization", () => {
-        const figures = { totalSubnets: 256, activeSubnets: 246, releasedSubnets: 0, availableSubnets: 10, utilization: 246 / 256 };
+        const figures = {
+            totalSubnets: 256,
+            activeSubnets: 246,
+            releasedSubnets: 0,
+            reservedSubnets: 0,
+            reservedHeld: 0,
+            availableSubnets: 10,
+            utilization: 246 / 256,
+        };
         expect(formatLogEntry(exhaustionLogEntry("my-slice", figures))).toBe(
             'Subnet pool approaching exhaustion {"slice":"my-slice","available":10,"total":256,"utilization":0.9609}',
         );
@@ -108,6 +116,8 @@ describe("withAllocationLog", () => {
             totalSubnets: 4,
             activeSubnets: active,
             releasedSubnets: 0,
+            reservedSubnets: 0,
+            reservedHeld: 0,
             availableSubnets: 4 - active,
             utilization: active / 4,
         });

@@ -16,6 +16,7 @@ describe("renderExposition", () => {
             ["ipam_releases_total", "COUNTER"],
             ["ipam_allocation_latency_seconds", "HISTOGRAM"],
             ["ipam_total_subnets", "GAUGE"],
+            ["ipam_reserved_subnets", "GAUGE"],
             ["ipam_available_subnets", "GAUGE"],
             ["ipam_allocated_subnets", "GAUGE"],
             ["ipam_inuse_subnets", "GAUGE"],

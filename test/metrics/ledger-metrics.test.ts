@@ -25,12 +25,13 @@ const value = (families: MetricFamily[], name: string, labels: Record<string, st
         ?.value;
 
 describe("ledgerMetricFamilies", () => {
-    it("exports the guide's eight metrics, ipam_inuse_subnets, ipam_reclaimed_total and ipam_reclaimable_subnets, in that order, with their types", () => {
+    it("exports the guide's eight metrics, ipam_reserved_subnets, ipam_inuse_subnets, ipam_reclaimed_total and ipam_reclaimable_subnets, in that order, with their types", () => {
         expect(ledgerMetricFamilies([], at(0)).map((f) => [f.name, f.type, f.values.length])).toEqual([
             ["ipam_allocations_total", "counter", 0],
             ["ipam_releases_total", "counter", 0],
             ["ipam_allocation_latency_seconds", "histogram", 0],
             ["ipam_total_subnets", "gauge", 0],
+            ["ipam_reserved_subnets", "gauge", 0],
             ["ipam_available_subnets", "gauge", 0],
             ["ipam_allocated_subnets", "gauge", 0],
             ["ipam_inuse_subnets", "gauge", 0],

@@ -141,6 +141,29 @@ describe("Kubernetes store", () => {
         expect(await store.load("blue")).toBeUndefined();
     });
 
+    it("keeps reserved ranges in the head's ledger annotation, changes them in place, and reads heads without them as none", async () => {
+        const namespace = freshNamespace();
+        const store = storeIn(namespace);
+        await registerSlice(store, spec());
+        expect(JSON.parse(await ledgerAnnotation(namespace))).not.toHaveProperty("reservedRanges");
+        await allocateSubnet(store, "blue", "worker-1"); // 10.2.0.0/24
+        await expect(updateSliceSettings(store, spec({ reservedRanges: ["10.2.0.0/23"] }))).rejects.toMatchObject({
+            code: "reserved-range-overlaps-held",
+        });
+        await updateSliceSettings(store, spec({ reservedRanges: ["10.2.0.0/23", "10.9.0.0/16"] }), { acceptReservedOverlaps: true });
+        expect(JSON.parse(await ledgerAnnotation(namespace)).reservedRanges).toEqual(["10.2.0.0/23", "10.9.0.0/16"]);
+        const reread = (await storeIn(namespace).load("blue"))!.ledger;
+        expect(reread.spec.reservedRanges).toEqual(["10.2.0.0/23", "10.9.0.0/16"]);
+        expect(reread.allocations.map((e) => [e.clusterName, e.subnet])).toEqual([["worker-1", "10.2.0.0/24"]]);
+        expect((await allocateSubnet(storeIn(namespace), "blue", "worker-2")).allocation.subnet).toBe("10.2.2.0/24");
+        const object = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
+        // 256 less 2 reserved (one of them held by worker-1, so usable) less 2 active.
+        expect(object.status).toMatchObject({ availableSubnets: 253, totalSubnets: 256 });
+        await updateSliceSettings(store, spec());
+        expect(JSON.parse(await ledgerAnnotation(namespace))).not.toHaveProperty("reservedRanges");
+        expect((await storeIn(namespace).load("blue"))!.ledger.spec).not.toHaveProperty("reservedRanges");
+    });
+
     it("refuses a SliceIpam whose annotations were corrupted, naming it", async () => {
         const namespace = freshNamespace();
         await registerSlice(storeIn(namespace), spec());
@@ -516,4 +539,9 @@ function cli(args: readonly string[], namespace: string): Promise<{ code: number
             (error: any, stdout: string, stderr: string) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
         ),
     );
+}
+
+async function ledgerAnnotation(namespace: string): Promise<string> {
+    const object = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
+    return object.metadata.annotations[ANNOTATION_LEDGER];
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { emptyCounters } from "../../provider/core/counters";
-import { decodeLedger } from "../../provider/store/ledger-document";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { allocateSubnet } from "../../provider/service/allocations";
+import { registerSlice, updateSliceSettings } from "../../provider/service/slices";
+import { sliceSpecSchema } from "../../provider/core/validation";
+import { FileLedgerStore } from "../../provider/store/file-store";
+import { decodeLedger, encodeLedger } from "../../provider/store/ledger-document";
 
 // Every version of kubeslice-ipam wrote all five settings.
 const settings = { sliceName: "old", sliceSubnet: "10.1.0.0/16", subnetSize: 24, gracePeriodSeconds: 86_400, maxClusters: 4_096 };
@@ -29,4 +36,38 @@ describe("ledger documents", () => {
             });
         },
     );
+
+    it("read a document without reservedRanges (written before they existed) as reserving nothing", () => {
+        const decoded = decodeLedger({ spec: { ...settings }, registeredAt: "2026-01-01T00:00:00.000Z", allocations: [] });
+        expect(decoded.ok && decoded.ledger.spec).toEqual(settings);
+        expect(decoded.ok && encodeLedger(decoded.ledger).spec).toEqual(settings);
+    });
+
+    it("refuse a stored reserved range that is not CIDR, naming it", () => {
+        const decoded = decodeLedger({
+            spec: { ...settings, reservedRanges: ["10.1.0.1/24"] },
+            registeredAt: "2026-01-01T00:00:00.000Z",
+            allocations: [],
+        });
+        expect(decoded.ok).toBe(false);
+        expect(!decoded.ok && decoded.problems.join("\n")).toContain('reservedRanges[0] "10.1.0.1/24" has host bits set');
+    });
+
+    it("round-trip reserved ranges through the file store", async () => {
+        const directory = mkdtempSync(path.join(tmpdir(), "reserved-"));
+        try {
+            const store = new FileLedgerStore(directory);
+            await registerSlice(store, sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.1.0.0/16", reservedRanges: ["10.1.0.0/23"] }));
+            expect((await allocateSubnet(store, "blue", "a")).allocation.subnet).toBe("10.1.2.0/24");
+            const reread = new FileLedgerStore(directory);
+            expect((await reread.load("blue"))!.ledger.spec.reservedRanges).toEqual(["10.1.0.0/23"]);
+            const files = readdirSync(path.join(directory, "blue"));
+            const text = readFileSync(path.join(directory, "blue", files.sort().at(-1)!), "utf8");
+            expect(text).toContain('"reservedRanges"');
+            await updateSliceSettings(reread, sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.1.0.0/16", reservedRanges: [] }));
+            expect((await new FileLedgerStore(directory).load("blue"))!.ledger.spec).not.toHaveProperty("reservedRanges");
+        } finally {
+            rmSync(directory, { recursive: true, force: true });
+        }
+    });
 });

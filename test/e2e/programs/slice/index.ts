@@ -9,8 +9,12 @@ import { KubeSliceIpam } from "kubeslice-ipam";
 //   sliceName           default "blue"
 //   gracePeriodSeconds  default: the package's (86400)
 //   manifestsDirectory  default "manifests" (relative to the project)
+//   reservedFrom        a network stack whose nodeCidr and podCidr outputs are reserved (default: none)
+//   acceptReservedOverlaps, planMustHold  booleans (default: unset)
 const config = new pulumi.Config();
 const sliceName = config.get("sliceName") ?? "blue";
+const reservedFrom = config.get("reservedFrom");
+const network = reservedFrom === undefined ? undefined : new pulumi.StackReference(reservedFrom);
 
 const slice = new KubeSliceIpam(sliceName, {
     sliceName,
@@ -20,6 +24,9 @@ const slice = new KubeSliceIpam(sliceName, {
     clusters: config.requireObject<string[]>("clusters"),
     store: { kind: "file", directory: config.require("storeDirectory") },
     manifestsDirectory: config.get("manifestsDirectory") ?? "manifests",
+    reservedRanges: network === undefined ? undefined : [network.requireOutput("nodeCidr"), network.requireOutput("podCidr")],
+    acceptReservedOverlaps: config.getBoolean("acceptReservedOverlaps"),
+    planMustHold: config.getBoolean("planMustHold"),
 });
 
 export const subnets = slice.subnets;
