@@ -268,8 +268,9 @@ describe("metrics", () => {
     it("prints the exposition format once", async () => {
         const run = await sliceIpam(["metrics", "--now", NOW]);
         expect(run.code).toBe(0);
-        expect(parseExposition(run.stdout)).toHaveLength(12);
+        expect(parseExposition(run.stdout)).toHaveLength(13);
         const samples = samplesOf(run.stdout);
+        expect(sampleValue(samples, "ipam_reserved_subnets", { slice: "my-slice" })).toBe(0);
         expect(sampleValue(samples, "ipam_allocated_subnets", { slice: "my-slice" })).toBe(2);
         expect(sampleValue(samples, "ipam_inuse_subnets", { slice: "my-slice" })).toBe(0);
         expect(sampleValue(samples, "ipam_reclaimable_subnets", { slice: "my-slice" })).toBe(0);

@@ -79,6 +79,16 @@ describe("eventsOfChange", () => {
         expect(eventsOfChange(ledger, counted, context(1))).toEqual([]);
         expect(recordChange(ledger, counted, context(1), UNBOUNDED)).toBe(counted);
     });
+
+    it("records a change of reserved ranges as a settings change, with the lists before and after", () => {
+        const ledger = ledgerFor({ gracePeriodSeconds: 100, maxClusters: 10 });
+        const reserved = withSettings(ledger, { gracePeriodSeconds: 100, maxClusters: 10, reservedRanges: ["10.1.200.0/22"] });
+        expect(eventsOfChange(ledger, reserved, context(1)).map((event) => [event.action, event.detail])).toEqual([
+            ["settings-changed", "reservedRanges [] → [10.1.200.0/22]"],
+        ]);
+        const freed = withSettings(reserved, { gracePeriodSeconds: 100, maxClusters: 10, reservedRanges: [] });
+        expect(eventsOfChange(reserved, freed, context(2)).map((event) => event.detail)).toEqual(["reservedRanges [10.1.200.0/22] → []"]);
+    });
 });
 
 describe("appendHistory", () => {

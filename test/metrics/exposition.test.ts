@@ -35,9 +35,9 @@ describe("renderExposition", () => {
         expect(text).toContain('ipam_utilization_rate{slice="blue"} 0.00390625\n');
     });
 
-    it("labels every sample of a slice: 2 allocation, 8 latency, 7 gauge and 3 other counter series", async () => {
+    it("labels every sample of a slice: 2 allocation, 8 latency, 8 gauge and 3 other counter series", async () => {
         const families = ledgerMetricFamilies([ledgerFor({ sliceName: "x-1" })], at(0));
-        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(20);
+        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(21);
     });
 
     it("prints HELP and TYPE for metrics with no slice yet", async () => {
