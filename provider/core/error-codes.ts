@@ -182,10 +182,6 @@ export const ERROR_CODES = {
         meaning: "`KUBESLICE_IPAM_HISTORY_MAX_EVENTS` or `KUBESLICE_IPAM_HISTORY_MAX_AGE_DAYS` is not a whole number of at least 1",
     },
     "retry-setting-invalid": { exit: "failure", meaning: "`KUBESLICE_IPAM_KUBERNETES_RETRY_SECONDS` is not a number of seconds" },
-    "gather-setting-invalid": {
-        exit: "failure",
-        meaning: "`KUBESLICE_IPAM_KUBERNETES_GATHER_MS` is not a number of milliseconds from 0 to 10000",
-    },
     "manifest-file-exists": {
         exit: "failure",
         meaning: "a `ManifestFile`'s path holds a file with other content that kubeslice-ipam did not write",

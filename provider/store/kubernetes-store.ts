@@ -6,7 +6,6 @@ import { inParallel } from "./in-parallel";
 import { KubernetesApi } from "./kubernetes-api";
 import { EVENTS, kubernetesEvents } from "./kubernetes-events";
 import { Commits } from "./kubernetes-commit";
-import { gatherMsFrom } from "./kubernetes-gather";
 import { connect } from "./kubernetes-connection";
 import { HeadView, versioned } from "./kubernetes-head-view";
 import { HeadReader } from "./kubernetes-heads";
@@ -69,9 +68,6 @@ export interface KubernetesStoreOptions {
  *   under the same compare-and-swap. Converting overwrites the old settings
  *   annotation with a non-JSON marker, so versions that read status as the
  *   ledger refuse the slice instead of trusting the bounded projection.
- * - Gathering (kubernetes-gather.ts): a commit costs several API server
- *   writes whatever it carries, so changes the Pulumi engine streams wait
- *   briefly for company and are committed together (update-ledger.ts).
  * - Head view (process-wide, kubernetes-head-view.ts): the head this process
  *   last read or wrote, with when. Plans use it while it is at most
  *   PLAN_VIEW_MS old; writes use it of any age, only as the basis of the
@@ -92,8 +88,6 @@ export class KubernetesLedgerStore implements LedgerStore {
     readonly description: string;
     readonly key: string;
     readonly writer: string;
-    /** A commit waits this long for more changes while they arrive in a stream (kubernetes-gather.ts). */
-    readonly gatherMs: number;
     private readonly api: KubernetesApi;
     private readonly objects: LedgerObjects;
     private readonly view: HeadView;
@@ -114,7 +108,6 @@ export class KubernetesLedgerStore implements LedgerStore {
         this.description = `Kubernetes store ${server} namespace ${options.namespace}`;
         this.key = `kubernetes:${server}/${options.namespace}`;
         this.writer = identity;
-        this.gatherMs = gatherMsFrom(process.env);
         this.api = new KubernetesApi(client, api, options.namespace, this.description, transientRetryFrom(process.env, options.transientAttempts));
         this.objects = new LedgerObjects(this.api);
         const cache = new ShardCache(this.key);

@@ -80,16 +80,6 @@ export interface LedgerStore {
     loadToWrite?(sliceName: string): Promise<VersionedLedger | undefined>;
 
     /**
-     * How long, at most, a commit may wait for more changes to join it while
-     * changes to the slice arrive in a stream (each within this long of the
-     * one before): where one commit costs much more than one change (the
-     * Kubernetes store's several writes on the API server), one commit for
-     * several. A change that arrives after a pause is committed at once.
-     * Absent or 0: never wait.
-     */
-    readonly gatherMs?: number;
-
-    /**
      * Called once the changes of a burst on a slice are all settled (no more
      * queued in this process): work a store deferred from commits within the
      * burst, such as a derived projection. Its errors are ignored.

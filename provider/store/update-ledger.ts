@@ -54,10 +54,6 @@ interface PendingChange {
     /** The caller's own store: its batch is committed through the first caller's. */
     readonly store: LedgerStore;
     readonly change: LedgerChange<unknown>;
-    /** When it was asked for (Date.now()): a batch waits for company counted from its first change's arrival. */
-    readonly arrivedAt: number;
-    /** Whether the change before it on this queue arrived within the store's gathering window. */
-    readonly inStream: boolean;
     /** Taken when the change was asked for, in its caller's scope: a batch may hold several callers' changes. */
     readonly actor: HistoryActor;
     readonly resolve: (result: unknown) => void;
@@ -67,14 +63,7 @@ interface PendingChange {
 interface CommitQueue {
     pending: PendingChange[];
     running: boolean;
-    /** When the latest change arrived (Date.now()); undefined before the first. */
-    lastArrival?: number;
-    /** Ends a gathering wait early: the batch is full. */
-    wake?: () => void;
 }
-
-/** A batch that has gathered this many changes is committed without waiting longer. */
-export const GATHER_LIMIT = 64;
 
 // Pulumi runs one provider process for all resources of a kind and calls it
 // concurrently. Queues are process-wide, found through a global symbol at call
@@ -117,8 +106,7 @@ function queueKey(store: Pick<LedgerStore, "key" | "writer">, sliceName: string)
  * commit): the changes queued while a write is in flight are applied in
  * arrival order to one ledger and written once. Each caller still gets its own
  * result or error. Retries that a conflict forced are added to the ledger's
- * `counters.conflicts`. Where the store asks for it (`gatherMs`), changes the
- * Pulumi engine streams wait briefly for company (see `gathered`).
+ * `counters.conflicts`.
  */
 export function updateLedger<R>(
     store: LedgerStore,
@@ -127,26 +115,8 @@ export function updateLedger<R>(
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ): Promise<R> {
     const queue = queueFor(queueKey(store, sliceName));
-    const actor = historyActor();
-    const arrivedAt = Date.now();
-    const gatherMs = store.gatherMs ?? 0;
-    // Only the engine streams changes without waiting for each: a CLI command or a library caller that awaits
-    // every change would only be slowed down by waiting for company that never comes.
-    const inStream = gatherMs > 0 && actor.via === "pulumi" && queue.lastArrival !== undefined && arrivedAt - queue.lastArrival <= gatherMs;
-    queue.lastArrival = arrivedAt;
     return new Promise<R>((resolve, reject) => {
-        queue.pending.push({
-            store,
-            change,
-            arrivedAt,
-            inStream,
-            actor,
-            resolve: resolve as (result: unknown) => void,
-            reject,
-        });
-        if (queue.pending.length >= GATHER_LIMIT) {
-            queue.wake?.();
-        }
+        queue.pending.push({ store, change, actor: historyActor(), resolve: resolve as (result: unknown) => void, reject });
         if (!queue.running) {
             queue.running = true;
             void drain(queue, sliceName, policy);
@@ -159,7 +129,6 @@ async function drain(queue: CommitQueue, sliceName: string, policy: RetryPolicy)
         while (queue.pending.length > 0) {
             let store: LedgerStore | undefined;
             while (queue.pending.length > 0) {
-                await gathered(queue);
                 const batch = queue.pending.splice(0);
                 // The batch's own first caller's store, not the one that started this drain: a drain outlives its callers.
                 store = batch[0].store;
@@ -171,36 +140,6 @@ async function drain(queue: CommitQueue, sliceName: string, policy: RetryPolicy)
     } finally {
         queue.running = false;
     }
-}
-
-/**
- * Waits, while changes arrive in a stream, for more to join the batch: until
- * the store's window has passed since the batch's first change arrived, or
- * the batch is full. Through the Pulumi engine, which sends a deployment's
- * creates one resource at a time tens of milliseconds apart, this turns a
- * commit per resource into a commit per few; a lone change (one cluster
- * added, a CLI command) never waits, and a change that already waited for a
- * commit in flight waits no longer than its window.
- */
-async function gathered(queue: CommitQueue): Promise<void> {
-    const first = queue.pending[0];
-    const gatherMs = first.store.gatherMs ?? 0;
-    if (!first.inStream || gatherMs <= 0) {
-        return;
-    }
-    const waitMs = first.arrivedAt + gatherMs - Date.now();
-    if (waitMs <= 0 || queue.pending.length >= GATHER_LIMIT) {
-        return;
-    }
-    await new Promise<void>((resolve) => {
-        const timer = setTimeout(wake, waitMs);
-        function wake() {
-            clearTimeout(timer);
-            queue.wake = undefined;
-            resolve();
-        }
-        queue.wake = wake;
-    });
 }
 
 type Outcome = { ok: true; result: unknown } | { ok: false; error: unknown };

@@ -9,9 +9,7 @@ import { sliceSpecSchema } from "../../provider/core/validation";
 import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
 import { registerSlice, unregisterSlice, updateSliceSettings } from "../../provider/service/slices";
 import { VIEW_ENTRIES } from "../../provider/store/kubernetes-head-view";
-import { GATHER_MS_VARIABLE } from "../../provider/store/kubernetes-gather";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
-import { withHistoryActor } from "../../provider/store/history-context";
 import { CorruptLedgerError } from "../../provider/store/ledger-document";
 import { Allocation, newLedger, SliceLedger } from "../../provider/core/ledger";
 import { subnetTextAt } from "../../provider/core/pool";
@@ -264,46 +262,6 @@ describe("Kubernetes store", () => {
         expect(stored.counters.conflicts).toBe(observed);
         // Losers deleted the shards they created; replaced shards were deleted after each commit.
         expect(await shardNames(namespace)).toEqual(referencedShards(await headObject(namespace, "blue")));
-    });
-});
-
-describe("Kubernetes store: a stream of changes as the engine sends them", () => {
-    it("gathers the engine's creates into a few commits, each caller acknowledged only once its allocation is on the server", async () => {
-        const namespace = freshNamespace();
-        await registerSlice(storeIn(namespace), spec());
-        // A window far longer than the stream below, so that no pause of a loaded machine splits it.
-        const before = process.env[GATHER_MS_VARIABLE];
-        process.env[GATHER_MS_VARIABLE] = "2000";
-        const store = storeIn(namespace);
-        if (before === undefined) delete process.env[GATHER_MS_VARIABLE];
-        else process.env[GATHER_MS_VARIABLE] = before;
-        expect(store.gatherMs).toBe(2000);
-        let commits = 0;
-        const compareAndSwap = store.compareAndSwap.bind(store);
-        store.compareAndSwap = (...args) => (commits++, compareAndSwap(...args));
-
-        const clusters = Array.from({ length: 24 }, (_, i) => `worker-${i}`);
-        const acknowledged: Promise<void>[] = [];
-        await withHistoryActor({ via: "pulumi", project: "platform" }, async () => {
-            for (const cluster of clusters) {
-                acknowledged.push(
-                    allocateSubnet(store, "blue", cluster).then(async ({ allocation }) => {
-                        // Read from the server by another client: the allocation is there when its caller hears of it.
-                        const onServer = (await storeIn(namespace).load("blue"))!.ledger.allocations.find((a) => a.clusterName === cluster);
-                        expect(onServer?.subnet).toBe(allocation.subnet);
-                    }),
-                );
-                // The engine sends each create tens of milliseconds after the one before, without waiting for it.
-                await new Promise((resolve) => setTimeout(resolve, 10));
-            }
-        });
-        await Promise.all(acknowledged);
-        const stored = (await storeIn(namespace).load("blue"))!.ledger;
-        expect(stored.allocations.map((a) => a.subnet).sort()).toEqual(clusters.map((_, i) => `10.2.${i}.0/24`).sort());
-        // The first create is committed at once; the others wait for company: one commit, two at most.
-        expect(commits).toBeGreaterThanOrEqual(2);
-        expect(commits).toBeLessThanOrEqual(3);
-        expect(stored.history?.filter((event) => event.action === "allocated")).toHaveLength(24);
     });
 });
 
