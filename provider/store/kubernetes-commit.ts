@@ -23,7 +23,8 @@ import {
     ShardRef,
     UNREGISTERED,
 } from "./sliceipam-shard";
-import { queuedChanges } from "./update-ledger";
+import { holdExitUntil } from "./exit-hold";
+import { committingInDrain } from "./update-ledger";
 
 /** One successful commit in this many also sweeps the slice's orphaned shards. */
 const SWEEP_EVERY = 256;
@@ -44,20 +45,26 @@ interface Owed {
 }
 
 const owedWork = () => processWide("kubeslice-ipam.kubernetes-owed-projections", () => new Map<string, Owed>());
+/** Slices whose owed projection is already scheduled. */
+const projectionsDue = () => processWide("kubeslice-ipam.kubernetes-projections-due", () => new Set<string>());
+
+/** How long after a burst its status projection is written: later commits within it share the write. */
+export const PROJECTION_DELAY_MS = 200;
 
 /**
  * The commit protocol. Create the changed shards, then replace the head
  * guarded by the `resourceVersion` that was read: the single
  * compare-and-swap point, so a change (entries, settings and counters
  * together) is all-or-nothing and two writers can never both win. Only then
- * is the status projection written and are the replaced shards deleted — by
- * the last commit of a burst: while more changes to the slice are queued in
- * this process (the group commit, update-ledger.ts), a commit leaves both to
- * the next one, and the queue's afterBurst does them once the burst's callers
- * are settled if no later commit did. So a burst of commits costs one status
- * write; a process that dies mid-burst leaves the projection one burst behind
- * (the next commit rewrites it) and its replaced shards to the sweep (they
- * record a basis that is no longer the head). A head write that meets a 409
+ * is the status projection written and are the replaced shards deleted —
+ * once per burst: a commit of the group commit's drain (update-ledger.ts)
+ * leaves both to the drain's afterBurst, which runs once the burst's callers
+ * are settled. So a burst of commits costs one status write and no caller
+ * waits for it; a process that dies before it leaves the projection one
+ * burst behind (the next commit rewrites it) and its replaced shards to the
+ * sweep (they record a basis that is no longer the head). A provider process
+ * the engine stops (SIGINT, then SIGKILL 5 s later) finishes it first
+ * (exit-hold.ts). A head write that meets a 409
  * caused only by a projection write (nothing authoritative changed) is
  * repeated over the new version; any other 409 is a conflict, and the loser
  * deletes the shards it created, which no head ever referenced. After an
@@ -69,7 +76,7 @@ const owedWork = () => processWide("kubeslice-ipam.kubernetes-owed-projections",
  */
 export class Commits {
     constructor(
-        /** Whose queue tells whether more commits of the burst follow (update-ledger.ts). */
+        /** Whose queue tells whether a commit is part of a drain, with an afterBurst to come (update-ledger.ts). */
         private readonly store: Pick<LedgerStore, "key" | "writer">,
         private readonly objects: LedgerObjects,
         private readonly cache: ShardCache,
@@ -169,15 +176,33 @@ export class Commits {
         return { ok: false, conflict: true };
     }
 
-    /** A burst of commits is over: write the status projection and delete the shards its commits replaced. */
+    /**
+     * A burst of commits is over: the status projection and the deletion of
+     * the shards its commits replaced are written PROJECTION_DELAY_MS later,
+     * for the latest commit by then. Through the engine a burst is often one
+     * commit (it sends creates tens of milliseconds apart), and the status is
+     * the costliest write of a commit for the API server (the whole object,
+     * validated): a deployment's projection is written a few times a second,
+     * not once per commit. The write is held against SIGINT and SIGTERM
+     * (exit-hold.ts), so a provider process the engine stops still makes it.
+     */
     async afterBurst(sliceName: string): Promise<void> {
         const key = this.view.keyOf(sliceName);
-        const owed = owedWork().get(key);
-        if (owed === undefined) {
+        if (!owedWork().has(key) || projectionsDue().has(key)) {
             return;
         }
-        owedWork().delete(key);
-        await this.finishCommit(owed);
+        const due = new Promise<void>((resolve) => setTimeout(resolve, PROJECTION_DELAY_MS))
+            .then(async () => {
+                projectionsDue().delete(key);
+                const owed = owedWork().get(key);
+                if (owed !== undefined) {
+                    owedWork().delete(key);
+                    await this.finishCommit(owed);
+                }
+            })
+            .catch(() => undefined);
+        projectionsDue().add(key);
+        holdExitUntil(due);
     }
 
     /**
@@ -229,10 +254,13 @@ export class Commits {
 
     /**
      * Committed: remember, write the projection, drop the replaced shards.
-     * None of it can undo the commit. While more changes to the slice are
-     * queued in this process, the projection and the deletions are left to
-     * the commit that follows (or to afterBurst): one projection write per
-     * burst instead of one per commit, off the path of every caller but the last.
+     * None of it can undo the commit. Inside the group commit's drain
+     * (update-ledger.ts) the projection and the deletions are left to its
+     * afterBurst, which runs once the burst's callers have their results: one
+     * projection write per burst, on no caller's path. The projection is the
+     * slowest write of a commit (the whole status, validated by the server):
+     * an acknowledgement waits for the shards and the head only. Outside a
+     * drain (a copy's registration) nobody calls afterBurst: done here.
      */
     private async afterCommit(
         committed: SliceIpamObject,
@@ -252,7 +280,7 @@ export class Commits {
         };
         owedWork().delete(key);
         this.rememberCommitted(committed, next);
-        if (queuedChanges(this.store, sliceName) > 0) {
+        if (committingInDrain(this.store, sliceName)) {
             owedWork().set(key, owed);
         } else {
             await this.finishCommit(owed);

@@ -3,6 +3,7 @@ import { HistoryActor, HistoryEvent, recordedChange, removalEventOf } from "../c
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { backOff, Backoff, RetryLimit, retryBudget } from "./backoff";
+import { holdExitUntil } from "./exit-hold";
 import { historyActor, historyBounds } from "./history-context";
 import { LedgerStore } from "./ledger-store";
 import { processWide } from "./process-wide";
@@ -81,12 +82,13 @@ function queueFor(key: string): CommitQueue {
 }
 
 /**
- * Changes queued for a slice in this process and not yet being committed: a
- * store may leave work that only the last commit of a burst needs (the
- * Kubernetes store's status projection) to the commit that follows.
+ * Whether a commit of this store and slice is being made by a drain, which
+ * calls the store's afterBurst once its callers are settled: a store may
+ * leave work that no caller needs to wait for (the Kubernetes store's status
+ * projection) to it.
  */
-export function queuedChanges(store: Pick<LedgerStore, "key" | "writer">, sliceName: string): number {
-    return queues().get(queueKey(store, sliceName))?.pending.length ?? 0;
+export function committingInDrain(store: Pick<LedgerStore, "key" | "writer">, sliceName: string): boolean {
+    return queues().get(queueKey(store, sliceName))?.running === true;
 }
 
 /**
@@ -119,7 +121,9 @@ export function updateLedger<R>(
         queue.pending.push({ store, change, actor: historyActor(), resolve: resolve as (result: unknown) => void, reject });
         if (!queue.running) {
             queue.running = true;
-            void drain(queue, sliceName, policy);
+            // What a drain still does after its callers have their results (afterBurst, Events) is finished
+            // before the process stops on SIGINT or SIGTERM, as the engine stops a provider.
+            holdExitUntil(drain(queue, sliceName, policy));
         }
     });
 }

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
 import { registerSlice } from "../../provider/service/slices";
+import { settledStoreWork } from "../../provider/store/exit-hold";
 import { PLAN_VIEW_MS } from "../../provider/store/kubernetes-head-view";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { ANNOTATION_LEDGER } from "../../provider/store/sliceipam-shard";
@@ -175,6 +176,8 @@ describe("Kubernetes store: one process's concurrent changes committed together"
         expect(outcomes[30].status).toBe("rejected"); // and its own error, failing no other caller
         expect(String((outcomes[30] as PromiseRejectedResult).reason)).toMatch(/10\.3\.0\.0\/24/);
 
+        // The burst's status projection is written once its callers have their results.
+        await settledStoreWork();
         const headWrites = writes.get("replaceNamespacedCustomObject")!;
         const statusWrites = writes.get("replaceNamespacedCustomObjectStatus")!;
         expect(headWrites).toBeGreaterThanOrEqual(1);

@@ -9,6 +9,7 @@ import { sliceSpecSchema } from "../../provider/core/validation";
 import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
 import { registerSlice, unregisterSlice, updateSliceSettings } from "../../provider/service/slices";
 import { VIEW_ENTRIES } from "../../provider/store/kubernetes-head-view";
+import { settledStoreWork } from "../../provider/store/exit-hold";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { CorruptLedgerError } from "../../provider/store/ledger-document";
 import { Allocation, newLedger, SliceLedger } from "../../provider/core/ledger";
@@ -58,6 +59,7 @@ describe("Kubernetes store", () => {
         await allocateSubnet(store, "blue", "worker-1");
         await allocateSubnet(store, "blue", "worker-2");
         await releaseSubnet(store, "blue", "worker-2");
+        await settledStoreWork(); // the status projection is written once the burst's callers have their results
         const object = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
         expect(object.spec).toEqual({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", subnetSize: 24 });
         expect(object.status.allocatedSubnets).toEqual([
@@ -133,6 +135,7 @@ describe("Kubernetes store", () => {
         const updated = await updateSliceSettings(store, spec({ gracePeriodSeconds: 60, maxClusters: 10 }));
         expect(updated.spec).toMatchObject({ gracePeriodSeconds: 60, maxClusters: 10 });
         expect((await storeIn(namespace).load("blue"))!.ledger.spec.maxClusters).toBe(10);
+        await settledStoreWork();
         const object = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
         expect(object.status.availableSubnets).toBe(9);
         await expect(unregisterSlice(store, "blue")).rejects.toThrow(/still has 1 active allocation/);
@@ -156,6 +159,7 @@ describe("Kubernetes store", () => {
         expect(reread.spec.reservedRanges).toEqual(["10.2.0.0/23", "10.9.0.0/16"]);
         expect(reread.allocations.map((e) => [e.clusterName, e.subnet])).toEqual([["worker-1", "10.2.0.0/24"]]);
         expect((await allocateSubnet(storeIn(namespace), "blue", "worker-2")).allocation.subnet).toBe("10.2.2.0/24");
+        await settledStoreWork(); // the status projection is written once the burst's callers have their results
         const object = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
         // 256 less 2 reserved (one of them held by worker-1, so usable) less 2 active.
         expect(object.status).toMatchObject({ availableSubnets: 253, totalSubnets: 256 });

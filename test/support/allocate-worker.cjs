@@ -5,6 +5,7 @@ const path = require("node:path");
 const dist = path.resolve(__dirname, "../../dist/provider");
 const { openStore } = require(path.join(dist, "store/store-spec.js"));
 const { allocateSubnet } = require(path.join(dist, "service/allocations.js"));
+const { settledStoreWork } = require(path.join(dist, "store/exit-hold.js"));
 
 const [where, slice, prefix, countText] = process.argv.slice(2);
 const store = openStore(where.startsWith("{") ? JSON.parse(where) : { kind: "file", directory: where });
@@ -16,6 +17,8 @@ process.stdin.once("data", async () => {
         const results = await Promise.all(clusters.map((cluster) => allocateSubnet(store, slice, cluster)));
         process.stdout.write(JSON.stringify(results.map((r) => r.allocation)) + "\n");
         process.stdout.write(JSON.stringify({ conflicts: counted.conflicts }) + "\n");
+        // What the store does after its callers have their results (the status projection, replaced shards) first.
+        await settledStoreWork();
         process.exit(0);
     } catch (error) {
         process.stderr.write(`${error.stack}\n`);

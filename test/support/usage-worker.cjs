@@ -7,6 +7,7 @@ const path = require("node:path");
 const dist = path.resolve(__dirname, "../../dist/provider");
 const { openStore, usageSourceOf } = require(path.join(dist, "store/store-spec.js"));
 const { syncUsage } = require(path.join(dist, "service/usage.js"));
+const { settledStoreWork } = require(path.join(dist, "store/exit-hold.js"));
 
 const [spec, slice] = process.argv.slice(2);
 const store = openStore(JSON.parse(spec));
@@ -27,6 +28,7 @@ process.stdin.on("data", async (chunk) => {
             rounds++;
         }
         process.stdout.write(JSON.stringify({ rounds, conflicts: counted.conflicts, marked }) + "\n");
+        await settledStoreWork();
         process.exit(0);
     } catch (error) {
         process.stderr.write(`${error.stack}\n`);

@@ -11,6 +11,7 @@ const dist = path.resolve(__dirname, "../../dist/provider");
 const { FileLedgerStore } = require(path.join(dist, "store/file-store.js"));
 const { openStore } = require(path.join(dist, "store/store-spec.js"));
 const { allocateSubnet, releaseSubnet, findSubnet } = require(path.join(dist, "service/allocations.js"));
+const { settledStoreWork } = require(path.join(dist, "store/exit-hold.js"));
 
 const settings = JSON.parse(process.argv[2]);
 let pausedOnce = false;
@@ -84,7 +85,7 @@ async function lane(index) {
 
 process.stdout.write("ready\n");
 Promise.all(Array.from({ length: settings.lanes }, (_, i) => lane(i))).then(
-    () => process.exit(0),
+    () => settledStoreWork().then(() => process.exit(0)),
     (error) => {
         process.stderr.write(`${error.stack}\n`);
         process.exit(1);
