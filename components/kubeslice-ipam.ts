@@ -40,8 +40,13 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly manifestFiles: Readonly<Record<string, ManifestFile>>;
     /** Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`. */
     readonly subnets: pulumi.Output<Record<string, string>>;
-    /** `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. */
+    /**
+     * `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. Past 2^53 (an IPv6 pool) a float64's nearest value: read
+     * `totalSubnetsExact`.
+     */
     readonly totalSubnets: pulumi.Output<number>;
+    /** `totalSubnets` as exact decimal text, e.g. `"72057594037927936"` for fd00::/8 of /64s. */
+    readonly totalSubnetsExact: pulumi.Output<string>;
     /**
      * Clusters that could still join, read from the store after this deployment's allocations (includes clusters
      * other stacks hold in the slice).
@@ -101,6 +106,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         this.collectAllocations = () => byCluster(clusters, (cluster) => allocationEntry(children[cluster].allocation, children[cluster].usage));
         this.renderManifests = () => byCluster(clusters, (cluster) => children[cluster].manifest().apply(renderManifestYaml));
         this.totalSubnets = this.slice.totalSubnets;
+        this.totalSubnetsExact = this.slice.totalSubnetsExact;
         const figures = capacityFigures(this.slice, this.subnets, args.store, planning, dryRun);
         this.availableSubnets = figures.apply((f) => f?.availableSubnets as number);
         this.utilization = figures.apply((f) => f?.utilization as number);
@@ -112,6 +118,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         this.registerOutputs({
             subnets: this.subnets,
             totalSubnets: this.totalSubnets,
+            totalSubnetsExact: this.totalSubnetsExact,
             availableSubnets: this.availableSubnets,
             utilization: this.utilization,
         });
