@@ -58,6 +58,16 @@ export function jsonCount(count: number | bigint): number | string {
     return exact <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(exact) : exact.toString();
 }
 
+/**
+ * `{ [name]: text }` when `count` passes 2^53, else nothing: for JSON views
+ * that keep a number and add the exact figure beside it only where the number
+ * is not exact.
+ */
+export function exactBeyondSafe<K extends string>(name: K, count: bigint): Partial<Record<K, string>> {
+    const value = jsonCount(count);
+    return typeof value === "string" ? ({ [name]: value } as Record<K, string>) : {};
+}
+
 /** The subnet at `index`, or `undefined` past the end of the pool's indexable subnets. */
 export function subnetAt(pool: Pool, index: number): Cidr | undefined {
     if (!Number.isSafeInteger(index) || index < 0 || index >= indexableSubnets(pool)) {
@@ -69,6 +79,18 @@ export function subnetAt(pool: Pool, index: number): Cidr | undefined {
         network: pool.sliceSubnet.network + BigInt(index) * step,
         prefix: pool.subnetSize,
     };
+}
+
+/**
+ * Canonical text of the subnet at any position of the pool, indexable or not
+ * (a map cell of a /8 of /64s starts past 2^53); throws past the end.
+ */
+export function subnetTextAtOffset(pool: Pool, offset: bigint): string {
+    if (offset < 0n || offset >= poolSize(pool)) {
+        throw new RangeError(`position ${offset} is outside a pool of ${poolSize(pool)} subnets`);
+    }
+    const step = blockSize(pool.sliceSubnet.version, pool.subnetSize);
+    return cidrToString({ version: pool.sliceSubnet.version, network: pool.sliceSubnet.network + offset * step, prefix: pool.subnetSize });
 }
 
 /** Canonical text of the subnet at `index`; throws past the end (a caller bug). */
