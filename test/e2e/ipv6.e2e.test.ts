@@ -90,7 +90,7 @@ describe("an IPv6-only slice with the real engine", () => {
     it("reports a /8 of /64s exactly: 2^56 subnets", async () => {
         const huge = await (
             await workspace.program(path.join(PROGRAMS, "slice"), "huge")
-        ).stack("dev", {
+        ).stack("huge", {
             sliceName: "huge",
             sliceSubnet: "fc00::/8",
             subnetSize: 64,
