@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
+import { exactCount } from "../provider/core/pool";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
 import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
 import type { SliceIpam } from "../resources/slice-ipam";
@@ -106,7 +107,9 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         this.collectAllocations = () => byCluster(clusters, (cluster) => allocationEntry(children[cluster].allocation, children[cluster].usage));
         this.renderManifests = () => byCluster(clusters, (cluster) => children[cluster].manifest().apply(renderManifestYaml));
         this.totalSubnets = this.slice.totalSubnets;
-        this.totalSubnetsExact = this.slice.totalSubnetsExact;
+        // From the number, which is exact (a power of two): a SliceIpam in state from before totalSubnetsExact
+        // existed keeps its old outputs until its next update or refresh.
+        this.totalSubnetsExact = this.slice.totalSubnets.apply(exactCount);
         const figures = capacityFigures(this.slice, this.subnets, args.store, planning, dryRun);
         this.availableSubnets = figures.apply((f) => f?.availableSubnets as number);
         this.utilization = figures.apply((f) => f?.utilization as number);
