@@ -7,6 +7,7 @@ import { SliceLedger, withSettings } from "../../provider/core/ledger";
 import { renderTable, thousands } from "../../cli/format";
 import { sliceMap, TERMINAL_MAX_CELLS } from "../../cli/map-layout";
 import { renderMapText } from "../../cli/map-text";
+import { reportHtml } from "../../cli/report-html";
 import { allocationViews, SAVINGS_COLUMNS, savingsReport, savingsRows, sliceStatus, STATUS_COLUMNS } from "../../cli/views";
 import { at, ledgerFor, mustAllocate } from "../core/ledger-fixtures";
 
@@ -94,5 +95,16 @@ describe("IPv6 map", () => {
         expect(text).toContain("72,057,594,037,927,936 subnets");
         expect(text).toContain(`(${thousands(2n ** 56n - 4n)} subnets)`);
         expect(text).toContain(`: ${thousands(2n ** 56n - 3n)} (`);
+    });
+});
+
+describe("IPv6 in the HTML report", () => {
+    it("states each IP family's savings exactly, and draws the huge pool's map", () => {
+        const v4 = withClusters(ledgerFor({ sliceName: "four", sliceSubnet: "10.1.0.0/16" }), ["c-1"]);
+        const html = reportHtml({ ledgers: [v4, huge()], now: at(120), source: "a test store" });
+        expect(html).toContain("for 1 IPv4 slice(s): every subnet reserved up front would take 65,536 addresses");
+        const staticV6 = (2n ** 56n - 2n ** 55n - 1n) * 2n ** 64n;
+        expect(html).toContain(`for 1 IPv6 slice(s): every subnet reserved up front would take ${thousands(staticV6)} addresses`);
+        expect(html).toContain("72,057,594,037,927,936 /64 subnets");
     });
 });
