@@ -19,6 +19,16 @@ export const POOL_CASES: readonly PoolCase[] = [
     { label: "4,194,304 subnets (10.0.0.0/8, /30)", sliceSubnet: "10.0.0.0/8", subnetSize: 30, allocated: 4_095 },
 ];
 
+/**
+ * The IPv6 case of the family comparison: a /32 of /64s, 2^32 subnets, with as
+ * many clusters as the IPv4 /16 of /24s (POOL_CASES[0]) holds. First-fit costs
+ * what the allocations cost, never the pool, so the two should match.
+ */
+export const IPV6_CASE: PoolCase = { label: "4,294,967,296 subnets (fd00::/32, /64)", sliceSubnet: "fd00::/32", subnetSize: 64, allocated: 255 };
+
+/** Every case a child process can measure, by index: the pool cases, then the IPv6 one. */
+export const MEASURED_CASES: readonly PoolCase[] = [...POOL_CASES, IPV6_CASE];
+
 export interface CostSample {
     readonly medianMs: number;
     readonly iterations: number;
@@ -89,6 +99,6 @@ function naiveWith(poolCase: PoolCase): NaiveAllocator {
 // Child-process entry: node allocation-cost.js <core|naive> <case index> <iterations>
 if (require.main === module) {
     const [kind, caseIndex, iterations] = process.argv.slice(2);
-    const sample = measure(kind as "core" | "naive", POOL_CASES[Number(caseIndex)], Number(iterations));
+    const sample = measure(kind as "core" | "naive", MEASURED_CASES[Number(caseIndex)], Number(iterations));
     process.stdout.write(JSON.stringify(sample));
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { CostSample, POOL_CASES } from "./allocation-cost";
+import { CostSample, IPV6_CASE, MEASURED_CASES, POOL_CASES } from "./allocation-cost";
 import { measureHostCreates } from "./host-create";
 import { measureContention, measureCreateCost, withBenchApiServer } from "./kubernetes-store";
 
@@ -8,6 +8,9 @@ import { measureContention, measureCreateCost, withBenchApiServer } from "./kube
 // subnets one call takes seconds, so it gets few iterations.
 const NAIVE_ITERATIONS = [20, 5, 1];
 const CORE_ITERATIONS = 2_000;
+/** The family comparison alternates its two measurements this many times and keeps each one's median: the cores are shared. */
+const FAMILY_ROUNDS = 5;
+const FAMILY_RATIO_GOAL = 1.5;
 const HOST_CREATES = 200;
 const KUBERNETES_CREATES = Number(process.env.BENCH_KUBERNETES_CREATES ?? 41);
 const CONTENTION = { processes: 8, perProcess: 64 };
@@ -40,6 +43,26 @@ async function main(): Promise<void> {
         };
     });
     console.table(rows);
+
+    console.log(`\nIPv6 against IPv4: first-fit in a /32 of /64s (2^32 subnets) vs a /16 of /24s, ${IPV6_CASE.allocated} clusters held in each`);
+    const ipv4Index = 0;
+    const ipv6Index = MEASURED_CASES.indexOf(IPV6_CASE);
+    const v4: number[] = [];
+    const v6: number[] = [];
+    for (let round = 0; round < FAMILY_ROUNDS; round++) {
+        v4.push(sample("core", ipv4Index, CORE_ITERATIONS).medianMs);
+        v6.push(sample("core", ipv6Index, CORE_ITERATIONS).medianMs);
+    }
+    const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const familyRatio = middle(v6) / middle(v4);
+    console.table([
+        { pool: POOL_CASES[ipv4Index].label, "core ms": format(middle(v4), 4) },
+        { pool: IPV6_CASE.label, "core ms": format(middle(v6), 4) },
+    ]);
+    console.log(
+        `per-allocation cost ratio, IPv6 /32 of /64s / IPv4 /16 of /24s: ${format(familyRatio, 2)} ` +
+            `(goal <= ${FAMILY_RATIO_GOAL}: ${familyRatio <= FAMILY_RATIO_GOAL ? "met" : "MISSED"})`,
+    );
 
     console.log(`\nSubnetAllocation create through Pulumi's dynamic-provider host (${HOST_CREATES} sequential, file store)`);
     const host = await measureHostCreates(HOST_CREATES);

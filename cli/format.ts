@@ -86,8 +86,10 @@ export function percent(ratio: number): string {
 }
 
 /** An integer with thousands separators, as the guide writes address counts: `655,360`. */
-export function thousands(value: number): string {
-    return value.toLocaleString("en-US");
+export function thousands(value: number | bigint): string {
+    // A whole number past 2^53 (an IPv6 pool's size) prints its exact value, not the shortest float text.
+    const exact = typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value) ? BigInt(value) : value;
+    return exact.toLocaleString("en-US");
 }
 
 /** An ISO-8601 timestamp without milliseconds, as kubectl prints them: `2025-11-19T10:00:00Z`. */

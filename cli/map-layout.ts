@@ -1,5 +1,5 @@
 import { Capacity, capacity, poolOf, SliceLedger } from "../provider/core/ledger";
-import { subnetTextAt, totalSubnets } from "../provider/core/pool";
+import { exactBeyondSafe, poolSize, subnetTextAtOffset, totalSubnets } from "../provider/core/pool";
 import { allocationViews, AllocationView } from "./views";
 
 /**
@@ -35,8 +35,11 @@ export interface MapEntry extends AllocationView {
 
 /** A run of subnets of the pool, by index. */
 export interface SubnetRun {
+    /** Past 2^53 (a cell of a huge IPv6 pool) a float64, exact for a cell's start: a multiple of its power-of-two size. */
     readonly firstIndex: number;
     readonly length: number;
+    /** `length` as exact text, only when it passes 2^53 (an IPv6 pool). */
+    readonly lengthExact?: string;
     readonly firstSubnet: string;
     readonly lastSubnet: string;
 }
@@ -63,6 +66,8 @@ export interface SliceMap {
     readonly columns: number;
     readonly cells: readonly MapCell[];
     readonly counts: StateCounts;
+    /** `counts.free` as exact text, only when it passes 2^53 (an IPv6 pool). */
+    readonly freeExact?: string;
     /** The core's capacity figures, as `status` shows them. */
     readonly capacity: Capacity;
     /** The longest run of consecutive available subnets (free or expired); undefined when the pool is full. */
@@ -107,8 +112,7 @@ export function sliceMap(ledger: SliceLedger, now: Date, options: MapOptions): S
     }
     const cells: MapCell[] = [];
     for (let cell = 0; cell < cellCount; cell++) {
-        const firstIndex = cell * subnetsPerCell;
-        const run = subnetRun(ledger, firstIndex, subnetsPerCell);
+        const run = subnetRun(ledger, BigInt(cell) * BigInt(subnetsPerCell), BigInt(subnetsPerCell));
         const inCell = byCell.get(cell) ?? [];
         // A release planned for a subnet the ledger no longer records cannot be drawn; an add is drawn where it lands.
         const changes = SUBNET_CHANGES.filter((change) => inCell.some((entry) => entry.change === change));
@@ -123,10 +127,16 @@ export function sliceMap(ledger: SliceLedger, now: Date, options: MapOptions): S
         columns: columnsFor(cellCount),
         cells,
         counts: countStates(entries, total),
+        ...exactBeyondSafe("freeExact", poolSize(pool) - BigInt(entries.length)),
         capacity: capacity(ledger, now),
         largestFreeRun: largestFreeRun(ledger, entries),
         now: now.toISOString(),
     };
+}
+
+/** How many subnets of the pool are in `state`, exactly: the free count of an IPv6 pool can pass 2^53. */
+export function stateCount(map: Pick<SliceMap, "counts" | "freeExact">, state: SubnetState): number | bigint {
+    return state === "free" && map.freeExact !== undefined ? BigInt(map.freeExact) : map.counts[state];
 }
 
 /** The smallest power of two of subnets per cell that keeps the cells within `maxCells`. */
@@ -171,21 +181,28 @@ function countStates(entries: readonly MapEntry[], size: number): StateCounts {
  * expired one the next allocation reclaims); the lowest such run on a tie.
  */
 export function largestFreeRun(ledger: SliceLedger, entries: readonly Pick<MapEntry, "index" | "state">[]): SubnetRun | undefined {
-    const total = totalSubnets(poolOf(ledger.spec));
-    const held = entries.filter((entry) => entry.state !== "expired" && entry.state !== "free").map((entry) => entry.index);
-    let best: { start: number; length: number } | undefined;
-    let start = 0;
+    // In bigint: the run after the last held subnet of an IPv6 pool can be 2^56 long.
+    const total = poolSize(poolOf(ledger.spec));
+    const held = entries.filter((entry) => entry.state !== "expired" && entry.state !== "free").map((entry) => BigInt(entry.index));
+    let best: { start: bigint; length: bigint } | undefined;
+    let start = 0n;
     for (const index of [...held, total]) {
         const length = index - start;
-        if (length > 0 && (best === undefined || length > best.length)) {
+        if (length > 0n && (best === undefined || length > best.length)) {
             best = { start, length };
         }
-        start = index + 1;
+        start = index + 1n;
     }
     return best === undefined ? undefined : subnetRun(ledger, best.start, best.length);
 }
 
-function subnetRun(ledger: SliceLedger, firstIndex: number, length: number): SubnetRun {
+function subnetRun(ledger: SliceLedger, first: bigint, length: bigint): SubnetRun {
     const pool = poolOf(ledger.spec);
-    return { firstIndex, length, firstSubnet: subnetTextAt(pool, firstIndex), lastSubnet: subnetTextAt(pool, firstIndex + length - 1) };
+    return {
+        firstIndex: Number(first),
+        length: Number(length),
+        ...exactBeyondSafe("lengthExact", length),
+        firstSubnet: subnetTextAtOffset(pool, first),
+        lastSubnet: subnetTextAtOffset(pool, first + length - 1n),
+    };
 }

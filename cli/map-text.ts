@@ -1,5 +1,5 @@
 import { percent, thousands } from "./format";
-import { MapCell, SliceMap, SUBNET_STATES, SubnetRun } from "./map-layout";
+import { MapCell, SliceMap, stateCount, SUBNET_STATES, SubnetRun } from "./map-layout";
 import { cellPrefix, CHANGE_LEGEND, changeOf, glyphOf, MIXED_NOTE, STATE_LEGEND } from "./map-legend";
 
 /**
@@ -78,7 +78,7 @@ function cellText(cell: MapCell, colour: boolean): string {
 function legendLines(map: SliceMap, colour: boolean): string[] {
     const lines = SUBNET_STATES.map((state) => {
         const item = STATE_LEGEND[state];
-        return `  ${paint(item.letter, SGR[state], colour)}  ${item.label}: ${thousands(map.counts[state])} (${item.meaning})`;
+        return `  ${paint(item.letter, SGR[state], colour)}  ${item.label}: ${thousands(stateCount(map, state))} (${item.meaning})`;
     });
     const changes = map.cells.flatMap((cell) => cell.changes);
     for (const change of ["add", "release"] as const) {
@@ -112,7 +112,8 @@ export function runText(run: SubnetRun | undefined): string {
     if (run === undefined) {
         return "none (every subnet is held)";
     }
-    return run.length === 1 ? `${run.firstSubnet} (1 subnet)` : `${run.firstSubnet} – ${run.lastSubnet} (${thousands(run.length)} subnets)`;
+    const length = run.lengthExact === undefined ? run.length : BigInt(run.lengthExact);
+    return run.length === 1 ? `${run.firstSubnet} (1 subnet)` : `${run.firstSubnet} – ${run.lastSubnet} (${thousands(length)} subnets)`;
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

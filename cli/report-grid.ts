@@ -1,5 +1,6 @@
 import { percent, shortTimestamp, thousands } from "./format";
-import { MapCell, MapEntry, SliceMap, SUBNET_STATES } from "./map-layout";
+import { exactCount } from "../provider/core/pool";
+import { MapCell, MapEntry, SliceMap, stateCount, SUBNET_STATES } from "./map-layout";
 import { cellPrefix, CHANGE_LEGEND, changeOf, glyphOf, MIXED_NOTE, STATE_LEGEND } from "./map-legend";
 
 /**
@@ -29,7 +30,7 @@ export function cellLabel(map: SliceMap, cell: MapCell): string {
     }
     const range = `${cell.firstSubnet.replace(/\/\d+$/, "")}/${cellPrefix(map.subnetSize, map.subnetsPerCell)}`;
     const mix = SUBNET_STATES.filter((state) => cell.counts[state] > 0).map((state) => `${cell.counts[state]} ${STATE_LEGEND[state].label}`);
-    return [`${range} (${cell.length} subnets, ${cell.firstSubnet} – ${cell.lastSubnet}): ${mix.join(", ")}`, ...changes].join("; ");
+    return [`${range} (${exactCount(cell.length)} subnets, ${cell.firstSubnet} – ${cell.lastSubnet}): ${mix.join(", ")}`, ...changes].join("; ");
 }
 
 function entryText(entry: MapEntry): string {
@@ -107,7 +108,7 @@ export function gridHtml(map: SliceMap, id: string, caption: string, sharedPanel
 export function legendHtml(map: SliceMap): string {
     const items = SUBNET_STATES.map((state) => {
         const item = STATE_LEGEND[state];
-        return `<li><span class="swatch s-${state}" aria-hidden="true">${escapeHtml(item.letter)}</span><span><strong>${escapeHtml(item.letter)} ${escapeHtml(item.label)}</strong>: ${thousands(map.counts[state])} subnets (${escapeHtml(item.meaning)})</span></li>`;
+        return `<li><span class="swatch s-${state}" aria-hidden="true">${escapeHtml(item.letter)}</span><span><strong>${escapeHtml(item.letter)} ${escapeHtml(item.label)}</strong>: ${thousands(stateCount(map, state))} subnets (${escapeHtml(item.meaning)})</span></li>`;
     });
     const changes = new Set(map.cells.map(changeOf).filter((change) => change !== undefined));
     for (const change of ["add", "release", "both"] as const) {
@@ -128,7 +129,7 @@ export function legendHtml(map: SliceMap): string {
 
 /** The pool's utilization as a stacked bar, with the same figures as text beside it. */
 export function utilizationHtml(map: SliceMap): string {
-    const shares = SUBNET_STATES.map((state) => ({ state, count: map.counts[state], share: map.counts[state] / map.totalSubnets }));
+    const shares = SUBNET_STATES.map((state) => ({ state, count: stateCount(map, state), share: map.counts[state] / map.totalSubnets }));
     const text = shares.map(({ state, count, share }) => `${STATE_LEGEND[state].label} ${thousands(count)} (${percent(share)})`).join(", ");
     const segments = shares
         .filter(({ count }) => count > 0)

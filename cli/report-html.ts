@@ -6,7 +6,7 @@ import { runText } from "./map-text";
 import { planSlice, PreviewStepChange, reclaimedNote, SlicePlan, unplacedChanges } from "./preview-plan";
 import { REPORT_CSS, REPORT_SCRIPT } from "./report-assets";
 import { escapeHtml, gridHtml, legendHtml, panelHtml, utilizationHtml } from "./report-grid";
-import { allocationViews, SavingsReport, savingsReport, SliceSavings } from "./views";
+import { allocationViews, SavingsReport, savingsReport, SavingsTotal, SliceSavings } from "./views";
 
 /**
  * `slice-ipam report --html`: one self-contained page (inline style and
@@ -34,7 +34,7 @@ export function reportHtml(input: ReportInput): string {
     const body = [
         `<header><h1>${escapeHtml(title)}</h1>`,
         `<p class="muted">Read from ${escapeHtml(input.source)}; states and grace periods as of ${escapeHtml(shortTimestamp(now.toISOString()))}. Made by <code>slice-ipam report</code>.</p>`,
-        `<p>${escapeHtml(savingsSentence(savings.total, `${savings.total.slices} slice(s)`))}</p>`,
+        ...savingsTotals(savings).map((sentence) => `<p>${escapeHtml(sentence)}</p>`),
         `</header>`,
         `<nav aria-label="Slices"><ul>${input.preview === undefined ? "" : `<li><a href="#plan">This change</a></li>`}${names.map((name) => `<li><a href="#slice-${escapeHtml(name)}">${escapeHtml(name)}</a></li>`).join("")}</ul></nav>`,
         `<main>`,
@@ -52,10 +52,24 @@ export function reportHtml(input: ReportInput): string {
     );
 }
 
-function savingsSentence(figures: SavingsReport["total"] | SliceSavings, what: string): string {
+/** The report's savings sentences: one for all slices, or one per IP version when there are IPv6 slices. */
+function savingsTotals(savings: SavingsReport): string[] {
+    const { total, totalIpv6 } = savings;
+    if (totalIpv6 === undefined) {
+        return [savingsSentence(total, `${total.slices} slice(s)`)];
+    }
+    return [
+        ...(total.slices > 0 ? [savingsSentence(total, `${total.slices} IPv4 slice(s)`)] : []),
+        savingsSentence(totalIpv6, `${totalIpv6.slices} IPv6 slice(s)`),
+    ];
+}
+
+function savingsSentence(figures: SavingsTotal | SliceSavings, what: string): string {
+    const count = (figure: "staticAddresses" | "dynamicAddresses" | "savedAddresses") =>
+        thousands(figures.exact === undefined ? figures[figure] : BigInt(figures.exact[figure]));
     return (
-        `Savings against static pre-allocation, for ${what}: every subnet reserved up front would take ${thousands(figures.staticAddresses)} addresses; ` +
-        `dynamic IPAM holds ${thousands(figures.dynamicAddresses)}, so ${thousands(figures.savedAddresses)} (${percent(figures.savings)}) stay free.`
+        `Savings against static pre-allocation, for ${what}: every subnet reserved up front would take ${count("staticAddresses")} addresses; ` +
+        `dynamic IPAM holds ${count("dynamicAddresses")}, so ${count("savedAddresses")} (${percent(figures.savings)}) stay free.`
     );
 }
 

@@ -1,4 +1,6 @@
 import { Allocation, AllocationStatus, capacity, heldInReserved, isActive, isReclaimable, SliceLedger } from "../provider/core/ledger";
+import { addressBits, cidrFromString, IpVersion } from "../provider/core/cidr";
+import { exactBeyondSafe } from "../provider/core/pool";
 import { StorageUsage } from "../provider/store/ledger-store";
 import { Column, humanDuration, percent, shortTimestamp, thousands } from "./format";
 
@@ -25,6 +27,9 @@ export interface SliceStatus {
     /** Only for a slice with reserved ranges: the ranges, and the pool subnets they touch (held or not). */
     readonly reservedRanges?: readonly string[];
     readonly reservedSubnets?: number;
+    /** Exact text of `totalSubnets` and `reservedSubnets`, each only when it passes 2^53 (an IPv6 pool). */
+    readonly totalSubnetsExact?: string;
+    readonly reservedSubnetsExact?: string;
     readonly gracePeriodSeconds: number;
     readonly maxClusters: number;
     readonly registeredAt: string;
@@ -48,6 +53,8 @@ export function sliceStatus(ledger: SliceLedger, now: Date, storage?: StorageUsa
         releasedSubnets: figures.releasedSubnets,
         utilization: figures.utilization,
         ...(ledger.spec.reservedRanges === undefined ? {} : { reservedRanges: ledger.spec.reservedRanges, reservedSubnets: figures.reservedSubnets }),
+        ...exactBeyondSafe("totalSubnetsExact", BigInt(figures.exact.totalSubnets)),
+        ...(ledger.spec.reservedRanges === undefined ? {} : exactBeyondSafe("reservedSubnetsExact", BigInt(figures.exact.reservedSubnets))),
         gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
         maxClusters: ledger.spec.maxClusters,
         registeredAt: ledger.registeredAt,
@@ -74,7 +81,7 @@ export const STATUS_COLUMNS: readonly Column<StatusRow>[] = [
     { header: "SLICE SUBNET", cell: statusCell((row) => row.sliceSubnet, "UNREADABLE") },
     { header: "SUBNET SIZE", cell: statusCell((row) => String(row.subnetSize)) },
     { header: "AVAILABLE", cell: statusCell((row) => String(row.availableSubnets)) },
-    { header: "TOTAL", cell: statusCell((row) => String(row.totalSubnets)) },
+    { header: "TOTAL", cell: statusCell((row) => row.totalSubnetsExact ?? String(row.totalSubnets)) },
     { header: "UTILIZATION", cell: statusCell((row) => percent(row.utilization)) },
     { header: "AGE", cell: statusCell((row) => humanDuration(row.ageSeconds * 1000)) },
 ];
@@ -243,6 +250,7 @@ export interface SliceSavings {
     readonly name: string;
     readonly sliceSubnet: string;
     readonly subnetSize: number;
+    readonly ipVersion: IpVersion;
     readonly addressesPerSubnet: number;
     /** Clusters holding an active subnet. */
     readonly clusters: number;
@@ -255,79 +263,134 @@ export interface SliceSavings {
     readonly savedAddresses: number;
     /** savedAddresses / staticAddresses, 0..1. */
     readonly savings: number;
+    /** The address figures as exact text, only when one passes 2^53 (any IPv6 slice: a /64 alone has 2^64 addresses). */
+    readonly exact?: ExactAddresses;
 }
 
-export interface SavingsReport {
-    readonly slices: readonly SliceSavings[];
-    readonly total: {
-        readonly slices: number;
-        readonly clusters: number;
-        readonly staticAddresses: number;
-        readonly dynamicAddresses: number;
-        readonly savedAddresses: number;
-        readonly savings: number;
-    };
+/** Address counts as exact decimal text. */
+export interface ExactAddresses {
+    readonly addressesPerSubnet?: string;
+    readonly staticAddresses: string;
+    readonly dynamicAddresses: string;
+    readonly savedAddresses: string;
 }
 
-export function savingsReport(ledgers: readonly SliceLedger[], now: Date): SavingsReport {
-    const slices = ledgers.map((ledger): SliceSavings => {
-        const figures = capacity(ledger, now);
-        const addressesPerSubnet = 2 ** (32 - ledger.spec.subnetSize);
-        const heldSubnets = figures.activeSubnets + figures.releasedSubnets;
-        const usableSubnets = figures.totalSubnets - figures.reservedSubnets + figures.reservedHeld;
-        const staticAddresses = usableSubnets * addressesPerSubnet;
-        const dynamicAddresses = heldSubnets * addressesPerSubnet;
-        return {
-            name: ledger.spec.sliceName,
-            sliceSubnet: ledger.spec.sliceSubnet,
-            subnetSize: ledger.spec.subnetSize,
-            addressesPerSubnet,
-            clusters: figures.activeSubnets,
-            heldSubnets,
-            staticAddresses,
-            dynamicAddresses,
-            savedAddresses: staticAddresses - dynamicAddresses,
-            savings: ratio(staticAddresses - dynamicAddresses, staticAddresses),
-        };
-    });
-    const sum = (pick: (s: SliceSavings) => number) => slices.reduce((total, s) => total + pick(s), 0);
-    const staticAddresses = sum((s) => s.staticAddresses);
-    const dynamicAddresses = sum((s) => s.dynamicAddresses);
-    return {
-        slices,
-        total: {
-            slices: slices.length,
-            clusters: sum((s) => s.clusters),
-            staticAddresses,
-            dynamicAddresses,
-            savedAddresses: staticAddresses - dynamicAddresses,
-            savings: ratio(staticAddresses - dynamicAddresses, staticAddresses),
-        },
-    };
+/** The savings of several slices of one IP version. */
+export interface SavingsTotal extends SavingsFigures {
+    readonly slices: number;
 }
 
-/** A savings row; the TOTAL row has no subnet size. */
-export interface SavingsRow {
-    readonly name: string;
-    readonly subnetSize?: number;
+/** The figures every savings row has. */
+interface SavingsFigures {
     readonly clusters: number;
     readonly staticAddresses: number;
     readonly dynamicAddresses: number;
     readonly savedAddresses: number;
     readonly savings: number;
+    readonly exact?: ExactAddresses;
+}
+
+export interface SavingsReport {
+    readonly slices: readonly SliceSavings[];
+    /** The IPv4 slices: adding IPv6 addresses to them would drown them (one /64 is 2^64 addresses). */
+    readonly total: SavingsTotal;
+    /** The IPv6 slices, when there are any. */
+    readonly totalIpv6?: SavingsTotal;
+}
+
+/** Address figures in bigint, so that an IPv6 slice's stay exact. */
+interface AddressFigures {
+    readonly perSubnet: bigint;
+    readonly static: bigint;
+    readonly dynamic: bigint;
+}
+
+export function savingsReport(ledgers: readonly SliceLedger[], now: Date): SavingsReport {
+    const figuresOf = new Map<SliceSavings, AddressFigures>();
+    const slices = ledgers.map((ledger): SliceSavings => {
+        const figures = capacity(ledger, now);
+        const ipVersion = cidrFromString(ledger.spec.sliceSubnet).version;
+        const perSubnet = 1n << BigInt(addressBits(ipVersion) - ledger.spec.subnetSize);
+        const heldSubnets = figures.activeSubnets + figures.releasedSubnets;
+        const addresses = { perSubnet, static: BigInt(figures.exact.usableSubnets) * perSubnet, dynamic: BigInt(heldSubnets) * perSubnet };
+        const slice: SliceSavings = {
+            name: ledger.spec.sliceName,
+            sliceSubnet: ledger.spec.sliceSubnet,
+            subnetSize: ledger.spec.subnetSize,
+            ipVersion,
+            addressesPerSubnet: Number(perSubnet),
+            clusters: figures.activeSubnets,
+            heldSubnets,
+            ...addressFigures(addresses),
+        };
+        figuresOf.set(slice, addresses);
+        return slice;
+    });
+    const totalOf = (version: IpVersion): SavingsTotal => {
+        const members = slices.filter((slice) => slice.ipVersion === version);
+        const sum = (pick: (figures: AddressFigures) => bigint) => members.reduce((total, slice) => total + pick(figuresOf.get(slice)!), 0n);
+        const { exact, ...figures } = addressFigures({ static: sum((f) => f.static), dynamic: sum((f) => f.dynamic) });
+        return {
+            slices: members.length,
+            clusters: members.reduce((total, slice) => total + slice.clusters, 0),
+            ...figures,
+            ...(exact === undefined ? {} : { exact }),
+        };
+    };
+    const hasIpv6 = slices.some((slice) => slice.ipVersion === 6);
+    return { slices, total: totalOf(4), ...(hasIpv6 ? { totalIpv6: totalOf(6) } : {}) };
+}
+
+function addressFigures(
+    addresses: Omit<AddressFigures, "perSubnet"> & { perSubnet?: bigint },
+): Pick<SliceSavings, "staticAddresses" | "dynamicAddresses" | "savedAddresses" | "savings" | "exact"> {
+    const saved = addresses.static - addresses.dynamic;
+    const exceeds = [addresses.perSubnet ?? 0n, addresses.static].some((count) => count > BigInt(Number.MAX_SAFE_INTEGER));
+    return {
+        staticAddresses: Number(addresses.static),
+        dynamicAddresses: Number(addresses.dynamic),
+        savedAddresses: Number(saved),
+        // Each float64 is within 2^-53 of its bigint, so the ratio is too.
+        savings: ratio(Number(saved), Number(addresses.static)),
+        ...(exceeds
+            ? {
+                  exact: {
+                      ...(addresses.perSubnet === undefined ? {} : { addressesPerSubnet: addresses.perSubnet.toString() }),
+                      staticAddresses: addresses.static.toString(),
+                      dynamicAddresses: addresses.dynamic.toString(),
+                      savedAddresses: saved.toString(),
+                  },
+              }
+            : {}),
+    };
+}
+
+/** A savings row; a TOTAL row has no subnet size. */
+export interface SavingsRow extends SavingsFigures {
+    readonly name: string;
+    readonly subnetSize?: number;
 }
 
 export function savingsRows(report: SavingsReport): SavingsRow[] {
-    return [...report.slices, { name: "TOTAL", ...report.total }];
+    const totals: SavingsRow[] =
+        report.totalIpv6 === undefined
+            ? [{ name: "TOTAL", ...report.total }]
+            : [...(report.total.slices > 0 ? [{ name: "TOTAL IPv4", ...report.total }] : []), { name: "TOTAL IPv6", ...report.totalIpv6 }];
+    return [...report.slices, ...totals];
+}
+
+/** An address count of a row, exact when it passes 2^53. */
+function addressCell(figure: "staticAddresses" | "dynamicAddresses" | "savedAddresses") {
+    return (row: SavingsRow) => thousands(row.exact === undefined ? row[figure] : BigInt(row.exact[figure]));
 }
 
 export const SAVINGS_COLUMNS: readonly Column<SavingsRow>[] = [
     { header: "NAME", cell: (row) => row.name },
     { header: "SUBNET SIZE", cell: (row) => (row.subnetSize === undefined ? "" : String(row.subnetSize)) },
     { header: "CLUSTERS", cell: (row) => String(row.clusters) },
-    { header: "STATIC IPS", cell: (row) => thousands(row.staticAddresses) },
-    { header: "DYNAMIC IPS", cell: (row) => thousands(row.dynamicAddresses) },
-    { header: "SAVED IPS", cell: (row) => thousands(row.savedAddresses) },
+    { header: "STATIC IPS", cell: addressCell("staticAddresses") },
+    { header: "DYNAMIC IPS", cell: addressCell("dynamicAddresses") },
+    { header: "SAVED IPS", cell: addressCell("savedAddresses") },
     { header: "SAVINGS", cell: (row) => percent(row.savings) },
 ];
 

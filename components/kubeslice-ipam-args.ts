@@ -15,11 +15,16 @@ export interface KubeSliceIpamArgs {
     /** The KubeSlice project namespace the WorkerSliceConfigs go to, e.g. `kubeslice-cisco`. */
     readonly namespace: string;
     /**
-     * Private IPv4 CIDR the clusters' subnets come from, e.g. `10.1.0.0/16`: inside 10.0.0.0/8, 172.16.0.0/12 or
-     * 192.168.0.0/16, prefix /8–/28, no host bits. Must not overlap another slice in the same store. Immutable.
+     * Private CIDR the clusters' subnets come from, no host bits. IPv4, e.g. `10.1.0.0/16`: inside 10.0.0.0/8,
+     * 172.16.0.0/12 or 192.168.0.0/16, prefix /8–/28. IPv6, e.g. `fd00:10::/48`: inside fc00::/7 (unique local), prefix
+     * /8–/118, written as RFC 5952 does (lower case, zeros compressed). Must not overlap another slice in the same store.
+     * Immutable.
      */
     readonly sliceSubnet: pulumi.Input<string>;
-    /** Prefix length of each cluster's subnet, 16–30, longer than the slice prefix. Default 24. Immutable. */
+    /**
+     * Prefix length of each cluster's subnet, longer than the slice prefix: 16–30 for IPv4 (default 24), 48–120 for IPv6
+     * (e.g. 64). Immutable.
+     */
     readonly subnetSize?: pulumi.Input<number>;
     /**
      * How long a released subnet stays reserved for its cluster, in seconds (0–31,536,000). Default 86400 (24 h).
@@ -29,7 +34,7 @@ export interface KubeSliceIpamArgs {
     /** Most clusters that may hold a subnet at once, 1–4096. Default 4096. Updates in place. */
     readonly maxClusters?: pulumi.Input<number>;
     /**
-     * IPv4 CIDRs kept out of allocation, e.g. a VPC's node, pod and service ranges (another stack's outputs work). Any
+     * CIDRs kept out of allocation, e.g. a VPC's node, pod and service ranges (another stack's outputs work). Any
      * subnet of the pool a range touches is never handed out; ranges outside the pool are accepted and ignored.
      * Updates in place: removing a range frees nothing held; adding one over subnets clusters hold is refused at
      * preview, naming them, unless `acceptReservedOverlaps`.

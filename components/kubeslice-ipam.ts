@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
+import { exactCount } from "../provider/core/pool";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
 import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
 import type { SliceIpam } from "../resources/slice-ipam";
@@ -40,8 +41,13 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly manifestFiles: Readonly<Record<string, ManifestFile>>;
     /** Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`. */
     readonly subnets: pulumi.Output<Record<string, string>>;
-    /** `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. */
+    /**
+     * `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. Past 2^53 (an IPv6 pool) a float64's nearest value: read
+     * `totalSubnetsExact`.
+     */
     readonly totalSubnets: pulumi.Output<number>;
+    /** `totalSubnets` as exact decimal text, e.g. `"72057594037927936"` for fd00::/8 of /64s. */
+    readonly totalSubnetsExact: pulumi.Output<string>;
     /**
      * Clusters that could still join, read from the store after this deployment's allocations (includes clusters
      * other stacks hold in the slice).
@@ -101,6 +107,9 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         this.collectAllocations = () => byCluster(clusters, (cluster) => allocationEntry(children[cluster].allocation, children[cluster].usage));
         this.renderManifests = () => byCluster(clusters, (cluster) => children[cluster].manifest().apply(renderManifestYaml));
         this.totalSubnets = this.slice.totalSubnets;
+        // From the number, which is exact (a power of two): a SliceIpam in state from before totalSubnetsExact
+        // existed keeps its old outputs until its next update or refresh.
+        this.totalSubnetsExact = this.slice.totalSubnets.apply(exactCount);
         const figures = capacityFigures(this.slice, this.subnets, args.store, planning, dryRun);
         this.availableSubnets = figures.apply((f) => f?.availableSubnets as number);
         this.utilization = figures.apply((f) => f?.utilization as number);
@@ -112,6 +121,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         this.registerOutputs({
             subnets: this.subnets,
             totalSubnets: this.totalSubnets,
+            totalSubnetsExact: this.totalSubnetsExact,
             availableSubnets: this.availableSubnets,
             utilization: this.utilization,
         });

@@ -88,7 +88,9 @@ export function controllerLabels(sliceName: string, namespace: string, clusterNa
  * A cluster's WorkerSliceConfig. The guide writes the subnet into
  * `ipamClusterOctet`, but in the real schema that field is an integer and the
  * worker reads `clusterSubnetCIDR`, so the subnet goes there and its index
- * into `octet`.
+ * into `octet`. An IPv6 slice fills the same fields: the CRD's `sliceSubnet`
+ * and `clusterSubnetCIDR` are plain strings and `octet` an int64, which holds
+ * any index (indexes stay below 2^53), so the manifest stays exactly valid.
  */
 export function workerSliceConfig(params: WorkerSliceConfigParams): WorkerSliceConfigManifest {
     return {

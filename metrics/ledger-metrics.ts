@@ -1,3 +1,4 @@
+import { cidrFromString } from "../provider/core/cidr";
 import { LATENCY_BUCKETS_SECONDS } from "../provider/core/counters";
 import { capacity, isReclaimable, SliceLedger } from "../provider/core/ledger";
 import { inUseCount } from "../provider/core/usage";
@@ -25,6 +26,7 @@ export const METRIC = {
     conflicts: "ipam_conflicts_total",
     reclaimed: "ipam_reclaimed_total",
     reclaimable: "ipam_reclaimable_subnets",
+    sliceInfo: "ipam_slice_info",
     unreadable: "ipam_slice_unreadable",
 } as const;
 
@@ -137,6 +139,25 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
             "already counted in ipam_available_subnets and not in ipam_utilization_rate.",
         type: "gauge",
         samples: (ledger, now) => perSlice(ledger, ledger.allocations.filter((entry) => isReclaimable(ledger, entry, now)).length),
+    },
+    {
+        name: METRIC.sliceInfo,
+        help:
+            "Always 1; the labels describe the slice: its IP family (ipv4, ipv6), pool, and the exact total_subnets and reserved_subnets " +
+            "as decimal text. Sample values are float64, exact only up to 2^53: an IPv6 pool's counts are exact here.",
+        type: "gauge",
+        samples: (ledger, now) => {
+            const figures = capacity(ledger, now);
+            const labels = {
+                ...slice(ledger),
+                ip_family: `ipv${cidrFromString(ledger.spec.sliceSubnet).version}`,
+                slice_subnet: ledger.spec.sliceSubnet,
+                subnet_size: String(ledger.spec.subnetSize),
+                total_subnets: figures.exact.totalSubnets,
+                reserved_subnets: figures.exact.reservedSubnets,
+            };
+            return [{ labels, value: 1 }];
+        },
     },
 ];
 

@@ -39,7 +39,7 @@ export const COMPONENT_INPUTS = [
 ] as const satisfies readonly (keyof KubeSliceIpamArgs)[];
 
 /** The component's registered outputs, as `construct` answers them. */
-export const COMPONENT_OUTPUTS = ["subnets", "totalSubnets", "availableSubnets", "utilization"] as const;
+export const COMPONENT_OUTPUTS = ["subnets", "totalSubnets", "totalSubnetsExact", "availableSubnets", "utilization"] as const;
 
 function containsOutput(value: unknown): boolean {
     if (pulumi.Output.isInstance(value)) return true;
@@ -53,7 +53,7 @@ function containsOutput(value: unknown): boolean {
  * component itself, with the native provider's resources as its children.
  * It validates (every problem at once, naming the slice and clusters) and
  * plans exactly as it does in a TypeScript program. Registered outputs are
- * the component's: subnets, totalSubnets, availableSubnets, utilization.
+ * the component's: subnets, totalSubnets, totalSubnetsExact, availableSubnets, utilization.
  */
 export async function constructKubeSliceIpam(
     name: string,
@@ -78,6 +78,7 @@ export async function constructKubeSliceIpam(
         state: {
             subnets: component.subnets,
             totalSubnets: component.totalSubnets,
+            totalSubnetsExact: component.totalSubnetsExact,
             availableSubnets: component.availableSubnets,
             utilization: component.utilization,
         },

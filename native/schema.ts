@@ -44,7 +44,10 @@ const POOL = { sliceSubnet: STRING, subnetSize: INTEGER, gracePeriodSeconds: INT
 const RESERVED = { reservedRanges: { type: "array", items: STRING }, acceptReservedOverlaps: BOOLEAN };
 
 const sliceIpamInputs = described({ sliceName: STRING, ...POOL, ...RESERVED, store: STORE }, DESCRIPTIONS.SliceIpam.inputs);
-const sliceIpamOutputs = described({ totalSubnets: INTEGER, availableSubnets: INTEGER, reservedSubnets: INTEGER }, DESCRIPTIONS.SliceIpam.outputs);
+const sliceIpamOutputs = described(
+    { totalSubnets: INTEGER, availableSubnets: INTEGER, reservedSubnets: INTEGER, totalSubnetsExact: STRING, reservedSubnetsExact: STRING },
+    DESCRIPTIONS.SliceIpam.outputs,
+);
 
 const allocationInputs = described(
     { sliceName: STRING, clusterName: STRING, requestedSubnet: STRING, requestedSubnetIsPlan: BOOLEAN, planMustHold: BOOLEAN, store: STORE },
@@ -80,7 +83,13 @@ const componentInputs = described(
 );
 
 const componentOutputs = described(
-    { subnets: { type: "object", additionalProperties: STRING }, totalSubnets: INTEGER, availableSubnets: INTEGER, utilization: { type: "number" } },
+    {
+        subnets: { type: "object", additionalProperties: STRING },
+        totalSubnets: INTEGER,
+        totalSubnetsExact: STRING,
+        availableSubnets: INTEGER,
+        utilization: { type: "number" },
+    },
     DESCRIPTIONS.KubeSliceIpam.outputs,
 );
 
@@ -143,7 +152,7 @@ export function packageSchema(version: string): Record<string, unknown> {
                 inputProperties: componentInputs,
                 requiredInputs: ["sliceName", "namespace", "sliceSubnet", "clusters"],
                 properties: componentOutputs,
-                required: ["subnets", "totalSubnets", "availableSubnets", "utilization"],
+                required: ["subnets", "totalSubnets", "totalSubnetsExact", "availableSubnets", "utilization"],
             },
         },
     };

@@ -18,19 +18,23 @@ const SLICE_STORE = "Where allocation state is kept: must be the slice's store. 
 /** The pool settings, the same for a SliceIpam and for the component that makes one. */
 const POOL = {
     sliceSubnet:
-        "Private IPv4 CIDR the clusters' subnets come from, e.g. `10.1.0.0/16`: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, " +
-        "prefix /8–/28, no host bits. Must not overlap another slice in the same store. Immutable.",
-    subnetSize: "Prefix length of each cluster's subnet, 16–30, longer than the slice prefix. Default 24. Immutable.",
+        "Private CIDR the clusters' subnets come from, no host bits. IPv4, e.g. `10.1.0.0/16`: inside 10.0.0.0/8, 172.16.0.0/12 or " +
+        "192.168.0.0/16, prefix /8–/28. IPv6, e.g. `fd00:10::/48`: inside fc00::/7 (unique local), prefix /8–/118, written as RFC 5952 " +
+        "does (lower case, zeros compressed). Must not overlap another slice in the same store. Immutable.",
+    subnetSize:
+        "Prefix length of each cluster's subnet, longer than the slice prefix: 16–30 for IPv4 (default 24), 48–120 for IPv6 (e.g. 64). Immutable.",
     gracePeriodSeconds:
         "How long a released subnet stays reserved for its cluster, in seconds (0–31,536,000). Default 86400 (24 h). Updates in place.",
     maxClusters: "Most clusters that may hold a subnet at once, 1–4096. Default 4096. Updates in place.",
     reservedRanges:
-        "IPv4 CIDRs kept out of allocation, e.g. a VPC's node, pod and service ranges (another stack's outputs work). Any subnet of the pool a range touches is never handed out; ranges outside the pool are accepted and ignored. Updates in place: removing a range frees nothing held; adding one over subnets clusters hold is refused at preview, naming them, unless `acceptReservedOverlaps`.",
+        "CIDRs kept out of allocation, e.g. a VPC's node, pod and service ranges (another stack's outputs work). Any subnet of the pool a range touches is never handed out; ranges outside the pool are accepted and ignored. Updates in place: removing a range frees nothing held; adding one over subnets clusters hold is refused at preview, naming them, unless `acceptReservedOverlaps`.",
     acceptReservedOverlaps:
         "Let a newly added reserved range cover subnets clusters hold (Allocated, InUse or Released): they keep them, `slice-ipam check` reports them, and nothing new is allocated there. Default false: such a change is refused.",
 } as const;
 
-const TOTAL_SUBNETS = "`2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s.";
+const TOTAL_SUBNETS =
+    "`2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. Past 2^53 (an IPv6 pool) a float64's nearest value: read `totalSubnetsExact`.";
+const TOTAL_SUBNETS_EXACT = '`totalSubnets` as exact decimal text, e.g. `"72057594037927936"` for fd00::/8 of /64s.';
 
 export const DESCRIPTIONS = {
     SliceIpam: {
@@ -43,6 +47,8 @@ export const DESCRIPTIONS = {
             totalSubnets: TOTAL_SUBNETS,
             availableSubnets: "Clusters that could still join: free subnets, capped by `maxClusters`; as of the last create, update or refresh.",
             reservedSubnets: "Subnets of the pool that the reserved ranges touch, held or not; never handed out anew.",
+            totalSubnetsExact: TOTAL_SUBNETS_EXACT,
+            reservedSubnetsExact: "`reservedSubnets` as exact decimal text, exact past 2^53 too.",
         },
     },
     SubnetAllocation: {
@@ -129,6 +135,7 @@ export const DESCRIPTIONS = {
         outputs: {
             subnets: 'Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`.',
             totalSubnets: TOTAL_SUBNETS,
+            totalSubnetsExact: TOTAL_SUBNETS_EXACT,
             availableSubnets:
                 "Clusters that could still join, read from the store after this deployment's allocations (includes clusters other " +
                 "stacks hold in the slice).",

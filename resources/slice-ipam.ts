@@ -15,11 +15,16 @@ export interface SliceIpamArgs {
     /** DNS-1123 label (1–63 of a-z, 0-9, -): the slice's name in KubeSlice. Immutable. */
     readonly sliceName: pulumi.Input<string>;
     /**
-     * Private IPv4 CIDR the clusters' subnets come from, e.g. `10.1.0.0/16`: inside 10.0.0.0/8, 172.16.0.0/12 or
-     * 192.168.0.0/16, prefix /8–/28, no host bits. Must not overlap another slice in the same store. Immutable.
+     * Private CIDR the clusters' subnets come from, no host bits. IPv4, e.g. `10.1.0.0/16`: inside 10.0.0.0/8,
+     * 172.16.0.0/12 or 192.168.0.0/16, prefix /8–/28. IPv6, e.g. `fd00:10::/48`: inside fc00::/7 (unique local), prefix
+     * /8–/118, written as RFC 5952 does (lower case, zeros compressed). Must not overlap another slice in the same store.
+     * Immutable.
      */
     readonly sliceSubnet: pulumi.Input<string>;
-    /** Prefix length of each cluster's subnet, 16–30, longer than the slice prefix. Default 24. Immutable. */
+    /**
+     * Prefix length of each cluster's subnet, longer than the slice prefix: 16–30 for IPv4 (default 24), 48–120 for IPv6
+     * (e.g. 64). Immutable.
+     */
     readonly subnetSize?: pulumi.Input<number>;
     /**
      * How long a released subnet stays reserved for its cluster, in seconds (0–31,536,000). Default 86400 (24 h).
@@ -29,7 +34,7 @@ export interface SliceIpamArgs {
     /** Most clusters that may hold a subnet at once, 1–4096. Default 4096. Updates in place. */
     readonly maxClusters?: pulumi.Input<number>;
     /**
-     * IPv4 CIDRs kept out of allocation, e.g. a VPC's node, pod and service ranges (another stack's outputs work). Any
+     * CIDRs kept out of allocation, e.g. a VPC's node, pod and service ranges (another stack's outputs work). Any
      * subnet of the pool a range touches is never handed out; ranges outside the pool are accepted and ignored.
      * Updates in place: removing a range frees nothing held; adding one over subnets clusters hold is refused at
      * preview, naming them, unless `acceptReservedOverlaps`.
@@ -47,7 +52,7 @@ export interface SliceIpamArgs {
 export const SLICE_IPAM: ResourceKind = {
     type: "SliceIpam",
     handlers: "sliceIpam",
-    outputs: ["totalSubnets", "availableSubnets", "reservedSubnets"],
+    outputs: ["totalSubnets", "availableSubnets", "reservedSubnets", "totalSubnetsExact", "reservedSubnetsExact"],
 };
 
 /**
@@ -63,7 +68,10 @@ export class SliceIpam extends DynamicResource {
     declare readonly reservedRanges: pulumi.Output<string[] | undefined>;
     declare readonly acceptReservedOverlaps: pulumi.Output<boolean | undefined>;
     declare readonly store: pulumi.Output<StoreInput | undefined>;
-    /** `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. */
+    /**
+     * `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. Past 2^53 (an IPv6 pool) a float64's nearest value: read
+     * `totalSubnetsExact`.
+     */
     declare readonly totalSubnets: pulumi.Output<number>;
     /**
      * Clusters that could still join: free subnets, capped by `maxClusters`; as of the last create, update or
@@ -72,6 +80,10 @@ export class SliceIpam extends DynamicResource {
     declare readonly availableSubnets: pulumi.Output<number>;
     /** Subnets of the pool that the reserved ranges touch, held or not; never handed out anew. */
     declare readonly reservedSubnets: pulumi.Output<number>;
+    /** `totalSubnets` as exact decimal text, e.g. `"72057594037927936"` for fd00::/8 of /64s. */
+    declare readonly totalSubnetsExact: pulumi.Output<string>;
+    /** `reservedSubnets` as exact decimal text, exact past 2^53 too. */
+    declare readonly reservedSubnetsExact: pulumi.Output<string>;
 
     constructor(name: string, args: SliceIpamArgs, opts?: pulumi.CustomResourceOptions) {
         super(SLICE_IPAM, name, args, opts);

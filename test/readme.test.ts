@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { EXIT } from "../cli/errors";
 import { cidrFromString } from "../provider/core/cidr";
 import { ERROR_CODES } from "../provider/core/error-codes";
-import { totalSubnets } from "../provider/core/pool";
+import { indexableSubnets, poolSize, totalSubnets } from "../provider/core/pool";
 import { DEFAULT_MAX_CLUSTERS } from "../provider/core/validation";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -75,6 +75,34 @@ describe("capacity table (docs/resources.md)", () => {
         const capped = total > DEFAULT_MAX_CLUSTERS ? ` (${DEFAULT_MAX_CLUSTERS.toLocaleString("en-US")} active at most)` : "";
         expect(subnets).toBe(`${total.toLocaleString("en-US")}${capped}`);
         expect(perCluster).toBe((2 ** (32 - subnetSize)).toLocaleString("en-US"));
+    });
+});
+
+describe("IPv6 capacity table (docs/resources.md)", () => {
+    const text = read("docs/resources.md");
+    const table = text.split("<!-- ipv6-capacity-table")[1]?.split("<!-- /ipv6-capacity-table -->")[0] ?? "";
+    const rows = table
+        .split("\n")
+        .filter((line) => /^\| f/.test(line))
+        .map((line) =>
+            line
+                .split("|")
+                .slice(1, -1)
+                .map((cell) => cell.trim()),
+        );
+
+    it("has rows", () => {
+        expect(rows.length).toBeGreaterThanOrEqual(4);
+    });
+
+    it.each(rows)("%s with /%s is computed by the allocator's arithmetic", (sliceSubnet, size, subnets, indexable, perCluster) => {
+        const pool = { sliceSubnet: cidrFromString(sliceSubnet), subnetSize: Number(size) };
+        const total = poolSize(pool);
+        const capped = total > BigInt(DEFAULT_MAX_CLUSTERS) ? ` (${DEFAULT_MAX_CLUSTERS.toLocaleString("en-US")} active at most)` : "";
+        expect(subnets).toBe(`${total.toLocaleString("en-US")}${capped}`);
+        const whole = BigInt(indexableSubnets(pool)) === total;
+        expect(indexable).toBe(whole ? "all" : `first ${indexableSubnets(pool).toLocaleString("en-US")}`);
+        expect(perCluster).toBe((1n << BigInt(128 - Number(size))).toLocaleString("en-US"));
     });
 });
 

@@ -16,7 +16,10 @@ export interface Cidr {
 }
 
 export type CidrParseFailure =
-    { readonly code: "not-cidr"; readonly input: string } | { readonly code: "host-bits-set"; readonly input: string; readonly suggestion: string };
+    | { readonly code: "not-cidr"; readonly input: string }
+    | { readonly code: "host-bits-set"; readonly input: string; readonly suggestion: string }
+    /** An IPv6 block not in the RFC 5952 spelling (lower case, zeros compressed): two spellings would name one block. */
+    | { readonly code: "not-canonical"; readonly input: string; readonly suggestion: string };
 
 export type CidrParseResult = { readonly ok: true; readonly cidr: Cidr } | { readonly ok: false; readonly failure: CidrParseFailure };
 
@@ -30,8 +33,31 @@ export function addressBits(version: IpVersion): number {
     return version === 4 ? 32 : 128;
 }
 
+// ip-num's IPv6 parsing costs ~40 µs, and every ledger operation parses its
+// slice subnet several times: results of the same text are kept (they are
+// immutable), so an IPv6 slice allocates as fast as an IPv4 one.
+const PARSED_LIMIT = 4_096;
+/** The longest CIDR text: a full IPv6 address and /128. */
+const CIDR_TEXT_MAX = 43;
+const parsed = new Map<string, CidrParseResult>();
+
 /** Parses CIDR notation ("10.1.0.0/16"). Expected failures are values, never throws. */
 export function parseCidr(input: string): CidrParseResult {
+    if (input.length > CIDR_TEXT_MAX) {
+        return parseUncached(input); // never a CIDR; not kept, however many a user sends
+    }
+    let result = parsed.get(input);
+    if (result === undefined) {
+        result = parseUncached(input);
+        if (parsed.size >= PARSED_LIMIT) {
+            parsed.delete(parsed.keys().next().value as string);
+        }
+        parsed.set(input, result);
+    }
+    return result;
+}
+
+function parseUncached(input: string): CidrParseResult {
     if (input.includes(":")) {
         return parseIpv6(input);
     }
@@ -58,9 +84,12 @@ function parseIpv6(input: string): CidrParseResult {
     const [address] = input.split("/");
     const value = IPv6.fromString(address).getValue();
     const network = range.getFirst().getValue();
+    const suggestion = cidrToString({ version: 6, network, prefix });
     if (network !== value) {
-        const suggestion = cidrToString({ version: 6, network, prefix });
         return { ok: false, failure: { code: "host-bits-set", input, suggestion } };
+    }
+    if (suggestion !== input) {
+        return { ok: false, failure: { code: "not-canonical", input, suggestion } };
     }
     return { ok: true, cidr: { version: 6, network, prefix } };
 }
@@ -76,8 +105,32 @@ export function cidrFromString(input: string): Cidr {
 
 /** Canonical CIDR notation of a block. */
 export function cidrToString(cidr: Cidr): string {
-    const address = cidr.version === 4 ? IPv4.fromNumber(cidr.network).toString() : IPv6.fromBigInt(cidr.network).toString();
+    const address = cidr.version === 4 ? IPv4.fromNumber(cidr.network).toString() : ipv6Text(cidr.network);
     return `${address}/${cidr.prefix}`;
+}
+
+/**
+ * An IPv6 address as RFC 5952 writes it (https://www.rfc-editor.org/rfc/rfc5952#section-4):
+ * lower-case hex without leading zeros, the longest run of two or more zero
+ * groups (the first of equal runs) as "::". ip-num's own text keeps every group.
+ */
+function ipv6Text(value: bigint): string {
+    const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
+    let bestStart = -1;
+    let bestLength = 1;
+    for (let start = 0; start < 8;) {
+        let end = start;
+        while (end < 8 && groups[end] === 0) {
+            end++;
+        }
+        if (end - start > bestLength) {
+            bestStart = start;
+            bestLength = end - start;
+        }
+        start = end === start ? start + 1 : end;
+    }
+    const hex = (part: number[]) => part.map((group) => group.toString(16)).join(":");
+    return bestStart === -1 ? hex(groups) : `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
 }
 
 /** Number of addresses in a block of the given prefix length. */
@@ -124,4 +177,20 @@ const privateIpv4Blocks: readonly Cidr[] = PRIVATE_IPV4_RANGES.map((text) => {
 /** True when an IPv4 block lies inside one RFC 1918 range. */
 export function isPrivateIpv4(cidr: Cidr): boolean {
     return privateIpv4Blocks.some((range) => contains(range, cidr));
+}
+
+/**
+ * IPv6 unique local addresses, RFC 4193 (https://www.rfc-editor.org/rfc/rfc4193):
+ * the IPv6 counterpart of RFC 1918, never routed on the Internet.
+ */
+export const UNIQUE_LOCAL_IPV6_RANGE = "fc00::/7";
+
+const uniqueLocalIpv6Block: Cidr = (() => {
+    const range = IPv6CidrRange.fromCidr(UNIQUE_LOCAL_IPV6_RANGE);
+    return { version: 6, network: range.getFirst().getValue(), prefix: Number(range.getPrefix().getValue()) };
+})();
+
+/** True when an IPv6 block lies inside fc00::/7. */
+export function isUniqueLocalIpv6(cidr: Cidr): boolean {
+    return contains(uniqueLocalIpv6Block, cidr);
 }

@@ -1,4 +1,4 @@
-import { SubnetIndexFailure } from "./pool";
+import { exactCount, INDEXABLE_SUBNETS, SubnetIndexFailure } from "./pool";
 
 /**
  * Expected failures of the core's rules, as data: a literal `code` and the
@@ -110,6 +110,9 @@ const REQUEST_REASONS: { readonly [R in SubnetIndexFailure]: (pool: string, subn
     "not-cidr": () => "is not canonical CIDR notation",
     "outside-pool": (pool) => `is outside the pool of ${pool}`,
     "wrong-size": (pool, subnetSize) => `is not a /${subnetSize} block of ${pool}`,
+    "beyond-indexes": (pool) =>
+        `is past the first 2^53 (${exactCount(INDEXABLE_SUBNETS)}) subnets of ${pool}, the only ones that can be handed out ` +
+        `(subnet indexes are exact numbers only below 2^53)`,
 };
 
 /** The most characters of a user's value that a message quotes. */
@@ -132,7 +135,7 @@ export function quoted(value: unknown): string {
 export const ISSUE_MESSAGES: Templates = {
     "no-available-subnets": (issue) =>
         `slice "${issue.sliceName}" has no available subnets for cluster "${issue.clusterName}": all ` +
-        `${issue.totalSubnets} /${issue.subnetSize} subnets of ${issue.sliceSubnet} are taken${issue.planned ? " or planned" : ""}.` +
+        `${exactCount(issue.totalSubnets)} /${issue.subnetSize} subnets of ${issue.sliceSubnet} are taken${issue.planned ? " or planned" : ""}.` +
         (issue.reserved === undefined
             ? ""
             : ` ${issue.reserved.releasedSubnets} of them are Released and reserved for their clusters; ` +

@@ -2,9 +2,9 @@ import { cidrFromString, overlaps } from "./cidr";
 import { emptyCounters, LedgerCounters } from "./counters";
 import type { HistoryEvent } from "./history-event";
 import { Issue, issueOf } from "./issues";
-import { Pool, subnetTextAt, totalSubnets } from "./pool";
+import { exactCount, indexableSubnets, Pool, poolSize, subnetTextAt } from "./pool";
 import { claimRequestedIndex, HolderOf } from "./requested-subnet";
-import { IndexRun, reservedRuns, reservingRange, runContaining, runLength } from "./reserved";
+import { IndexRun, reservedCount, reservedRuns, reservingRange, runContaining } from "./reserved";
 import { SliceSpec } from "./validation";
 
 export type { LatencyHistogram, LedgerCounters } from "./counters";
@@ -209,11 +209,11 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date, re
     // One more active subnet; a reused one is no longer counted as reserved.
     const after = (reusing: boolean, intoReserved: boolean) =>
         capacityOf(
-            before.totalSubnets,
+            BigInt(before.exact.totalSubnets),
             activeCount + 1,
             before.releasedSubnets - (reusing ? 1 : 0),
             ledger.spec.maxClusters,
-            before.reservedSubnets,
+            BigInt(before.exact.reservedSubnets),
             before.reservedHeld + (intoReserved && !reusing ? 1 : 0),
         );
     if (held !== undefined && !isReclaimable(ledger, held, now)) {
@@ -239,7 +239,7 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date, re
 
     const { ledger: afterReclaim, reclaimed } = reclaim(ledger, now);
     const pool = poolOf(ledger.spec);
-    const total = totalSubnets(pool);
+    const total = indexableSubnets(pool);
     const runs = reservedRuns(pool, ledger.spec.reservedRanges);
     const requested = request.requestedIndex;
     let index: number;
@@ -323,6 +323,7 @@ export function markInUse(ledger: SliceLedger, clusterName: string): LedgerResul
 
 /** Capacity figures of a slice as of `now` (expired releases count as available). */
 export interface Capacity {
+    /** The pool's size, 2^(subnetSize − prefix): a power of two, so exact as a number even past 2^53 (its text is in `exact`). */
     readonly totalSubnets: number;
     /** Allocated or InUse. */
     readonly activeSubnets: number;
@@ -339,10 +340,23 @@ export interface Capacity {
      * subnets nobody holds: what the slice can ever hand out. 1 when nothing is usable.
      */
     readonly utilization: number;
+    /**
+     * The figures that can pass 2^53 in an IPv6 pool, as exact decimal text; the
+     * numbers above are float64 and, past 2^53, only the nearest value.
+     */
+    readonly exact: ExactCapacity;
+}
+
+/** Decimal text of the capacity figures that an IPv6 pool can take past `Number.MAX_SAFE_INTEGER`. */
+export interface ExactCapacity {
+    readonly totalSubnets: string;
+    readonly reservedSubnets: string;
+    /** The pool less the reserved subnets nobody holds. */
+    readonly usableSubnets: string;
 }
 
 export function capacity(ledger: SliceLedger, now: Date): Capacity {
-    const total = totalSubnets(poolOf(ledger.spec));
+    const pool = poolOf(ledger.spec);
     const runs = reservedRunsOf(ledger.spec);
     let active = 0;
     let released = 0;
@@ -358,7 +372,7 @@ export function capacity(ledger: SliceLedger, now: Date): Capacity {
             reservedHeld++;
         }
     }
-    return capacityOf(total, active, released, ledger.spec.maxClusters, runLength(runs), reservedHeld);
+    return capacityOf(poolSize(pool), active, released, ledger.spec.maxClusters, reservedCount(pool, ledger.spec.reservedRanges), reservedHeld);
 }
 
 /**
@@ -367,22 +381,27 @@ export function capacity(ledger: SliceLedger, now: Date): Capacity {
  * limit leaves room.
  */
 export function capacityOf(
-    totalSubnets: number,
+    totalSubnets: bigint,
     activeSubnets: number,
     releasedSubnets: number,
     maxClusters: number,
-    reservedSubnets = 0,
+    reservedSubnets = 0n,
     reservedHeld = 0,
 ): Capacity {
-    const usable = totalSubnets - reservedSubnets + reservedHeld;
+    // In bigint: an IPv6 pool's size and reserved count can pass 2^53, and their difference must stay exact.
+    const usable = totalSubnets - reservedSubnets + BigInt(reservedHeld);
+    const free = usable - BigInt(activeSubnets + releasedSubnets);
+    const room = BigInt(maxClusters - activeSubnets);
+    const available = free < room ? free : room;
     return {
-        totalSubnets,
+        totalSubnets: Number(totalSubnets),
         activeSubnets,
         releasedSubnets,
-        reservedSubnets,
+        reservedSubnets: Number(reservedSubnets),
         reservedHeld,
-        availableSubnets: Math.max(0, Math.min(usable - activeSubnets - releasedSubnets, maxClusters - activeSubnets)),
-        utilization: usable > 0 ? activeSubnets / usable : 1,
+        availableSubnets: available > 0n ? Number(available) : 0,
+        utilization: usable > 0n ? activeSubnets / Number(usable) : 1,
+        exact: { totalSubnets: exactCount(totalSubnets), reservedSubnets: exactCount(reservedSubnets), usableSubnets: exactCount(usable) },
     };
 }
 
@@ -451,14 +470,14 @@ function replaceEntry(ledger: SliceLedger, allocation: Allocation): SliceLedger 
 export function ledgerProblems(ledger: SliceLedger): string[] {
     const problems: string[] = duplicateClusterProblems(ledger.allocations);
     const pool = poolOf(ledger.spec);
-    const total = totalSubnets(pool);
+    const total = indexableSubnets(pool);
     let previousIndex = -1;
     for (const entry of ledger.allocations) {
         if (entry.index <= previousIndex) {
             problems.push(`allocations are not in strictly increasing index order at index ${entry.index}`);
         }
         previousIndex = entry.index;
-        if (!Number.isInteger(entry.index) || entry.index < 0 || entry.index >= total) {
+        if (!Number.isSafeInteger(entry.index) || entry.index < 0 || entry.index >= total) {
             problems.push(`cluster "${entry.clusterName}" has index ${entry.index}, outside 0..${total - 1}`);
         } else if (subnetTextAt(pool, entry.index) !== entry.subnet) {
             problems.push(

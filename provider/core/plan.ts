@@ -1,9 +1,9 @@
 import { Capacity, capacityOf, findAllocation, isActive, isReclaimable, SliceLedger } from "./ledger";
 import { cidrToString } from "./cidr";
 import { Issue, issueOf } from "./issues";
-import { Pool, subnetTextAt, totalSubnets } from "./pool";
+import { indexableSubnets, Pool, poolSize, subnetTextAt, totalSubnets } from "./pool";
 import { checkRequestedSubnet } from "./requested-subnet";
-import { nextFreeIndex, reservedRuns, runContaining, runLength } from "./reserved";
+import { nextFreeIndex, reservedCount, reservedRuns, runContaining } from "./reserved";
 
 /** Where a planned subnet comes from. */
 export type PlanSource = "existing" | "reused" | "pinned" | "planned";
@@ -55,7 +55,7 @@ export type PlanResult =
 export function planAllocations(input: PlanInput): PlanResult {
     const { sliceName, pool, ledger, clusters, now } = input;
     const pins = input.pins ?? {};
-    const total = totalSubnets(pool);
+    const total = indexableSubnets(pool);
     const reservedRanges = input.reservedRanges ?? ledger?.spec.reservedRanges;
     const runs = reservedRuns(pool, reservedRanges);
     const plan: Record<string, PlannedSubnet> = {};
@@ -106,7 +106,7 @@ export function planAllocations(input: PlanInput): PlanResult {
                     clusterName,
                     sliceSubnet: cidrToString(pool.sliceSubnet),
                     subnetSize: pool.subnetSize,
-                    totalSubnets: total,
+                    totalSubnets: totalSubnets(pool),
                     planned: true,
                 }),
             );
@@ -156,8 +156,8 @@ function overClusterLimit(input: PlanInput, plan: Record<string, PlannedSubnet>)
  * before anything is allocated.
  */
 export function projectedCapacity(input: PlanInput, plan: Readonly<Record<string, PlannedSubnet>>, maxClusters: number): Capacity {
-    const total = totalSubnets(input.pool);
-    const runs = reservedRuns(input.pool, input.reservedRanges ?? input.ledger?.spec.reservedRanges);
+    const reservedRanges = input.reservedRanges ?? input.ledger?.spec.reservedRanges;
+    const runs = reservedRuns(input.pool, reservedRanges);
     const inReserved = (index: number) => (runs.length > 0 && runContaining(runs, index) !== undefined ? 1 : 0);
     const planned = new Set(Object.keys(plan));
     let active = planned.size;
@@ -174,5 +174,5 @@ export function projectedCapacity(input: PlanInput, plan: Readonly<Record<string
             active++;
         }
     }
-    return capacityOf(total, active, released, maxClusters, runLength(runs), reservedHeld);
+    return capacityOf(poolSize(input.pool), active, released, maxClusters, reservedCount(input.pool, reservedRanges), reservedHeld);
 }

@@ -1,5 +1,5 @@
 import { blockSize, Cidr, lastAddress, overlaps, parseCidr } from "./cidr";
-import { Pool, subnetTextAt, totalSubnets } from "./pool";
+import { indexableSubnets, Pool, subnetTextAt } from "./pool";
 
 /** A run of pool indexes, both ends included. */
 export interface IndexRun {
@@ -7,15 +7,22 @@ export interface IndexRun {
     readonly last: number;
 }
 
+/** A run of subnets of the pool by exact position, both ends included: positions past 2^53 too. */
+export interface SubnetSpan {
+    readonly first: bigint;
+    readonly last: bigint;
+}
+
 /**
- * The pool indexes reserved ranges keep out of allocation, as sorted,
- * disjoint, merged runs. A range touching any address of a subnet reserves
- * the whole subnet; ranges outside the pool reserve nothing. Cost grows with
- * the number of ranges, never with the pool, so a /8 reserved inside a /8
- * of /30s is one run, not four million indexes.
+ * The pool positions reserved ranges keep out of allocation, as sorted,
+ * disjoint, merged spans, exact for any pool size. A range touching any
+ * address of a subnet reserves the whole subnet; ranges outside the pool
+ * (or of the other IP version) reserve nothing. Cost grows with the number of
+ * ranges, never with the pool, so a /8 reserved inside a /8 of /30s is one
+ * span, not four million positions.
  */
-export function reservedRuns(pool: Pool, reservedRanges: readonly string[] | undefined): readonly IndexRun[] {
-    const runs: IndexRun[] = [];
+export function reservedSpans(pool: Pool, reservedRanges: readonly string[] | undefined): readonly SubnetSpan[] {
+    const spans: SubnetSpan[] = [];
     const step = blockSize(pool.sliceSubnet.version, pool.subnetSize);
     const poolFirst = pool.sliceSubnet.network;
     const poolLast = lastAddress(pool.sliceSubnet);
@@ -26,23 +33,36 @@ export function reservedRuns(pool: Pool, reservedRanges: readonly string[] | und
         }
         const from = parsed.cidr.network > poolFirst ? parsed.cidr.network : poolFirst;
         const to = lastAddress(parsed.cidr) < poolLast ? lastAddress(parsed.cidr) : poolLast;
-        runs.push({ first: Number((from - poolFirst) / step), last: Number((to - poolFirst) / step) });
+        spans.push({ first: (from - poolFirst) / step, last: (to - poolFirst) / step });
     }
-    return mergeRuns(runs);
-}
-
-function mergeRuns(runs: IndexRun[]): IndexRun[] {
-    const sorted = [...runs].sort((a, b) => a.first - b.first);
-    const merged: IndexRun[] = [];
-    for (const run of sorted) {
+    const sorted = spans.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    const merged: SubnetSpan[] = [];
+    for (const span of sorted) {
         const previous = merged[merged.length - 1];
-        if (previous !== undefined && run.first <= previous.last + 1) {
-            merged[merged.length - 1] = { first: previous.first, last: Math.max(previous.last, run.last) };
+        if (previous !== undefined && span.first <= previous.last + 1n) {
+            merged[merged.length - 1] = { first: previous.first, last: span.last > previous.last ? span.last : previous.last };
         } else {
-            merged.push(run);
+            merged.push(span);
         }
     }
     return merged;
+}
+
+/** How many subnets of the pool reserved ranges touch, exactly. */
+export function reservedCount(pool: Pool, reservedRanges: readonly string[] | undefined): bigint {
+    return reservedSpans(pool, reservedRanges).reduce((sum, span) => sum + span.last - span.first + 1n, 0n);
+}
+
+/**
+ * The pool indexes reserved ranges keep out of allocation, as sorted,
+ * disjoint runs: {@link reservedSpans} within the indexable subnets, where
+ * every index is a safe integer.
+ */
+export function reservedRuns(pool: Pool, reservedRanges: readonly string[] | undefined): readonly IndexRun[] {
+    const limit = BigInt(indexableSubnets(pool));
+    return reservedSpans(pool, reservedRanges)
+        .filter((span) => span.first < limit)
+        .map((span) => ({ first: Number(span.first), last: Number(span.last < limit ? span.last : limit - 1n) }));
 }
 
 /** How many pool subnets the runs cover. */
@@ -89,7 +109,7 @@ export function nextFreeIndex(runs: readonly IndexRun[], from: number, isTaken: 
 
 /** The first reserved range (as given) that touches the subnet at `index`. */
 export function reservingRange(pool: Pool, reservedRanges: readonly string[] | undefined, index: number): string | undefined {
-    if (index < 0 || index >= totalSubnets(pool)) {
+    if (index < 0 || index >= indexableSubnets(pool)) {
         return undefined;
     }
     const subnet = parseCidr(subnetTextAt(pool, index));

@@ -1,7 +1,17 @@
 import { z } from "zod";
-import { Cidr, cidrToString, isPrivateIpv4, IpVersion, parseCidr, PRIVATE_IPV4_RANGES } from "./cidr";
+import {
+    Cidr,
+    CidrParseFailure,
+    cidrToString,
+    isPrivateIpv4,
+    isUniqueLocalIpv6,
+    IpVersion,
+    parseCidr,
+    PRIVATE_IPV4_RANGES,
+    UNIQUE_LOCAL_IPV6_RANGE,
+} from "./cidr";
 import { Issue, issueOf, quoted } from "./issues";
-import { totalSubnets } from "./pool";
+import { indexableSubnets, poolSize } from "./pool";
 import { reservedRuns, runLength } from "./reserved";
 
 export const DEFAULT_SUBNET_SIZE = 24;
@@ -17,10 +27,54 @@ export const MAX_CLUSTERS_RANGE = { min: 1, max: DEFAULT_MAX_CLUSTERS } as const
 export const GRACE_PERIOD_RANGE = { min: 0, max: 31_536_000 } as const;
 
 /**
- * IP versions a slice subnet may use. The maths is version-agnostic; IPv6
- * stays off until KubeSlice's worker data plane supports it.
+ * IPv6 slice prefixes: /8 (fd00::/8, the locally assigned half of fc00::/7)
+ * to /118, so that even the smallest slice holds four of the smallest subnets,
+ * as IPv4's /28 of /30s does.
  */
-export const ENABLED_IP_VERSIONS: readonly IpVersion[] = [4];
+export const IPV6_SLICE_PREFIX_RANGE = { min: 8, max: 118 } as const;
+/**
+ * IPv6 cluster subnets: /48, a whole site (RFC 6177, and what one RFC 4193
+ * global ID gives), down to /120, the per-node block of Cilium's default
+ * IPv6 cluster pool (a cluster smaller than one node's block is no cluster).
+ * /64 (a Kubernetes node's default IPv6 pod range) and /104 (Cilium's default
+ * cluster pool) lie between.
+ */
+export const IPV6_SUBNET_SIZE_RANGE = { min: 48, max: 120 } as const;
+
+/** The rules of one IP version: where a slice subnet may lie and the prefix lengths allowed. */
+export interface FamilyRules {
+    readonly version: IpVersion;
+    /** The "private" rule: the ranges a slice subnet must lie inside. */
+    readonly privateRanges: readonly string[];
+    readonly isPrivate: (cidr: Cidr) => boolean;
+    readonly slicePrefix: { readonly min: number; readonly max: number };
+    readonly subnetSize: { readonly min: number; readonly max: number };
+    /** A valid slice subnet, quoted in messages. */
+    readonly example: string;
+}
+
+/** The rules of each IP version a slice subnet may use: one table, so each rule is written once for both. */
+export const FAMILY_RULES: { readonly [V in IpVersion]: FamilyRules } = {
+    4: {
+        version: 4,
+        privateRanges: PRIVATE_IPV4_RANGES,
+        isPrivate: isPrivateIpv4,
+        slicePrefix: SLICE_PREFIX_RANGE,
+        subnetSize: SUBNET_SIZE_RANGE,
+        example: "10.1.0.0/16",
+    },
+    6: {
+        version: 6,
+        privateRanges: [UNIQUE_LOCAL_IPV6_RANGE],
+        isPrivate: isUniqueLocalIpv6,
+        slicePrefix: IPV6_SLICE_PREFIX_RANGE,
+        subnetSize: IPV6_SUBNET_SIZE_RANGE,
+        example: "fd00:10::/48",
+    },
+};
+
+/** Every subnetSize some IP version allows: what the property alone is checked against. */
+const ANY_SUBNET_SIZE_RANGE = { min: SUBNET_SIZE_RANGE.min, max: IPV6_SUBNET_SIZE_RANGE.max } as const;
 
 // Slice and cluster names become file names and Kubernetes object names, so
 // they must be DNS-1123 labels; that also keeps "../x" off the disk.
@@ -54,6 +108,18 @@ export function dnsLabelSchema(field: string) {
     return z.string({ error: `${field} must be a string` }).refine(isDnsLabel, { error: (issue) => dnsLabelMessage(field, issue.input) });
 }
 
+/** Why a CIDR text did not parse, for the property named in `subject` (e.g. `sliceSubnet "x"`). */
+function cidrFailureMessage(subject: string, failure: CidrParseFailure, example: string): string {
+    switch (failure.code) {
+        case "host-bits-set":
+            return `${subject} has host bits set; did you mean "${failure.suggestion}"?`;
+        case "not-canonical":
+            return `${subject} is not written in canonical form (RFC 5952: lower case, zeros compressed); did you mean "${failure.suggestion}"?`;
+        default:
+            return `${subject} is not valid CIDR notation (expected e.g. "${example}")`;
+    }
+}
+
 /**
  * Checks a slice subnet; returns the parsed block or the user-facing reason.
  * Reasons follow the controller's webhook wording ("is not a private IP range").
@@ -62,30 +128,23 @@ export function checkSliceSubnet(text: string): { ok: true; cidr: Cidr } | { ok:
     const echoed = quoted(text);
     const parsed = parseCidr(text);
     if (!parsed.ok) {
-        if (parsed.failure.code === "host-bits-set") {
-            return {
-                ok: false,
-                reason: `sliceSubnet ${echoed} has host bits set; did you mean "${parsed.failure.suggestion}"?`,
-            };
-        }
-        return { ok: false, reason: `sliceSubnet ${echoed} is not valid CIDR notation (expected e.g. "10.1.0.0/16")` };
+        return { ok: false, reason: cidrFailureMessage(`sliceSubnet ${echoed}`, parsed.failure, "10.1.0.0/16") };
     }
     const cidr = parsed.cidr;
-    if (!ENABLED_IP_VERSIONS.includes(cidr.version)) {
-        return { ok: false, reason: `sliceSubnet ${echoed} is IPv${cidr.version}; only IPv4 slice subnets are supported` };
-    }
-    if (cidr.version === 4 && !isPrivateIpv4(cidr)) {
+    const rules = FAMILY_RULES[cidr.version];
+    if (!rules.isPrivate(cidr)) {
+        const kind = cidr.version === 4 ? "a private IP range" : "a unique local IPv6 range";
         return {
             ok: false,
-            reason: `sliceSubnet ${echoed} is not a private IP range; use a block inside ${PRIVATE_IPV4_RANGES.join(", ")}`,
+            reason: `sliceSubnet ${echoed} is not ${kind}; use a block inside ${rules.privateRanges.join(", ")} (e.g. "${rules.example}")`,
         };
     }
-    if (cidr.prefix < SLICE_PREFIX_RANGE.min || cidr.prefix > SLICE_PREFIX_RANGE.max) {
+    if (cidr.prefix < rules.slicePrefix.min || cidr.prefix > rules.slicePrefix.max) {
         return {
             ok: false,
             reason:
-                `sliceSubnet ${echoed} has prefix /${cidr.prefix}; the prefix must be between ` +
-                `/${SLICE_PREFIX_RANGE.min} and /${SLICE_PREFIX_RANGE.max}`,
+                `sliceSubnet ${echoed} has prefix /${cidr.prefix}; the prefix ${cidr.version === 4 ? "" : "of an IPv6 slice subnet "}must be between ` +
+                `/${rules.slicePrefix.min} and /${rules.slicePrefix.max}`,
         };
     }
     return { ok: true, cidr };
@@ -94,7 +153,8 @@ export function checkSliceSubnet(text: string): { ok: true; cidr: Cidr } | { ok:
 const sliceSubnetSchema = z.string({ error: 'sliceSubnet must be a CIDR string such as "10.1.0.0/16"' }).check((ctx) => {
     const checked = checkSliceSubnet(ctx.value);
     if (!checked.ok) {
-        ctx.issues.push({ code: "custom", message: checked.reason, input: ctx.value });
+        // Continuable: the rules across properties still run, so a subnetSize wrong for the version is reported too.
+        ctx.issues.push({ code: "custom", message: checked.reason, input: ctx.value, continue: true });
     }
 });
 
@@ -105,6 +165,21 @@ function integerInRange(field: string, range: { min: number; max: number }, unit
         .int({ error: (issue) => `${message}; got ${issue.input}` })
         .min(range.min, { error: (issue) => `${message}; got ${issue.input}` })
         .max(range.max, { error: (issue) => `${message}; got ${issue.input}` });
+}
+
+/**
+ * subnetSize on its own: a whole number some IP version allows. The range of
+ * the slice's own version is a rule across properties ({@link checkSubnetSizeFitsSlice}).
+ */
+function subnetSizeSchema() {
+    const v4 = SUBNET_SIZE_RANGE;
+    const v6 = IPV6_SUBNET_SIZE_RANGE;
+    const message = `subnetSize must be a whole number between ${v4.min} and ${v4.max} (IPv4) or ${v6.min} and ${v6.max} (IPv6)`;
+    return z
+        .number({ error: message })
+        .int({ error: (issue) => `${message}; got ${issue.input}` })
+        .min(ANY_SUBNET_SIZE_RANGE.min, { error: (issue) => `${message}; got ${issue.input}` })
+        .max(ANY_SUBNET_SIZE_RANGE.max, { error: (issue) => `${message}; got ${issue.input}` });
 }
 
 /** Most reserved ranges a slice may list: they are stored in the Kubernetes store's head annotation. */
@@ -118,12 +193,7 @@ export function reservedRangeProblem(value: unknown, position: number): string |
     }
     const parsed = parseCidr(value);
     if (!parsed.ok) {
-        return parsed.failure.code === "host-bits-set"
-            ? `reservedRanges[${position}] ${echoed} has host bits set; did you mean "${parsed.failure.suggestion}"?`
-            : `reservedRanges[${position}] ${echoed} is not valid CIDR notation (expected e.g. "10.1.0.0/24")`;
-    }
-    if (!ENABLED_IP_VERSIONS.includes(parsed.cidr.version)) {
-        return `reservedRanges[${position}] ${echoed} is IPv${parsed.cidr.version}; only IPv4 ranges are supported`;
+        return cidrFailureMessage(`reservedRanges[${position}] ${echoed}`, parsed.failure, "10.1.0.0/24");
     }
     return undefined;
 }
@@ -145,7 +215,7 @@ const reservedRangesSchema = z
 const storedSliceSpecShape = {
     sliceName: dnsLabelSchema("sliceName"),
     sliceSubnet: sliceSubnetSchema,
-    subnetSize: integerInRange("subnetSize", SUBNET_SIZE_RANGE),
+    subnetSize: subnetSizeSchema(),
     gracePeriodSeconds: integerInRange("gracePeriodSeconds", GRACE_PERIOD_RANGE, " of seconds"),
     maxClusters: integerInRange("maxClusters", MAX_CLUSTERS_RANGE),
 };
@@ -184,36 +254,55 @@ export function checkReservedRangesLeaveRoom(
         return undefined;
     }
     const pool = { sliceSubnet: checked.cidr, subnetSize };
-    if (runLength(reservedRuns(pool, reservedRanges)) < totalSubnets(pool)) {
+    const indexable = indexableSubnets(pool);
+    if (runLength(reservedRuns(pool, reservedRanges)) < indexable) {
         return undefined;
     }
+    const which = BigInt(indexable) < poolSize(pool) ? `indexable /${subnetSize} subnet (the first 2^53)` : `/${subnetSize} subnet`;
     return {
         property: "reservedRanges",
-        message: `reservedRanges cover every /${subnetSize} subnet of ${cidrToString(checked.cidr)}, so no cluster could join; reserve less of the pool`,
+        message: `reservedRanges cover every ${which} of ${cidrToString(checked.cidr)}, so no cluster could join; reserve less of the pool`,
     };
 }
 
 /**
- * The rule that spans two properties: each subnet must be smaller than the
- * slice subnet. Returns the issue, reported on `subnetSize`, or undefined.
+ * The rules that span two properties: subnetSize must be in the range of the
+ * slice subnet's IP version, and each subnet smaller than the slice subnet.
+ * Returns the issue, reported on `subnetSize`, or undefined.
  */
 export function checkSubnetSizeFitsSlice(sliceSubnet: string, subnetSize: number): InputIssue | undefined {
-    const checked = checkSliceSubnet(sliceSubnet);
-    if (!checked.ok || !Number.isInteger(subnetSize)) {
+    // The version and prefix are known once the text parses, even when the slice subnet breaks another rule.
+    const checked = parseCidr(sliceSubnet);
+    if (!checked.ok || !Number.isInteger(subnetSize) || subnetSize < ANY_SUBNET_SIZE_RANGE.min || subnetSize > ANY_SUBNET_SIZE_RANGE.max) {
         return undefined; // already reported on the property itself
     }
+    const rules = FAMILY_RULES[checked.cidr.version];
+    const range = rules.subnetSize;
     const prefix = checked.cidr.prefix;
-    if (subnetSize > prefix) {
-        return undefined;
+    // A slice prefix is at least two shorter than the longest subnet, so a longer example always exists.
+    const example = Math.min(Math.max(prefix + 8, range.min), range.max);
+    if (subnetSize < range.min || subnetSize > range.max) {
+        return {
+            property: "subnetSize",
+            message:
+                `subnetSize must be a whole number between ${range.min} and ${range.max} for an IPv${rules.version} sliceSubnet ` +
+                `such as "${cidrToString(checked.cidr)}"; got ${subnetSize} (e.g. ${example})`,
+        };
     }
-    // Slice prefixes stop at /28, so a longer example always exists.
-    const example = Math.min(Math.max(prefix + 8, SUBNET_SIZE_RANGE.min), SUBNET_SIZE_RANGE.max);
+    if (subnetSize > prefix || !checkSliceSubnet(sliceSubnet).ok) {
+        return undefined; // the slice subnet's own problem is reported on it
+    }
     return {
         property: "subnetSize",
         message:
             `subnetSize ${subnetSize} must be longer than the sliceSubnet prefix /${prefix} of ` +
-            `"${cidrToString(checked.cidr)}" (e.g. ${example} gives ${2 ** (example - prefix)} subnets)`,
+            `"${cidrToString(checked.cidr)}" (e.g. ${example} gives ${countText(1n << BigInt(example - prefix))} subnets)`,
     };
+}
+
+/** A count in messages: digits up to 2^20, else as a power of two. */
+function countText(count: bigint): string {
+    return count <= 1n << 20n ? count.toString() : `2^${count.toString(2).length - 1}`;
 }
 
 function subnetSizeFits(ctx: z.core.ParsePayload<{ sliceSubnet: string; subnetSize: number }>): void {

@@ -1,4 +1,5 @@
 import type { AllocateValue, Capacity } from "../core/ledger";
+import { jsonCount } from "../core/pool";
 import { infoToPulumi, warnToPulumi } from "./pulumi-log";
 
 /**
@@ -57,7 +58,7 @@ export function exhaustionLogEntry(sliceName: string, figures: Capacity): LogEnt
         fields: {
             slice: sliceName,
             available: figures.availableSubnets,
-            total: figures.totalSubnets,
+            total: jsonCount(BigInt(figures.exact.totalSubnets)),
             utilization: round(figures.utilization, 4),
         },
     };

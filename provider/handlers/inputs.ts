@@ -45,7 +45,8 @@ export type Shape = Record<string, z.ZodType>;
 /** The decoded inputs a shape describes: the types are the schemas' own, never restated. */
 export type InputsOf<S extends Shape> = Readonly<z.output<z.ZodObject<S>>>;
 
-type CrossCheck = (known: Record<string, unknown>) => InputIssue | undefined;
+/** A rule across properties: `known` holds the valid ones, `given` every one as given (for a rule that applies even to an invalid value). */
+type CrossCheck = (known: Record<string, unknown>, given: Properties) => InputIssue | undefined;
 
 /**
  * Validates each declared property on its own, so every bad property gets its
@@ -75,7 +76,7 @@ export function checkProperties(shape: Shape, news: Properties, crossChecks: Cro
         }
     }
     for (const crossCheck of crossChecks) {
-        const issue = crossCheck(valid);
+        const issue = crossCheck(valid, news);
         if (issue !== undefined && !issues.some((existing) => existing.property === issue.property)) {
             issues.push(issue);
         }

@@ -24,9 +24,10 @@ const IMMUTABLE_PROPERTIES = ["sliceName", "sliceSubnet", "subnetSize"] as const
 const MUTABLE_PROPERTIES = ["gracePeriodSeconds", "maxClusters", "reservedRanges", "acceptReservedOverlaps", "store"] as const;
 
 const crossChecks = [
-    (known: Record<string, unknown>) =>
-        typeof known.sliceSubnet === "string" && typeof known.subnetSize === "number"
-            ? checkSubnetSizeFitsSlice(known.sliceSubnet, known.subnetSize)
+    // The slice subnet as given: a subnetSize outside its IP version's range is reported even when the subnet breaks another rule.
+    (known: Record<string, unknown>, given: Properties) =>
+        typeof given.sliceSubnet === "string" && typeof known.subnetSize === "number"
+            ? checkSubnetSizeFitsSlice(given.sliceSubnet, known.subnetSize)
             : undefined,
     (known: Record<string, unknown>) =>
         typeof known.sliceSubnet === "string" && typeof known.subnetSize === "number" && Array.isArray(known.reservedRanges)
@@ -148,6 +149,8 @@ type SliceIpamOutputs = SliceIpamInputs & {
     readonly totalSubnets: number;
     readonly availableSubnets: number;
     readonly reservedSubnets: number;
+    readonly totalSubnetsExact: string;
+    readonly reservedSubnetsExact: string;
 };
 
 /**
@@ -166,5 +169,7 @@ function outputs(args: Pick<SliceIpamInputs, "store" | "reservedRanges" | "accep
         totalSubnets: figures.totalSubnets,
         availableSubnets: figures.availableSubnets,
         reservedSubnets: figures.reservedSubnets,
+        totalSubnetsExact: figures.exact.totalSubnets,
+        reservedSubnetsExact: figures.exact.reservedSubnets,
     };
 }

@@ -1,5 +1,5 @@
 import { Allocation, capacity, LedgerCounters, poolOf, SliceLedger } from "../core/ledger";
-import { indexOfSubnet } from "../core/pool";
+import { indexOfSubnet, jsonCount } from "../core/pool";
 import { decodeLedger, DecodeResult, missingSettingMessage } from "./ledger-document";
 
 /**
@@ -53,7 +53,10 @@ export interface SliceIpamStatus {
         releasedAt?: string;
     }[];
     availableSubnets: number;
-    totalSubnets: number;
+    /** Absent when past `Number.MAX_SAFE_INTEGER`: `totalSubnetsExact` holds it then. */
+    totalSubnets?: number;
+    /** kubeslice-ipam's addition to the CRD: the total as exact text, for pools whose size a JSON number cannot carry. */
+    totalSubnetsExact?: string;
     lastUpdated: string;
 }
 
@@ -100,9 +103,15 @@ export function statusOf(ledger: SliceLedger, now: Date, entries: readonly Alloc
             ...(entry.releasedAt === undefined ? {} : { releasedAt: entry.releasedAt }),
         })),
         availableSubnets: figures.availableSubnets,
-        totalSubnets: figures.totalSubnets,
+        ...totalOf(figures.exact.totalSubnets),
         lastUpdated: now.toISOString(),
     };
+}
+
+/** The status's total: the CRD's integer while a JSON number is exact, else kubeslice-ipam's text field. */
+function totalOf(exact: string): Pick<SliceIpamStatus, "totalSubnets" | "totalSubnetsExact"> {
+    const total = jsonCount(BigInt(exact));
+    return typeof total === "number" ? { totalSubnets: total } : { totalSubnetsExact: total };
 }
 
 /** Reads a ledger out of an object read from the API server; untrusted input. */

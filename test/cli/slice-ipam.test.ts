@@ -268,8 +268,18 @@ describe("metrics", () => {
     it("prints the exposition format once", async () => {
         const run = await sliceIpam(["metrics", "--now", NOW]);
         expect(run.code).toBe(0);
-        expect(parseExposition(run.stdout)).toHaveLength(13);
+        expect(parseExposition(run.stdout)).toHaveLength(14);
         const samples = samplesOf(run.stdout);
+        expect(
+            sampleValue(samples, "ipam_slice_info", {
+                slice: "my-slice",
+                ip_family: "ipv4",
+                slice_subnet: "10.1.0.0/16",
+                subnet_size: "24",
+                total_subnets: "256",
+                reserved_subnets: "0",
+            }),
+        ).toBe(1);
         expect(sampleValue(samples, "ipam_reserved_subnets", { slice: "my-slice" })).toBe(0);
         expect(sampleValue(samples, "ipam_allocated_subnets", { slice: "my-slice" })).toBe(2);
         expect(sampleValue(samples, "ipam_inuse_subnets", { slice: "my-slice" })).toBe(0);

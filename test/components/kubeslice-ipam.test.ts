@@ -175,8 +175,31 @@ describe("KubeSliceIpam", () => {
         expect(manifests["worker-4"]).toContain("octet: 1\n");
         expect(manifests["worker-4"]).toContain("queueType: HTB\n");
         expect(await valueOf(ipam.totalSubnets)).toBe(256);
+        expect(await valueOf(ipam.totalSubnetsExact)).toBe("256");
         expect(await valueOf(ipam.availableSubnets)).toBe(254);
         expect(await valueOf(ipam.utilization)).toBeCloseTo(2 / 256);
+    });
+
+    it("reports an IPv6 slice's /64s, manifests and exact capacity", async () => {
+        const ipam = track(
+            new KubeSliceIpam("six", {
+                sliceName: "six",
+                namespace: "kubeslice-cisco",
+                sliceSubnet: "fd00::/8",
+                subnetSize: 64,
+                clusters: ["worker-1", "worker-2"],
+                pinnedSubnets: { "worker-2": "fd00:0:0:7::/64" },
+                store,
+            }),
+        );
+        expect(await valueOf(ipam.subnets)).toEqual({ "worker-1": "fd00::/64", "worker-2": "fd00:0:0:7::/64" });
+        const manifests = await valueOf(ipam.manifests);
+        expect(manifests["worker-2"]).toContain("sliceSubnet: fd00::/8\n");
+        expect(manifests["worker-2"]).toContain("clusterSubnetCIDR: fd00:0:0:7::/64\n");
+        expect(manifests["worker-2"]).toContain("octet: 7\n");
+        expect(await valueOf(ipam.totalSubnets)).toBe(2 ** 56);
+        expect(await valueOf(ipam.totalSubnetsExact)).toBe("72057594037927936");
+        expect(await valueOf(ipam.availableSubnets)).toBe(4_094);
     });
 
     it("registers the same children whatever the order of the list; a new cluster adds exactly one", async () => {

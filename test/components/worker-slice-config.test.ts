@@ -55,6 +55,18 @@ const params: WorkerSliceConfigParams = {
 };
 
 describe("WorkerSliceConfig manifests", () => {
+    it("match the KubeSlice CRD schema for an IPv6 slice: the v6 CIDRs in its string fields, the index in octet", () => {
+        const manifest = workerSliceConfig({
+            ...params,
+            sliceSubnet: "fd00::/8",
+            subnet: "fd1f:ffff:ffff:ffff::/64",
+            index: 2 ** 53 - 1,
+        });
+        expect(validate(manifest), JSON.stringify(validate.errors)).toBe(true);
+        expect(manifest.spec).toMatchObject({ sliceSubnet: "fd00::/8", clusterSubnetCIDR: "fd1f:ffff:ffff:ffff::/64", octet: 2 ** 53 - 1 });
+        expect(renderManifestYaml(manifest)).toContain("octet: 9007199254740991\n");
+    });
+
     it("match the KubeSlice CRD schema, with every extra", () => {
         const manifest = workerSliceConfig(params);
         expect(validate(manifest), JSON.stringify(validate.errors)).toBe(true);

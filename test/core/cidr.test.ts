@@ -53,3 +53,21 @@ describe("block relations", () => {
         expect(isPrivateIpv4(block(text))).toBe(expected);
     });
 });
+
+describe("IPv6 text (RFC 5952)", () => {
+    it.each([
+        ["fd00::/8", "fd00::/8"],
+        ["fd00:10::/48", "fd00:10::/48"],
+        ["fd00:0:0:1::/64", "fd00:0:0:1::/64"],
+        ["fd00::1:0:0:0/80", "fd00::1:0:0:0/80"],
+        ["fd00:0:0:1:0:0:1:0/128", "fd00::1:0:0:1:0/128"], // equal runs: the first
+        ["fd00:0:0:1:0:0:0:0/128", "fd00:0:0:1::/128"],
+        ["fd00:1:0:1:0:1:0:1/128", "fd00:1:0:1:0:1:0:1/128"],
+        ["::/0", "::/0"],
+    ])("%s reads and writes as %s", (text, canonical) => {
+        const parsed = parseCidr(text);
+        const cidr = parsed.ok ? parsed.cidr : parsed.failure.code === "not-canonical" ? cidrFromString(parsed.failure.suggestion) : undefined;
+        expect(cidr && cidrToString(cidr)).toBe(canonical);
+        expect(parsed.ok).toBe(text === canonical);
+    });
+});

@@ -160,6 +160,7 @@ describe("capacity and structure", () => {
             reservedHeld: 0,
             availableSubnets: 253,
             utilization: 2 / 256,
+            exact: { totalSubnets: "256", reservedSubnets: "0", usableSubnets: "256" },
         });
     });
 

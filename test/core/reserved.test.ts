@@ -150,6 +150,7 @@ describe("capacity with reserved ranges", () => {
             reservedHeld: 0,
             availableSubnets: 191,
             utilization: 1 / 192,
+            exact: { totalSubnets: "256", reservedSubnets: "64", usableSubnets: "192" },
         });
     });
 
@@ -237,13 +238,13 @@ describe("reservedRanges input", () => {
     });
 
     it("reports every bad range in one failure on reservedRanges, each with its fix", () => {
-        expect(problems({ reservedRanges: ["10.1.0.1/24", "nope", "fd00::/64", 7] })).toEqual([
+        expect(problems({ reservedRanges: ["10.1.0.1/24", "nope", "fd00::1/64", 7] })).toEqual([
             {
                 property: "reservedRanges",
                 message:
                     'reservedRanges[0] "10.1.0.1/24" has host bits set; did you mean "10.1.0.0/24"?; ' +
                     'reservedRanges[1] "nope" is not valid CIDR notation (expected e.g. "10.1.0.0/24"); ' +
-                    'reservedRanges[2] "fd00::/64" is IPv6; only IPv4 ranges are supported; ' +
+                    'reservedRanges[2] "fd00::1/64" has host bits set; did you mean "fd00::/64"?; ' +
                     'reservedRanges[3] 7 must be a CIDR string such as "10.1.0.0/24"',
             },
         ]);

@@ -185,6 +185,7 @@ describe("KubeSliceIpam from Pulumi YAML through the native provider, file store
         expect(component.outputs).toEqual({
             subnets: { "c-1": subnet(0), "c-2": subnet(1) },
             totalSubnets: 256,
+            totalSubnetsExact: "256",
             availableSubnets: 254,
             utilization: 2 / 256,
         });

@@ -63,6 +63,7 @@ describe("log entries", () => {
             reservedHeld: 0,
             availableSubnets: 10,
             utilization: 246 / 256,
+            exact: { totalSubnets: "256", reservedSubnets: "0", usableSubnets: "256" },
         };
         expect(formatLogEntry(exhaustionLogEntry("my-slice", figures))).toBe(
             'Subnet pool approaching exhaustion {"slice":"my-slice","available":10,"total":256,"utilization":0.9609}',
@@ -120,6 +121,7 @@ describe("withAllocationLog", () => {
             reservedHeld: 0,
             availableSubnets: 4 - active,
             utilization: active / 4,
+            exact: { totalSubnets: "4", reservedSubnets: "0", usableSubnets: "4" },
         });
         const value: AllocateValue = { allocation, outcome: "allocated", reclaimed: [], capacity: { before: figures(3), after: figures(4) } };
         expect(exhaustionWarning("blue", value)?.fields).toEqual({ slice: "blue", available: 0, total: 4, utilization: 1 });

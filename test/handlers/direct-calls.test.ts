@@ -23,12 +23,16 @@ const slice = { sliceName: "s1", sliceSubnet: "10.6.0.0/16", subnetSize: 24, gra
 
 describe("SliceIpam create without check", () => {
     it.each([
-        ["subnetSize", 24.5, "subnetSize must be a whole number between 16 and 30; got 24.5"],
-        ["subnetSize", 31, "subnetSize must be a whole number between 16 and 30; got 31"],
+        ["subnetSize", 24.5, "subnetSize must be a whole number between 16 and 30 (IPv4) or 48 and 120 (IPv6); got 24.5"],
+        ["subnetSize", 31, 'subnetSize must be a whole number between 16 and 30 for an IPv4 sliceSubnet such as "10.6.0.0/16"; got 31 (e.g. 24)'],
         ["maxClusters", 0, "maxClusters must be a whole number between 1 and 4096; got 0"],
         ["gracePeriodSeconds", -1, "gracePeriodSeconds must be a whole number of seconds between 0 and 31536000; got -1"],
         ["gracePeriodSeconds", 1e21, "gracePeriodSeconds must be a whole number of seconds between 0 and 31536000; got 1e+21"],
-        ["sliceSubnet", "fd00::/48", 'sliceSubnet "fd00::/48" is IPv6; only IPv4 slice subnets are supported'],
+        [
+            "sliceSubnet",
+            "8.8.0.0/16",
+            'sliceSubnet "8.8.0.0/16" is not a private IP range; use a block inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 (e.g. "10.1.0.0/16")',
+        ],
     ])("refuses %s %j, says nothing was written, and writes nothing", async (property, value, reason) => {
         const error = await handlers.sliceIpam.create({ ...slice, [property]: value, store }).catch((e: Error) => e);
         expect((error as Error).name).toBe("InvalidInputsError");

@@ -24,6 +24,7 @@ describe("renderExposition", () => {
             ["ipam_conflicts_total", "COUNTER"],
             ["ipam_reclaimed_total", "COUNTER"],
             ["ipam_reclaimable_subnets", "GAUGE"],
+            ["ipam_slice_info", "GAUGE"],
             ["ipam_slice_unreadable", "GAUGE"],
         ]);
         const samples = samplesOf(text);
@@ -35,9 +36,36 @@ describe("renderExposition", () => {
         expect(text).toContain('ipam_utilization_rate{slice="blue"} 0.00390625\n');
     });
 
-    it("labels every sample of a slice: 2 allocation, 8 latency, 8 gauge and 3 other counter series", async () => {
+    it("labels every sample of a slice: 2 allocation, 8 latency, 9 gauge and 3 other counter series", async () => {
         const families = ledgerMetricFamilies([ledgerFor({ sliceName: "x-1" })], at(0));
-        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(21);
+        expect(samplesOf(await renderExposition(families)).filter((s) => s.labels.slice === "x-1")).toHaveLength(22);
+    });
+
+    it("gives an IPv6 slice's exact counts in ipam_slice_info, beside float64 gauges whose values are the nearest", async () => {
+        const ledger = mustAllocate(
+            ledgerFor({ sliceName: "six", sliceSubnet: "fd00::/8", subnetSize: 64, reservedRanges: ["fd80::/9", "fd00::/64"] }),
+            "a",
+            at(1),
+        ).ledger;
+        const text = await renderExposition(ledgerMetricFamilies([ledger], at(2)));
+        const samples = samplesOf(text);
+        expect(
+            sampleValue(samples, "ipam_slice_info", {
+                slice: "six",
+                ip_family: "ipv6",
+                slice_subnet: "fd00::/8",
+                subnet_size: "64",
+                total_subnets: "72057594037927936",
+                reserved_subnets: "36028797018963969",
+            }),
+        ).toBe(1);
+        // Prometheus reads the gauge as the float64 nearest 2^56, which is 2^56 itself.
+        expect(sampleValue(samples, "ipam_total_subnets", { slice: "six" })).toBe(2 ** 56);
+        expect(sampleValue(samples, "ipam_available_subnets", { slice: "six" })).toBe(4_095);
+        const v4 = await renderExposition(ledgerMetricFamilies([ledgerFor({ sliceName: "four" })], at(2)));
+        expect(v4).toContain(
+            'ipam_slice_info{slice="four",ip_family="ipv4",slice_subnet="10.1.0.0/16",subnet_size="24",total_subnets="256",reserved_subnets="0"} 1\n',
+        );
     });
 
     it("prints HELP and TYPE for metrics with no slice yet", async () => {

@@ -25,7 +25,7 @@ const value = (families: MetricFamily[], name: string, labels: Record<string, st
         ?.value;
 
 describe("ledgerMetricFamilies", () => {
-    it("exports the guide's eight metrics, ipam_reserved_subnets, ipam_inuse_subnets, ipam_reclaimed_total and ipam_reclaimable_subnets, in that order, with their types", () => {
+    it("exports the guide's eight metrics, ipam_reserved_subnets, ipam_inuse_subnets, ipam_reclaimed_total, ipam_reclaimable_subnets and ipam_slice_info, in that order, with their types", () => {
         expect(ledgerMetricFamilies([], at(0)).map((f) => [f.name, f.type, f.values.length])).toEqual([
             ["ipam_allocations_total", "counter", 0],
             ["ipam_releases_total", "counter", 0],
@@ -39,6 +39,7 @@ describe("ledgerMetricFamilies", () => {
             ["ipam_conflicts_total", "counter", 0],
             ["ipam_reclaimed_total", "counter", 0],
             ["ipam_reclaimable_subnets", "gauge", 0],
+            ["ipam_slice_info", "gauge", 0],
             ["ipam_slice_unreadable", "gauge", 0],
         ]);
     });

@@ -84,7 +84,8 @@ describe("construct", () => {
         expect(await valueOf(result.state.totalSubnets)).toBe(256);
         expect(await valueOf(result.state.availableSubnets)).toBe(254);
         expect(await valueOf(result.state.utilization)).toBe(2 / 256);
-        expect(Object.keys(result.state).sort()).toEqual(["availableSubnets", "subnets", "totalSubnets", "utilization"]);
+        expect(Object.keys(result.state).sort()).toEqual(["availableSubnets", "subnets", "totalSubnets", "totalSubnetsExact", "utilization"]);
+        expect(await valueOf(result.state.totalSubnetsExact)).toBe("256");
         // The manifest files are registered once their subnets are known, after the outputs above.
         await vi.waitFor(() =>
             expect(registrations.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
@@ -138,9 +139,9 @@ describe("construct", () => {
         ).rejects.toThrow(
             'KubeSliceIpam "jade" has invalid arguments:\n  - cluster "W_2" is not a valid DNS-1123 label: use 1-63 lowercase letters, ' +
                 "digits or '-', starting and ending with a letter or digit (e.g. \"cluster-1\")\n" +
-                '  - sliceSubnet "8.8.8.0/24" is not a private IP range; use a block inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16\n' +
-                "  - subnetSize must be a whole number between 16 and 30; got 40\n" +
-                "  - maxClusters must be a whole number between 1 and 4096; got 0",
+                '  - sliceSubnet "8.8.8.0/24" is not a private IP range; use a block inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 (e.g. "10.1.0.0/16")\n' +
+                "  - maxClusters must be a whole number between 1 and 4096; got 0\n" +
+                '  - subnetSize must be a whole number between 16 and 30 for an IPv4 sliceSubnet such as "8.8.8.0/24"; got 40 (e.g. 30)',
         );
         expect(registrations.length).toBe(before);
     });
@@ -172,7 +173,7 @@ describe("the component's schema", () => {
     it("is a component whose inputs are the ones construct passes on, and whose outputs are the ones it registers", () => {
         expect(component.isComponent).toBe(true);
         expect(Object.keys(component.inputProperties).sort()).toEqual([...COMPONENT_INPUTS].sort());
-        expect(Object.keys(component.properties).sort()).toEqual(["availableSubnets", "subnets", "totalSubnets", "utilization"]);
+        expect(Object.keys(component.properties).sort()).toEqual(["availableSubnets", "subnets", "totalSubnets", "totalSubnetsExact", "utilization"]);
         expect([...COMPONENT_OUTPUTS].sort()).toEqual(Object.keys(component.properties).sort()); // what a construct cut short answers, unknown
         expect(component.inputProperties.store.$ref).toBe("#/types/kubeslice-ipam:index:Store");
     });

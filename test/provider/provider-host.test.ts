@@ -104,7 +104,7 @@ describe("check through the host", () => {
         const reason = (property: string) => failures.find((f) => f.property === property)!.reason;
         expect(reason("sliceName")).toContain('"../x" is not a valid DNS-1123 label');
         expect(reason("sliceSubnet")).toContain('"8.8.8.0/24" is not a private IP range');
-        expect(reason("subnetSize")).toContain("between 16 and 30; got 40");
+        expect(reason("subnetSize")).toContain('between 16 and 30 for an IPv4 sliceSubnet such as "8.8.8.0/24"; got 40');
     });
 
     it("returns good inputs with defaults applied", async () => {

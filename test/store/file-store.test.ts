@@ -10,7 +10,7 @@ import { allocateSubnet, findSubnet } from "../../provider/service/allocations";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { makeTempDir } from "../support/temp-dir";
 import { describeHistoryContract } from "./history-contract";
-import { describeLedgerStoreContract, sampleLedger } from "./ledger-store-contract";
+import { describeLedgerStoreContract, IPV6_POOLS, sampleLedger } from "./ledger-store-contract";
 
 const fileFixture = async () => {
     const temp = makeTempDir();
@@ -24,6 +24,8 @@ const fileFixture = async () => {
 describeHistoryContract("file store", fileFixture);
 
 describeLedgerStoreContract("file store", async () => ({ ...(await fileFixture()), mayReportLandedWriteAsConflict: true }));
+
+describeLedgerStoreContract("file store", async () => ({ ...(await fileFixture()), mayReportLandedWriteAsConflict: true }), IPV6_POOLS);
 
 describe("file store", () => {
     let temp: ReturnType<typeof makeTempDir>;

@@ -20,7 +20,7 @@ import { ANNOTATION_LEDGER, PROJECTION_LIMIT, SETTINGS_FENCE } from "../../provi
 import { allocateFromProcesses } from "../support/allocate-workers";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { describeHistoryContract } from "./history-contract";
-import { describeLedgerStoreContract } from "./ledger-store-contract";
+import { describeLedgerStoreContract, IPV6_POOLS } from "./ledger-store-contract";
 
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
 const WORKER_CRD = path.resolve(__dirname, "../fixtures/kubeslice-crds/pr-284-dynamic-ipam/worker.kubeslice.io_workersliceconfigs.yaml");
@@ -49,6 +49,8 @@ const kubernetesFixture = async () => {
 
 describeLedgerStoreContract("Kubernetes store (real apiextensions-apiserver)", kubernetesFixture);
 
+describeLedgerStoreContract("Kubernetes store (real apiextensions-apiserver)", kubernetesFixture, IPV6_POOLS);
+
 describeHistoryContract("Kubernetes store (real apiextensions-apiserver)", kubernetesFixture);
 
 describe("Kubernetes store", () => {
@@ -73,6 +75,51 @@ describe("Kubernetes store", () => {
         const table = await fetchTable(namespace);
         expect(table.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Slice Subnet", "Subnet Size", "Available", "Total", "Age"]);
         expect(table.rows[0].cells.slice(0, 5)).toEqual(["blue", "10.2.0.0/16", 24, 254, 256]);
+    });
+
+    it("keeps an IPv6 slice's SliceIpam valid, with a total past 2^53 as exact text", async () => {
+        const namespace = freshNamespace();
+        const store = storeIn(namespace);
+        await registerSlice(store, spec({ sliceSubnet: "fd00::/8", subnetSize: 64 }));
+        const { allocation } = await allocateSubnet(store, "blue", "worker-1");
+        expect(allocation).toMatchObject({ subnet: "fd00::/64", index: 0 });
+        const object = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
+        expect(object.spec).toEqual({ sliceName: "blue", sliceSubnet: "fd00::/8", subnetSize: 64 });
+        expect(object.status.allocatedSubnets).toEqual([expect.objectContaining({ clusterName: "worker-1", subnet: "fd00::/64" })]);
+        expect(object.status).toMatchObject({ availableSubnets: 4095, totalSubnetsExact: "72057594037927936" });
+        expect(object.status).not.toHaveProperty("totalSubnets");
+
+        // A /32 of /64s: 2^32 subnets, still a JSON number.
+        await registerSlice(store, spec({ sliceName: "red", sliceSubnet: "fc00:1::/32", subnetSize: 64 }));
+        const red = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "red" })) as any;
+        const table = await fetchTable(namespace);
+        expect(table.rows.map((row: any) => row.cells.slice(0, 3))).toEqual([
+            ["blue", "fd00::/8", 64],
+            ["red", "fc00:1::/32", 64],
+        ]);
+        expect(red.status ?? {}).not.toHaveProperty("totalSubnetsExact");
+    });
+
+    it("lands an IPv6 slice's WorkerSliceConfig, accepted by the real CRD's validation", async () => {
+        const namespace = freshNamespace();
+        const store = storeIn(namespace);
+        await registerSlice(store, spec({ sliceSubnet: "fd00:10::/48", subnetSize: 64 }));
+        await allocateSubnet(store, "blue", "worker-1");
+        const { allocation } = await allocateSubnet(store, "blue", "worker-2");
+        const manifest = workerSliceConfig({
+            sliceName: "blue",
+            namespace,
+            sliceSubnet: "fd00:10::/48",
+            clusterName: "worker-2",
+            subnet: allocation.subnet,
+            index: allocation.index,
+        });
+        const worker = { group: "worker.kubeslice.io", version: "v1alpha1", plural: "workersliceconfigs" };
+        await objects().createNamespacedCustomObject({ ...worker, namespace, body: manifest });
+        const stored = (await objects().getNamespacedCustomObject({ ...worker, namespace, name: "blue-worker-2" })) as any;
+        // Nothing was pruned; the CRD's defaults are added.
+        expect(stored.spec).toEqual({ ...manifest.spec, overlayNetworkDeploymentMode: "single-network", sliceType: "Application" });
+        expect(stored.spec).toMatchObject({ sliceSubnet: "fd00:10::/48", clusterSubnetCIDR: "fd00:10:0:1::/64", octet: 1 });
     });
 
     it("lands the slice's WorkerSliceConfigs beside its SliceIpam, accepted by the real CRD's validation", async () => {

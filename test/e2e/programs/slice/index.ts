@@ -7,6 +7,7 @@ import { KubeSliceIpam } from "kubeslice-ipam";
 //   sliceSubnet         the slice's pool (required)
 //   storeDirectory      the file store's directory, absolute (required)
 //   sliceName           default "blue"
+//   subnetSize          default: the package's (24)
 //   gracePeriodSeconds  default: the package's (86400)
 //   manifestsDirectory  default "manifests" (relative to the project)
 //   reservedFrom        a network stack whose nodeCidr and podCidr outputs are reserved (default: none)
@@ -20,6 +21,7 @@ const slice = new KubeSliceIpam(sliceName, {
     sliceName,
     namespace: "kubeslice-e2e",
     sliceSubnet: config.require("sliceSubnet"),
+    subnetSize: config.getNumber("subnetSize"),
     gracePeriodSeconds: config.getNumber("gracePeriodSeconds"),
     clusters: config.requireObject<string[]>("clusters"),
     store: { kind: "file", directory: config.require("storeDirectory") },
@@ -33,4 +35,5 @@ export const subnets = slice.subnets;
 export const allocations = slice.allocations;
 export const manifests = slice.manifests;
 export const totalSubnets = slice.totalSubnets;
+export const totalSubnetsExact = slice.totalSubnetsExact;
 export const availableSubnets = slice.availableSubnets;
