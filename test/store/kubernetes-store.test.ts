@@ -83,6 +83,7 @@ describe("Kubernetes store", () => {
         await registerSlice(store, spec({ sliceSubnet: "fd00::/8", subnetSize: 64 }));
         const { allocation } = await allocateSubnet(store, "blue", "worker-1");
         expect(allocation).toMatchObject({ subnet: "fd00::/64", index: 0 });
+        await settledStoreWork(); // the status projection is written once the burst's callers have their results
         const object = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
         expect(object.spec).toEqual({ sliceName: "blue", sliceSubnet: "fd00::/8", subnetSize: 64 });
         expect(object.status.allocatedSubnets).toEqual([expect.objectContaining({ clusterName: "worker-1", subnet: "fd00::/64" })]);

@@ -15,6 +15,7 @@ import { sliceSpecSchema } from "../../provider/core/validation";
 import { allocateSubnet, releaseSubnet } from "../../provider/service/allocations";
 import { registerSlice } from "../../provider/service/slices";
 import { recordUsage, syncUsage } from "../../provider/service/usage";
+import { settledStoreWork } from "../../provider/store/exit-hold";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { usageSourceOf } from "../../provider/store/store-spec";
 import { UsageNotObservableError, UsageSource, WORKER_SLICE_CONFIG_RESOURCE } from "../../provider/store/worker-slice-usage";
@@ -99,7 +100,8 @@ describe("usage from WorkerSliceConfig status", () => {
             ["worker-2", "no-connected-pods", "Allocated", 0],
         ]);
         expect(await statusOf(store, "worker-1")).toBe("InUse");
-        // The KubeSlice-facing projection says so too.
+        // The KubeSlice-facing projection says so too, once written (after the burst's callers have their results).
+        await settledStoreWork();
         const head = (await objects().getNamespacedCustomObject({
             group: "controller.kubeslice.io",
             version: "v1alpha1",
@@ -252,6 +254,7 @@ describe("usage where it cannot be read", () => {
             await registerSlice(store, sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.2.0.0/16" }));
             await allocateSubnet(store, "blue", "worker-1");
             await allocateSubnet(store, "blue", "worker-2");
+            await settledStoreWork(); // the allocations' status projection, which changes the head's version
             const version = (await store.load("blue"))!.version;
             for (const clusters of [["worker-1"], ["worker-1", "worker-2"]]) {
                 const failure = await syncUsage(store, sourceOf(store), "blue", { clusters }).catch((error: Error) => error);
