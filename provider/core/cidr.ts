@@ -1,4 +1,5 @@
 import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from "ip-num";
+import { LRUCache } from "lru-cache";
 import { KubesliceIpamError } from "./kubeslice-ipam-error";
 
 /** The IP version of an address block. */
@@ -36,10 +37,9 @@ export function addressBits(version: IpVersion): number {
 // ip-num's IPv6 parsing costs ~40 µs, and every ledger operation parses its
 // slice subnet several times: results of the same text are kept (they are
 // immutable), so an IPv6 slice allocates as fast as an IPv4 one.
-const PARSED_LIMIT = 4_096;
 /** The longest CIDR text: a full IPv6 address and /128. */
 const CIDR_TEXT_MAX = 43;
-const parsed = new Map<string, CidrParseResult>();
+const parsed = new LRUCache<string, CidrParseResult>({ max: 4_096 });
 
 /** Parses CIDR notation ("10.1.0.0/16"). Expected failures are values, never throws. */
 export function parseCidr(input: string): CidrParseResult {
@@ -49,9 +49,6 @@ export function parseCidr(input: string): CidrParseResult {
     let result = parsed.get(input);
     if (result === undefined) {
         result = parseUncached(input);
-        if (parsed.size >= PARSED_LIMIT) {
-            parsed.delete(parsed.keys().next().value as string);
-        }
         parsed.set(input, result);
     }
     return result;
@@ -112,7 +109,9 @@ export function cidrToString(cidr: Cidr): string {
 /**
  * An IPv6 address as RFC 5952 writes it (https://www.rfc-editor.org/rfc/rfc5952#section-4):
  * lower-case hex without leading zeros, the longest run of two or more zero
- * groups (the first of equal runs) as "::". ip-num's own text keeps every group.
+ * groups (the first of equal runs) as "::". The same text as ip-num's
+ * `collapseIPv6Number` of its full text (tested), from the number directly:
+ * that route costs 2.4 times as much, and every allocation writes subnets.
  */
 function ipv6Text(value: bigint): string {
     const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
