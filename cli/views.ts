@@ -1,5 +1,5 @@
 import { Allocation, AllocationStatus, capacity, heldInReserved, isActive, isReclaimable, SliceLedger } from "../provider/core/ledger";
-import { addressBits, cidrFromString, IpVersion } from "../provider/core/cidr";
+import { blockSize, cidrFromString, IpVersion } from "../provider/core/cidr";
 import { exactBeyondSafe } from "../provider/core/pool";
 import { StorageUsage } from "../provider/store/ledger-store";
 import { Column, humanDuration, percent, shortTimestamp, thousands } from "./format";
@@ -310,7 +310,7 @@ export function savingsReport(ledgers: readonly SliceLedger[], now: Date): Savin
     const slices = ledgers.map((ledger): SliceSavings => {
         const figures = capacity(ledger, now);
         const ipVersion = cidrFromString(ledger.spec.sliceSubnet).version;
-        const perSubnet = 1n << BigInt(addressBits(ipVersion) - ledger.spec.subnetSize);
+        const perSubnet = blockSize(ipVersion, ledger.spec.subnetSize);
         const heldSubnets = figures.activeSubnets + figures.releasedSubnets;
         const addresses = { perSubnet, static: BigInt(figures.exact.usableSubnets) * perSubnet, dynamic: BigInt(heldSubnets) * perSubnet };
         const slice: SliceSavings = {

@@ -4,7 +4,7 @@ import type { HistoryEvent } from "./history-event";
 import { Issue, issueOf } from "./issues";
 import { exactCount, indexableSubnets, Pool, poolSize, subnetTextAt } from "./pool";
 import { claimRequestedIndex, HolderOf } from "./requested-subnet";
-import { IndexRun, reservedCount, reservedRuns, reservingRange, runContaining } from "./reserved";
+import { indexRuns, IndexRun, reservedRuns, reservedSpans, reservingRange, runContaining, spanCount } from "./reserved";
 import { SliceSpec } from "./validation";
 
 export type { LatencyHistogram, LedgerCounters } from "./counters";
@@ -357,7 +357,9 @@ export interface ExactCapacity {
 
 export function capacity(ledger: SliceLedger, now: Date): Capacity {
     const pool = poolOf(ledger.spec);
-    const runs = reservedRunsOf(ledger.spec);
+    // Once: the runs (which entries sit in a reserved range) and the exact count come from the same spans.
+    const spans = reservedSpans(pool, ledger.spec.reservedRanges);
+    const runs = indexRuns(pool, spans);
     let active = 0;
     let released = 0;
     let reservedHeld = 0;
@@ -372,7 +374,7 @@ export function capacity(ledger: SliceLedger, now: Date): Capacity {
             reservedHeld++;
         }
     }
-    return capacityOf(poolSize(pool), active, released, ledger.spec.maxClusters, reservedCount(pool, ledger.spec.reservedRanges), reservedHeld);
+    return capacityOf(poolSize(pool), active, released, ledger.spec.maxClusters, spanCount(spans), reservedHeld);
 }
 
 /**

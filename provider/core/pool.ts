@@ -45,7 +45,7 @@ export function indexableSubnets(pool: Pool): number {
 
 /** The exact decimal text of a whole count held as a number (e.g. a pool size, a power of two). */
 export function exactCount(count: number | bigint): string {
-    return typeof count === "bigint" ? count.toString() : BigInt(count).toString();
+    return BigInt(count).toString();
 }
 
 /**
@@ -54,7 +54,7 @@ export function exactCount(count: number | bigint): string {
  * pool's size or reserved count gets there).
  */
 export function jsonCount(count: number | bigint): number | string {
-    const exact = typeof count === "bigint" ? count : BigInt(count);
+    const exact = BigInt(count);
     return exact <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(exact) : exact.toString();
 }
 
@@ -73,12 +73,13 @@ export function subnetAt(pool: Pool, index: number): Cidr | undefined {
     if (!Number.isSafeInteger(index) || index < 0 || index >= indexableSubnets(pool)) {
         return undefined;
     }
+    return blockAt(pool, BigInt(index));
+}
+
+/** The `offset`-th block of the pool's subnet size, in address order (no bounds check). */
+function blockAt(pool: Pool, offset: bigint): Cidr {
     const step = blockSize(pool.sliceSubnet.version, pool.subnetSize);
-    return {
-        version: pool.sliceSubnet.version,
-        network: pool.sliceSubnet.network + BigInt(index) * step,
-        prefix: pool.subnetSize,
-    };
+    return { version: pool.sliceSubnet.version, network: pool.sliceSubnet.network + offset * step, prefix: pool.subnetSize };
 }
 
 /**
@@ -89,8 +90,7 @@ export function subnetTextAtOffset(pool: Pool, offset: bigint): string {
     if (offset < 0n || offset >= poolSize(pool)) {
         throw new RangeError(`position ${offset} is outside a pool of ${poolSize(pool)} subnets`);
     }
-    const step = blockSize(pool.sliceSubnet.version, pool.subnetSize);
-    return cidrToString({ version: pool.sliceSubnet.version, network: pool.sliceSubnet.network + offset * step, prefix: pool.subnetSize });
+    return cidrToString(blockAt(pool, offset));
 }
 
 /** Canonical text of the subnet at `index`; throws past the end (a caller bug). */

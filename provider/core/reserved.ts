@@ -50,7 +50,12 @@ export function reservedSpans(pool: Pool, reservedRanges: readonly string[] | un
 
 /** How many subnets of the pool reserved ranges touch, exactly. */
 export function reservedCount(pool: Pool, reservedRanges: readonly string[] | undefined): bigint {
-    return reservedSpans(pool, reservedRanges).reduce((sum, span) => sum + span.last - span.first + 1n, 0n);
+    return spanCount(reservedSpans(pool, reservedRanges));
+}
+
+/** How many subnets the spans cover. */
+export function spanCount(spans: readonly SubnetSpan[]): bigint {
+    return spans.reduce((sum, span) => sum + span.last - span.first + 1n, 0n);
 }
 
 /**
@@ -59,8 +64,13 @@ export function reservedCount(pool: Pool, reservedRanges: readonly string[] | un
  * every index is a safe integer.
  */
 export function reservedRuns(pool: Pool, reservedRanges: readonly string[] | undefined): readonly IndexRun[] {
+    return indexRuns(pool, reservedSpans(pool, reservedRanges));
+}
+
+/** The spans within the pool's indexable subnets, as runs of indexes. */
+export function indexRuns(pool: Pool, spans: readonly SubnetSpan[]): readonly IndexRun[] {
     const limit = BigInt(indexableSubnets(pool));
-    return reservedSpans(pool, reservedRanges)
+    return spans
         .filter((span) => span.first < limit)
         .map((span) => ({ first: Number(span.first), last: Number(span.last < limit ? span.last : limit - 1n) }));
 }
