@@ -2,10 +2,10 @@ import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { SliceLedger } from "../core/ledger";
 import { Head, HeadView } from "./kubernetes-head-view";
 import { storageOf, withoutStatus } from "./kubernetes-heads";
-import { LedgerObjects, NewShard } from "./kubernetes-ledger-objects";
+import { LedgerObjects } from "./kubernetes-ledger-objects";
 import { WriteOutcome } from "./kubernetes-requests";
 import { ShardCache } from "./kubernetes-shard-cache";
-import { nonce, planShards } from "./kubernetes-shard-plan";
+import { nonce, planShards, ShardContents, ShardPlan } from "./kubernetes-shard-plan";
 import { sweepOrphans } from "./kubernetes-sweep";
 import { LedgerStore, SwapResult } from "./ledger-store";
 import { processWide } from "./process-wide";
@@ -18,9 +18,7 @@ import {
     fingerprintOf,
     headAnnotations,
     headForm,
-    partition,
     projectedStatus,
-    ShardRef,
     UNREGISTERED,
 } from "./sliceipam-shard";
 import { holdExitUntil } from "./exit-hold";
@@ -42,6 +40,7 @@ interface Owed {
     readonly committed: SliceIpamObject;
     readonly ledger: SliceLedger;
     readonly obsolete: readonly string[];
+    readonly contents: ShardContents;
 }
 
 const owedWork = () => processWide("kubeslice-ipam.kubernetes-owed-projections", () => new Map<string, Owed>());
@@ -49,11 +48,12 @@ const owedWork = () => processWide("kubeslice-ipam.kubernetes-owed-projections",
 const projectionsDue = () => processWide("kubeslice-ipam.kubernetes-projections-due", () => new Set<string>());
 
 /** How long after a burst its status projection is written: later commits within it share the write. */
-export const PROJECTION_DELAY_MS = 200;
+export const PROJECTION_DELAY_MS = 1_000;
 
 /**
- * The commit protocol. Create the changed shards, then replace the head
- * guarded by the `resourceVersion` that was read: the single
+ * The commit protocol. Create the changed shards if the head cannot hold
+ * the changes as recent entries (kubernetes-shard-plan.ts), then replace
+ * the head guarded by the `resourceVersion` that was read: the single
  * compare-and-swap point, so a change (entries, settings and counters
  * together) is all-or-nothing and two writers can never both win. Only then
  * is the status projection written and are the replaced shards deleted —
@@ -86,9 +86,14 @@ export class Commits {
     /** The slice's first commit: its shards, then its head; a 409 on the head means someone else registered it. */
     async register(next: SliceLedger): Promise<SwapResult> {
         const sliceName = next.spec.sliceName;
-        const { refs, created } = planShards(sliceName, next, undefined);
+        const plan = planShards(sliceName, next, undefined);
+        const { created } = plan;
+        if (created.length === 0) {
+            // Fails now, not at the commit that first needs a shard, when the SliceIpamShard CRD is missing.
+            await this.objects.shardsOf(sliceName);
+        }
         await this.objects.createShards(sliceName, created, UNREGISTERED);
-        const annotations = headAnnotations(next, refs, nonce());
+        const annotations = headAnnotations(next, plan.refs, nonce(), plan.recent);
         this.checkBudget(sliceName, annotations);
         const body = sliceIpamObject(next, this.objects.namespace);
         body.metadata.annotations = annotations;
@@ -114,14 +119,15 @@ export class Commits {
                 throw error;
             }
         }
-        return this.afterCommit(committed, next, created, []);
+        return this.afterCommit(committed, next, plan);
     }
 
     /** A commit over `before`: new shards for the ranges whose entries changed, then the head. */
     async swap(sliceName: string, before: Head, next: SliceLedger): Promise<SwapResult> {
-        const { refs, created, obsolete } = planShards(sliceName, next, before);
+        const plan = planShards(sliceName, next, before);
+        const { created } = plan;
         await this.objects.createShards(sliceName, created, commitBasis(before.object));
-        const annotations = { ...before.object.metadata.annotations, ...headAnnotations(next, refs, nonce()) };
+        const annotations = { ...before.object.metadata.annotations, ...headAnnotations(next, plan.refs, nonce(), plan.recent) };
         try {
             this.checkBudget(sliceName, annotations);
         } catch (error) {
@@ -146,7 +152,7 @@ export class Commits {
             }
             return { ok: false, conflict: true };
         }
-        return this.afterCommit(committed, next, created, obsolete);
+        return this.afterCommit(committed, next, plan);
     }
 
     /** Deletes the slice over `before`, then its shards. */
@@ -262,13 +268,8 @@ export class Commits {
      * an acknowledgement waits for the shards and the head only. Outside a
      * drain (a copy's registration) nobody calls afterBurst: done here.
      */
-    private async afterCommit(
-        committed: SliceIpamObject,
-        next: SliceLedger,
-        created: readonly NewShard[],
-        obsolete: readonly ShardRef[],
-    ): Promise<SwapResult> {
-        for (const { ref, entries } of created) {
+    private async afterCommit(committed: SliceIpamObject, next: SliceLedger, plan: ShardPlan): Promise<SwapResult> {
+        for (const { ref, entries } of plan.created) {
             this.cache.set(ref, entries);
         }
         const sliceName = next.spec.sliceName;
@@ -276,10 +277,11 @@ export class Commits {
         const owed: Owed = {
             committed,
             ledger: next,
-            obsolete: [...(owedWork().get(key)?.obsolete ?? []), ...obsolete.map((ref) => ref.name)],
+            contents: plan.contents,
+            obsolete: [...(owedWork().get(key)?.obsolete ?? []), ...plan.obsolete.map((ref) => ref.name)],
         };
         owedWork().delete(key);
-        this.rememberCommitted(committed, next);
+        this.rememberCommitted(committed, next, plan.contents);
         if (committingInDrain(this.store, sliceName)) {
             owedWork().set(key, owed);
         } else {
@@ -296,21 +298,18 @@ export class Commits {
         const [projected] = await Promise.all([this.writeProjection(owed.committed, owed.ledger), this.objects.deleteShards(owed.obsolete)]);
         // The projection's new version is the one to build on, unless a newer commit is known meanwhile.
         if (projected !== undefined && this.view.seen(owed.ledger.spec.sliceName)?.head?.version === owed.committed.metadata.resourceVersion) {
-            this.rememberCommitted(projected, owed.ledger);
+            this.rememberCommitted(projected, owed.ledger, owed.contents);
         }
     }
 
-    private rememberCommitted(final: SliceIpamObject, next: SliceLedger): void {
-        const form = headForm(final);
-        if (form.form === "sharded") {
-            // Kept shards hold what `next` has in their range (that is why they were kept).
-            const groups = partition(next.allocations);
+    private rememberCommitted(final: SliceIpamObject, next: SliceLedger, contents: ShardContents): void {
+        if (headForm(final).form === "sharded") {
             this.view.remember(next.spec.sliceName, {
                 object: withoutStatus(final),
                 version: final.metadata.resourceVersion!,
                 fingerprint: fingerprintOf(final),
                 ledger: next,
-                shards: new Map(form.refs.map((ref) => [ref.shard, { ref, entries: groups.get(ref.shard) ?? [] }])),
+                shards: contents,
                 storage: storageOf(final.metadata.annotations),
             });
         }

@@ -98,7 +98,7 @@ export class HeadReader {
             if (entries === STALE) {
                 return undefined;
             }
-            const assembled = assembleLedger(object, form.settings, entries);
+            const assembled = assembleLedger(object, form.settings, entries, form.recent);
             if (!assembled.ok) {
                 throw this.objects.corrupt(object, assembled.problems);
             }

@@ -106,9 +106,19 @@ export class LedgerObjects {
         return this.api.create(`create slice "${sliceName}"`, HEADS, body, outcome);
     }
 
-    /** The compare-and-swap point: guarded by the body's `metadata.resourceVersion`. */
-    replaceHead(sliceName: string, body: SliceIpamObject, outcome: WriteOutcome): Promise<SliceIpamObject> {
-        return this.api.replace(`update slice "${sliceName}"`, HEADS, sliceName, body, outcome);
+    /**
+     * The compare-and-swap point: guarded by the body's `metadata.resourceVersion`.
+     * A 404 naming the head means it was deleted; one that does not, that the type is not served.
+     */
+    async replaceHead(sliceName: string, body: SliceIpamObject, outcome: WriteOutcome): Promise<SliceIpamObject> {
+        const what = `update slice "${sliceName}"`;
+        try {
+            return await this.api.replace(what, HEADS, sliceName, body, outcome);
+        } catch (error) {
+            throw this.api.isCode(error, 404) && !this.api.isNotFound(error, SLICE_IPAM_PLURAL, sliceName)
+                ? this.unserved(what, HEADS, error)
+                : error;
+        }
     }
 
     writeStatus(head: SliceIpamObject): Promise<SliceIpamObject> {

@@ -3,58 +3,63 @@ import { Allocation, SliceLedger } from "../core/ledger";
 import { Head } from "./kubernetes-head-view";
 import { NewShard } from "./kubernetes-ledger-objects";
 import { partition, ShardRef, shardRef } from "./sliceipam-shard";
+import { NO_RECENT_CHANGES, RECENT_LIMIT, RecentChanges, recentChanges, recentSize, sameEntries } from "./sliceipam-recent";
 
 // Which shards a commit writes. An entry's home is the shard of its subnet
-// index range, and a shard's content never changes, so a commit writes a new
-// shard exactly for each range whose entries changed and keeps the others.
+// index range, and a shard's content never changes. A commit whose entries
+// differ from the shards' in at most RECENT_LIMIT places writes no shard:
+// the differences ride in the head (sliceipam-recent.ts). Past that, it
+// writes a new shard for each range whose entries differ and keeps the others.
+
+/** The shards a commit's head references and what their entries are, by shard number. */
+export type ShardContents = ReadonlyMap<number, { readonly ref: ShardRef; readonly entries: readonly Allocation[] }>;
+
+export interface ShardPlan {
+    readonly refs: readonly ShardRef[];
+    /** Shards to create before the head is written. */
+    readonly created: readonly NewShard[];
+    /** `before`'s shards the commit no longer references. */
+    readonly obsolete: readonly ShardRef[];
+    /** `next`'s entries that differ from the shards': written in the head. */
+    readonly recent: RecentChanges;
+    readonly contents: ShardContents;
+}
 
 /**
- * The shards `next` is made of: `before`'s where a range's entries are
- * unchanged, new ones (`created`) elsewhere; `obsolete`: `before`'s shards
- * the commit no longer references.
+ * How `next` is stored over `before`'s shards (none: a registration, or a
+ * head in the single-object form). A registration writes every entry to
+ * shards: a copied ledger is whole from the start.
  */
-export function planShards(
-    sliceName: string,
-    next: SliceLedger,
-    before: Head | undefined,
-): { refs: ShardRef[]; created: NewShard[]; obsolete: ShardRef[] } {
+export function planShards(sliceName: string, next: SliceLedger, before: Head | undefined): ShardPlan {
+    const stored: ShardContents = before?.shards ?? new Map();
+    const groups = partition(next.allocations);
+    const storedEntries = new Map([...stored].map(([shard, { entries }]) => [shard, entries]));
+    const recent = recentChanges(storedEntries, groups);
+    if (before !== undefined && recentSize(recent) <= RECENT_LIMIT) {
+        const refs = [...stored.values()].map(({ ref }) => ref).sort((a, b) => a.shard - b.shard);
+        return { refs, created: [], obsolete: [], recent, contents: stored };
+    }
     const refs: ShardRef[] = [];
     const created: NewShard[] = [];
-    for (const [shard, entries] of partition(next.allocations)) {
-        const old = before?.shards?.get(shard);
+    const contents = new Map<number, { ref: ShardRef; entries: readonly Allocation[] }>();
+    for (const [shard, entries] of groups) {
+        const old = stored.get(shard);
         if (old !== undefined && sameEntries(old.entries, entries)) {
             refs.push(old.ref);
+            contents.set(shard, old);
         } else {
             const ref = shardRef(sliceName, shard, nonce(), entries);
             refs.push(ref);
             created.push({ ref, entries });
+            contents.set(shard, { ref, entries });
         }
     }
     const kept = new Set(refs.map((ref) => ref.name));
-    const obsolete = [...(before?.shards?.values() ?? [])].map((s) => s.ref).filter((ref) => !kept.has(ref.name));
-    return { refs, created, obsolete };
+    const obsolete = [...stored.values()].map((s) => s.ref).filter((ref) => !kept.has(ref.name));
+    return { refs, created, obsolete, recent: NO_RECENT_CHANGES, contents };
 }
 
 /** A new name part: shards and commits never reuse one. */
 export function nonce(): string {
     return randomBytes(6).toString("hex");
-}
-
-/** Entries equal field by field; usually the very same objects, since the core keeps unchanged entries. */
-function sameEntries(a: readonly Allocation[], b: readonly Allocation[]): boolean {
-    if (a.length !== b.length) {
-        return false;
-    }
-    return a.every((x, i) => {
-        const y = b[i];
-        return (
-            x === y ||
-            (x.clusterName === y.clusterName &&
-                x.index === y.index &&
-                x.subnet === y.subnet &&
-                x.status === y.status &&
-                x.allocatedAt === y.allocatedAt &&
-                x.releasedAt === y.releasedAt)
-        );
-    });
 }

@@ -52,11 +52,15 @@ export interface KubernetesStoreOptions {
  *   updated, so a process caches every shard it has read (a bounded LRU,
  *   process-wide: kubernetes-shard-cache.ts) and a load reads the head plus
  *   only the shards it has not seen (kubernetes-heads.ts).
- * - Commit (kubernetes-commit.ts): create the changed shards, then replace
- *   the head guarded by the `resourceVersion` that was read — the single
- *   compare-and-swap point, so a change is all-or-nothing and two writers can
- *   never both win; then, once per burst, the status projection and the
- *   deletion of the replaced shards. A loser deletes the shards it created.
+ * - Recent entries (sliceipam-recent.ts): entries that differ from the
+ *   shards' ride in the head's ledger annotation, up to RECENT_LIMIT; most
+ *   commits write the head alone.
+ * - Commit (kubernetes-commit.ts): when the head would hold more recent
+ *   entries, create the changed shards first; then replace the head guarded
+ *   by the `resourceVersion` that was read — the single compare-and-swap
+ *   point, so a change is all-or-nothing and two writers can never both win;
+ *   then, once per burst, the status projection and the deletion of the
+ *   replaced shards. A loser deletes the shards it created.
  * - Orphans (a process killed between creating shards and committing, or
  *   between committing and deleting) are harmless: readers only follow
  *   references. An occasional sweep deletes the shards no commit can

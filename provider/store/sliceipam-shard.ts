@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { HistoryEvent } from "../core/history";
 import { Allocation, duplicateClusterProblems, isActive, SliceLedger } from "../core/ledger";
 import { decodeLedger, DecodeResult, encodeAllocation, encodeHistoryEvent } from "./ledger-document";
+import { RecentChanges, withRecentChanges } from "./sliceipam-recent";
 import {
     ANNOTATION_COUNTERS,
     ANNOTATION_SETTINGS,
@@ -79,8 +80,16 @@ export interface ShardRef {
     readonly count: number;
 }
 
+/** Written by this version; format 2 (shards only, no recent changes) is still read. */
+const LEDGER_FORMAT = 3;
+
 interface LedgerAnnotation {
-    format: 2;
+    /**
+     * 3: with `recent` and `vacated` (sliceipam-recent.ts). Versions that
+     * know format 2 only refuse a format 3 head ("unknown format") instead of
+     * reading its shards without the recent changes.
+     */
+    format: 2 | 3;
     /**
      * Also in `spec`, where the CRD's schema defaults a removed value to 24 on
      * the server: kept here so that a removal is refused, not read as /24.
@@ -97,6 +106,10 @@ interface LedgerAnnotation {
     commit: string;
     /** `<shard>:<nonce>:<digest>:<count>`, in shard order: compact, since the annotation budget is the remaining limit. */
     shards: string[];
+    /** Format 3: the entries that differ from the shards', encoded as in a shard, in index order. */
+    recent?: unknown[];
+    /** Format 3: indexes a shard holds an entry for that the ledger no longer has. */
+    vacated?: unknown[];
 }
 
 export interface SliceIpamShardObject {
@@ -186,6 +199,8 @@ export type HeadForm =
     | {
           readonly form: "sharded";
           readonly refs: readonly ShardRef[];
+          /** Undecoded entries (assembleLedger checks them) and vacated indexes. */
+          readonly recent: { readonly entries: readonly unknown[]; readonly vacated: readonly number[] };
           readonly settings: Omit<LedgerAnnotation, "shards" | "format" | "span" | "commit">;
       }
     | { readonly form: "corrupt"; readonly problems: string[] };
@@ -204,11 +219,24 @@ export function headForm(object: SliceIpamObject): HeadForm {
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         return { form: "corrupt", problems: [`annotation ${ANNOTATION_LEDGER} is ${JSON.stringify(parsed)}, not an object`] };
     }
-    if (parsed.format !== 2 || parsed.span !== SHARD_SPAN || !Array.isArray(parsed.shards)) {
+    if ((parsed.format !== 2 && parsed.format !== LEDGER_FORMAT) || parsed.span !== SHARD_SPAN || !Array.isArray(parsed.shards)) {
         return { form: "corrupt", problems: [`annotation ${ANNOTATION_LEDGER}: unknown format (format ${parsed.format}, span ${parsed.span})`] };
+    }
+    const recent = parsed.recent ?? [];
+    const vacated = parsed.vacated ?? [];
+    if (!Array.isArray(recent) || !Array.isArray(vacated) || (parsed.format === 2 && (recent.length > 0 || vacated.length > 0))) {
+        return {
+            form: "corrupt",
+            problems: [`annotation ${ANNOTATION_LEDGER}: recent and vacated must be lists, and only in format ${LEDGER_FORMAT}`],
+        };
     }
     const sliceName = object.metadata.name;
     const problems = missingFromAnnotation(ANNOTATION_LEDGER, parsed, ["gracePeriodSeconds", "maxClusters", "registeredAt"]);
+    vacated.forEach((index, i) => {
+        if (!Number.isSafeInteger(index) || (index as number) < 0 || (i > 0 && (index as number) <= (vacated[i - 1] as number))) {
+            problems.push(`annotation ${ANNOTATION_LEDGER}: vacated index ${JSON.stringify(index)} is not a subnet index in ascending order`);
+        }
+    });
     const refs: ShardRef[] = [];
     for (const encoded of parsed.shards) {
         const match = /^(\d+):([0-9a-f]{1,32}):([0-9a-f]{16}):(\d+)$/.exec(String(encoded));
@@ -228,6 +256,7 @@ export function headForm(object: SliceIpamObject): HeadForm {
     return {
         form: "sharded",
         refs,
+        recent: { entries: recent, vacated: vacated as number[] },
         settings: {
             subnetSize: parsed.subnetSize,
             gracePeriodSeconds: parsed.gracePeriodSeconds!,
@@ -239,9 +268,9 @@ export function headForm(object: SliceIpamObject): HeadForm {
 }
 
 /** The head's authoritative annotations for `ledger` stored in `refs`. */
-export function headAnnotations(ledger: SliceLedger, refs: readonly ShardRef[], commit: string): Record<string, string> {
+export function headAnnotations(ledger: SliceLedger, refs: readonly ShardRef[], commit: string, recent: RecentChanges): Record<string, string> {
     const annotation: LedgerAnnotation = {
-        format: 2,
+        format: LEDGER_FORMAT,
         subnetSize: ledger.spec.subnetSize,
         gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
         maxClusters: ledger.spec.maxClusters,
@@ -250,6 +279,8 @@ export function headAnnotations(ledger: SliceLedger, refs: readonly ShardRef[], 
         span: SHARD_SPAN,
         commit,
         shards: refs.map((ref) => `${ref.shard}:${ref.name.slice(ref.name.lastIndexOf("-") + 1)}:${ref.digest}:${ref.count}`),
+        recent: recent.recent.map(encodeAllocation),
+        vacated: [...recent.vacated],
     };
     return {
         [ANNOTATION_LEDGER]: JSON.stringify(annotation),
@@ -354,6 +385,7 @@ export function assembleLedger(
     object: SliceIpamObject,
     settings: Extract<HeadForm, { form: "sharded" }>["settings"],
     shards: readonly (readonly Allocation[])[],
+    recent: Extract<HeadForm, { form: "sharded" }>["recent"] = { entries: [], vacated: [] },
 ): DecodeResult {
     let counters: unknown;
     try {
@@ -391,9 +423,16 @@ export function assembleLedger(
     if (!base.ok) {
         return base;
     }
-    const allocations = shards.flat();
-    const problems = duplicateClusterProblems(allocations);
-    return problems.length > 0 ? { ok: false, problems } : { ok: true, ledger: { ...base.ledger, allocations } };
+    const changes = decodeLedger({ spec: base.ledger.spec, registeredAt: base.ledger.registeredAt, allocations: recent.entries, counters: {} });
+    if (!changes.ok) {
+        return { ok: false, problems: changes.problems.map((problem) => `annotation ${ANNOTATION_LEDGER}, recent entries: ${problem}`) };
+    }
+    const merged = withRecentChanges(shards.flat(), { recent: changes.ledger.allocations, vacated: recent.vacated });
+    const problems = [
+        ...merged.problems.map((problem) => `annotation ${ANNOTATION_LEDGER}: ${problem}`),
+        ...duplicateClusterProblems(merged.entries),
+    ];
+    return problems.length > 0 ? { ok: false, problems } : { ok: true, ledger: { ...base.ledger, allocations: merged.entries } };
 }
 
 /**

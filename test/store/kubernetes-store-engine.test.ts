@@ -14,7 +14,8 @@ import { registerSlice } from "../../provider/service/slices";
 import { settledStoreWork } from "../../provider/store/exit-hold";
 import { PLAN_VIEW_MS } from "../../provider/store/kubernetes-head-view";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
-import { ANNOTATION_LEDGER } from "../../provider/store/sliceipam-shard";
+import { RECENT_LIMIT } from "../../provider/store/sliceipam-recent";
+import { ANNOTATION_LEDGER, shardObject, shardRef, UNREGISTERED } from "../../provider/store/sliceipam-shard";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { interceptClient } from "../support/kube-store-probes";
 
@@ -41,15 +42,24 @@ const restores: (() => void)[] = [];
 afterEach(() => restores.splice(0).forEach((restore) => restore()));
 
 /** Wraps one method of every store's API client for one namespace, restored after each test. */
-function intercept(method: string, namespace: string, around: (real: () => Promise<unknown>) => Promise<unknown>): void {
+function intercept(
+    method: string,
+    namespace: string,
+    around: (real: () => Promise<unknown>, request: { readonly plural?: string }) => Promise<unknown>,
+): void {
     restores.push(interceptClient(server, method, namespace, around));
 }
 
-/** Counts the requests of `methods` in `namespace` (they still reach the server). */
-function counted(namespace: string, methods: readonly string[]): Map<string, number> {
+/** Counts the requests of `methods` in `namespace`, of one resource type if given (they still reach the server). */
+function counted(namespace: string, methods: readonly string[], plural?: string): Map<string, number> {
     const counts = new Map<string, number>(methods.map((method) => [method, 0]));
     for (const method of methods) {
-        intercept(method, namespace, (real) => (counts.set(method, counts.get(method)! + 1), real()));
+        intercept(method, namespace, (real, request) => {
+            if (plural === undefined || request.plural === plural) {
+                counts.set(method, counts.get(method)! + 1);
+            }
+            return real();
+        });
     }
     return counts;
 }
@@ -71,7 +81,9 @@ async function asAnotherProcess<T>(work: () => Promise<T>): Promise<T> {
 
 async function until(condition: () => Promise<boolean>, ms = 5_000): Promise<void> {
     const deadline = Date.now() + ms;
-    while (!(await condition())) {
+    // The server answers a first list of a resource 429 while its cache initializes: not yet.
+    const met = () => condition().catch((error: { code?: number }) => (error?.code === 429 ? false : Promise.reject(error)));
+    while (!(await met())) {
         if (Date.now() > deadline) throw new Error("condition not met in time");
         await new Promise((resolve) => setTimeout(resolve, 25));
     }
@@ -222,5 +234,81 @@ describe("Kubernetes store: one process's concurrent changes committed together"
         restores.splice(0).forEach((restore) => restore());
         const stored = (await storeIn(namespace).load("blue"))!.ledger;
         expect(stored.allocations.map((a) => a.clusterName)).toEqual(["worker-0"]);
+    });
+});
+
+describe("Kubernetes store: a commit of a few changes writes the head alone", () => {
+    /** As a process that has seen nothing of the slice: neither its head nor any shard. */
+    async function freshRead(namespace: string) {
+        const registry = globalThis as unknown as Record<symbol, unknown>;
+        const cache = Symbol.for("kubeslice-ipam.kubernetes-shard-cache");
+        const ours = registry[cache];
+        delete registry[cache];
+        try {
+            return await asAnotherProcess(async () => (await storeIn(namespace).load("blue"))!.ledger);
+        } finally {
+            registry[cache] = ours;
+        }
+    }
+
+    it("holds up to RECENT_LIMIT changes in the head, then writes shards; every reader reads the same ledger at every step", async () => {
+        const namespace = freshNamespace();
+        await registerSlice(storeIn(namespace), spec());
+        const requests = counted(namespace, ["createNamespacedCustomObject", "deleteNamespacedCustomObject"], SHARDS.plural);
+        const shardWrites = () => requests.get("createNamespacedCustomObject")! + requests.get("deleteNamespacedCustomObject")!;
+        const steps: { change: string; shardWrites: number }[] = [];
+        const clusters = Array.from({ length: 2 * RECENT_LIMIT + 8 }, (_, i) => `worker-${String(i).padStart(3, "0")}`);
+        for (const [i, cluster] of clusters.entries()) {
+            const before = shardWrites();
+            if (i % 5 === 4) {
+                await releaseSubnet(storeIn(namespace), "blue", clusters[i - 2]);
+            }
+            await allocateSubnet(storeIn(namespace), "blue", cluster);
+            steps.push({ change: cluster, shardWrites: shardWrites() - before });
+            const own = (await storeIn(namespace).load("blue"))!.ledger;
+            expect(await freshRead(namespace)).toEqual(own);
+            expect(own.allocations.find((a) => a.clusterName === cluster)?.status).toBe("Allocated");
+        }
+        await settledStoreWork(); // replaced shards are deleted after the burst
+        const withShardWrites = steps.filter((step) => step.shardWrites > 0);
+        // 64 allocations and 14 releases (78 changes): a shard write per RECENT_LIMIT + 1 changes, not per change.
+        expect(withShardWrites.length).toBeGreaterThanOrEqual(1);
+        expect(withShardWrites.length).toBeLessThanOrEqual(Math.ceil(steps.length / RECENT_LIMIT));
+        const object = await head(namespace);
+        const annotation = JSON.parse(object.metadata.annotations[ANNOTATION_LEDGER]);
+        expect(annotation.format).toBe(3);
+        expect(annotation.recent.length + annotation.vacated.length).toBeLessThanOrEqual(RECENT_LIMIT);
+        // Only the shards the head references are left.
+        const listed = ((await objects().listNamespacedCustomObject({ ...SHARDS, namespace })) as any).items.map((s: any) => s.metadata.name);
+        expect(listed.sort()).toEqual((annotation.shards as string[]).map((ref) => `blue-${ref.split(":")[0]}-${ref.split(":")[1]}`).sort());
+    }, 120_000);
+
+    it("reads a head of format 2 (shards only) as before, and its next commit writes format 3", async () => {
+        const namespace = freshNamespace();
+        await registerSlice(storeIn(namespace), spec());
+        for (const cluster of ["worker-0", "worker-1"]) {
+            await allocateSubnet(storeIn(namespace), "blue", cluster);
+        }
+        // What 0.x before recent changes wrote: every entry in shards, format 2.
+        const ledger = await freshRead(namespace);
+        const entries = ledger.allocations;
+        const ref = shardRef("blue", 0, "f0f0f0f0f0f0", entries);
+        await objects().createNamespacedCustomObject({ ...SHARDS, namespace, body: shardObject(namespace, "blue", ref, entries, UNREGISTERED) });
+        const object = await head(namespace);
+        const annotation = JSON.parse(object.metadata.annotations[ANNOTATION_LEDGER]);
+        object.metadata.annotations[ANNOTATION_LEDGER] = JSON.stringify({
+            ...annotation,
+            format: 2,
+            recent: undefined,
+            vacated: undefined,
+            shards: [`0:f0f0f0f0f0f0:${ref.digest}:${ref.count}`],
+        });
+        await objects().replaceNamespacedCustomObject({ ...GROUP, namespace, name: "blue", body: object });
+        expect(await freshRead(namespace)).toEqual(ledger);
+        await allocateSubnet(storeIn(namespace), "blue", "worker-2");
+        const after = JSON.parse((await head(namespace)).metadata.annotations[ANNOTATION_LEDGER]);
+        expect(after).toMatchObject({ format: 3, shards: [`0:f0f0f0f0f0f0:${ref.digest}:2`], vacated: [] });
+        expect(after.recent.map((entry: { clusterName: string }) => entry.clusterName)).toEqual(["worker-2"]);
+        expect((await freshRead(namespace)).allocations.map((a) => a.clusterName)).toEqual(["worker-0", "worker-1", "worker-2"]);
     });
 });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HistoryEvent } from "../../provider/core/history";
-import { allocate, Allocation, newLedger, release, SliceLedger } from "../../provider/core/ledger";
+import { allocate, Allocation, newLedger, reclaim, release, SliceLedger } from "../../provider/core/ledger";
 import { sliceSpecSchema } from "../../provider/core/validation";
 import {
     ANNOTATION_HISTORY,
@@ -22,6 +22,7 @@ import {
     shardRef,
 } from "../../provider/store/sliceipam-shard";
 import { sliceIpamObject, SliceIpamObject } from "../../provider/store/sliceipam-object";
+import { recentChanges } from "../../provider/store/sliceipam-recent";
 
 const spec = sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.0.0.0/8", maxClusters: 4_096 });
 const now = new Date("2026-01-01T00:00:00Z");
@@ -40,9 +41,14 @@ function ledgerOf(clusters: number, releasedEvery: number): SliceLedger {
     return ledger;
 }
 
-/** What the store writes and reads back: shard objects and a head, decoded again. */
-function roundTrip(ledger: SliceLedger): SliceLedger {
-    const shards = [...partition(ledger.allocations)].map(([shard, entries]) => {
+/**
+ * What the store writes and reads back: the shards of `stored` (an earlier
+ * ledger; by default `ledger` itself) and a head holding how `ledger`
+ * differs from them, decoded again.
+ */
+function roundTrip(ledger: SliceLedger, stored: SliceLedger = ledger): SliceLedger {
+    const storedGroups = partition(stored.allocations);
+    const shards = [...storedGroups].map(([shard, entries]) => {
         const ref = shardRef("blue", shard, "abc123", entries);
         return { ref, object: shardObject("ns", "blue", ref, entries, UNREGISTERED) };
     });
@@ -51,6 +57,7 @@ function roundTrip(ledger: SliceLedger): SliceLedger {
         ledger,
         shards.map((s) => s.ref),
         "commit1",
+        recentChanges(storedGroups, partition(ledger.allocations)),
     );
     const form = headForm(JSON.parse(JSON.stringify(head)));
     if (form.form !== "sharded") throw new Error(`unexpected form ${form.form}`);
@@ -59,7 +66,7 @@ function roundTrip(ledger: SliceLedger): SliceLedger {
         if (!decoded.ok) throw new Error(decoded.problems.join("; "));
         return decoded.ledger.allocations;
     });
-    const assembled = assembleLedger(head, form.settings, entries);
+    const assembled = assembleLedger(head, form.settings, entries, form.recent);
     if (!assembled.ok) throw new Error(assembled.problems.join("; "));
     return assembled.ledger;
 }
@@ -73,6 +80,59 @@ describe("the sharded form of a ledger", () => {
             }),
             { numRuns: 25 },
         );
+    });
+
+    it("round-trips any ledger through the shards of an earlier one and the recent changes in its head", () => {
+        fc.assert(
+            fc.property(
+                fc.integer({ min: 0, max: 300 }),
+                fc.integer({ min: 1, max: 7 }),
+                fc.array(fc.tuple(fc.constantFrom("join", "leave", "reclaim"), fc.integer({ min: 0, max: 340 })), { maxLength: 60 }),
+                (clusters, releasedEvery, changes) => {
+                    const stored = ledgerOf(clusters, releasedEvery);
+                    let ledger = stored;
+                    for (const [change, n] of changes) {
+                        if (change === "join") {
+                            const result = allocate(ledger, `c-${n}`, now);
+                            ledger = result.ok ? result.ledger : ledger;
+                        } else if (change === "leave") {
+                            ledger = release(ledger, `c-${n}`, now).ledger;
+                        } else {
+                            ledger = reclaim(ledger, new Date(now.getTime() + 365 * 86_400_000)).ledger;
+                        }
+                    }
+                    expect(roundTrip(ledger, stored)).toEqual(ledger);
+                },
+            ),
+            { numRuns: 40 },
+        );
+    });
+
+    it("refuses recent changes that do not fit its shards", () => {
+        const stored = ledgerOf(3, 10);
+        const ref = shardRef("blue", 0, "abc123", stored.allocations);
+        const head = sliceIpamObject(stored, "ns");
+        head.metadata.annotations = headAnnotations(stored, [ref], "commit1", { recent: [stored.allocations[1]], vacated: [1, 7] });
+        const form = headForm(JSON.parse(JSON.stringify(head)));
+        if (form.form !== "sharded") throw new Error(`unexpected form ${form.form}`);
+        const assembled = assembleLedger(head, form.settings, [stored.allocations], form.recent);
+        expect(!assembled.ok && assembled.problems).toEqual([
+            `annotation ${ANNOTATION_LEDGER}: vacated index 7 is not held by any shard`,
+            `annotation ${ANNOTATION_LEDGER}: index 1 is both vacated and held by cluster "c-1"`,
+        ]);
+        head.metadata.annotations[ANNOTATION_LEDGER] = head.metadata.annotations[ANNOTATION_LEDGER].replace('"vacated":[1,7]', '"vacated":[7,1]');
+        expect(headForm(head)).toEqual({
+            form: "corrupt",
+            problems: [expect.stringContaining("vacated index 1 is not a subnet index in ascending order")],
+        });
+    });
+
+    it("refuses recent changes in a head of format 2, which had none", () => {
+        const stored = ledgerOf(3, 10);
+        const head = sliceIpamObject(stored, "ns");
+        head.metadata.annotations = headAnnotations(stored, [], "commit1", { recent: stored.allocations, vacated: [] });
+        head.metadata.annotations[ANNOTATION_LEDGER] = head.metadata.annotations[ANNOTATION_LEDGER].replace('"format":3', '"format":2');
+        expect(headForm(head)).toEqual({ form: "corrupt", problems: [expect.stringContaining("only in format 3")] });
     });
 
     it("puts each entry in the shard of its index range", () => {

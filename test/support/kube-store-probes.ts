@@ -36,7 +36,7 @@ export async function missingShards(server: TestApiServer, namespace: string, sl
 
 /**
  * Wraps one method of the API client's prototype for requests in
- * `namespace`: `around` gets the real call. The prototype, not one store's
+ * `namespace`: `around` gets the real call and the request's parameters. The prototype, not one store's
  * client, since every store object of the process must meet the fault.
  * Returns what restores the method.
  */
@@ -44,13 +44,14 @@ export function interceptClient(
     server: TestApiServer,
     method: string,
     namespace: string,
-    around: (real: () => Promise<unknown>) => Promise<unknown>,
+    around: (real: () => Promise<unknown>, request: { readonly plural?: string; readonly name?: string }) => Promise<unknown>,
 ): () => void {
     const prototype = server.client.CustomObjectsApi.prototype as unknown as Api;
     const real = prototype[method];
     prototype[method] = function (this: unknown, ...args: unknown[]) {
         const call = () => real.apply(this, args);
-        return (args[0] as { namespace?: string })?.namespace === namespace ? around(call) : call();
+        const request = args[0] as { namespace?: string; plural?: string; name?: string } | undefined;
+        return request?.namespace === namespace ? around(call, request) : call();
     };
     return () => (prototype[method] = real);
 }

@@ -20,6 +20,7 @@ import { allocateSubnet, findSubnet, releaseSubnet } from "../../provider/servic
 import { registerSlice } from "../../provider/service/slices";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { CorruptLedgerError } from "../../provider/store/ledger-document";
+import { RECENT_LIMIT } from "../../provider/store/sliceipam-recent";
 import { ANNOTATION_LEDGER } from "../../provider/store/sliceipam-shard";
 import { findRepoRoot } from "../support/provider-host";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
@@ -232,10 +233,14 @@ describe("Kubernetes store torture", () => {
     it("hostile objects: each broken slice is refused by name and left as it was; the others and the CLI go on", async () => {
         const namespace = freshNamespace();
         const store = storeIn(namespace);
-        const names = ["healthy", "null-ledger", "missing-shard", "bad-counters", "wrong-kind"];
+        const names = ["healthy", "null-ledger", "missing-shard", "bad-counters", "wrong-kind", "bad-recent"];
         for (const name of names) {
             await registerSlice(store, sliceSpecSchema.parse({ sliceName: name, sliceSubnet: `10.${names.indexOf(name) + 20}.0.0/16` }));
             await allocateSubnet(store, name, "worker-1");
+        }
+        // More changes than the head holds as recent entries: worker-1 is in a shard.
+        for (let i = 0; i < RECENT_LIMIT; i++) {
+            await allocateSubnet(store, "missing-shard", `worker-1-${i}`);
         }
         const tamper = async (name: string, edit: (head: any) => void) => {
             const head = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name })) as any;
@@ -250,6 +255,11 @@ describe("Kubernetes store torture", () => {
         });
         await tamper("bad-counters", (head) => (head.metadata.annotations["ipam.kubeslice-ipam.io/counters"] = "[1,2"));
         await tamper("wrong-kind", (head) => (head.metadata.annotations[ANNOTATION_LEDGER] = '"a string"'));
+        await tamper("bad-recent", (head) => {
+            const ledger = JSON.parse(head.metadata.annotations[ANNOTATION_LEDGER]);
+            ledger.recent[0].subnet = "10.25.7.0/24"; // not the subnet of its index
+            head.metadata.annotations[ANNOTATION_LEDGER] = JSON.stringify(ledger);
+        });
         const broken = names.filter((name) => name !== "healthy");
         for (const name of broken) {
             const before = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name })) as any;
