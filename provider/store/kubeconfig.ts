@@ -1,6 +1,7 @@
 import type * as k8s from "@kubernetes/client-node";
 import { parseDocument } from "yaml";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
+import { kubernetesClient, KubernetesClient } from "./kubernetes-client";
 
 /**
  * Loads a kubeconfig without ever quoting it. A kubeconfig holds tokens,
@@ -40,11 +41,11 @@ const FIX = "correct it, or pass another kubeconfig";
  * given. Throws `KubeconfigError`.
  */
 export function checkKubeconfig(contents: string, name: string, context?: string): void {
-    loadKubeconfig(require("@kubernetes/client-node") as typeof k8s, { contents, name, context });
+    loadKubeconfig(kubernetesClient(), { contents, name, context });
 }
 
 /** A `KubeConfig` for `source`, with its context selected and a current cluster. Throws `KubeconfigError`. */
-export function loadKubeconfig(client: typeof k8s, source: KubeconfigSource): k8s.KubeConfig {
+export function loadKubeconfig(client: KubernetesClient, source: KubeconfigSource): k8s.KubeConfig {
     const name = source.contents === undefined ? defaultSourceName() : source.name;
     if (source.contents !== undefined) {
         assertYamlSyntax(source.contents, name);

@@ -1,4 +1,5 @@
 import type * as k8s from "@kubernetes/client-node";
+import type { KubernetesClient } from "./kubernetes-client";
 import { KubernetesRequests, TransientRetry, WriteOutcome } from "./kubernetes-requests";
 
 /** A custom resource type as the API addresses it. */
@@ -17,7 +18,7 @@ export interface CustomResource {
  */
 export class KubernetesApi extends KubernetesRequests {
     constructor(
-        client: typeof k8s,
+        client: KubernetesClient,
         private readonly objects: k8s.CustomObjectsApi,
         readonly namespace: string,
         description: string,

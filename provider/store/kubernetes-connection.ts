@@ -5,6 +5,7 @@ import { statSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as k8s from "@kubernetes/client-node";
+import type { KubernetesClient } from "./kubernetes-client";
 import { LRUCache } from "lru-cache";
 import { loadKubeconfig } from "./kubeconfig";
 import { processWide } from "./process-wide";
@@ -51,7 +52,7 @@ export interface ConnectionSource {
 }
 
 /** The loaded kubeconfig and a CustomObjectsApi whose requests share keep-alive connections. */
-export function connect(client: typeof k8s, source: ConnectionSource): Connection {
+export function connect(client: KubernetesClient, source: ConnectionSource): Connection {
     const identity = source.contents === undefined ? defaultFiles() : source.contents;
     const key =
         identity === undefined

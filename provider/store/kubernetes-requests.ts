@@ -1,4 +1,5 @@
 import type * as k8s from "@kubernetes/client-node";
+import type { KubernetesClient } from "./kubernetes-client";
 import type { ErrorCode } from "../core/error-codes";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
 import { backOff, Backoff, retryBudget } from "./backoff";
@@ -61,7 +62,7 @@ export interface ApiStatus {
  */
 export class KubernetesRequests {
     constructor(
-        private readonly client: typeof k8s,
+        private readonly client: KubernetesClient,
         /** Names the store in every message, e.g. `Kubernetes store https://… namespace kubeslice-cisco`. */
         readonly description: string,
         private readonly retry: TransientRetry,

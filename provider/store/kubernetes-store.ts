@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
-import type * as k8s from "@kubernetes/client-node";
 import { HistoryEvent } from "../core/history";
 import { SliceLedger } from "../core/ledger";
 import { inParallel } from "./in-parallel";
 import { KubernetesApi } from "./kubernetes-api";
+import { kubernetesClient } from "./kubernetes-client";
 import { EVENTS, kubernetesEvents } from "./kubernetes-events";
 import { Commits } from "./kubernetes-commit";
 import { connect } from "./kubernetes-connection";
@@ -100,7 +100,7 @@ export class KubernetesLedgerStore implements LedgerStore {
 
     constructor(options: KubernetesStoreOptions) {
         // Loaded here, not at module load: the file store never pays for the client.
-        const client = require("@kubernetes/client-node") as typeof k8s;
+        const client = kubernetesClient();
         // Never the client's own loading: its YAML errors quote the kubeconfig, credentials included.
         // Process-wide: one parsed kubeconfig and keep-alive connections for every call (kubernetes-connection.ts).
         const { config, api, identity } = connect(client, {

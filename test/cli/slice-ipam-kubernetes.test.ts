@@ -64,7 +64,7 @@ describe("slice-ipam with the Kubernetes store", () => {
         expect(run).toMatchObject({ code: 0, stderr: "" });
         expect(run.stdout).toBe(
             "NAME       SLICE SUBNET   SUBNET SIZE   AVAILABLE   TOTAL   UTILIZATION   AGE     STORE USE\n" +
-                "my-slice   10.1.0.0/16    24            254         256     0.4%          5h30m   0.4%\n",
+                "my-slice   10.1.0.0/16    24            254         256     0.4%          5h30m   0.5%\n",
         );
     });
 
