@@ -91,6 +91,12 @@ interface LedgerAnnotation {
     maxClusters: number;
     /** Absent when the slice reserves nothing, and in heads written before reserved ranges existed. */
     reservedRanges?: string[];
+    /**
+     * A dual-stack slice's IPv6 pool: here, not in `spec`, which keeps the
+     * KubeSlice SliceIpam schema (one `sliceSubnet`). Absent from single-stack slices.
+     */
+    sliceSubnetIpv6?: string;
+    subnetSizeIpv6?: number;
     registeredAt: string;
     span: number;
     /** Random per commit: tells a retried request of ours that had landed from another writer's identical change. */
@@ -233,9 +239,19 @@ export function headForm(object: SliceIpamObject): HeadForm {
             gracePeriodSeconds: parsed.gracePeriodSeconds!,
             maxClusters: parsed.maxClusters!,
             ...(parsed.reservedRanges === undefined ? {} : { reservedRanges: parsed.reservedRanges }),
+            ...ipv6PoolOfAnnotation(parsed),
             registeredAt: parsed.registeredAt!,
         },
     };
+}
+
+/** The IPv6 pool's two settings when either is there (decodeLedger refuses one without the other). */
+function ipv6PoolOfAnnotation(
+    settings: Pick<LedgerAnnotation, "sliceSubnetIpv6" | "subnetSizeIpv6">,
+): Pick<LedgerAnnotation, "sliceSubnetIpv6" | "subnetSizeIpv6"> {
+    return settings.sliceSubnetIpv6 === undefined && settings.subnetSizeIpv6 === undefined
+        ? {}
+        : { sliceSubnetIpv6: settings.sliceSubnetIpv6, subnetSizeIpv6: settings.subnetSizeIpv6 };
 }
 
 /** The head's authoritative annotations for `ledger` stored in `refs`. */
@@ -246,6 +262,7 @@ export function headAnnotations(ledger: SliceLedger, refs: readonly ShardRef[], 
         gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
         maxClusters: ledger.spec.maxClusters,
         ...(ledger.spec.reservedRanges === undefined ? {} : { reservedRanges: [...ledger.spec.reservedRanges] }),
+        ...ipv6PoolOfAnnotation(ledger.spec),
         registeredAt: ledger.registeredAt,
         span: SHARD_SPAN,
         commit,
@@ -382,6 +399,7 @@ export function assembleLedger(
             gracePeriodSeconds: settings.gracePeriodSeconds,
             maxClusters: settings.maxClusters,
             ...(settings.reservedRanges === undefined ? {} : { reservedRanges: settings.reservedRanges }),
+            ...ipv6PoolOfAnnotation(settings),
         },
         registeredAt: settings.registeredAt,
         allocations: [],
