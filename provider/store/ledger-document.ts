@@ -102,7 +102,7 @@ export function decodeLedger(raw: unknown): DecodeResult {
  * index), so the shards' schema and digests, and ledgers written before the
  * IPv6 pool was added, stay as they were.
  */
-function withPairedSubnets(ledger: SliceLedger): SliceLedger {
+export function withPairedSubnets(ledger: SliceLedger): SliceLedger {
     if (ledger.spec.sliceSubnetIpv6 === undefined || ledger.allocations.length === 0) {
         return ledger;
     }

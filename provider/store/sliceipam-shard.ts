@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { HistoryEvent } from "../core/history";
 import { Allocation, duplicateClusterProblems, isActive, SliceLedger } from "../core/ledger";
-import { decodeLedger, DecodeResult, encodeAllocation, encodeHistoryEvent } from "./ledger-document";
+import { decodeLedger, DecodeResult, encodeAllocation, encodeHistoryEvent, withPairedSubnets } from "./ledger-document";
 import {
     ANNOTATION_COUNTERS,
     ANNOTATION_SETTINGS,
@@ -411,7 +411,8 @@ export function assembleLedger(
     }
     const allocations = shards.flat();
     const problems = duplicateClusterProblems(allocations);
-    return problems.length > 0 ? { ok: false, problems } : { ok: true, ledger: { ...base.ledger, allocations } };
+    // Shards are kept decoded across reads while their digest holds, which the IPv6 pool's addition leaves as it was.
+    return problems.length > 0 ? { ok: false, problems } : { ok: true, ledger: withPairedSubnets({ ...base.ledger, allocations }) };
 }
 
 /**

@@ -21,6 +21,7 @@ import { allocateFromProcesses } from "../support/allocate-workers";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { describeHistoryContract } from "./history-contract";
 import { describeLedgerStoreContract, IPV6_POOLS } from "./ledger-store-contract";
+import { itKeepsDualStackSlices } from "./dual-stack-contract";
 
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
 const WORKER_CRD = path.resolve(__dirname, "../fixtures/kubeslice-crds/pr-284-dynamic-ipam/worker.kubeslice.io_workersliceconfigs.yaml");
@@ -214,6 +215,30 @@ describe("Kubernetes store", () => {
         await updateSliceSettings(store, spec());
         expect(JSON.parse(await ledgerAnnotation(namespace))).not.toHaveProperty("reservedRanges");
         expect((await storeIn(namespace).load("blue"))!.ledger.spec).not.toHaveProperty("reservedRanges");
+    });
+
+    describe("dual-stack slices", () => {
+        itKeepsDualStackSlices(() => {
+            const namespace = freshNamespace();
+            return () => storeIn(namespace);
+        });
+
+        it("keeps the IPv6 pool in the head's ledger annotation: spec and shards keep the KubeSlice and single-stack shapes", async () => {
+            const namespace = freshNamespace();
+            const store = storeIn(namespace);
+            await registerSlice(store, spec({ sliceSubnetIpv6: "fd00:2::/48", subnetSizeIpv6: 64 }));
+            await allocateSubnet(store, "blue", "worker-1");
+            await settledStoreWork();
+            expect(JSON.parse(await ledgerAnnotation(namespace))).toMatchObject({ sliceSubnetIpv6: "fd00:2::/48", subnetSizeIpv6: 64 });
+            const object = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
+            expect(object.spec).toEqual({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", subnetSize: 24 });
+            expect(object.status.allocatedSubnets).toEqual([expect.objectContaining({ clusterName: "worker-1", subnet: "10.2.0.0/24" })]);
+            const shards = (await objects().listNamespacedCustomObject({ ...SHARDS, namespace })) as any;
+            expect(shards.items.flatMap((shard: any) => shard.spec.allocations.map((entry: any) => Object.keys(entry).sort()))).toEqual([
+                ["allocatedAt", "clusterName", "index", "status", "subnet"],
+            ]);
+            expect((await storeIn(namespace).load("blue"))!.ledger.allocations[0].subnetIpv6).toBe("fd00:2::/64");
+        });
     });
 
     it("refuses a SliceIpam whose annotations were corrupted, naming it", async () => {
