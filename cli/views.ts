@@ -16,6 +16,9 @@ export interface SliceStatus {
     readonly name: string;
     readonly sliceSubnet: string;
     readonly subnetSize: number;
+    /** Only for a dual-stack slice: its IPv6 pool. */
+    readonly sliceSubnetIpv6?: string;
+    readonly subnetSizeIpv6?: number;
     readonly availableSubnets: number;
     readonly totalSubnets: number;
     /** Allocated or InUse. */
@@ -47,6 +50,9 @@ export function sliceStatus(ledger: SliceLedger, now: Date, storage?: StorageUsa
         name: ledger.spec.sliceName,
         sliceSubnet: ledger.spec.sliceSubnet,
         subnetSize: ledger.spec.subnetSize,
+        ...(ledger.spec.sliceSubnetIpv6 === undefined
+            ? {}
+            : { sliceSubnetIpv6: ledger.spec.sliceSubnetIpv6, subnetSizeIpv6: ledger.spec.subnetSizeIpv6 }),
         availableSubnets: figures.availableSubnets,
         totalSubnets: figures.totalSubnets,
         allocatedSubnets: figures.activeSubnets,
@@ -78,8 +84,9 @@ function statusCell(cell: (row: SliceStatus) => string, unreadable = "-"): (row:
 
 export const STATUS_COLUMNS: readonly Column<StatusRow>[] = [
     { header: "NAME", cell: (row) => row.name },
-    { header: "SLICE SUBNET", cell: statusCell((row) => row.sliceSubnet, "UNREADABLE") },
-    { header: "SUBNET SIZE", cell: statusCell((row) => String(row.subnetSize)) },
+    // A dual-stack slice's two pools and sizes, comma-separated as Kubernetes writes dual-stack CIDRs (podCIDRs).
+    { header: "SLICE SUBNET", cell: statusCell((row) => [row.sliceSubnet, row.sliceSubnetIpv6].filter(Boolean).join(","), "UNREADABLE") },
+    { header: "SUBNET SIZE", cell: statusCell((row) => [row.subnetSize, row.subnetSizeIpv6].filter(Boolean).join(",")) },
     { header: "AVAILABLE", cell: statusCell((row) => String(row.availableSubnets)) },
     { header: "TOTAL", cell: statusCell((row) => row.totalSubnetsExact ?? String(row.totalSubnets)) },
     { header: "UTILIZATION", cell: statusCell((row) => percent(row.utilization)) },
@@ -121,7 +128,7 @@ export function allocationViews(ledger: SliceLedger, now: Date): AllocationView[
 
 export const ALLOCATION_COLUMNS: readonly Column<AllocationView>[] = [
     { header: "CLUSTER", cell: (row) => row.clusterName },
-    { header: "SUBNET", cell: (row) => row.subnet },
+    { header: "SUBNET", cell: (row) => (row.subnetIpv6 === undefined ? row.subnet : `${row.subnet},${row.subnetIpv6}`) },
     { header: "STATUS", cell: (row) => row.status },
     { header: "ALLOCATED", cell: (row) => shortTimestamp(row.allocatedAt) },
     { header: "RELEASED", cell: (row) => (row.releasedAt === undefined ? "-" : shortTimestamp(row.releasedAt)) },

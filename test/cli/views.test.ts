@@ -35,6 +35,32 @@ describe("status", () => {
     });
 });
 
+describe("a dual-stack slice", () => {
+    const ledger = withClusters(ledgerFor({ sliceName: "duo", sliceSubnet: "10.1.0.0/16", sliceSubnetIpv6: "fd00:1::/48", subnetSizeIpv6: 64 }), [
+        "cluster-1",
+        "cluster-2",
+    ]);
+
+    it("status shows both pools and sizes, comma-separated, and gives them in JSON", () => {
+        const row = sliceStatus(ledger, at(300));
+        expect(row).toMatchObject({ sliceSubnet: "10.1.0.0/16", sliceSubnetIpv6: "fd00:1::/48", subnetSizeIpv6: 64, totalSubnets: 256 });
+        expect(renderTable(STATUS_COLUMNS, [row])).toBe(
+            "NAME   SLICE SUBNET              SUBNET SIZE   AVAILABLE   TOTAL   UTILIZATION   AGE\n" +
+                "duo    10.1.0.0/16,fd00:1::/48   24,64         254         256     0.8%          5m\n",
+        );
+        expect(sliceStatus(ledgerFor(), at(0))).not.toHaveProperty("sliceSubnetIpv6");
+    });
+
+    it("show gives each cluster both subnets of its index", () => {
+        const views = allocationViews(ledger, at(300));
+        expect(views.map((view) => [view.clusterName, view.subnet, view.subnetIpv6])).toEqual([
+            ["cluster-1", "10.1.0.0/24", "fd00:1::/64"],
+            ["cluster-2", "10.1.1.0/24", "fd00:1:0:1::/64"],
+        ]);
+        expect(renderTable(ALLOCATION_COLUMNS, views).split("\n")[1]).toMatch(/^cluster-1\s+10\.1\.0\.0\/24,fd00:1::\/64\s+Allocated/);
+    });
+});
+
 describe("show", () => {
     const ledger = released(
         released(withClusters(ledgerFor({ gracePeriodSeconds: 86_400 }), ["cluster-1", "cluster-2", "cluster-3"]), "cluster-2", at(3600)),
