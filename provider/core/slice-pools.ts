@@ -44,14 +44,18 @@ export function eachPool(pools: SlicePools): readonly Pool[] {
 
 /** How many indexes name a subnet in every pool, exactly: the smaller pool's size. */
 export function pairedSize(pools: SlicePools): bigint {
-    return eachPool(pools)
-        .map(poolSize)
-        .reduce((smallest, size) => (size < smallest ? size : smallest));
+    const primary = poolSize(pools.primary);
+    if (pools.ipv6 === undefined) {
+        return primary;
+    }
+    const ipv6 = poolSize(pools.ipv6);
+    return ipv6 < primary ? ipv6 : primary;
 }
 
 /** The indexes that can be handed out: {@link pairedSize}, within every pool's indexable subnets. */
 export function pairedIndexable(pools: SlicePools): number {
-    return Math.min(...eachPool(pools).map(indexableSubnets));
+    const primary = indexableSubnets(pools.primary);
+    return pools.ipv6 === undefined ? primary : Math.min(primary, indexableSubnets(pools.ipv6));
 }
 
 /**
@@ -80,6 +84,9 @@ export function pairedReservedRuns(pools: SlicePools, reservedRanges: readonly s
 
 /** Spans within the indexes that can be handed out, as runs of indexes. */
 export function pairedIndexRuns(pools: SlicePools, spans: readonly SubnetSpan[]): readonly IndexRun[] {
+    if (pools.ipv6 === undefined) {
+        return indexRuns(pools.primary, spans);
+    }
     // indexRuns clips to the pool's own indexable subnets; the smaller pool's count is the limit of both.
     const limit = pairedIndexable(pools);
     return indexRuns(pools.primary, spans)
