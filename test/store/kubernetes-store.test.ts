@@ -13,7 +13,8 @@ import { settledStoreWork } from "../../provider/store/exit-hold";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { CorruptLedgerError } from "../../provider/store/ledger-document";
 import { Allocation, newLedger, SliceLedger } from "../../provider/core/ledger";
-import { subnetTextAt } from "../../provider/core/pool";
+import { indexOfSubnet, subnetTextAt } from "../../provider/core/pool";
+import { ipv6PoolOf } from "../../provider/core/slice-pools";
 import { poolOf } from "../../provider/core/ledger";
 import { ANNOTATION_COUNTERS, ANNOTATION_SETTINGS, ledgerOf, sliceIpamObject, statusOf } from "../../provider/store/sliceipam-object";
 import { ANNOTATION_LEDGER, PROJECTION_LIMIT, SETTINGS_FENCE } from "../../provider/store/sliceipam-shard";
@@ -462,6 +463,35 @@ describe("Kubernetes store at 4,096 active + 20,000 Released entries (63-charact
         const final = (await storeIn(namespace).load("big"))!.ledger;
         expect(final.allocations.filter((a) => a.status !== "Released")).toHaveLength(4_096 - 1 - 64 + 1);
         console.log(`24,096-entry slice, Kubernetes store, ms: ${JSON.stringify(timings)}`);
+    }, 180_000);
+});
+
+describe("Kubernetes store at 4,096 dual-stack clusters (63-character names)", () => {
+    it("adds the IPv6 pool to 4,096 clusters rewriting no shard, and joins, leaves and reads within the limits", async () => {
+        const namespace = freshNamespace();
+        const ipv4 = ledgerWith(spec({ sliceName: "wide", sliceSubnet: "10.0.0.0/8", maxClusters: 4_096 }), 4_095, 0, 63);
+        expect((await storeIn(namespace).compareAndSwap("wide", undefined, ipv4)).ok).toBe(true);
+        const shardsBefore = await shardNames(namespace);
+        const started = performance.now();
+        const dual = spec({ sliceName: "wide", sliceSubnet: "10.0.0.0/8", maxClusters: 4_096, sliceSubnetIpv6: "fd00:1::/48", subnetSizeIpv6: 64 });
+        await updateSliceSettings(storeIn(namespace), dual);
+        const upgradeMs = Math.round(performance.now() - started);
+        await settledStoreWork();
+        expect(await shardNames(namespace)).toEqual(shardsBefore);
+        const joined = await allocateSubnet(storeIn(namespace), "wide", "joining-" + "x".repeat(55));
+        expect([joined.allocation.index, joined.allocation.subnetIpv6]).toEqual([4_095, "fd00:1:0:fff::/64"]);
+        await releaseSubnet(storeIn(namespace), "wide", ipv4.allocations[7].clusterName);
+        const loaded = (await storeIn(namespace).load("wide"))!;
+        expect(loaded.ledger.allocations).toHaveLength(4_096);
+        const ipv6Pool = ipv6PoolOf(dual)!;
+        const unpaired = loaded.ledger.allocations.filter((entry) => {
+            const found = indexOfSubnet(ipv6Pool, entry.subnetIpv6 ?? "");
+            return !found.ok || found.index !== entry.index;
+        });
+        expect(unpaired).toEqual([]);
+        expect(loaded.storage!.usedBytes / loaded.storage!.limitBytes).toBeLessThan(0.05);
+        expect(Buffer.byteLength(JSON.stringify(await headObject(namespace, "wide")))).toBeLessThan(100_000);
+        console.log(`4,096-cluster dual-stack slice, Kubernetes store: the IPv6 pool added in ${upgradeMs} ms`);
     }, 180_000);
 });
 
