@@ -150,6 +150,25 @@ describe("savings", () => {
         expect(savingsReport([ledger], at(100 + 3600)).slices[0]).toMatchObject({ clusters: 1, heldSubnets: 1, dynamicAddresses: 256 });
     });
 
+    it("counts a dual-stack slice in each family: its IPv4 pool among the IPv4 slices, its IPv6 pool among the IPv6 ones", () => {
+        // 256 usable indexes (the smaller pool), 2 clusters, each holding a /24 and a /120.
+        const dual = withClusters(ledgerFor({ sliceName: "duo", sliceSubnet: "10.1.0.0/16", sliceSubnetIpv6: "fd00:1::/104", subnetSizeIpv6: 120 }), [
+            "a",
+            "b",
+        ]);
+        const report = savingsReport([dual], at(60));
+        expect(report.slices[0]).toMatchObject({ sliceSubnet: "10.1.0.0/16", staticAddresses: 65_536, dynamicAddresses: 512 });
+        expect(report.slices[0].ipv6Pool).toMatchObject({
+            sliceSubnet: "fd00:1::/104",
+            ipVersion: 6,
+            staticAddresses: 65_536,
+            dynamicAddresses: 512,
+        });
+        expect(report.total).toMatchObject({ slices: 1, clusters: 2, staticAddresses: 65_536 });
+        expect(report.totalIpv6).toMatchObject({ slices: 1, clusters: 2, staticAddresses: 65_536 });
+        expect(savingsRows(report).map((row) => row.name)).toEqual(["duo", "duo IPv6", "TOTAL IPv4", "TOTAL IPv6"]);
+    });
+
     it("reports no savings for no slices", () => {
         expect(savingsReport([], at(0)).total).toMatchObject({ staticAddresses: 0, savings: 0 });
     });
