@@ -26,16 +26,8 @@ const REPLACING_PROPERTIES = ["sliceName", "clusterName"] as const;
 export async function check(_olds: Properties, news: Properties): Promise<pulumi.dynamic.CheckResult> {
     const { inputs, issues } = checkProperties(subnetAllocationInputShape, news);
     const requesting = typeof inputs.requestedSubnet === "string" || typeof inputs.requestedSubnetIpv6 === "string";
-    const namesPool = typeof inputs.sliceSubnetIpv6 === "string";
-    if (issues.length === 0 && (requesting || namesPool) && !containsUnknown(inputs)) {
-        const args = inputs as unknown as SubnetAllocationInputs;
-        // A slice not registered yet is checked when the allocation is created.
-        const ledger = await loadSliceToPlan(openStore(args.store), args.sliceName);
-        const poolProblem = ledger === undefined ? undefined : ipv6PoolProblem(args, ledger);
-        if (poolProblem !== undefined) {
-            issues.push({ property: "sliceSubnetIpv6", message: poolProblem });
-        }
-        const problem = ledger === undefined || !requesting ? undefined : requestedSubnetProblem(args, ledger);
+    if (issues.length === 0 && requesting && !containsUnknown(inputs)) {
+        const problem = await requestedSubnetProblem(inputs as unknown as SubnetAllocationInputs);
         if (problem !== undefined) {
             issues.push({ property: typeof inputs.requestedSubnet === "string" ? "requestedSubnet" : "requestedSubnetIpv6", message: problem });
         }
@@ -44,25 +36,15 @@ export async function check(_olds: Properties, news: Properties): Promise<pulumi
 }
 
 /**
- * `sliceSubnetIpv6` must be the slice's IPv6 pool, once the slice has one
- * (until then its SliceIpam is adding it in this update).
- */
-function ipv6PoolProblem(args: SubnetAllocationInputs, ledger: SliceLedger): string | undefined {
-    const registered = ledger.spec.sliceSubnetIpv6;
-    if (args.sliceSubnetIpv6 === undefined || registered === undefined || registered === args.sliceSubnetIpv6) {
-        return undefined;
-    }
-    return (
-        `sliceSubnetIpv6 ${quoted(args.sliceSubnetIpv6)} is not the IPv6 pool of slice "${args.sliceName}", which is ${registered}; ` +
-        `pass the SliceIpam's sliceSubnetIpv6 output`
-    );
-}
-
-/**
  * Checks a requested (pinned or planned) subnet against the slice as it is
  * now: a block of the pool, of the slice's size, held by no other cluster.
+ * A slice not registered yet is checked when the allocation is created.
  */
-function requestedSubnetProblem(args: SubnetAllocationInputs, ledger: SliceLedger): string | undefined {
+async function requestedSubnetProblem(args: SubnetAllocationInputs): Promise<string | undefined> {
+    const ledger = await loadSliceToPlan(openStore(args.store), args.sliceName);
+    if (ledger === undefined) {
+        return undefined;
+    }
     const now = new Date();
     const own = findAllocation(ledger, args.clusterName);
     // An existing allocation never moves, so its request can only be invalid,

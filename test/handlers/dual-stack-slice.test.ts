@@ -162,19 +162,6 @@ describe("a SubnetAllocation in a dual-stack slice", () => {
         ).rejects.toMatchObject({ code: "requested-subnets-unpaired" });
     });
 
-    it("refuses a sliceSubnetIpv6 that is not the slice's IPv6 pool, naming the pool", async () => {
-        const { failures } = await handlers.subnetAllocation.check({}, { sliceName: "duo", clusterName: "a", sliceSubnetIpv6: "fd00:9::/48", store });
-        expect(failures).toEqual([
-            {
-                property: "sliceSubnetIpv6",
-                reason: 'sliceSubnetIpv6 "fd00:9::/48" is not the IPv6 pool of slice "duo", which is fd00:7::/48; pass the SliceIpam\'s sliceSubnetIpv6 output',
-            },
-        ]);
-        expect(
-            (await handlers.subnetAllocation.check({}, { sliceName: "duo", clusterName: "a", sliceSubnetIpv6: "fd00:7::/48", store })).failures,
-        ).toEqual([]);
-    });
-
     it("refuses an IPv6 pin that is not an IPv6 block", async () => {
         const { failures } = await handlers.subnetAllocation.check(
             {},
