@@ -1,4 +1,4 @@
-import { Allocation, AllocationStatus, capacity, heldInReserved, isActive, isReclaimable, SliceLedger } from "../provider/core/ledger";
+import { Allocation, AllocationStatus, capacity, Capacity, heldInReserved, isActive, isReclaimable, SliceLedger } from "../provider/core/ledger";
 import { blockSize, cidrFromString, IpVersion } from "../provider/core/cidr";
 import { exactBeyondSafe } from "../provider/core/pool";
 import { StorageUsage } from "../provider/store/ledger-store";
@@ -16,6 +16,9 @@ export interface SliceStatus {
     readonly name: string;
     readonly sliceSubnet: string;
     readonly subnetSize: number;
+    /** Only for a dual-stack slice: its IPv6 pool. */
+    readonly sliceSubnetIpv6?: string;
+    readonly subnetSizeIpv6?: number;
     readonly availableSubnets: number;
     readonly totalSubnets: number;
     /** Allocated or InUse. */
@@ -47,6 +50,9 @@ export function sliceStatus(ledger: SliceLedger, now: Date, storage?: StorageUsa
         name: ledger.spec.sliceName,
         sliceSubnet: ledger.spec.sliceSubnet,
         subnetSize: ledger.spec.subnetSize,
+        ...(ledger.spec.sliceSubnetIpv6 === undefined
+            ? {}
+            : { sliceSubnetIpv6: ledger.spec.sliceSubnetIpv6, subnetSizeIpv6: ledger.spec.subnetSizeIpv6 }),
         availableSubnets: figures.availableSubnets,
         totalSubnets: figures.totalSubnets,
         allocatedSubnets: figures.activeSubnets,
@@ -78,8 +84,9 @@ function statusCell(cell: (row: SliceStatus) => string, unreadable = "-"): (row:
 
 export const STATUS_COLUMNS: readonly Column<StatusRow>[] = [
     { header: "NAME", cell: (row) => row.name },
-    { header: "SLICE SUBNET", cell: statusCell((row) => row.sliceSubnet, "UNREADABLE") },
-    { header: "SUBNET SIZE", cell: statusCell((row) => String(row.subnetSize)) },
+    // A dual-stack slice's two pools and sizes, comma-separated as Kubernetes writes dual-stack CIDRs (podCIDRs).
+    { header: "SLICE SUBNET", cell: statusCell((row) => [row.sliceSubnet, row.sliceSubnetIpv6].filter(Boolean).join(","), "UNREADABLE") },
+    { header: "SUBNET SIZE", cell: statusCell((row) => [row.subnetSize, row.subnetSizeIpv6].filter(Boolean).join(",")) },
     { header: "AVAILABLE", cell: statusCell((row) => String(row.availableSubnets)) },
     { header: "TOTAL", cell: statusCell((row) => row.totalSubnetsExact ?? String(row.totalSubnets)) },
     { header: "UTILIZATION", cell: statusCell((row) => percent(row.utilization)) },
@@ -121,7 +128,7 @@ export function allocationViews(ledger: SliceLedger, now: Date): AllocationView[
 
 export const ALLOCATION_COLUMNS: readonly Column<AllocationView>[] = [
     { header: "CLUSTER", cell: (row) => row.clusterName },
-    { header: "SUBNET", cell: (row) => row.subnet },
+    { header: "SUBNET", cell: (row) => (row.subnetIpv6 === undefined ? row.subnet : `${row.subnet},${row.subnetIpv6}`) },
     { header: "STATUS", cell: (row) => row.status },
     { header: "ALLOCATED", cell: (row) => shortTimestamp(row.allocatedAt) },
     { header: "RELEASED", cell: (row) => (row.releasedAt === undefined ? "-" : shortTimestamp(row.releasedAt)) },
@@ -265,6 +272,11 @@ export interface SliceSavings {
     readonly savings: number;
     /** The address figures as exact text, only when one passes 2^53 (any IPv6 slice: a /64 alone has 2^64 addresses). */
     readonly exact?: ExactAddresses;
+    /**
+     * A dual-stack slice's IPv6 pool, the same figures for its family: static IPAM would reserve a
+     * subnet of each family for every usable index, and each cluster holds one of each.
+     */
+    readonly ipv6Pool?: SliceSavings;
 }
 
 /** Address counts as exact decimal text. */
@@ -307,16 +319,15 @@ interface AddressFigures {
 
 export function savingsReport(ledgers: readonly SliceLedger[], now: Date): SavingsReport {
     const figuresOf = new Map<SliceSavings, AddressFigures>();
-    const slices = ledgers.map((ledger): SliceSavings => {
-        const figures = capacity(ledger, now);
-        const ipVersion = cidrFromString(ledger.spec.sliceSubnet).version;
-        const perSubnet = blockSize(ipVersion, ledger.spec.subnetSize);
+    const rowOf = (ledger: SliceLedger, figures: Capacity, sliceSubnet: string, subnetSize: number): SliceSavings => {
+        const ipVersion = cidrFromString(sliceSubnet).version;
+        const perSubnet = blockSize(ipVersion, subnetSize);
         const heldSubnets = figures.activeSubnets + figures.releasedSubnets;
         const addresses = { perSubnet, static: BigInt(figures.exact.usableSubnets) * perSubnet, dynamic: BigInt(heldSubnets) * perSubnet };
         const slice: SliceSavings = {
             name: ledger.spec.sliceName,
-            sliceSubnet: ledger.spec.sliceSubnet,
-            subnetSize: ledger.spec.subnetSize,
+            sliceSubnet,
+            subnetSize,
             ipVersion,
             addressesPerSubnet: Number(perSubnet),
             clusters: figures.activeSubnets,
@@ -325,9 +336,22 @@ export function savingsReport(ledgers: readonly SliceLedger[], now: Date): Savin
         };
         figuresOf.set(slice, addresses);
         return slice;
+    };
+    const slices = ledgers.map((ledger): SliceSavings => {
+        const figures = capacity(ledger, now);
+        const { sliceSubnet, subnetSize, sliceSubnetIpv6, subnetSizeIpv6 } = ledger.spec;
+        const primary = rowOf(ledger, figures, sliceSubnet, subnetSize);
+        if (sliceSubnetIpv6 === undefined || subnetSizeIpv6 === undefined) {
+            return primary;
+        }
+        const withPool = { ...primary, ipv6Pool: rowOf(ledger, figures, sliceSubnetIpv6, subnetSizeIpv6) };
+        figuresOf.set(withPool, figuresOf.get(primary)!);
+        return withPool;
     });
+    // Each family's rows: a dual-stack slice's IPv6 pool counts among the IPv6 ones.
+    const rows = slices.flatMap((slice) => (slice.ipv6Pool === undefined ? [slice] : [slice, slice.ipv6Pool]));
     const totalOf = (version: IpVersion): SavingsTotal => {
-        const members = slices.filter((slice) => slice.ipVersion === version);
+        const members = rows.filter((slice) => slice.ipVersion === version);
         const sum = (pick: (figures: AddressFigures) => bigint) => members.reduce((total, slice) => total + pick(figuresOf.get(slice)!), 0n);
         const { exact, ...figures } = addressFigures({ static: sum((f) => f.static), dynamic: sum((f) => f.dynamic) });
         return {
@@ -337,7 +361,7 @@ export function savingsReport(ledgers: readonly SliceLedger[], now: Date): Savin
             ...(exact === undefined ? {} : { exact }),
         };
     };
-    const hasIpv6 = slices.some((slice) => slice.ipVersion === 6);
+    const hasIpv6 = rows.some((slice) => slice.ipVersion === 6);
     return { slices, total: totalOf(4), ...(hasIpv6 ? { totalIpv6: totalOf(6) } : {}) };
 }
 
@@ -376,7 +400,10 @@ export function savingsRows(report: SavingsReport): SavingsRow[] {
         report.totalIpv6 === undefined
             ? [{ name: "TOTAL", ...report.total }]
             : [...(report.total.slices > 0 ? [{ name: "TOTAL IPv4", ...report.total }] : []), { name: "TOTAL IPv6", ...report.totalIpv6 }];
-    return [...report.slices, ...totals];
+    const slices = report.slices.flatMap((slice) =>
+        slice.ipv6Pool === undefined ? [slice] : [slice, { ...slice.ipv6Pool, name: `${slice.name} IPv6` }],
+    );
+    return [...slices, ...totals];
 }
 
 /** An address count of a row, exact when it passes 2^53. */

@@ -2,7 +2,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import type { AllocationStatus } from "../provider/core/ledger";
-import { checkSubnetSizeFitsSlice, dnsLabelMessage, isDnsLabel, sliceSpecShape } from "../provider/core/validation";
+import { checkIpv6Pool, checkSubnetSizeFitsSlice, dnsLabelMessage, isDnsLabel, sliceSpecShape } from "../provider/core/validation";
 import type { StoreInput } from "../resources/store-input";
 import type { WorkerSliceConfigExtras } from "./worker-slice-config";
 
@@ -26,6 +26,18 @@ export interface KubeSliceIpamArgs {
      * (e.g. 64). Immutable.
      */
     readonly subnetSize?: pulumi.Input<number>;
+    /**
+     * A dual-stack slice's IPv6 pool, beside an IPv4 `sliceSubnet`, e.g. `fd00:10::/48`: inside fc00::/7 (unique
+     * local), prefix /8–/118, written as RFC 5952 does. Each cluster gets the subnets at one index of both pools
+     * (cluster k: the k-th IPv4 and the k-th IPv6 subnet). May be added once to an IPv4 slice, in place: its clusters
+     * keep their subnets and get their paired IPv6 ones in the same update. Immutable once set.
+     */
+    readonly sliceSubnetIpv6?: pulumi.Input<string>;
+    /**
+     * Prefix length of each cluster's IPv6 subnet in a dual-stack slice, 48–120, longer than the `sliceSubnetIpv6`
+     * prefix (e.g. 64). Required with `sliceSubnetIpv6`. Immutable once set.
+     */
+    readonly subnetSizeIpv6?: pulumi.Input<number>;
     /**
      * How long a released subnet stays reserved for its cluster, in seconds (0–31,536,000). Default 86400 (24 h).
      * Updates in place.
@@ -62,6 +74,11 @@ export interface KubeSliceIpamArgs {
      * subnets. Each must be a `subnetSize` block of the slice held by no other cluster, outside the reserved ranges.
      */
     readonly pinnedSubnets?: Readonly<Record<string, string>>;
+    /**
+     * Cluster → IPv6 CIDR, in a dual-stack slice: pins in the IPv6 pool, as `pinnedSubnets` are in the IPv4 one. A
+     * cluster pinned in both must be pinned to the subnets of one index (a failure names the index each pin names).
+     */
+    readonly pinnedSubnetsIpv6?: Readonly<Record<string, string>>;
     /**
      * Make the planned subnets hold: a cluster whose planned subnet another stack takes between planning and its
      * allocation fails the `up`, naming the holder and the subnet free now, instead of falling back to first-fit with
@@ -104,6 +121,8 @@ export type DeletionPropagation = (typeof DELETION_PROPAGATIONS)[number];
 /** One cluster's allocation as the component reports it. */
 export interface ClusterAllocation {
     readonly subnet: string;
+    /** In a dual-stack slice, the IPv6 subnet at the same index. */
+    readonly subnetIpv6?: string;
     readonly index: number;
     readonly status: AllocationStatus;
     readonly allocatedAt: string;
@@ -136,10 +155,15 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
             seen.add(cluster);
         }
     }
-    for (const cluster of Object.keys(args.pinnedSubnets ?? {})) {
-        if (!args.clusters?.includes(cluster)) {
-            problems.push(`pinnedSubnets names cluster "${cluster}", which is not in clusters`);
+    for (const field of ["pinnedSubnets", "pinnedSubnetsIpv6"] as const) {
+        for (const cluster of Object.keys(args[field] ?? {})) {
+            if (!args.clusters?.includes(cluster)) {
+                problems.push(`${field} names cluster "${cluster}", which is not in clusters`);
+            }
         }
+    }
+    if (args.pinnedSubnetsIpv6 !== undefined && Object.keys(args.pinnedSubnetsIpv6).length > 0 && args.sliceSubnetIpv6 === undefined) {
+        problems.push("pinnedSubnetsIpv6 pins IPv6 subnets, but the slice has no sliceSubnetIpv6 (IPv6 pool); add one, or pin in pinnedSubnets");
     }
     problems.push(...sliceSettingProblems(args));
     if (args.planMustHold !== undefined && typeof args.planMustHold !== "boolean") {
@@ -161,7 +185,7 @@ export function validateKubeSliceIpamArgs(name: string, args: KubeSliceIpamArgs)
     }
 }
 
-const SLICE_SETTINGS = ["sliceSubnet", "subnetSize", "gracePeriodSeconds", "maxClusters"] as const;
+const SLICE_SETTINGS = ["sliceSubnet", "subnetSize", "sliceSubnetIpv6", "subnetSizeIpv6", "gracePeriodSeconds", "maxClusters"] as const;
 
 /**
  * The slice settings known now (plain values, not Outputs), checked by the
@@ -181,6 +205,22 @@ function sliceSettingProblems(args: KubeSliceIpamArgs): string[] {
     if (typeof args.sliceSubnet === "string" && typeof args.subnetSize === "number") {
         const issue = checkSubnetSizeFitsSlice(args.sliceSubnet, args.subnetSize);
         if (issue !== undefined) problems.push(issue.message);
+    }
+    // The IPv6 pool's rules across properties, once each value is valid on its own (else reported above).
+    const ownValid = (field: "sliceSubnetIpv6" | "subnetSizeIpv6") =>
+        args[field] === undefined || sliceSpecShape[field].safeParse(args[field]).success;
+    if (
+        typeof args.sliceSubnet === "string" &&
+        [args.sliceSubnetIpv6, args.subnetSizeIpv6].every(known) &&
+        ownValid("sliceSubnetIpv6") &&
+        ownValid("subnetSizeIpv6")
+    ) {
+        const settings = {
+            sliceSubnet: args.sliceSubnet,
+            sliceSubnetIpv6: args.sliceSubnetIpv6 as string | undefined,
+            subnetSizeIpv6: args.subnetSizeIpv6 as number | undefined,
+        };
+        problems.push(...checkIpv6Pool(settings).map((issue) => issue.message));
     }
     // A list of plain strings is known now; one holding an Output (another stack's) is left to the SliceIpam's check.
     const ranges: unknown = args.reservedRanges;

@@ -3,9 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { KubesliceIpamError } from "../provider/core/kubeslice-ipam-error";
 import { capacity, Capacity, poolOf } from "../provider/core/ledger";
-import { exactCount } from "../provider/core/pool";
 import { PlannedSubnet, planAllocations, projectedCapacity } from "../provider/core/plan";
-import { checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
+import { checkIpv6Pool, checkSliceSubnet, DEFAULT_MAX_CLUSTERS, DEFAULT_SUBNET_SIZE, MAX_CLUSTERS_RANGE } from "../provider/core/validation";
+import { exactCount, Pool } from "../provider/core/pool";
+import { ipv6PoolOf } from "../provider/core/slice-pools";
 import type { SliceIpam } from "../resources/slice-ipam";
 import type { StoreInput } from "../resources/store-input";
 import { openStore } from "../provider/store/store-spec";
@@ -41,9 +42,11 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
     readonly manifestFiles: Readonly<Record<string, ManifestFile>>;
     /** Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`. */
     readonly subnets: pulumi.Output<Record<string, string>>;
+    /** Cluster → IPv6 subnet in a dual-stack slice, e.g. `{ "worker-1": "fd00:10::/64" }`; empty otherwise. */
+    readonly subnetsIpv6: pulumi.Output<Record<string, string>>;
     /**
-     * `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. Past 2^53 (an IPv6 pool) a float64's nearest value: read
-     * `totalSubnetsExact`.
+     * `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s; in a dual-stack slice, the smaller pool's count (the
+     * indexes both pools have). Past 2^53 (an IPv6 pool) a float64's nearest value: read `totalSubnetsExact`.
      */
     readonly totalSubnets: pulumi.Output<number>;
     /** `totalSubnets` as exact decimal text, e.g. `"72057594037927936"` for fd00::/8 of /64s. */
@@ -104,6 +107,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         this.manifestFiles = childrenOf(children, (child) => child.file);
 
         this.subnets = byCluster(clusters, (cluster) => children[cluster].subnet);
+        this.subnetsIpv6 = byCluster(clusters, (cluster) => children[cluster].subnetIpv6).apply(withoutAbsent);
         this.collectAllocations = () => byCluster(clusters, (cluster) => allocationEntry(children[cluster].allocation, children[cluster].usage));
         this.renderManifests = () => byCluster(clusters, (cluster) => children[cluster].manifest().apply(renderManifestYaml));
         this.totalSubnets = this.slice.totalSubnets;
@@ -120,6 +124,7 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         // properties still carry all of it for the program to export.
         this.registerOutputs({
             subnets: this.subnets,
+            subnetsIpv6: this.subnetsIpv6,
             totalSubnets: this.totalSubnets,
             totalSubnetsExact: this.totalSubnetsExact,
             availableSubnets: this.availableSubnets,
@@ -130,10 +135,23 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
 
 /** The slice's pool, named like the component. */
 function createSlice(parent: KubeSliceIpam, name: string, args: KubeSliceIpamArgs, classes: ChildResourceClasses): SliceIpam {
-    const { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, reservedRanges, acceptReservedOverlaps, store } = args;
+    const { sliceName, sliceSubnet, subnetSize, sliceSubnetIpv6, subnetSizeIpv6, gracePeriodSeconds, maxClusters, reservedRanges } = args;
+    const { acceptReservedOverlaps, store } = args;
     return new classes.SliceIpam(
         name,
-        { sliceName, sliceSubnet, subnetSize, gracePeriodSeconds, maxClusters, reservedRanges, acceptReservedOverlaps, store },
+        {
+            sliceName,
+            sliceSubnet,
+            subnetSize,
+            // Only when given: a single-stack slice sends the SliceIpam exactly what it did before dual-stack slices.
+            ...(sliceSubnetIpv6 === undefined ? {} : { sliceSubnetIpv6 }),
+            ...(subnetSizeIpv6 === undefined ? {} : { subnetSizeIpv6 }),
+            gracePeriodSeconds,
+            maxClusters,
+            reservedRanges,
+            acceptReservedOverlaps,
+            store,
+        },
         { parent },
     );
 }
@@ -155,16 +173,21 @@ function planClusters(name: string, args: KubeSliceIpamArgs): Planning {
                 args.maxClusters ?? DEFAULT_MAX_CLUSTERS,
                 pulumi.output(args.reservedRanges),
                 pulumi.output(args.store),
+                pulumi.output(args.sliceSubnetIpv6),
+                pulumi.output(args.subnetSizeIpv6),
             ])
-            .apply(([sliceSubnet, subnetSize, maxClusters, reservedRanges, storeSpec]) =>
+            .apply(([sliceSubnet, subnetSize, maxClusters, reservedRanges, storeSpec, sliceSubnetIpv6, subnetSizeIpv6]) =>
                 planSlice(name, {
                     sliceName: args.sliceName,
                     sliceSubnet,
                     subnetSize,
+                    sliceSubnetIpv6,
+                    subnetSizeIpv6,
                     maxClusters,
                     reservedRanges,
                     clusters: args.clusters,
                     pins: args.pinnedSubnets,
+                    pinsIpv6: args.pinnedSubnetsIpv6,
                     store: storeSpec as StoreInput | undefined,
                 }),
             ),
@@ -176,6 +199,8 @@ interface ClusterChildren {
     readonly allocation: SubnetAllocation;
     /** The allocated subnet; in a preview, the planned one. */
     readonly subnet: pulumi.Output<string>;
+    /** In a dual-stack slice, the allocated IPv6 subnet; in a preview, the planned one. */
+    readonly subnetIpv6: pulumi.Output<string | undefined>;
     /** The cluster's WorkerSliceConfig, built on first call. */
     readonly manifest: () => pulumi.Output<WorkerSliceConfigManifest>;
     readonly applied?: k8s.apiextensions.CustomResource;
@@ -196,12 +221,14 @@ function createCluster(
     const allocation = createAllocation(parent, name, args, clusterName, planned, classes);
     // A preview cannot know a new allocation's result, but it knows the plan.
     const subnet = dryRun ? planned.apply((p) => p?.subnet ?? allocation.subnet) : allocation.subnet;
+    const subnetIpv6 = dryRun ? planned.apply((p) => (p === undefined ? allocation.subnetIpv6 : pulumi.output(p.subnetIpv6))) : allocation.subnetIpv6;
     let manifest: pulumi.Output<WorkerSliceConfigManifest> | undefined;
     const manifestOnce = () => (manifest ??= clusterManifest(parent, args, clusterName, allocation, planned, dryRun));
     const applied = applyWorkerSliceConfig(parent, name, args, clusterName, manifestOnce);
     return {
         allocation,
         subnet,
+        subnetIpv6,
         manifest: manifestOnce,
         applied,
         usage: applied === undefined ? undefined : recordUsage(parent, name, args, clusterName, allocation, applied),
@@ -218,12 +245,25 @@ function clusterManifest(
     planned: pulumi.Output<PlannedSubnet>,
     dryRun: boolean,
 ): pulumi.Output<WorkerSliceConfigManifest> {
-    const allocated = pulumi.all([allocation.subnet, allocation.index]).apply(([subnet, index]) => ({ subnet, index }));
-    const placement = dryRun ? planned.apply((p) => (p === undefined ? allocated : pulumi.output({ subnet: p.subnet, index: p.index }))) : allocated;
+    const allocated = pulumi
+        .all([allocation.subnet, allocation.index, allocation.subnetIpv6])
+        .apply(([subnet, index, subnetIpv6]) => ({ subnet, index, subnetIpv6 }));
+    const placement = dryRun
+        ? planned.apply((p) => (p === undefined ? allocated : pulumi.output({ subnet: p.subnet, index: p.index, subnetIpv6: p.subnetIpv6 })))
+        : allocated;
     return pulumi
-        .all([parent.slice.sliceSubnet, placement, pulumi.output(args.workerSliceConfig)])
-        .apply(([sliceSubnet, { subnet, index }, extras]) =>
-            workerSliceConfig({ sliceName: args.sliceName, namespace: args.namespace, sliceSubnet, clusterName, subnet, index, extras }),
+        .all([parent.slice.sliceSubnet, pulumi.output(args.sliceSubnetIpv6), placement, pulumi.output(args.workerSliceConfig)])
+        .apply(([sliceSubnet, sliceSubnetIpv6, { subnet, index, subnetIpv6 }, extras]) =>
+            workerSliceConfig({
+                sliceName: args.sliceName,
+                namespace: args.namespace,
+                sliceSubnet,
+                clusterName,
+                subnet,
+                index,
+                ...(sliceSubnetIpv6 === undefined || subnetIpv6 === undefined ? {} : { ipv6: { sliceSubnet: sliceSubnetIpv6, subnet: subnetIpv6 } }),
+                extras,
+            }),
         );
 }
 
@@ -244,6 +284,8 @@ function createAllocation(
             requestedSubnet: planned.apply((p) => p?.subnet),
             requestedSubnetIsPlan: planned.apply((p) => p?.source !== "pinned"),
             ...(args.planMustHold === true ? { planMustHold: true } : {}),
+            // The slice's IPv6 pool: its addition updates each allocation in place, which then reports its paired subnet.
+            ...(args.sliceSubnetIpv6 === undefined ? {} : { sliceSubnetIpv6: parent.slice.sliceSubnetIpv6 as pulumi.Output<string> }),
             store: args.store,
         },
         { parent },
@@ -276,6 +318,7 @@ function applyWorkerSliceConfig(
             metadata: manifest.apply((m) => ({
                 ...m.metadata,
                 annotations: {
+                    ...m.metadata.annotations,
                     [DELETION_PROPAGATION_ANNOTATION]: args.deletionPropagation ?? "background",
                     [PATCH_FORCE_ANNOTATION]: "true",
                 },
@@ -338,8 +381,15 @@ function writeManifestFile(
 function allocationEntry(allocation: SubnetAllocation, usage: SubnetUsage | undefined): pulumi.Output<ClusterAllocation> {
     const status = usage?.allocationStatus ?? allocation.status;
     return pulumi
-        .all([allocation.subnet, allocation.index, status, allocation.allocatedAt, allocation.reused])
-        .apply(([subnet, index, status, allocatedAt, reused]) => ({ subnet, index, status, allocatedAt, reused }));
+        .all([allocation.subnet, allocation.subnetIpv6, allocation.index, status, allocation.allocatedAt, allocation.reused])
+        .apply(([subnet, subnetIpv6, index, status, allocatedAt, reused]) => ({
+            subnet,
+            ...(subnetIpv6 === undefined ? {} : { subnetIpv6 }),
+            index,
+            status,
+            allocatedAt,
+            reused,
+        }));
 }
 
 /**
@@ -386,11 +436,15 @@ export async function planSlice(
         sliceName: string;
         sliceSubnet: string;
         subnetSize: number;
+        /** A dual-stack slice's IPv6 pool as the program declares it (the SliceIpam adds it before any allocation runs). */
+        sliceSubnetIpv6?: string;
+        subnetSizeIpv6?: number;
         clusters: readonly string[];
         maxClusters?: number;
         /** The program's reserved ranges, which the SliceIpam applies before any allocation runs. */
         reservedRanges?: readonly string[];
         pins?: Readonly<Record<string, string>>;
+        pinsIpv6?: Readonly<Record<string, string>>;
         store?: StoreInput;
     },
 ): Promise<{ plan: Record<string, PlannedSubnet>; projected?: Capacity }> {
@@ -405,9 +459,11 @@ export async function planSlice(
     const input = {
         sliceName: params.sliceName,
         pool: poolOf(ledger?.spec ?? params),
+        ipv6Pool: declaredIpv6Pool(params) ?? (ledger === undefined ? undefined : ipv6PoolOf(ledger.spec)),
         ledger,
         clusters: params.clusters,
         pins: params.pins,
+        pinsIpv6: params.pinsIpv6,
         maxClusters,
         reservedRanges: params.reservedRanges,
         now: new Date(),
@@ -420,6 +476,19 @@ export async function planSlice(
         );
     }
     return { plan: { ...planned.plan }, projected: projectedCapacity(input, planned.plan, maxClusters) };
+}
+
+/** The IPv6 pool as declared, when valid (an invalid one is the SliceIpam's check failure, not a reason to refuse clusters). */
+function declaredIpv6Pool(params: { sliceSubnet: string; sliceSubnetIpv6?: string; subnetSizeIpv6?: number }): Pool | undefined {
+    if (params.sliceSubnetIpv6 === undefined || !checkSliceSubnet(params.sliceSubnetIpv6, "sliceSubnetIpv6").ok || checkIpv6Pool(params).length > 0) {
+        return undefined;
+    }
+    return ipv6PoolOf({ ...params, subnetSize: 0 });
+}
+
+/** A map without its absent values: a single-stack slice's clusters have no IPv6 subnet. */
+function withoutAbsent(values: Record<string, string | undefined>): Record<string, string> {
+    return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /**

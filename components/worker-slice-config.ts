@@ -54,13 +54,29 @@ export interface WorkerSliceConfigParams {
     readonly subnet: string;
     /** The subnet's index in the slice's pool. */
     readonly index: number;
+    /** A dual-stack slice's IPv6 pool and the cluster's IPv6 subnet (at the same index): annotations, as the CRD has no field. */
+    readonly ipv6?: { readonly sliceSubnet: string; readonly subnet: string };
     readonly extras?: WorkerSliceConfigExtras;
 }
+
+/**
+ * Where a dual-stack slice's IPv6 pool and a cluster's IPv6 subnet go: the
+ * WorkerSliceConfig CRD has IPv4-shaped fields only (one `sliceSubnet`, one
+ * `clusterSubnetCIDR`), and a field it does not declare would be pruned, so
+ * they are annotations, which the schema allows on any object.
+ */
+export const ANNOTATION_SLICE_SUBNET_IPV6 = "ipam.kubeslice-ipam.io/slice-subnet-ipv6";
+export const ANNOTATION_CLUSTER_SUBNET_IPV6 = "ipam.kubeslice-ipam.io/cluster-subnet-ipv6";
 
 export interface WorkerSliceConfigManifest {
     readonly apiVersion: typeof WORKER_SLICE_CONFIG_API_VERSION;
     readonly kind: typeof WORKER_SLICE_CONFIG_KIND;
-    readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string> };
+    readonly metadata: {
+        readonly name: string;
+        readonly namespace: string;
+        readonly labels: Record<string, string>;
+        readonly annotations?: Record<string, string>;
+    };
     readonly spec: Record<string, unknown>;
 }
 
@@ -91,6 +107,8 @@ export function controllerLabels(sliceName: string, namespace: string, clusterNa
  * into `octet`. An IPv6 slice fills the same fields: the CRD's `sliceSubnet`
  * and `clusterSubnetCIDR` are plain strings and `octet` an int64, which holds
  * any index (indexes stay below 2^53), so the manifest stays exactly valid.
+ * A dual-stack slice's spec is its IPv4 one; the IPv6 pool and subnet are
+ * annotations ({@link ANNOTATION_CLUSTER_SUBNET_IPV6}).
  */
 export function workerSliceConfig(params: WorkerSliceConfigParams): WorkerSliceConfigManifest {
     return {
@@ -100,6 +118,14 @@ export function workerSliceConfig(params: WorkerSliceConfigParams): WorkerSliceC
             name: workerSliceConfigName(params.sliceName, params.clusterName),
             namespace: params.namespace,
             labels: controllerLabels(params.sliceName, params.namespace, params.clusterName),
+            ...(params.ipv6 === undefined
+                ? {}
+                : {
+                      annotations: {
+                          [ANNOTATION_SLICE_SUBNET_IPV6]: params.ipv6.sliceSubnet,
+                          [ANNOTATION_CLUSTER_SUBNET_IPV6]: params.ipv6.subnet,
+                      },
+                  }),
         },
         spec: {
             ...withoutUndefined(params.extras ?? {}),

@@ -143,16 +143,21 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
     {
         name: METRIC.sliceInfo,
         help:
-            "Always 1; the labels describe the slice: its IP family (ipv4, ipv6), pool, and the exact total_subnets and reserved_subnets " +
-            "as decimal text. Sample values are float64, exact only up to 2^53: an IPv6 pool's counts are exact here.",
+            "Always 1; the labels describe the slice: its IP family (ipv4, ipv6, or dual for a dual-stack slice, whose IPv6 pool is in " +
+            "slice_subnet_ipv6 and subnet_size_ipv6), pool, and the exact total_subnets and reserved_subnets as decimal text. Sample " +
+            "values are float64, exact only up to 2^53: an IPv6 pool's counts are exact here.",
         type: "gauge",
         samples: (ledger, now) => {
             const figures = capacity(ledger, now);
             const labels = {
                 ...slice(ledger),
-                ip_family: `ipv${cidrFromString(ledger.spec.sliceSubnet).version}`,
+                // A dual-stack slice's gauges count clusters, each holding one subnet of each family: one series serves both.
+                ip_family: ledger.spec.sliceSubnetIpv6 === undefined ? `ipv${cidrFromString(ledger.spec.sliceSubnet).version}` : "dual",
                 slice_subnet: ledger.spec.sliceSubnet,
                 subnet_size: String(ledger.spec.subnetSize),
+                ...(ledger.spec.sliceSubnetIpv6 === undefined
+                    ? {}
+                    : { slice_subnet_ipv6: ledger.spec.sliceSubnetIpv6, subnet_size_ipv6: String(ledger.spec.subnetSizeIpv6) }),
                 total_subnets: figures.exact.totalSubnets,
                 reserved_subnets: figures.exact.reservedSubnets,
             };

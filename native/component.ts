@@ -12,7 +12,15 @@ import { NATIVE_CHILDREN } from "./resources";
  * when it builds its resource graph, so they cannot wait for another
  * resource's output.
  */
-const KNOWN_WHEN_CONSTRUCTED = ["sliceName", "namespace", "clusters", "pinnedSubnets", "manifestsDirectory", "manifestsOutsideProject"] as const;
+const KNOWN_WHEN_CONSTRUCTED = [
+    "sliceName",
+    "namespace",
+    "clusters",
+    "pinnedSubnets",
+    "pinnedSubnetsIpv6",
+    "manifestsDirectory",
+    "manifestsOutsideProject",
+] as const;
 
 /**
  * The component's arguments that cross a language boundary (the schema's
@@ -25,6 +33,8 @@ export const COMPONENT_INPUTS = [
     "namespace",
     "sliceSubnet",
     "subnetSize",
+    "sliceSubnetIpv6",
+    "subnetSizeIpv6",
     "gracePeriodSeconds",
     "maxClusters",
     "reservedRanges",
@@ -32,6 +42,7 @@ export const COMPONENT_INPUTS = [
     "clusters",
     "store",
     "pinnedSubnets",
+    "pinnedSubnetsIpv6",
     "planMustHold",
     "workerSliceConfig",
     "manifestsDirectory",
@@ -39,7 +50,7 @@ export const COMPONENT_INPUTS = [
 ] as const satisfies readonly (keyof KubeSliceIpamArgs)[];
 
 /** The component's registered outputs, as `construct` answers them. */
-export const COMPONENT_OUTPUTS = ["subnets", "totalSubnets", "totalSubnetsExact", "availableSubnets", "utilization"] as const;
+export const COMPONENT_OUTPUTS = ["subnets", "subnetsIpv6", "totalSubnets", "totalSubnetsExact", "availableSubnets", "utilization"] as const;
 
 function containsOutput(value: unknown): boolean {
     if (pulumi.Output.isInstance(value)) return true;
@@ -53,7 +64,7 @@ function containsOutput(value: unknown): boolean {
  * component itself, with the native provider's resources as its children.
  * It validates (every problem at once, naming the slice and clusters) and
  * plans exactly as it does in a TypeScript program. Registered outputs are
- * the component's: subnets, totalSubnets, totalSubnetsExact, availableSubnets, utilization.
+ * the component's: subnets, subnetsIpv6, totalSubnets, totalSubnetsExact, availableSubnets, utilization.
  */
 export async function constructKubeSliceIpam(
     name: string,
@@ -77,6 +88,7 @@ export async function constructKubeSliceIpam(
         urn: component.urn,
         state: {
             subnets: component.subnets,
+            subnetsIpv6: component.subnetsIpv6,
             totalSubnets: component.totalSubnets,
             totalSubnetsExact: component.totalSubnetsExact,
             availableSubnets: component.availableSubnets,
@@ -95,16 +107,25 @@ export async function constructKubeSliceIpam(
  * component's planning reports it as in a TypeScript program.
  */
 async function refuseUnplaceableClusters(name: string, args: KubeSliceIpamArgs): Promise<void> {
-    if ([args.sliceSubnet, args.subnetSize, args.maxClusters, args.reservedRanges, args.store].some(containsOutput)) return;
+    if (
+        [args.sliceSubnet, args.subnetSize, args.sliceSubnetIpv6, args.subnetSizeIpv6, args.maxClusters, args.reservedRanges, args.store].some(
+            containsOutput,
+        )
+    ) {
+        return;
+    }
     validateKubeSliceIpamArgs(name, args); // the planner needs a valid cluster list; the same check the component makes
     await planSlice(name, {
         sliceName: args.sliceName,
         sliceSubnet: args.sliceSubnet as string,
         subnetSize: (args.subnetSize as number | undefined) ?? DEFAULT_SUBNET_SIZE,
+        sliceSubnetIpv6: args.sliceSubnetIpv6 as string | undefined,
+        subnetSizeIpv6: args.subnetSizeIpv6 as number | undefined,
         maxClusters: args.maxClusters as number | undefined,
         reservedRanges: args.reservedRanges as string[] | undefined,
         clusters: args.clusters,
         pins: args.pinnedSubnets,
+        pinsIpv6: args.pinnedSubnetsIpv6,
         store: args.store as StoreInput | undefined,
     });
 }

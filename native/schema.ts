@@ -40,7 +40,14 @@ const STRING = { type: "string" };
 const INTEGER = { type: "integer" };
 const BOOLEAN = { type: "boolean" };
 const STORE = { $ref: `#/types/${STORE_TYPE}` };
-const POOL = { sliceSubnet: STRING, subnetSize: INTEGER, gracePeriodSeconds: INTEGER, maxClusters: INTEGER };
+const POOL = {
+    sliceSubnet: STRING,
+    subnetSize: INTEGER,
+    sliceSubnetIpv6: STRING,
+    subnetSizeIpv6: INTEGER,
+    gracePeriodSeconds: INTEGER,
+    maxClusters: INTEGER,
+};
 const RESERVED = { reservedRanges: { type: "array", items: STRING }, acceptReservedOverlaps: BOOLEAN };
 
 const sliceIpamInputs = described({ sliceName: STRING, ...POOL, ...RESERVED, store: STORE }, DESCRIPTIONS.SliceIpam.inputs);
@@ -50,11 +57,20 @@ const sliceIpamOutputs = described(
 );
 
 const allocationInputs = described(
-    { sliceName: STRING, clusterName: STRING, requestedSubnet: STRING, requestedSubnetIsPlan: BOOLEAN, planMustHold: BOOLEAN, store: STORE },
+    {
+        sliceName: STRING,
+        clusterName: STRING,
+        requestedSubnet: STRING,
+        requestedSubnetIsPlan: BOOLEAN,
+        planMustHold: BOOLEAN,
+        requestedSubnetIpv6: STRING,
+        sliceSubnetIpv6: STRING,
+        store: STORE,
+    },
     DESCRIPTIONS.SubnetAllocation.inputs,
 );
 const allocationOutputs = described(
-    { subnet: STRING, index: INTEGER, status: STRING, allocatedAt: STRING, reused: BOOLEAN },
+    { subnet: STRING, subnetIpv6: STRING, index: INTEGER, status: STRING, allocatedAt: STRING, reused: BOOLEAN },
     DESCRIPTIONS.SubnetAllocation.outputs,
 );
 
@@ -62,8 +78,8 @@ const manifestFileProperties = described({ path: STRING, content: STRING, allowO
 
 /**
  * KubeSliceIpam's inputs: its COMPONENT_INPUTS. sliceName, namespace,
- * clusters, pinnedSubnets and manifestsDirectory name children or files, so
- * they must be plain values.
+ * clusters, pinnedSubnets, pinnedSubnetsIpv6 and manifestsDirectory name
+ * children or files (or plan them), so they must be plain values.
  */
 const componentInputs = described(
     {
@@ -74,6 +90,7 @@ const componentInputs = described(
         clusters: { type: "array", items: STRING },
         store: STORE,
         pinnedSubnets: { type: "object", additionalProperties: STRING },
+        pinnedSubnetsIpv6: { type: "object", additionalProperties: STRING },
         planMustHold: BOOLEAN,
         workerSliceConfig: { $ref: "pulumi.json#/Any" },
         manifestsDirectory: STRING,
@@ -85,6 +102,7 @@ const componentInputs = described(
 const componentOutputs = described(
     {
         subnets: { type: "object", additionalProperties: STRING },
+        subnetsIpv6: { type: "object", additionalProperties: STRING },
         totalSubnets: INTEGER,
         totalSubnetsExact: STRING,
         availableSubnets: INTEGER,
@@ -152,7 +170,7 @@ export function packageSchema(version: string): Record<string, unknown> {
                 inputProperties: componentInputs,
                 requiredInputs: ["sliceName", "namespace", "sliceSubnet", "clusters"],
                 properties: componentOutputs,
-                required: ["subnets", "totalSubnets", "totalSubnetsExact", "availableSubnets", "utilization"],
+                required: ["subnets", "subnetsIpv6", "totalSubnets", "totalSubnetsExact", "availableSubnets", "utilization"],
             },
         },
     };

@@ -23,6 +23,14 @@ const POOL = {
         "does (lower case, zeros compressed). Must not overlap another slice in the same store. Immutable.",
     subnetSize:
         "Prefix length of each cluster's subnet, longer than the slice prefix: 16–30 for IPv4 (default 24), 48–120 for IPv6 (e.g. 64). Immutable.",
+    sliceSubnetIpv6:
+        "A dual-stack slice's IPv6 pool, beside an IPv4 `sliceSubnet`, e.g. `fd00:10::/48`: inside fc00::/7 (unique local), prefix " +
+        "/8–/118, written as RFC 5952 does. Each cluster gets the subnets at one index of both pools (cluster k: the k-th IPv4 and the " +
+        "k-th IPv6 subnet). May be added once to an IPv4 slice, in place: its clusters keep their subnets and get their paired IPv6 " +
+        "ones in the same update. Immutable once set.",
+    subnetSizeIpv6:
+        "Prefix length of each cluster's IPv6 subnet in a dual-stack slice, 48–120, longer than the `sliceSubnetIpv6` prefix " +
+        "(e.g. 64). Required with `sliceSubnetIpv6`. Immutable once set.",
     gracePeriodSeconds:
         "How long a released subnet stays reserved for its cluster, in seconds (0–31,536,000). Default 86400 (24 h). Updates in place.",
     maxClusters: "Most clusters that may hold a subnet at once, 1–4096. Default 4096. Updates in place.",
@@ -33,7 +41,8 @@ const POOL = {
 } as const;
 
 const TOTAL_SUBNETS =
-    "`2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. Past 2^53 (an IPv6 pool) a float64's nearest value: read `totalSubnetsExact`.";
+    "`2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s; in a dual-stack slice, the smaller pool's count (the indexes both " +
+    "pools have). Past 2^53 (an IPv6 pool) a float64's nearest value: read `totalSubnetsExact`.";
 const TOTAL_SUBNETS_EXACT = '`totalSubnets` as exact decimal text, e.g. `"72057594037927936"` for fd00::/8 of /64s.';
 
 export const DESCRIPTIONS = {
@@ -66,10 +75,18 @@ export const DESCRIPTIONS = {
                 "subnets it plans. Default false.",
             planMustHold:
                 "Make a planned `requestedSubnet` hold: if another cluster took it (or a reserved range covers it) after it was planned, the create fails, naming the holder and the subnet free now, instead of falling back to first-fit with a warning. Default false.",
+            requestedSubnetIpv6:
+                "In a dual-stack slice, an IPv6 subnet to take, as `requestedSubnet` is for the IPv4 pool (a pin, or a plan with " +
+                "`requestedSubnetIsPlan`): a `subnetSizeIpv6` block of the IPv6 pool. Given with `requestedSubnet`, both must name " +
+                "the same index (a check failure otherwise).",
+            sliceSubnetIpv6:
+                "The slice's IPv6 pool: pass the SliceIpam's `sliceSubnetIpv6` output, so that when the pool is added to an IPv4 " +
+                "slice the allocation updates in place (its subnet unchanged) and reports its `subnetIpv6` in the same update.",
             store: SLICE_STORE,
         },
         outputs: {
             subnet: "The cluster's subnet, e.g. `10.1.0.0/24`.",
+            subnetIpv6: "In a dual-stack slice, the cluster's IPv6 subnet at the same index as `subnet`, e.g. `fd00:10::/64`; absent otherwise.",
             index: "Position of the subnet in the slice's pool (0 = first block).",
             status: "`Allocated`, `InUse` or `Released`.",
             allocatedAt: "When the subnet was first allocated to this cluster (ISO-8601).",
@@ -112,6 +129,9 @@ export const DESCRIPTIONS = {
             pinnedSubnets:
                 "Cluster → CIDR: subnets for clusters that hold none yet, e.g. how a static-IPAM slice's clusters keep their subnets. " +
                 "Each must be a `subnetSize` block of the slice held by no other cluster, outside the reserved ranges.",
+            pinnedSubnetsIpv6:
+                "Cluster → IPv6 CIDR, in a dual-stack slice: pins in the IPv6 pool, as `pinnedSubnets` are in the IPv4 one. A " +
+                "cluster pinned in both must be pinned to the subnets of one index (a failure names the index each pin names).",
             planMustHold:
                 "Make the planned subnets hold: a cluster whose planned subnet another stack takes between planning and its allocation fails the `up`, naming the holder and the subnet free now, instead of falling back to first-fit with a warning. Default false.",
             workerSliceConfig:
@@ -134,6 +154,7 @@ export const DESCRIPTIONS = {
         },
         outputs: {
             subnets: 'Cluster → subnet, e.g. `{ "worker-1": "10.1.0.0/24" }`.',
+            subnetsIpv6: 'Cluster → IPv6 subnet in a dual-stack slice, e.g. `{ "worker-1": "fd00:10::/64" }`; empty otherwise.',
             totalSubnets: TOTAL_SUBNETS,
             totalSubnetsExact: TOTAL_SUBNETS_EXACT,
             availableSubnets:

@@ -27,6 +27,18 @@ export interface SliceIpamArgs {
      */
     readonly subnetSize?: pulumi.Input<number>;
     /**
+     * A dual-stack slice's IPv6 pool, beside an IPv4 `sliceSubnet`, e.g. `fd00:10::/48`: inside fc00::/7 (unique
+     * local), prefix /8–/118, written as RFC 5952 does. Each cluster gets the subnets at one index of both pools
+     * (cluster k: the k-th IPv4 and the k-th IPv6 subnet). May be added once to an IPv4 slice, in place: its clusters
+     * keep their subnets and get their paired IPv6 ones in the same update. Immutable once set.
+     */
+    readonly sliceSubnetIpv6?: pulumi.Input<string>;
+    /**
+     * Prefix length of each cluster's IPv6 subnet in a dual-stack slice, 48–120, longer than the `sliceSubnetIpv6`
+     * prefix (e.g. 64). Required with `sliceSubnetIpv6`. Immutable once set.
+     */
+    readonly subnetSizeIpv6?: pulumi.Input<number>;
+    /**
      * How long a released subnet stays reserved for its cluster, in seconds (0–31,536,000). Default 86400 (24 h).
      * Updates in place.
      */
@@ -63,14 +75,16 @@ export class SliceIpam extends DynamicResource {
     declare readonly sliceName: pulumi.Output<string>;
     declare readonly sliceSubnet: pulumi.Output<string>;
     declare readonly subnetSize: pulumi.Output<number>;
+    declare readonly sliceSubnetIpv6: pulumi.Output<string | undefined>;
+    declare readonly subnetSizeIpv6: pulumi.Output<number | undefined>;
     declare readonly gracePeriodSeconds: pulumi.Output<number>;
     declare readonly maxClusters: pulumi.Output<number>;
     declare readonly reservedRanges: pulumi.Output<string[] | undefined>;
     declare readonly acceptReservedOverlaps: pulumi.Output<boolean | undefined>;
     declare readonly store: pulumi.Output<StoreInput | undefined>;
     /**
-     * `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s. Past 2^53 (an IPv6 pool) a float64's nearest value: read
-     * `totalSubnetsExact`.
+     * `2^(subnetSize − prefix)`, e.g. 256 for a /16 of /24s; in a dual-stack slice, the smaller pool's count (the
+     * indexes both pools have). Past 2^53 (an IPv6 pool) a float64's nearest value: read `totalSubnetsExact`.
      */
     declare readonly totalSubnets: pulumi.Output<number>;
     /**

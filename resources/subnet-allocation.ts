@@ -38,6 +38,17 @@ export interface SubnetAllocationArgs {
      */
     readonly planMustHold?: pulumi.Input<boolean>;
     /**
+     * In a dual-stack slice, an IPv6 subnet to take, as `requestedSubnet` is for the IPv4 pool (a pin, or a plan with
+     * `requestedSubnetIsPlan`): a `subnetSizeIpv6` block of the IPv6 pool. Given with `requestedSubnet`, both must name
+     * the same index (a check failure otherwise).
+     */
+    readonly requestedSubnetIpv6?: pulumi.Input<string>;
+    /**
+     * The slice's IPv6 pool: pass the SliceIpam's `sliceSubnetIpv6` output, so that when the pool is added to an IPv4
+     * slice the allocation updates in place (its subnet unchanged) and reports its `subnetIpv6` in the same update.
+     */
+    readonly sliceSubnetIpv6?: pulumi.Input<string>;
+    /**
      * Where allocation state is kept: must be the slice's store. Omitted: the file store in `.slice-ipam/` beside
      * the Pulumi project.
      */
@@ -47,7 +58,7 @@ export interface SubnetAllocationArgs {
 export const SUBNET_ALLOCATION: ResourceKind = {
     type: "SubnetAllocation",
     handlers: "subnetAllocation",
-    outputs: ["subnet", "index", "status", "allocatedAt", "reused"],
+    outputs: ["subnet", "subnetIpv6", "index", "status", "allocatedAt", "reused"],
 };
 
 /**
@@ -62,6 +73,11 @@ export class SubnetAllocation extends DynamicResource {
     declare readonly requestedSubnet: pulumi.Output<string | undefined>;
     /** The cluster's subnet, e.g. `10.1.0.0/24`. */
     declare readonly subnet: pulumi.Output<string>;
+    /**
+     * In a dual-stack slice, the cluster's IPv6 subnet at the same index as `subnet`, e.g. `fd00:10::/64`; absent
+     * otherwise.
+     */
+    declare readonly subnetIpv6: pulumi.Output<string | undefined>;
     /** Position of the subnet in the slice's pool (0 = first block). */
     declare readonly index: pulumi.Output<number>;
     /** `Allocated`, `InUse` or `Released`. */

@@ -21,21 +21,42 @@ export type SpecMismatch =
           readonly kind: "pool";
           readonly sliceName: string;
           readonly store: string;
-          readonly registered: { readonly sliceSubnet: string; readonly subnetSize: number };
-          readonly requested: { readonly sliceSubnet: string; readonly subnetSize: number };
+          readonly registered: PoolsOfSpec;
+          readonly requested: PoolsOfSpec;
       }
     | { readonly kind: "copy-differs"; readonly sliceName: string; readonly store: string; readonly from: string }
     | { readonly kind: "copy-raced"; readonly sliceName: string; readonly store: string };
 
+/** The settings that name a slice's pools. */
+interface PoolsOfSpec {
+    readonly sliceSubnet: string;
+    readonly subnetSize: number;
+    readonly sliceSubnetIpv6?: string;
+    readonly subnetSizeIpv6?: number;
+}
+
+function poolsText(pools: PoolsOfSpec, dualStack: boolean): string {
+    const ipv4 = `sliceSubnet ${pools.sliceSubnet} and subnetSize ${pools.subnetSize}`;
+    if (!dualStack) {
+        return ipv4;
+    }
+    return pools.sliceSubnetIpv6 === undefined
+        ? `${ipv4} and no IPv6 pool`
+        : `${ipv4}, sliceSubnetIpv6 ${pools.sliceSubnetIpv6} and subnetSizeIpv6 ${pools.subnetSizeIpv6}`;
+}
+
 function specMismatchMessage(mismatch: SpecMismatch): string {
     switch (mismatch.kind) {
-        case "pool":
+        case "pool": {
+            const dualStack = mismatch.registered.sliceSubnetIpv6 !== undefined || mismatch.requested.sliceSubnetIpv6 !== undefined;
             return (
-                `slice "${mismatch.sliceName}" is already registered in ${mismatch.store} with sliceSubnet ` +
-                `${mismatch.registered.sliceSubnet} and subnetSize ${mismatch.registered.subnetSize}, so it cannot be registered ` +
-                `with sliceSubnet ${mismatch.requested.sliceSubnet} and subnetSize ${mismatch.requested.subnetSize}. Both are immutable: ` +
-                `give the new pool a new slice name.`
+                `slice "${mismatch.sliceName}" is already registered in ${mismatch.store} with ${poolsText(mismatch.registered, dualStack)}, ` +
+                `so it cannot be registered with ${poolsText(mismatch.requested, dualStack)}. ` +
+                (dualStack
+                    ? `The pools are immutable, but for adding an IPv6 pool to an IPv4 slice once: give the new pools a new slice name.`
+                    : `Both are immutable: give the new pool a new slice name.`)
             );
+        }
         case "copy-differs":
             return (
                 `slice "${mismatch.sliceName}" already exists in ${mismatch.store} with different settings or allocations than in ` +
@@ -136,6 +157,16 @@ export const ERROR_CODES = {
         exit: "failure",
         meaning:
             "with `planMustHold`, a planned subnet was taken (or reserved) after the preview; nothing was allocated, and the message names the holder and the subnet free now",
+    },
+    "ipv6-pool-unpairable": {
+        exit: "failure",
+        meaning:
+            "the IPv6 pool added to a slice with clusters has no usable subnet (past its end, or reserved) at an index a cluster holds; the message names the clusters",
+    },
+    "requested-subnets-unpaired": {
+        exit: "failure",
+        meaning:
+            "a cluster's IPv4 and IPv6 pins (`requestedSubnet`, `requestedSubnetIpv6`, `pinnedSubnets`) name different indexes; the message gives each",
     },
     "clusters-unplaceable": {
         exit: "failure",

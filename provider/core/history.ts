@@ -26,7 +26,8 @@ export function eventsOfChange(before: SliceLedger | undefined, after: SliceLedg
     const base = { at: context.at.toISOString(), actor: context.actor };
     const events: HistoryEvent[] = [];
     if (before === undefined) {
-        events.push({ ...base, action: "registered", detail: `${after.spec.sliceSubnet} in /${after.spec.subnetSize} subnets` });
+        const ipv6 = after.spec.sliceSubnetIpv6 === undefined ? "" : ` and ${after.spec.sliceSubnetIpv6} in /${after.spec.subnetSizeIpv6} subnets`;
+        events.push({ ...base, action: "registered", detail: `${after.spec.sliceSubnet} in /${after.spec.subnetSize} subnets${ipv6}` });
     } else {
         const changed = settingChanges(before, after);
         if (changed.length > 0) {
@@ -99,6 +100,9 @@ function settingChanges(before: SliceLedger, after: SliceLedger): string[] {
         if (before.spec[setting] !== after.spec[setting]) {
             changes.push(`${setting} ${before.spec[setting]} → ${after.spec[setting]}`);
         }
+    }
+    if (before.spec.sliceSubnetIpv6 !== after.spec.sliceSubnetIpv6 && after.spec.sliceSubnetIpv6 !== undefined) {
+        changes.push(`IPv6 pool ${after.spec.sliceSubnetIpv6} in /${after.spec.subnetSizeIpv6} subnets added (dual-stack)`);
     }
     const ranges = (ledger: SliceLedger) => (ledger.spec.reservedRanges ?? []).join(",");
     if (ranges(before) !== ranges(after)) {

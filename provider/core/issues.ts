@@ -40,7 +40,7 @@ export type IssueData =
           readonly sliceName: string;
           readonly clusterName: string;
           readonly subnet: string;
-          readonly reason: SubnetIndexFailure;
+          readonly reason: RequestedSubnetFailure;
           readonly sliceSubnet: string;
           readonly subnetSize: number;
       }
@@ -97,7 +97,32 @@ export type IssueData =
           /** The cluster's subnet and status, when it holds one. */
           readonly held?: { readonly subnet: string; readonly status: "Allocated" | "InUse" };
       }
-    | { readonly code: "slice-name-invalid"; readonly sliceName: string };
+    | { readonly code: "slice-name-invalid"; readonly sliceName: string }
+    | {
+          readonly code: "ipv6-pool-unpairable";
+          readonly sliceName: string;
+          readonly sliceSubnetIpv6: string;
+          readonly subnetSizeIpv6: number;
+          /** Clusters whose index has no usable IPv6 subnet: past the IPv6 pool's end, or inside a reserved range (as given). */
+          readonly holders: readonly {
+              readonly clusterName: string;
+              readonly subnet: string;
+              readonly index: number;
+              readonly reservedBy?: string;
+          }[];
+      }
+    | {
+          readonly code: "requested-subnets-unpaired";
+          readonly sliceName: string;
+          readonly clusterName: string;
+          readonly subnet: string;
+          readonly index: number;
+          readonly subnetIpv6: string;
+          readonly indexIpv6: number;
+      };
+
+/** Why a requested subnet is not one a cluster can hold: not a block of its pool, or (dual-stack) an index the other pool lacks. */
+export type RequestedSubnetFailure = SubnetIndexFailure | "unpaired";
 
 export type IssueCode = IssueData["code"];
 
@@ -106,7 +131,10 @@ export type Issue<C extends IssueCode = IssueCode> = Extract<IssueData, { readon
 
 type Templates = { readonly [C in IssueCode]: (issue: Extract<IssueData, { readonly code: C }>) => string };
 
-const REQUEST_REASONS: { readonly [R in SubnetIndexFailure]: (pool: string, subnetSize: number) => string } = {
+const REQUEST_REASONS: { readonly [R in RequestedSubnetFailure]: (pool: string, subnetSize: number) => string } = {
+    unpaired: (pool) =>
+        `is a block of ${pool}, but past the end of the dual-stack slice's other pool: a cluster holds the subnets ` +
+        `at one index in both pools, so only indexes both pools have can be handed out`,
     "not-cidr": () => "is not canonical CIDR notation",
     "outside-pool": (pool) => `is outside the pool of ${pool}`,
     "wrong-size": (pool, subnetSize) => `is not a /${subnetSize} block of ${pool}`,
@@ -190,6 +218,22 @@ export const ISSUE_MESSAGES: Templates = {
               `not Released: only a Released subnet can be reclaimed early. Remove the cluster from the slice with ` +
               `pulumi up first (its SubnetAllocation's delete releases the subnet), then reclaim it.`,
     "slice-name-invalid": (issue) => `refusing slice name ${quoted(issue.sliceName)}: not a DNS-1123 label`,
+    "ipv6-pool-unpairable": (issue) =>
+        `slice "${issue.sliceName}": the IPv6 pool ${issue.sliceSubnetIpv6} (/${issue.subnetSizeIpv6} subnets) has no usable subnet ` +
+        `paired with ` +
+        issue.holders
+            .map(
+                (holder) =>
+                    `cluster "${holder.clusterName}" (${holder.subnet}, index ${holder.index}: ` +
+                    (holder.reservedBy === undefined ? `past the pool's end)` : `inside reserved range ${holder.reservedBy})`),
+            )
+            .join(", ") +
+        `; every cluster keeps its index and gets the IPv6 subnet at the same index, so choose a larger sliceSubnetIpv6 or a ` +
+        `subnetSizeIpv6 that gives more subnets, or narrow the reserved ranges, then run the preview again`,
+    "requested-subnets-unpaired": (issue) =>
+        `the pins of cluster "${issue.clusterName}" in slice "${issue.sliceName}" name different indexes: ${issue.subnet} is ` +
+        `index ${issue.index}, ${issue.subnetIpv6} is index ${issue.indexIpv6}; a cluster holds the subnets of one index in both ` +
+        `pools, so pin the pair of one index, or pin one family only`,
 };
 
 /** The issue with its message rendered from {@link ISSUE_MESSAGES}. */

@@ -1,10 +1,23 @@
-import { cidrFromString, overlaps } from "./cidr";
+import { cidrFromString, cidrToString, overlaps, parseCidr } from "./cidr";
 import { emptyCounters, LedgerCounters } from "./counters";
 import type { HistoryEvent } from "./history-event";
 import { Issue, issueOf } from "./issues";
-import { exactCount, indexableSubnets, Pool, poolSize, subnetTextAt } from "./pool";
+import { exactCount, Pool, subnetTextAt } from "./pool";
 import { claimRequestedIndex, HolderOf } from "./requested-subnet";
-import { indexRuns, IndexRun, reservedRuns, reservedSpans, reservingRange, runContaining, spanCount } from "./reserved";
+import { IndexRun, runContaining, spanCount } from "./reserved";
+import {
+    eachPool,
+    ipv6SubnetAt,
+    pairedIndexable,
+    pairedIndexRuns,
+    pairedReservedRuns,
+    pairedReservedSpans,
+    pairedReservingRange,
+    pairedSize,
+    PoolSettings,
+    SlicePools,
+    slicePoolsOf,
+} from "./slice-pools";
 import { SliceSpec } from "./validation";
 
 export type { LatencyHistogram, LedgerCounters } from "./counters";
@@ -20,8 +33,15 @@ export const ALLOCATION_STATUSES: readonly AllocationStatus[] = ["Allocated", "I
 /** One cluster's subnet in a slice. Timestamps are ISO-8601 UTC strings. */
 export interface Allocation {
     readonly clusterName: string;
+    /** The subnet of the primary pool (`sliceSubnet`) at `index`. */
     readonly subnet: string;
     readonly index: number;
+    /**
+     * In a dual-stack slice, the IPv6 pool's subnet at `index`; absent in a
+     * single-stack one. Derived from the index, never stored: stores write
+     * entries as before and fill it in when they read (ledger-document.ts).
+     */
+    readonly subnetIpv6?: string;
     readonly status: AllocationStatus;
     readonly allocatedAt: string;
     readonly releasedAt?: string;
@@ -132,9 +152,19 @@ export function poolOf(spec: Pick<SliceSpec, "sliceSubnet" | "subnetSize">): Poo
     return { sliceSubnet: cidrFromString(spec.sliceSubnet), subnetSize: spec.subnetSize };
 }
 
-/** The pool indexes a slice's reserved ranges keep out of allocation. */
-export function reservedRunsOf(spec: Pick<SliceSpec, "sliceSubnet" | "subnetSize" | "reservedRanges">): readonly IndexRun[] {
-    return reservedRuns(poolOf(spec), spec.reservedRanges);
+/** The pool indexes a slice's reserved ranges keep out of allocation (in either pool of a dual-stack slice). */
+export function reservedRunsOf(spec: PoolSettings & Pick<SliceSpec, "reservedRanges">): readonly IndexRun[] {
+    return pairedReservedRuns(slicePoolsOf(spec), spec.reservedRanges);
+}
+
+/** `entry` with its IPv6 subnet as the slice's pools give it: set in a dual-stack slice, absent in a single-stack one. */
+export function withPairedSubnet(pools: SlicePools, entry: Allocation): Allocation {
+    const subnetIpv6 = ipv6SubnetAt(pools, entry.index);
+    if (entry.subnetIpv6 === subnetIpv6) {
+        return entry;
+    }
+    const { subnetIpv6: _dropped, ...rest } = entry;
+    return subnetIpv6 === undefined ? rest : { ...rest, subnetIpv6 };
 }
 
 export function isActive(allocation: Allocation): boolean {
@@ -221,6 +251,7 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date, re
             clusterName,
             subnet: held.subnet,
             index: held.index,
+            ...(held.subnetIpv6 === undefined ? {} : { subnetIpv6: held.subnetIpv6 }),
             status: "Allocated",
             allocatedAt: held.allocatedAt,
         };
@@ -238,14 +269,15 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date, re
     }
 
     const { ledger: afterReclaim, reclaimed } = reclaim(ledger, now);
-    const pool = poolOf(ledger.spec);
-    const total = indexableSubnets(pool);
-    const runs = reservedRuns(pool, ledger.spec.reservedRanges);
+    const pools = slicePoolsOf(ledger.spec);
+    const pool = pools.primary;
+    const total = pairedIndexable(pools);
+    const runs = pairedReservedRuns(pools, ledger.spec.reservedRanges);
     const requested = request.requestedIndex;
     let index: number;
     let requestOutcome: RequestOutcome | undefined;
     if (requested !== undefined && Number.isInteger(requested) && requested >= 0 && requested < total) {
-        const slice = { sliceName, pool, reservedRanges: ledger.spec.reservedRanges };
+        const slice = { sliceName, pool, ipv6Pool: pools.ipv6, reservedRanges: ledger.spec.reservedRanges };
         const claimed = claimRequestedIndex(slice, clusterName, requested, holderAt(afterReclaim, now), request.pinned === true);
         if (!claimed.ok) {
             return { ok: false, issue: claimed.issue };
@@ -270,13 +302,13 @@ export function allocate(ledger: SliceLedger, clusterName: string, now: Date, re
     if (index >= total) {
         return { ok: false, issue: exhausted(afterReclaim, clusterName, now) };
     }
-    const allocation: Allocation = {
+    const allocation = withPairedSubnet(pools, {
         clusterName,
         subnet: subnetTextAt(pool, index),
         index,
         status: "Allocated",
         allocatedAt: now.toISOString(),
-    };
+    });
     return {
         ok: true,
         ledger: insertEntry(afterReclaim, allocation),
@@ -323,7 +355,10 @@ export function markInUse(ledger: SliceLedger, clusterName: string): LedgerResul
 
 /** Capacity figures of a slice as of `now` (expired releases count as available). */
 export interface Capacity {
-    /** The pool's size, 2^(subnetSize − prefix): a power of two, so exact as a number even past 2^53 (its text is in `exact`). */
+    /**
+     * The pool's size, 2^(subnetSize − prefix): a power of two, so exact as a number even past 2^53 (its text is in `exact`).
+     * In a dual-stack slice, the indexes both pools have: the smaller pool's size.
+     */
     readonly totalSubnets: number;
     /** Allocated or InUse. */
     readonly activeSubnets: number;
@@ -356,10 +391,10 @@ export interface ExactCapacity {
 }
 
 export function capacity(ledger: SliceLedger, now: Date): Capacity {
-    const pool = poolOf(ledger.spec);
+    const pools = slicePoolsOf(ledger.spec);
     // Once: the runs (which entries sit in a reserved range) and the exact count come from the same spans.
-    const spans = reservedSpans(pool, ledger.spec.reservedRanges);
-    const runs = indexRuns(pool, spans);
+    const spans = pairedReservedSpans(pools, ledger.spec.reservedRanges);
+    const runs = pairedIndexRuns(pools, spans);
     let active = 0;
     let released = 0;
     let reservedHeld = 0;
@@ -374,7 +409,7 @@ export function capacity(ledger: SliceLedger, now: Date): Capacity {
             reservedHeld++;
         }
     }
-    return capacityOf(poolSize(pool), active, released, ledger.spec.maxClusters, spanCount(spans), reservedHeld);
+    return capacityOf(pairedSize(pools), active, released, ledger.spec.maxClusters, spanCount(spans), reservedHeld);
 }
 
 /**
@@ -471,8 +506,9 @@ function replaceEntry(ledger: SliceLedger, allocation: Allocation): SliceLedger 
  */
 export function ledgerProblems(ledger: SliceLedger): string[] {
     const problems: string[] = duplicateClusterProblems(ledger.allocations);
-    const pool = poolOf(ledger.spec);
-    const total = indexableSubnets(pool);
+    const pools = slicePoolsOf(ledger.spec);
+    const pool = pools.primary;
+    const total = pairedIndexable(pools);
     let previousIndex = -1;
     for (const entry of ledger.allocations) {
         if (entry.index <= previousIndex) {
@@ -484,6 +520,11 @@ export function ledgerProblems(ledger: SliceLedger): string[] {
         } else if (subnetTextAt(pool, entry.index) !== entry.subnet) {
             problems.push(
                 `cluster "${entry.clusterName}" has subnet ${entry.subnet}, but index ${entry.index} is ` + `${subnetTextAt(pool, entry.index)}`,
+            );
+        } else if (entry.subnetIpv6 !== ipv6SubnetAt(pools, entry.index)) {
+            problems.push(
+                `cluster "${entry.clusterName}" has IPv6 subnet ${entry.subnetIpv6 ?? "(none)"}, but index ${entry.index} pairs with ` +
+                    `${ipv6SubnetAt(pools, entry.index) ?? "none (a single-stack slice)"}`,
             );
         }
         if (entry.status === "Released" && entry.releasedAt === undefined) {
@@ -534,21 +575,27 @@ export function reservedOverlapsWithHeld(
     now: Date,
 ): Issue<"reserved-range-overlaps-held">[] {
     const stored = new Set(ledger.spec.reservedRanges ?? []);
-    const pool = poolOf(ledger.spec);
+    const pools = slicePoolsOf(ledger.spec);
     const issues: Issue<"reserved-range-overlaps-held">[] = [];
     for (const range of new Set(reservedRanges ?? [])) {
         if (stored.has(range)) {
             continue;
         }
-        const runs = reservedRuns(pool, [range]);
+        const runs = pairedReservedRuns(pools, [range]);
         const holders = ledger.allocations
             .filter((entry) => !isReclaimable(ledger, entry, now) && runContaining(runs, entry.index) !== undefined)
-            .map((entry) => ({ clusterName: entry.clusterName, subnet: entry.subnet }));
+            .map((entry) => ({ clusterName: entry.clusterName, subnet: subnetInFamilyOf(entry, range) }));
         if (holders.length > 0) {
             issues.push(issueOf({ code: "reserved-range-overlaps-held", sliceName: ledger.spec.sliceName, range, holders }));
         }
     }
     return issues;
+}
+
+/** The entry's subnet of the range's IP family: what a message about that range names. */
+function subnetInFamilyOf(entry: Allocation, range: string): string {
+    const parsed = parseCidr(range);
+    return parsed.ok && parsed.cidr.version === 6 && entry.subnetIpv6 !== undefined ? entry.subnetIpv6 : entry.subnet;
 }
 
 /** Entries holding a subnet inside a reserved range: kept when the range was added with acceptReservedOverlaps. */
@@ -557,10 +604,10 @@ export function heldInReserved(ledger: SliceLedger, now: Date): { readonly alloc
     if (runs.length === 0) {
         return [];
     }
-    const pool = poolOf(ledger.spec);
+    const pools = slicePoolsOf(ledger.spec);
     return ledger.allocations
         .filter((entry) => !isReclaimable(ledger, entry, now) && runContaining(runs, entry.index) !== undefined)
-        .map((entry) => ({ allocation: entry, range: reservingRange(pool, ledger.spec.reservedRanges, entry.index) ?? "" }));
+        .map((entry) => ({ allocation: entry, range: pairedReservingRange(pools, ledger.spec.reservedRanges, entry.index) ?? "" }));
 }
 
 /**
@@ -568,11 +615,27 @@ export function heldInReserved(ledger: SliceLedger, now: Date): { readonly alloc
  * one store must be disjoint. A spec of the same slice name is not another slice.
  */
 export function overlappingSlice(spec: SliceSpec, others: readonly SliceSpec[]): SliceSpec | undefined {
-    const pool = poolOf(spec).sliceSubnet;
-    return others.find((other) => other.sliceName !== spec.sliceName && overlaps(pool, poolOf(other).sliceSubnet));
+    return others.find((other) => other.sliceName !== spec.sliceName && overlappingSubnets(spec, other) !== undefined);
 }
 
-/** True when two specs describe the same pool (the immutable part of a slice). */
+/** The first pair of pools of two slices that overlap, as their slice subnets' text: every pool of a slice counts. */
+export function overlappingSubnets(spec: PoolSettings, other: PoolSettings): readonly [string, string] | undefined {
+    for (const pool of eachPool(slicePoolsOf(spec))) {
+        const clash = eachPool(slicePoolsOf(other)).find((theirs) => overlaps(pool.sliceSubnet, theirs.sliceSubnet));
+        if (clash !== undefined) {
+            return [cidrToString(pool.sliceSubnet), cidrToString(clash.sliceSubnet)];
+        }
+    }
+    return undefined;
+}
+
+/** True when two specs describe the same pools (the immutable part of a slice). */
 export function samePool(a: SliceSpec, b: SliceSpec): boolean {
-    return a.sliceName === b.sliceName && a.sliceSubnet === b.sliceSubnet && a.subnetSize === b.subnetSize;
+    return (
+        a.sliceName === b.sliceName &&
+        a.sliceSubnet === b.sliceSubnet &&
+        a.subnetSize === b.subnetSize &&
+        a.sliceSubnetIpv6 === b.sliceSubnetIpv6 &&
+        a.subnetSizeIpv6 === b.subnetSizeIpv6
+    );
 }

@@ -1,9 +1,10 @@
 import { Capacity, capacityOf, findAllocation, isActive, isReclaimable, SliceLedger } from "./ledger";
 import { cidrToString } from "./cidr";
 import { Issue, issueOf } from "./issues";
-import { indexableSubnets, Pool, poolSize, subnetTextAt, totalSubnets } from "./pool";
-import { checkRequestedSubnet } from "./requested-subnet";
-import { nextFreeIndex, reservedCount, reservedRuns, runContaining } from "./reserved";
+import { Pool, subnetTextAt } from "./pool";
+import { claimRequestedIndex, locateRequestedPair } from "./requested-subnet";
+import { nextFreeIndex, runContaining, spanCount } from "./reserved";
+import { ipv6SubnetAt, pairedIndexable, pairedReservedRuns, pairedReservedSpans, pairedSize, SlicePools } from "./slice-pools";
 
 /** Where a planned subnet comes from. */
 export type PlanSource = "existing" | "reused" | "pinned" | "planned";
@@ -11,23 +12,34 @@ export type PlanSource = "existing" | "reused" | "pinned" | "planned";
 export interface PlannedSubnet {
     readonly subnet: string;
     readonly index: number;
+    /** In a dual-stack slice: the IPv6 subnet at `index`. */
+    readonly subnetIpv6?: string;
     readonly source: PlanSource;
 }
 
 /** A pin that cannot be honoured, or a cluster that does not fit. */
 export type PlanIssue = Issue<
-    "requested-subnet-invalid" | "requested-subnet-taken" | "requested-subnet-reserved" | "no-available-subnets" | "max-clusters-reached"
+    | "requested-subnet-invalid"
+    | "requested-subnet-taken"
+    | "requested-subnet-reserved"
+    | "requested-subnets-unpaired"
+    | "no-available-subnets"
+    | "max-clusters-reached"
 >;
 
 export interface PlanInput {
     readonly sliceName: string;
     readonly pool: Pool;
+    /** A dual-stack slice's IPv6 pool: each cluster's index names a subnet in both pools. */
+    readonly ipv6Pool?: Pool;
     /** The slice's ledger as read now; undefined for a slice not registered yet. */
     readonly ledger?: SliceLedger;
     /** The clusters, in the order new ones should be assigned. */
     readonly clusters: readonly string[];
     /** Subnets chosen by the user for clusters that hold none yet (migration from static IPAM). */
     readonly pins?: Readonly<Record<string, string>>;
+    /** A dual-stack slice's IPv6 pins; a cluster pinned in both families must name one index. */
+    readonly pinsIpv6?: Readonly<Record<string, string>>;
     /**
      * The slice's reserved ranges as the allocations will see them (the
      * SliceIpam is updated before them). Omitted: the ledger's.
@@ -55,9 +67,15 @@ export type PlanResult =
 export function planAllocations(input: PlanInput): PlanResult {
     const { sliceName, pool, ledger, clusters, now } = input;
     const pins = input.pins ?? {};
-    const total = indexableSubnets(pool);
+    const pinsIpv6 = input.pinsIpv6 ?? {};
+    const pools = poolsOf(input);
+    const total = pairedIndexable(pools);
     const reservedRanges = input.reservedRanges ?? ledger?.spec.reservedRanges;
-    const runs = reservedRuns(pool, reservedRanges);
+    const runs = pairedReservedRuns(pools, reservedRanges);
+    const planned = (index: number, source: PlanSource): PlannedSubnet => {
+        const subnetIpv6 = ipv6SubnetAt(pools, index);
+        return { subnet: subnetTextAt(pool, index), index, ...(subnetIpv6 === undefined ? {} : { subnetIpv6 }), source };
+    };
     const plan: Record<string, PlannedSubnet> = {};
     const issues: PlanIssue[] = [];
 
@@ -72,8 +90,7 @@ export function planAllocations(input: PlanInput): PlanResult {
     for (const clusterName of clusters) {
         const held = ledger === undefined ? undefined : findAllocation(ledger, clusterName);
         if (held !== undefined && !isReclaimable(ledger!, held, now)) {
-            const source = held.status === "Released" ? "reused" : "existing";
-            plan[clusterName] = { subnet: held.subnet, index: held.index, source };
+            plan[clusterName] = planned(held.index, held.status === "Released" ? "reused" : "existing");
         } else {
             unplaced.push(clusterName);
         }
@@ -81,18 +98,19 @@ export function planAllocations(input: PlanInput): PlanResult {
 
     const waiting: string[] = [];
     for (const clusterName of unplaced) {
-        const pin = pins[clusterName];
-        if (pin === undefined) {
+        const slice = { sliceName, pool, ipv6Pool: pools.ipv6, reservedRanges };
+        const located = locateRequestedPair(slice, clusterName, pins[clusterName], pinsIpv6[clusterName]);
+        if (located.ok && located.index === undefined) {
             waiting.push(clusterName);
             continue;
         }
-        const checked = checkRequestedSubnet({ sliceName, pool, reservedRanges }, clusterName, pin, (index) => taken.get(index), true);
+        const checked = located.ok ? claimRequestedIndex(slice, clusterName, located.index!, (index) => taken.get(index), true) : located;
         if (!checked.ok) {
             issues.push(checked.issue);
             continue;
         }
         taken.set(checked.index, clusterName);
-        plan[clusterName] = { subnet: subnetTextAt(pool, checked.index), index: checked.index, source: "pinned" };
+        plan[clusterName] = planned(checked.index, "pinned");
     }
 
     let cursor = 0;
@@ -106,14 +124,14 @@ export function planAllocations(input: PlanInput): PlanResult {
                     clusterName,
                     sliceSubnet: cidrToString(pool.sliceSubnet),
                     subnetSize: pool.subnetSize,
-                    totalSubnets: totalSubnets(pool),
+                    totalSubnets: Number(pairedSize(pools)),
                     planned: true,
                 }),
             );
             continue;
         }
         taken.set(cursor, clusterName);
-        plan[clusterName] = { subnet: subnetTextAt(pool, cursor), index: cursor, source: "planned" };
+        plan[clusterName] = planned(cursor, "planned");
     }
 
     issues.push(...overClusterLimit(input, plan));
@@ -157,7 +175,9 @@ function overClusterLimit(input: PlanInput, plan: Record<string, PlannedSubnet>)
  */
 export function projectedCapacity(input: PlanInput, plan: Readonly<Record<string, PlannedSubnet>>, maxClusters: number): Capacity {
     const reservedRanges = input.reservedRanges ?? input.ledger?.spec.reservedRanges;
-    const runs = reservedRuns(input.pool, reservedRanges);
+    const pools = poolsOf(input);
+    const spans = pairedReservedSpans(pools, reservedRanges);
+    const runs = pairedReservedRuns(pools, reservedRanges);
     const inReserved = (index: number) => (runs.length > 0 && runContaining(runs, index) !== undefined ? 1 : 0);
     const planned = new Set(Object.keys(plan));
     let active = planned.size;
@@ -174,5 +194,9 @@ export function projectedCapacity(input: PlanInput, plan: Readonly<Record<string
             active++;
         }
     }
-    return capacityOf(poolSize(input.pool), active, released, maxClusters, reservedCount(input.pool, reservedRanges), reservedHeld);
+    return capacityOf(pairedSize(pools), active, released, maxClusters, spanCount(spans), reservedHeld);
+}
+
+function poolsOf(input: Pick<PlanInput, "pool" | "ipv6Pool">): SlicePools {
+    return input.ipv6Pool === undefined ? { primary: input.pool } : { primary: input.pool, ipv6: input.ipv6Pool };
 }

@@ -35,7 +35,12 @@ export function reservedSpans(pool: Pool, reservedRanges: readonly string[] | un
         const to = lastAddress(parsed.cidr) < poolLast ? lastAddress(parsed.cidr) : poolLast;
         spans.push({ first: (from - poolFirst) / step, last: (to - poolFirst) / step });
     }
-    const sorted = spans.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    return mergeSpans(spans);
+}
+
+/** Spans as sorted, disjoint spans, overlapping and adjacent ones merged. */
+export function mergeSpans(spans: readonly SubnetSpan[]): readonly SubnetSpan[] {
+    const sorted = [...spans].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
     const merged: SubnetSpan[] = [];
     for (const span of sorted) {
         const previous = merged[merged.length - 1];

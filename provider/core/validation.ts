@@ -11,8 +11,8 @@ import {
     UNIQUE_LOCAL_IPV6_RANGE,
 } from "./cidr";
 import { Issue, issueOf, quoted } from "./issues";
-import { indexableSubnets, poolSize } from "./pool";
-import { reservedRuns, runLength } from "./reserved";
+import { runLength } from "./reserved";
+import { pairedIndexable, pairedReservedRuns, pairedSize, slicePoolsOf } from "./slice-pools";
 
 export const DEFAULT_SUBNET_SIZE = 24;
 /** The guide's fixed 24 h; here only a default. */
@@ -124,11 +124,14 @@ function cidrFailureMessage(subject: string, failure: CidrParseFailure, example:
  * Checks a slice subnet; returns the parsed block or the user-facing reason.
  * Reasons follow the controller's webhook wording ("is not a private IP range").
  */
-export function checkSliceSubnet(text: string): { ok: true; cidr: Cidr } | { ok: false; reason: string } {
+export function checkSliceSubnet(text: string, field = "sliceSubnet"): { ok: true; cidr: Cidr } | { ok: false; reason: string } {
     const echoed = quoted(text);
     const parsed = parseCidr(text);
     if (!parsed.ok) {
-        return { ok: false, reason: cidrFailureMessage(`sliceSubnet ${echoed}`, parsed.failure, "10.1.0.0/16") };
+        return {
+            ok: false,
+            reason: cidrFailureMessage(`${field} ${echoed}`, parsed.failure, field === "sliceSubnet" ? "10.1.0.0/16" : "fd00:10::/48"),
+        };
     }
     const cidr = parsed.cidr;
     const rules = FAMILY_RULES[cidr.version];
@@ -136,14 +139,14 @@ export function checkSliceSubnet(text: string): { ok: true; cidr: Cidr } | { ok:
         const kind = cidr.version === 4 ? "a private IP range" : "a unique local IPv6 range";
         return {
             ok: false,
-            reason: `sliceSubnet ${echoed} is not ${kind}; use a block inside ${rules.privateRanges.join(", ")} (e.g. "${rules.example}")`,
+            reason: `${field} ${echoed} is not ${kind}; use a block inside ${rules.privateRanges.join(", ")} (e.g. "${rules.example}")`,
         };
     }
     if (cidr.prefix < rules.slicePrefix.min || cidr.prefix > rules.slicePrefix.max) {
         return {
             ok: false,
             reason:
-                `sliceSubnet ${echoed} has prefix /${cidr.prefix}; the prefix ${cidr.version === 4 ? "" : "of an IPv6 slice subnet "}must be between ` +
+                `${field} ${echoed} has prefix /${cidr.prefix}; the prefix ${cidr.version === 4 ? "" : "of an IPv6 slice subnet "}must be between ` +
                 `/${rules.slicePrefix.min} and /${rules.slicePrefix.max}`,
         };
     }
@@ -155,6 +158,26 @@ const sliceSubnetSchema = z.string({ error: 'sliceSubnet must be a CIDR string s
     if (!checked.ok) {
         // Continuable: the rules across properties still run, so a subnetSize wrong for the version is reported too.
         ctx.issues.push({ code: "custom", message: checked.reason, input: ctx.value, continue: true });
+    }
+});
+
+/**
+ * The IPv6 pool of a dual-stack slice: an IPv6 slice subnet under the same
+ * rules as an IPv6 `sliceSubnet`. Only IPv6: a dual-stack slice's IPv4 pool
+ * is its `sliceSubnet`, so either pool is named by its family.
+ */
+const sliceSubnetIpv6Schema = z.string({ error: 'sliceSubnetIpv6 must be a CIDR string such as "fd00:10::/48"' }).check((ctx) => {
+    const checked = checkSliceSubnet(ctx.value, "sliceSubnetIpv6");
+    if (!checked.ok) {
+        ctx.issues.push({ code: "custom", message: checked.reason, input: ctx.value, continue: true });
+    } else if (checked.cidr.version !== 6) {
+        ctx.issues.push({
+            code: "custom",
+            message:
+                `sliceSubnetIpv6 ${quoted(ctx.value)} is an IPv4 block; sliceSubnetIpv6 is the IPv6 pool of a dual-stack slice ` +
+                `(a block inside ${UNIQUE_LOCAL_IPV6_RANGE}, e.g. "${FAMILY_RULES[6].example}"), its IPv4 pool is sliceSubnet`,
+            input: ctx.value,
+        });
     }
 });
 
@@ -226,6 +249,9 @@ const storedSliceSpecShape = {
  */
 const optionalSliceSpecShape = {
     reservedRanges: reservedRangesSchema.optional(),
+    /** Absent: a single-stack slice, as every ledger written before dual-stack slices. */
+    sliceSubnetIpv6: sliceSubnetIpv6Schema.optional(),
+    subnetSizeIpv6: integerInRange("subnetSizeIpv6", IPV6_SUBNET_SIZE_RANGE).optional(),
 };
 
 /** Per-property schemas of a slice's settings as inputs. Defaults are applied: to inputs only, never to stored state. */
@@ -248,21 +274,27 @@ export function checkReservedRangesLeaveRoom(
     sliceSubnet: string,
     subnetSize: number,
     reservedRanges: readonly string[] | undefined,
+    ipv6: Omit<Ipv6PoolSettings, "sliceSubnet"> = {},
 ): InputIssue | undefined {
     const checked = checkSliceSubnet(sliceSubnet);
     if (!checked.ok || !Number.isInteger(subnetSize) || subnetSize <= checked.cidr.prefix || reservedRanges === undefined) {
         return undefined;
     }
-    const pool = { sliceSubnet: checked.cidr, subnetSize };
-    const indexable = indexableSubnets(pool);
-    if (runLength(reservedRuns(pool, reservedRanges)) < indexable) {
+    const dualStack = ipv6.sliceSubnetIpv6 !== undefined && ipv6.subnetSizeIpv6 !== undefined;
+    if (dualStack && checkIpv6Pool({ sliceSubnet, ...ipv6 }).length > 0) {
+        return undefined; // the IPv6 pool's own problem is reported on it
+    }
+    const pools = slicePoolsOf(dualStack ? { sliceSubnet, subnetSize, ...ipv6 } : { sliceSubnet, subnetSize });
+    const indexable = pairedIndexable(pools);
+    if (runLength(pairedReservedRuns(pools, reservedRanges)) < indexable) {
         return undefined;
     }
-    const which = BigInt(indexable) < poolSize(pool) ? `indexable /${subnetSize} subnet (the first 2^53)` : `/${subnetSize} subnet`;
-    return {
-        property: "reservedRanges",
-        message: `reservedRanges cover every ${which} of ${cidrToString(checked.cidr)}, so no cluster could join; reserve less of the pool`,
-    };
+    const which = BigInt(indexable) < pairedSize(pools) ? `indexable /${subnetSize} subnet (the first 2^53)` : `/${subnetSize} subnet`;
+    const message = dualStack
+        ? `reservedRanges leave no index usable in both pools: every /${subnetSize} subnet of ${cidrToString(checked.cidr)} or its ` +
+          `paired /${ipv6.subnetSizeIpv6} subnet of ${ipv6.sliceSubnetIpv6} is reserved, so no cluster could join; reserve less of the pools`
+        : `reservedRanges cover every ${which} of ${cidrToString(checked.cidr)}, so no cluster could join; reserve less of the pool`;
+    return { property: "reservedRanges", message };
 }
 
 /**
@@ -270,7 +302,12 @@ export function checkReservedRangesLeaveRoom(
  * slice subnet's IP version, and each subnet smaller than the slice subnet.
  * Returns the issue, reported on `subnetSize`, or undefined.
  */
-export function checkSubnetSizeFitsSlice(sliceSubnet: string, subnetSize: number): InputIssue | undefined {
+export function checkSubnetSizeFitsSlice(
+    sliceSubnet: string,
+    subnetSize: number,
+    sliceField = "sliceSubnet",
+    sizeField = "subnetSize",
+): InputIssue | undefined {
     // The version and prefix are known once the text parses, even when the slice subnet breaks another rule.
     const checked = parseCidr(sliceSubnet);
     if (!checked.ok || !Number.isInteger(subnetSize) || subnetSize < ANY_SUBNET_SIZE_RANGE.min || subnetSize > ANY_SUBNET_SIZE_RANGE.max) {
@@ -283,21 +320,63 @@ export function checkSubnetSizeFitsSlice(sliceSubnet: string, subnetSize: number
     const example = Math.min(Math.max(prefix + 8, range.min), range.max);
     if (subnetSize < range.min || subnetSize > range.max) {
         return {
-            property: "subnetSize",
+            property: sizeField,
             message:
-                `subnetSize must be a whole number between ${range.min} and ${range.max} for an IPv${rules.version} sliceSubnet ` +
+                `${sizeField} must be a whole number between ${range.min} and ${range.max} for an IPv${rules.version} ${sliceField} ` +
                 `such as "${cidrToString(checked.cidr)}"; got ${subnetSize} (e.g. ${example})`,
         };
     }
-    if (subnetSize > prefix || !checkSliceSubnet(sliceSubnet).ok) {
+    if (subnetSize > prefix || !checkSliceSubnet(sliceSubnet, sliceField).ok) {
         return undefined; // the slice subnet's own problem is reported on it
     }
     return {
-        property: "subnetSize",
+        property: sizeField,
         message:
-            `subnetSize ${subnetSize} must be longer than the sliceSubnet prefix /${prefix} of ` +
+            `${sizeField} ${subnetSize} must be longer than the ${sliceField} prefix /${prefix} of ` +
             `"${cidrToString(checked.cidr)}" (e.g. ${example} gives ${countText(1n << BigInt(example - prefix))} subnets)`,
     };
+}
+
+/** The properties of a dual-stack slice's IPv6 pool, as a cross-property rule reads them. */
+export interface Ipv6PoolSettings {
+    readonly sliceSubnet: string;
+    readonly sliceSubnetIpv6?: string;
+    readonly subnetSizeIpv6?: number;
+}
+
+/**
+ * The rules of a dual-stack slice's IPv6 pool across properties: its subnet and
+ * size come together, `sliceSubnet` is then the IPv4 pool, and each IPv6
+ * subnet is smaller than the IPv6 pool. One issue per property at most.
+ */
+export function checkIpv6Pool(settings: Ipv6PoolSettings): InputIssue[] {
+    const { sliceSubnet, sliceSubnetIpv6, subnetSizeIpv6 } = settings;
+    if (sliceSubnetIpv6 === undefined) {
+        return subnetSizeIpv6 === undefined
+            ? []
+            : [
+                  {
+                      property: "subnetSizeIpv6",
+                      message: `subnetSizeIpv6 ${subnetSizeIpv6} is set without sliceSubnetIpv6; set both (a dual-stack slice) or neither`,
+                  },
+              ];
+    }
+    const issues: InputIssue[] = [];
+    const primary = parseCidr(sliceSubnet);
+    if (primary.ok && primary.cidr.version === 6) {
+        issues.push({
+            property: "sliceSubnetIpv6",
+            message:
+                `sliceSubnetIpv6 is the IPv6 pool of a dual-stack slice whose sliceSubnet is IPv4, but sliceSubnet ${quoted(sliceSubnet)} ` +
+                `is IPv6; for a dual-stack slice set sliceSubnet to its IPv4 pool (e.g. "${FAMILY_RULES[4].example}"), or drop sliceSubnetIpv6`,
+        });
+    }
+    if (subnetSizeIpv6 === undefined) {
+        issues.push({ property: "subnetSizeIpv6", message: `subnetSizeIpv6 is required with sliceSubnetIpv6 ${quoted(sliceSubnetIpv6)} (e.g. 64)` });
+        return issues;
+    }
+    const fits = checkSubnetSizeFitsSlice(sliceSubnetIpv6, subnetSizeIpv6, "sliceSubnetIpv6", "subnetSizeIpv6");
+    return fits === undefined ? issues : [...issues, fits];
 }
 
 /** A count in messages: digits up to 2^20, else as a power of two. */
@@ -305,10 +384,10 @@ function countText(count: bigint): string {
     return count <= 1n << 20n ? count.toString() : `2^${count.toString(2).length - 1}`;
 }
 
-function subnetSizeFits(ctx: z.core.ParsePayload<{ sliceSubnet: string; subnetSize: number }>): void {
+function subnetSizeFits(ctx: z.core.ParsePayload<{ sliceSubnet: string; subnetSize: number } & Omit<Ipv6PoolSettings, "sliceSubnet">>): void {
     const issue = checkSubnetSizeFitsSlice(ctx.value.sliceSubnet, ctx.value.subnetSize);
-    if (issue !== undefined) {
-        ctx.issues.push({ code: "custom", path: [issue.property], input: ctx.value.subnetSize, message: issue.message });
+    for (const found of [...(issue === undefined ? [] : [issue]), ...checkIpv6Pool(ctx.value)]) {
+        ctx.issues.push({ code: "custom", path: [found.property], input: ctx.value, message: found.message });
     }
 }
 

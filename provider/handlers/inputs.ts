@@ -123,7 +123,9 @@ export type SliceIpamInputs = InputsOf<typeof sliceIpamInputShape>;
  * take this subnet if it is free when the allocation is created (never moves
  * an existing one); `requestedSubnetIsPlan`: it is the component's plan
  * (soft), not a user's pin (hard); `planMustHold`: a plan taken meanwhile
- * fails the create instead of falling back.
+ * fails the create instead of falling back; `requestedSubnetIpv6`: the same
+ * in a dual-stack slice's IPv6 pool; `sliceSubnetIpv6`: the slice's IPv6
+ * pool, so that its addition updates the allocation's outputs.
  */
 export const subnetAllocationInputShape = {
     sliceName: dnsLabelSchema("sliceName"),
@@ -136,6 +138,13 @@ export const subnetAllocationInputShape = {
         .optional(),
     requestedSubnetIsPlan: z.boolean({ error: "requestedSubnetIsPlan must be true or false" }).optional(),
     planMustHold: z.boolean({ error: "planMustHold must be true or false" }).optional(),
+    requestedSubnetIpv6: z
+        .string({ error: 'requestedSubnetIpv6 must be a CIDR string such as "fd00:10:0:4::/64"' })
+        .refine((text) => parseCidr(text).ok && text.includes(":"), {
+            error: (issue) => `requestedSubnetIpv6 ${quoted(issue.input)} is not an IPv6 block in canonical CIDR notation (e.g. "fd00:10:0:4::/64")`,
+        })
+        .optional(),
+    sliceSubnetIpv6: sliceSpecShape.sliceSubnetIpv6,
     store: storeInputSchema,
 } satisfies Shape;
 

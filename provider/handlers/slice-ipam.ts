@@ -1,7 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { quoted } from "../core/issues";
 import { capacity, reservedOverlapsWithHeld, SliceLedger } from "../core/ledger";
-import { checkReservedRangesLeaveRoom, checkSubnetSizeFitsSlice, InputIssue, SliceSpec } from "../core/validation";
+import { poolChange, withIpv6Pool } from "../core/dual-stack";
+import { checkIpv6Pool, checkReservedRangesLeaveRoom, checkSubnetSizeFitsSlice, InputIssue, SliceSpec } from "../core/validation";
 import {
     changedProperties,
     checkProperties,
@@ -19,6 +20,8 @@ import { openStore } from "../store/store-spec";
 
 // Changing these would re-address every cluster or orphan their allocations.
 const IMMUTABLE_PROPERTIES = ["sliceName", "sliceSubnet", "subnetSize"] as const;
+// Immutable too, but for one change made in place: adding an IPv6 pool to a slice that has none.
+const IPV6_POOL_PROPERTIES = ["sliceSubnetIpv6", "subnetSizeIpv6"] as const;
 // A store change is an update: the slice must already be in the new store (copied there).
 // Reserved ranges change in place too: removing frees nothing held, adding is checked against the holders.
 const MUTABLE_PROPERTIES = ["gracePeriodSeconds", "maxClusters", "reservedRanges", "acceptReservedOverlaps", "store"] as const;
@@ -29,18 +32,62 @@ const crossChecks = [
         typeof given.sliceSubnet === "string" && typeof known.subnetSize === "number"
             ? checkSubnetSizeFitsSlice(given.sliceSubnet, known.subnetSize)
             : undefined,
+    ...IPV6_POOL_PROPERTIES.map((property) => (known: Record<string, unknown>, given: Properties) => ipv6PoolIssue(known, given, property)),
     (known: Record<string, unknown>) =>
         typeof known.sliceSubnet === "string" && typeof known.subnetSize === "number" && Array.isArray(known.reservedRanges)
-            ? checkReservedRangesLeaveRoom(known.sliceSubnet, known.subnetSize, known.reservedRanges as string[])
+            ? checkReservedRangesLeaveRoom(known.sliceSubnet, known.subnetSize, known.reservedRanges as string[], {
+                  sliceSubnetIpv6: known.sliceSubnetIpv6 as string | undefined,
+                  subnetSizeIpv6: known.subnetSizeIpv6 as number | undefined,
+              })
             : undefined,
 ];
+
+/** The IPv6 pool's rules across properties, reported on `property`; waits while a property they read is unknown or invalid. */
+function ipv6PoolIssue(known: Record<string, unknown>, given: Properties, property: string): InputIssue | undefined {
+    const read = ["sliceSubnet", ...IPV6_POOL_PROPERTIES];
+    if (read.some((name) => containsUnknown(given[name]) || (given[name] !== undefined && known[name] === undefined))) {
+        return undefined;
+    }
+    const settings = {
+        sliceSubnet: known.sliceSubnet as string,
+        sliceSubnetIpv6: known.sliceSubnetIpv6 as string | undefined,
+        subnetSizeIpv6: known.subnetSizeIpv6 as number | undefined,
+    };
+    return checkIpv6Pool(settings).find((issue) => issue.property === property);
+}
 
 export async function check(_olds: Properties, news: Properties): Promise<pulumi.dynamic.CheckResult> {
     const { inputs, issues } = checkProperties(sliceIpamInputShape, news, crossChecks);
     if (issues.length === 0 && !containsUnknown(inputs)) {
-        issues.push(...(await reservedOverlapIssues(inputs as unknown as SliceIpamInputs)));
+        issues.push(...(await registeredSliceIssues(inputs as unknown as SliceIpamInputs)));
     }
     return { inputs, failures: toCheckFailures(issues) };
+}
+
+/** What the slice as registered now refuses of the inputs: the IPv6 pool's addition, then reserved ranges added over held subnets. */
+async function registeredSliceIssues(args: SliceIpamInputs): Promise<InputIssue[]> {
+    const adding = args.sliceSubnetIpv6 !== undefined;
+    if (!adding && (args.acceptReservedOverlaps === true || args.reservedRanges === undefined || args.reservedRanges.length === 0)) {
+        return [];
+    }
+    const ledger = await loadSliceToPlan(openStore(args.store), args.sliceName);
+    if (ledger === undefined) {
+        return [];
+    }
+    const change = poolChange(ledger.spec, specOf(args));
+    if (change === "different") {
+        return []; // another pool: a replacement, whose registration refuses it with its own message
+    }
+    const now = new Date();
+    let current = ledger;
+    if (change === "ipv6-pool-added") {
+        const added = withIpv6Pool(ledger, { sliceSubnetIpv6: args.sliceSubnetIpv6!, subnetSizeIpv6: args.subnetSizeIpv6! }, now);
+        if (!added.ok) {
+            return [{ property: "sliceSubnetIpv6", message: added.issue.message }];
+        }
+        current = added.ledger;
+    }
+    return reservedOverlapIssues(args, current, now);
 }
 
 /**
@@ -49,15 +96,11 @@ export async function check(_olds: Properties, news: Properties): Promise<pulumi
  * `acceptReservedOverlaps`. Checked again when the update writes.
  * A slice not registered yet holds nothing.
  */
-async function reservedOverlapIssues(args: SliceIpamInputs): Promise<InputIssue[]> {
+function reservedOverlapIssues(args: SliceIpamInputs, ledger: SliceLedger, now: Date): InputIssue[] {
     if (args.acceptReservedOverlaps === true || args.reservedRanges === undefined || args.reservedRanges.length === 0) {
         return [];
     }
-    const ledger = await loadSliceToPlan(openStore(args.store), args.sliceName);
-    if (ledger === undefined || ledger.spec.sliceSubnet !== args.sliceSubnet || ledger.spec.subnetSize !== args.subnetSize) {
-        return []; // another pool: registering refuses it with its own message
-    }
-    const overlaps = reservedOverlapsWithHeld(ledger, args.reservedRanges, new Date());
+    const overlaps = reservedOverlapsWithHeld(ledger, args.reservedRanges, now);
     return overlaps.length === 0 ? [] : [{ property: "reservedRanges", message: overlaps.map((issue) => issue.message).join("; ") }];
 }
 
@@ -72,12 +115,22 @@ const readShape = { sliceName: sliceIpamInputShape.sliceName, store: sliceIpamIn
  * A changed pool or name is a replacement, deleted before the new one is
  * created: the delete refuses while clusters hold subnets, so nothing is
  * orphaned or duplicated, and the message says how to move to a new slice.
+ * An IPv6 pool added to a slice without one is an update: the clusters keep
+ * their subnets and get their paired IPv6 ones.
  */
 export async function diff(_id: string, olds: Properties, news: Properties): Promise<pulumi.dynamic.DiffResult> {
-    const replaces = IMMUTABLE_PROPERTIES.filter(
+    const replaces: string[] = IMMUTABLE_PROPERTIES.filter(
         (property) => containsUnknown(news[property]) || changedProperties(olds, news, [property]).length > 0,
     );
-    const updates = changedProperties(olds, news, MUTABLE_PROPERTIES);
+    // The IPv6 pool, absent before, added now: in place. Any other change of it (or unknown): a replacement.
+    const ipv6PoolAdded = olds.sliceSubnetIpv6 === undefined && olds.subnetSizeIpv6 === undefined && news.sliceSubnetIpv6 !== undefined;
+    const ipv6Changes = IPV6_POOL_PROPERTIES.filter(
+        (property) => containsUnknown(news[property]) || changedProperties(olds, news, [property]).length > 0,
+    );
+    if (!ipv6PoolAdded) {
+        replaces.push(...ipv6Changes);
+    }
+    const updates = [...changedProperties(olds, news, MUTABLE_PROPERTIES), ...(ipv6PoolAdded ? ipv6Changes : [])];
     return {
         changes: replaces.length > 0 || updates.length > 0,
         replaces,
@@ -137,6 +190,7 @@ function specOf(args: SliceIpamInputs): SliceSpec {
         gracePeriodSeconds: args.gracePeriodSeconds,
         maxClusters: args.maxClusters,
         ...(args.reservedRanges === undefined ? {} : { reservedRanges: args.reservedRanges }),
+        ...(args.sliceSubnetIpv6 === undefined ? {} : { sliceSubnetIpv6: args.sliceSubnetIpv6, subnetSizeIpv6: args.subnetSizeIpv6 }),
     };
 }
 

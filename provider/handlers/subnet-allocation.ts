@@ -1,7 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { quoted } from "../core/issues";
-import { allocate, AllocateValue, Allocation, findAllocation, holderAt, isReclaimable, poolOf } from "../core/ledger";
-import { checkRequestedSubnet } from "../core/requested-subnet";
+import { allocate, AllocateValue, Allocation, findAllocation, holderAt, isReclaimable, SliceLedger } from "../core/ledger";
+import { claimRequestedIndex, locateRequestedPair, RequestSlice } from "../core/requested-subnet";
+import { ipv6PoolOf, slicePoolsOf } from "../core/slice-pools";
 import {
     changedProperties,
     checkProperties,
@@ -24,10 +25,11 @@ const REPLACING_PROPERTIES = ["sliceName", "clusterName"] as const;
 
 export async function check(_olds: Properties, news: Properties): Promise<pulumi.dynamic.CheckResult> {
     const { inputs, issues } = checkProperties(subnetAllocationInputShape, news);
-    if (issues.length === 0 && typeof inputs.requestedSubnet === "string" && !containsUnknown(inputs)) {
-        const problem = await requestedSubnetProblem(inputs as unknown as SubnetAllocationInputs & { requestedSubnet: string });
+    const requesting = typeof inputs.requestedSubnet === "string" || typeof inputs.requestedSubnetIpv6 === "string";
+    if (issues.length === 0 && requesting && !containsUnknown(inputs)) {
+        const problem = await requestedSubnetProblem(inputs as unknown as SubnetAllocationInputs);
         if (problem !== undefined) {
-            issues.push({ property: "requestedSubnet", message: problem });
+            issues.push({ property: typeof inputs.requestedSubnet === "string" ? "requestedSubnet" : "requestedSubnetIpv6", message: problem });
         }
     }
     return { inputs, failures: toCheckFailures(issues) };
@@ -38,7 +40,7 @@ export async function check(_olds: Properties, news: Properties): Promise<pulumi
  * now: a block of the pool, of the slice's size, held by no other cluster.
  * A slice not registered yet is checked when the allocation is created.
  */
-async function requestedSubnetProblem(args: SubnetAllocationInputs & { requestedSubnet: string }): Promise<string | undefined> {
+async function requestedSubnetProblem(args: SubnetAllocationInputs): Promise<string | undefined> {
     const ledger = await loadSliceToPlan(openStore(args.store), args.sliceName);
     if (ledger === undefined) {
         return undefined;
@@ -50,8 +52,15 @@ async function requestedSubnetProblem(args: SubnetAllocationInputs & { requested
     // there first, and create falls back to first-fit. A taken pin is.
     const holds = own !== undefined && !isReclaimable(ledger, own, now);
     const pinned = !holds && args.requestedSubnetIsPlan !== true;
-    const slice = { sliceName: ledger.spec.sliceName, pool: poolOf(ledger.spec), reservedRanges: ledger.spec.reservedRanges };
-    const checked = checkRequestedSubnet(slice, args.clusterName, args.requestedSubnet, holderAt(ledger, now), pinned);
+    if (args.requestedSubnetIpv6 !== undefined && ipv6PoolOf(ledger.spec) === undefined) {
+        return undefined; // the IPv6 pool is being added by this update's SliceIpam: checked when the allocation is made
+    }
+    const slice = requestSliceOf(ledger);
+    const located = locateRequestedPair(slice, args.clusterName, args.requestedSubnet, args.requestedSubnetIpv6);
+    if (!located.ok) {
+        return located.issue.message;
+    }
+    const checked = claimRequestedIndex(slice, args.clusterName, located.index!, holderAt(ledger, now), pinned);
     if (!checked.ok) {
         return checked.issue.message;
     }
@@ -61,6 +70,12 @@ async function requestedSubnetProblem(args: SubnetAllocationInputs & { requested
         return tried.ok ? undefined : tried.issue.message;
     }
     return undefined;
+}
+
+/** The slice a request is checked against, both pools of a dual-stack one. */
+function requestSliceOf(ledger: SliceLedger): RequestSlice {
+    const pools = slicePoolsOf(ledger.spec);
+    return { sliceName: ledger.spec.sliceName, pool: pools.primary, ipv6Pool: pools.ipv6, reservedRanges: ledger.spec.reservedRanges };
 }
 
 /**
@@ -81,7 +96,9 @@ export async function diff(_id: string, olds: Properties, news: Properties): Pro
     );
     const reactivate = olds.status === "Released";
     const moved = changedProperties(olds, news, ["store"]).length > 0 || containsUnknown(news.store);
-    return { changes: replaces.length > 0 || reactivate || unknown || moved, replaces };
+    // The slice's IPv6 pool added (or about to be, still unknown in a preview): an update reports the paired subnet.
+    const ipv6Pool = changedProperties(olds, news, ["sliceSubnetIpv6"]).length > 0 || containsUnknown(news.sliceSubnetIpv6);
+    return { changes: replaces.length > 0 || reactivate || unknown || moved || ipv6Pool, replaces };
 }
 
 /** Allocates, or adopts what the store already holds for the cluster. */
@@ -134,7 +151,8 @@ async function allocateFor(args: SubnetAllocationInputs): Promise<AllocateValue>
     const allocated = await withAllocationLog(args.sliceName, args.clusterName, () =>
         allocateSubnet(openStore(args.store), args.sliceName, args.clusterName, undefined, {
             requestedSubnet: args.requestedSubnet,
-            pinned: args.requestedSubnet !== undefined && args.requestedSubnetIsPlan !== true,
+            requestedSubnetIpv6: args.requestedSubnetIpv6,
+            pinned: (args.requestedSubnet !== undefined || args.requestedSubnetIpv6 !== undefined) && args.requestedSubnetIsPlan !== true,
             mustHold: args.planMustHold === true,
         }),
     );
@@ -157,7 +175,7 @@ function validInputs(props: Properties): SubnetAllocationInputs {
 
 /** What a SubnetAllocation reports: its inputs and the allocation the store holds. */
 type SubnetAllocationOutputs = SubnetAllocationInputs &
-    Pick<Allocation, "subnet" | "index" | "status" | "allocatedAt"> & { readonly reused: boolean };
+    Pick<Allocation, "subnet" | "subnetIpv6" | "index" | "status" | "allocatedAt"> & { readonly reused: boolean };
 
 function outputs(args: SubnetAllocationInputs, allocation: Allocation, reused: boolean): SubnetAllocationOutputs {
     return {
@@ -167,7 +185,10 @@ function outputs(args: SubnetAllocationInputs, allocation: Allocation, reused: b
         ...(args.requestedSubnet === undefined ? {} : { requestedSubnet: args.requestedSubnet }),
         ...(args.requestedSubnetIsPlan === undefined ? {} : { requestedSubnetIsPlan: args.requestedSubnetIsPlan }),
         ...(args.planMustHold === undefined ? {} : { planMustHold: args.planMustHold }),
+        ...(args.requestedSubnetIpv6 === undefined ? {} : { requestedSubnetIpv6: args.requestedSubnetIpv6 }),
+        ...(args.sliceSubnetIpv6 === undefined ? {} : { sliceSubnetIpv6: args.sliceSubnetIpv6 }),
         subnet: allocation.subnet,
+        ...(allocation.subnetIpv6 === undefined ? {} : { subnetIpv6: allocation.subnetIpv6 }),
         index: allocation.index,
         status: allocation.status,
         allocatedAt: allocation.allocatedAt,

@@ -1,5 +1,6 @@
-import { allocate, AllocateValue, Allocation, findAllocation, poolOf, release, ReleaseValue, SliceLedger } from "../core/ledger";
-import { locateRequestedSubnet } from "../core/requested-subnet";
+import { allocate, AllocateValue, Allocation, findAllocation, release, ReleaseValue, SliceLedger } from "../core/ledger";
+import { locateRequestedPair } from "../core/requested-subnet";
+import { slicePoolsOf } from "../core/slice-pools";
 import { countIn } from "../core/counters";
 import { LedgerStore } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
@@ -17,7 +18,12 @@ export async function allocateSubnet(
     sliceName: string,
     clusterName: string,
     clock: Clock = systemClock,
-    request: { readonly requestedSubnet?: string; readonly pinned?: boolean; readonly mustHold?: boolean } = {},
+    request: {
+        readonly requestedSubnet?: string;
+        readonly requestedSubnetIpv6?: string;
+        readonly pinned?: boolean;
+        readonly mustHold?: boolean;
+    } = {},
 ): Promise<AllocateValue> {
     const started = performance.now();
     const outcome = await updateLedger<AllocateValue | { refused: IpamError }>(store, sliceName, (current) => {
@@ -29,7 +35,7 @@ export async function allocateSubnet(
                     `(pass the SliceIpam's sliceName output as sliceName)`,
             );
         }
-        const requestedIndex = request.requestedSubnet === undefined ? undefined : requestedIndexIn(current, clusterName, request.requestedSubnet);
+        const requestedIndex = requestedIndexIn(current, clusterName, request.requestedSubnet, request.requestedSubnetIpv6);
         const now = clock();
         const allocated = allocate(current, clusterName, now, { requestedIndex, pinned: request.pinned, mustHold: request.mustHold });
         if (!allocated.ok) {
@@ -66,14 +72,18 @@ export async function releaseSubnet(store: LedgerStore, sliceName: string, clust
 }
 
 /** How a requested subnet shaped an allocation, for its history event. */
-function requestNote(value: AllocateValue, request: { readonly requestedSubnet?: string; readonly pinned?: boolean }): string | undefined {
-    if (value.request === undefined || request.requestedSubnet === undefined) {
+function requestNote(
+    value: AllocateValue,
+    request: { readonly requestedSubnet?: string; readonly requestedSubnetIpv6?: string; readonly pinned?: boolean },
+): string | undefined {
+    const requested = request.requestedSubnet ?? request.requestedSubnetIpv6;
+    if (value.request === undefined || requested === undefined) {
         return undefined;
     }
     const kind = request.pinned === true ? "pinned" : "planned";
     return value.request.honoured
-        ? `${kind} ${request.requestedSubnet}`
-        : `${kind} ${request.requestedSubnet} was held by ${value.request.heldBy ?? "another cluster"}; first free subnet taken`;
+        ? `${kind} ${requested}`
+        : `${kind} ${requested} was held by ${value.request.heldBy ?? "another cluster"}; first free subnet taken`;
 }
 
 /** What the store holds for a cluster, or undefined (slice or cluster unknown). */
@@ -83,12 +93,20 @@ export async function findSubnet(store: LedgerStore, sliceName: string, clusterN
 }
 
 /**
- * The pool index of a requested subnet. A subnet that is not a block of the
+ * The pool index of a requested subnet (of either family, or both naming one
+ * index, in a dual-stack slice). A subnet that is not a block of the
  * pool can never be honoured, whatever other writers do: that is an error, not
  * a fallback, and not a refusal the failure counter counts.
  */
-function requestedIndexIn(ledger: SliceLedger, clusterName: string, requestedSubnet: string): number {
-    const located = locateRequestedSubnet({ sliceName: ledger.spec.sliceName, pool: poolOf(ledger.spec) }, clusterName, requestedSubnet);
+function requestedIndexIn(
+    ledger: SliceLedger,
+    clusterName: string,
+    requestedSubnet: string | undefined,
+    requestedSubnetIpv6: string | undefined,
+): number | undefined {
+    const pools = slicePoolsOf(ledger.spec);
+    const slice = { sliceName: ledger.spec.sliceName, pool: pools.primary, ipv6Pool: pools.ipv6 };
+    const located = locateRequestedPair(slice, clusterName, requestedSubnet, requestedSubnetIpv6);
     if (!located.ok) {
         throw IpamError.fromIssue(located.issue);
     }

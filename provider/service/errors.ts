@@ -40,6 +40,8 @@ export const IPAM_ERROR_CODES = [
     "reserved-range-overlaps-held",
     "planned-subnet-not-held",
     "allocation-not-in-store",
+    "ipv6-pool-unpairable",
+    "requested-subnets-unpaired",
 ] as const satisfies readonly ErrorCode[];
 
 export type IpamErrorCode = (typeof IPAM_ERROR_CODES)[number];

@@ -4,13 +4,14 @@ import {
     isActive,
     newLedger,
     overlappingSlice,
+    overlappingSubnets,
     reservedOverlapsWithHeld,
-    samePool,
     sameReservedRanges,
     SliceLedger,
     withSettings,
 } from "../core/ledger";
 import { SliceSpec } from "../core/validation";
+import { poolChange, withIpv6Pool } from "../core/dual-stack";
 import { LedgerStore, StoreNotFoundError } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
 import { IpamError } from "./errors";
@@ -51,19 +52,7 @@ export async function registerSlice(
             const ledger = newLedger(spec, now);
             return { ledger, result: { ledger, created: true }, at: now };
         }
-        if (!samePool(current.spec, spec)) {
-            throw new IpamError(
-                "slice-spec-mismatch",
-                ERROR_MESSAGES["slice-spec-mismatch"]({
-                    kind: "pool",
-                    sliceName: spec.sliceName,
-                    store: store.description,
-                    registered: current.spec,
-                    requested: spec,
-                }),
-            );
-        }
-        const ledger = applySettings(current, spec, clock(), options);
+        const ledger = applySettings(current, spec, clock(), options, store.description);
         return { ledger, result: { ledger, created: false } };
     });
     if (registered.created) {
@@ -74,7 +63,7 @@ export async function registerSlice(
 
 /**
  * Updates the settings that may change in place (grace period, cluster
- * limit, reserved ranges). A reserved range added over subnets clusters hold
+ * limit, reserved ranges, and once, an IPv6 pool added to an IPv4 slice). A reserved range added over subnets clusters hold
  * is refused unless `options.acceptReservedOverlaps`.
  */
 export async function updateSliceSettings(
@@ -83,11 +72,15 @@ export async function updateSliceSettings(
     options: SettingsOptions = {},
     clock: Clock = systemClock,
 ): Promise<SliceLedger> {
+    const registered = spec.sliceSubnetIpv6 === undefined ? undefined : await loadSlice(store, spec.sliceName);
+    if (registered !== undefined && poolChange(registered.spec, spec) === "ipv6-pool-added") {
+        await refuseOverlaps(store, spec); // the new pool, like any pool, must overlap no other slice's
+    }
     return updateLedger(store, spec.sliceName, (current) => {
         if (current === undefined) {
             throw notRegistered(store, spec.sliceName, "run `pulumi refresh`, then `pulumi up` to register it again");
         }
-        const ledger = applySettings(current, spec, clock(), options);
+        const ledger = applySettings(current, spec, clock(), options, store.description);
         return { ledger, result: ledger };
     });
 }
@@ -140,7 +133,34 @@ export function notRegistered(store: LedgerStore, sliceName: string, next: strin
     return new IpamError("slice-not-registered", `slice "${sliceName}" is not registered in ${store.description}; ${next}`);
 }
 
-function applySettings(current: SliceLedger, spec: SliceSpec, now: Date, options: SettingsOptions): SliceLedger {
+/**
+ * The settings of `spec` applied to the registered slice: its pools must be
+ * the same, but for the one change allowed in place, an IPv6 pool added to an
+ * IPv4 slice (every cluster keeps its index and gets the IPv6 subnet there).
+ * The pool is added first, so reserved ranges added with it are checked
+ * against the clusters' IPv6 subnets as any added range is.
+ */
+function applySettings(current: SliceLedger, given: SliceSpec, now: Date, options: SettingsOptions, store: string): SliceLedger {
+    const change = poolChange(current.spec, given);
+    if (change === "different") {
+        throw new IpamError(
+            "slice-spec-mismatch",
+            ERROR_MESSAGES["slice-spec-mismatch"]({ kind: "pool", sliceName: given.sliceName, store, registered: current.spec, requested: given }),
+        );
+    }
+    const withPool = change === "ipv6-pool-added" ? addIpv6Pool(current, given, now) : current;
+    return applyMutableSettings(withPool, given, now, options);
+}
+
+function addIpv6Pool(current: SliceLedger, spec: SliceSpec, now: Date): SliceLedger {
+    const added = withIpv6Pool(current, { sliceSubnetIpv6: spec.sliceSubnetIpv6!, subnetSizeIpv6: spec.subnetSizeIpv6! }, now);
+    if (!added.ok) {
+        throw IpamError.fromIssue(added.issue);
+    }
+    return added.ledger;
+}
+
+function applyMutableSettings(current: SliceLedger, spec: SliceSpec, now: Date, options: SettingsOptions): SliceLedger {
     const unchanged =
         current.spec.gracePeriodSeconds === spec.gracePeriodSeconds &&
         current.spec.maxClusters === spec.maxClusters &&
@@ -168,12 +188,14 @@ async function refuseOverlaps(store: LedgerStore, spec: SliceSpec): Promise<void
 
 /** The issue for a pool that overlaps another slice's in `store`. */
 export function sliceOverlap(spec: SliceSpec, other: SliceSpec, store: string, copying: boolean): Issue<"slice-overlap"> {
+    // A dual-stack slice has two pools: name the ones that overlap.
+    const [sliceSubnet, otherSliceSubnet] = overlappingSubnets(spec, other) ?? [spec.sliceSubnet, other.sliceSubnet];
     return issueOf({
         code: "slice-overlap",
         sliceName: spec.sliceName,
-        sliceSubnet: spec.sliceSubnet,
+        sliceSubnet,
         otherSliceName: other.sliceName,
-        otherSliceSubnet: other.sliceSubnet,
+        otherSliceSubnet,
         store,
         copying,
     });

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { LATENCY_BUCKETS_SECONDS } from "../core/counters";
 import { HISTORY_ACTIONS, HistoryAction, HistoryEvent, HistoryStatus } from "../core/history";
 import { KubesliceIpamError } from "../core/kubeslice-ipam-error";
-import { Allocation, ALLOCATION_STATUSES, ledgerProblems, SliceLedger } from "../core/ledger";
+import { Allocation, ALLOCATION_STATUSES, ledgerProblems, SliceLedger, withPairedSubnet } from "../core/ledger";
+import { slicePoolsOf } from "../core/slice-pools";
 import { dnsLabelSchema, SLICE_SETTINGS, storedSliceSpecSchema } from "../core/validation";
 
 /**
@@ -90,9 +91,23 @@ export function decodeLedger(raw: unknown): DecodeResult {
             ],
         };
     }
-    const ledger: SliceLedger = parsed.data;
+    const ledger = withPairedSubnets(parsed.data);
     const problems = ledgerProblems(ledger);
     return problems.length === 0 ? { ok: true, ledger } : { ok: false, problems };
+}
+
+/**
+ * A dual-stack slice's entries with their IPv6 subnets, derived from their
+ * indexes: entries are stored as in a single-stack slice (one subnet and the
+ * index), so the shards' schema and digests, and ledgers written before the
+ * IPv6 pool was added, stay as they were.
+ */
+export function withPairedSubnets(ledger: SliceLedger): SliceLedger {
+    if (ledger.spec.sliceSubnetIpv6 === undefined || ledger.allocations.length === 0) {
+        return ledger;
+    }
+    const pools = slicePoolsOf(ledger.spec);
+    return { ...ledger, allocations: ledger.allocations.map((entry) => withPairedSubnet(pools, entry)) };
 }
 
 /** Settings absent from a stored spec (`raw.spec`). */
@@ -118,6 +133,10 @@ export function encodeLedger(ledger: SliceLedger): Record<string, unknown> {
             subnetSize: ledger.spec.subnetSize,
             gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
             maxClusters: ledger.spec.maxClusters,
+            // Absent from a single-stack slice, stored as before dual-stack slices existed.
+            ...(ledger.spec.sliceSubnetIpv6 === undefined
+                ? {}
+                : { sliceSubnetIpv6: ledger.spec.sliceSubnetIpv6, subnetSizeIpv6: ledger.spec.subnetSizeIpv6 }),
             // Omitted when empty: a slice reserving nothing is stored as before reserved ranges existed.
             ...(ledger.spec.reservedRanges === undefined || ledger.spec.reservedRanges.length === 0
                 ? {}
@@ -161,7 +180,7 @@ function withoutUndefined(record: Record<string, unknown>): Record<string, unkno
     return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }
 
-/** One allocation as plain JSON-ready data, keys in a stable order. */
+/** One allocation as plain JSON-ready data, keys in a stable order; a dual-stack entry's IPv6 subnet is derived on reading, not stored. */
 export function encodeAllocation(entry: Allocation) {
     return {
         clusterName: entry.clusterName,

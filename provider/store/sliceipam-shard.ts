@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { HistoryEvent } from "../core/history";
 import { Allocation, duplicateClusterProblems, isActive, SliceLedger } from "../core/ledger";
-import { decodeLedger, DecodeResult, encodeAllocation, encodeHistoryEvent } from "./ledger-document";
+import { decodeLedger, DecodeResult, encodeAllocation, encodeHistoryEvent, withPairedSubnets } from "./ledger-document";
 import { RecentChanges, withRecentChanges } from "./sliceipam-recent";
 import {
     ANNOTATION_COUNTERS,
@@ -100,6 +100,12 @@ interface LedgerAnnotation {
     maxClusters: number;
     /** Absent when the slice reserves nothing, and in heads written before reserved ranges existed. */
     reservedRanges?: string[];
+    /**
+     * A dual-stack slice's IPv6 pool: here, not in `spec`, which keeps the
+     * KubeSlice SliceIpam schema (one `sliceSubnet`). Absent from single-stack slices.
+     */
+    sliceSubnetIpv6?: string;
+    subnetSizeIpv6?: number;
     registeredAt: string;
     span: number;
     /** Random per commit: tells a retried request of ours that had landed from another writer's identical change. */
@@ -262,9 +268,19 @@ export function headForm(object: SliceIpamObject): HeadForm {
             gracePeriodSeconds: parsed.gracePeriodSeconds!,
             maxClusters: parsed.maxClusters!,
             ...(parsed.reservedRanges === undefined ? {} : { reservedRanges: parsed.reservedRanges }),
+            ...ipv6PoolOfAnnotation(parsed),
             registeredAt: parsed.registeredAt!,
         },
     };
+}
+
+/** The IPv6 pool's two settings when either is there (decodeLedger refuses one without the other). */
+function ipv6PoolOfAnnotation(
+    settings: Pick<LedgerAnnotation, "sliceSubnetIpv6" | "subnetSizeIpv6">,
+): Pick<LedgerAnnotation, "sliceSubnetIpv6" | "subnetSizeIpv6"> {
+    return settings.sliceSubnetIpv6 === undefined && settings.subnetSizeIpv6 === undefined
+        ? {}
+        : { sliceSubnetIpv6: settings.sliceSubnetIpv6, subnetSizeIpv6: settings.subnetSizeIpv6 };
 }
 
 /** The head's authoritative annotations for `ledger` stored in `refs`. */
@@ -275,6 +291,7 @@ export function headAnnotations(ledger: SliceLedger, refs: readonly ShardRef[], 
         gracePeriodSeconds: ledger.spec.gracePeriodSeconds,
         maxClusters: ledger.spec.maxClusters,
         ...(ledger.spec.reservedRanges === undefined ? {} : { reservedRanges: [...ledger.spec.reservedRanges] }),
+        ...ipv6PoolOfAnnotation(ledger.spec),
         registeredAt: ledger.registeredAt,
         span: SHARD_SPAN,
         commit,
@@ -414,6 +431,7 @@ export function assembleLedger(
             gracePeriodSeconds: settings.gracePeriodSeconds,
             maxClusters: settings.maxClusters,
             ...(settings.reservedRanges === undefined ? {} : { reservedRanges: settings.reservedRanges }),
+            ...ipv6PoolOfAnnotation(settings),
         },
         registeredAt: settings.registeredAt,
         allocations: [],
@@ -432,7 +450,10 @@ export function assembleLedger(
         ...merged.problems.map((problem) => `annotation ${ANNOTATION_LEDGER}: ${problem}`),
         ...duplicateClusterProblems(merged.entries),
     ];
-    return problems.length > 0 ? { ok: false, problems } : { ok: true, ledger: { ...base.ledger, allocations: merged.entries } };
+    // Shards are kept decoded across reads while their digest holds, which the IPv6 pool's addition leaves as it was.
+    return problems.length > 0
+        ? { ok: false, problems }
+        : { ok: true, ledger: withPairedSubnets({ ...base.ledger, allocations: merged.entries }) };
 }
 
 /**

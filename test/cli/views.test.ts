@@ -35,6 +35,32 @@ describe("status", () => {
     });
 });
 
+describe("a dual-stack slice", () => {
+    const ledger = withClusters(ledgerFor({ sliceName: "duo", sliceSubnet: "10.1.0.0/16", sliceSubnetIpv6: "fd00:1::/48", subnetSizeIpv6: 64 }), [
+        "cluster-1",
+        "cluster-2",
+    ]);
+
+    it("status shows both pools and sizes, comma-separated, and gives them in JSON", () => {
+        const row = sliceStatus(ledger, at(300));
+        expect(row).toMatchObject({ sliceSubnet: "10.1.0.0/16", sliceSubnetIpv6: "fd00:1::/48", subnetSizeIpv6: 64, totalSubnets: 256 });
+        expect(renderTable(STATUS_COLUMNS, [row])).toBe(
+            "NAME   SLICE SUBNET              SUBNET SIZE   AVAILABLE   TOTAL   UTILIZATION   AGE\n" +
+                "duo    10.1.0.0/16,fd00:1::/48   24,64         254         256     0.8%          5m\n",
+        );
+        expect(sliceStatus(ledgerFor(), at(0))).not.toHaveProperty("sliceSubnetIpv6");
+    });
+
+    it("show gives each cluster both subnets of its index", () => {
+        const views = allocationViews(ledger, at(300));
+        expect(views.map((view) => [view.clusterName, view.subnet, view.subnetIpv6])).toEqual([
+            ["cluster-1", "10.1.0.0/24", "fd00:1::/64"],
+            ["cluster-2", "10.1.1.0/24", "fd00:1:0:1::/64"],
+        ]);
+        expect(renderTable(ALLOCATION_COLUMNS, views).split("\n")[1]).toMatch(/^cluster-1\s+10\.1\.0\.0\/24,fd00:1::\/64\s+Allocated/);
+    });
+});
+
 describe("show", () => {
     const ledger = released(
         released(withClusters(ledgerFor({ gracePeriodSeconds: 86_400 }), ["cluster-1", "cluster-2", "cluster-3"]), "cluster-2", at(3600)),
@@ -122,6 +148,25 @@ describe("savings", () => {
         const ledger = released(withClusters(ledgerFor({ gracePeriodSeconds: 3600 }), ["a", "b"]), "b", at(100));
         expect(savingsReport([ledger], at(200)).slices[0]).toMatchObject({ clusters: 1, heldSubnets: 2, dynamicAddresses: 512 });
         expect(savingsReport([ledger], at(100 + 3600)).slices[0]).toMatchObject({ clusters: 1, heldSubnets: 1, dynamicAddresses: 256 });
+    });
+
+    it("counts a dual-stack slice in each family: its IPv4 pool among the IPv4 slices, its IPv6 pool among the IPv6 ones", () => {
+        // 256 usable indexes (the smaller pool), 2 clusters, each holding a /24 and a /120.
+        const dual = withClusters(ledgerFor({ sliceName: "duo", sliceSubnet: "10.1.0.0/16", sliceSubnetIpv6: "fd00:1::/104", subnetSizeIpv6: 120 }), [
+            "a",
+            "b",
+        ]);
+        const report = savingsReport([dual], at(60));
+        expect(report.slices[0]).toMatchObject({ sliceSubnet: "10.1.0.0/16", staticAddresses: 65_536, dynamicAddresses: 512 });
+        expect(report.slices[0].ipv6Pool).toMatchObject({
+            sliceSubnet: "fd00:1::/104",
+            ipVersion: 6,
+            staticAddresses: 65_536,
+            dynamicAddresses: 512,
+        });
+        expect(report.total).toMatchObject({ slices: 1, clusters: 2, staticAddresses: 65_536 });
+        expect(report.totalIpv6).toMatchObject({ slices: 1, clusters: 2, staticAddresses: 65_536 });
+        expect(savingsRows(report).map((row) => row.name)).toEqual(["duo", "duo IPv6", "TOTAL IPv4", "TOTAL IPv6"]);
     });
 
     it("reports no savings for no slices", () => {

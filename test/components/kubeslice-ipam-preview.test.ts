@@ -138,4 +138,44 @@ describe("KubeSliceIpam in a preview", () => {
         );
         expect(existsSync(store.directory)).toBe(false); // nothing written: not even the store directory
     });
+
+    it("fails for a cluster whose IPv4 and IPv6 pins name different indexes, saying which index each names", async () => {
+        const store = { kind: "file" as const, directory: path.join(temp.dir, "store-pins") };
+        const planning = planSlice("odd", {
+            sliceName: "odd",
+            sliceSubnet: "10.6.0.0/16",
+            subnetSize: 24,
+            sliceSubnetIpv6: "fd00:6::/48",
+            subnetSizeIpv6: 64,
+            clusters: ["w"],
+            pins: { w: "10.6.1.0/24" },
+            pinsIpv6: { w: "fd00:6:0:2::/64" },
+            store,
+        });
+        await expect(planning).rejects.toThrow(
+            'KubeSliceIpam "odd" cannot place its clusters:\n' +
+                '  - the pins of cluster "w" in slice "odd" name different indexes: 10.6.1.0/24 is index 1, fd00:6:0:2::/64 is index 2',
+        );
+    });
+
+    it("plans an IPv4 slice's upgrade to dual-stack: clusters keep their subnets and the plan shows their paired IPv6 ones", async () => {
+        const store = { kind: "file" as const, directory: path.join(temp.dir, "store-upgrade") };
+        const opened = new FileLedgerStore(store.directory);
+        await registerSlice(opened, sliceSpecSchema.parse({ sliceName: "up", sliceSubnet: "10.9.0.0/16" }));
+        await allocateSubnet(opened, "up", "a");
+        const { plan, projected } = await planSlice("up", {
+            sliceName: "up",
+            sliceSubnet: "10.9.0.0/16",
+            subnetSize: 24,
+            sliceSubnetIpv6: "fd00:9::/56",
+            subnetSizeIpv6: 64,
+            clusters: ["a", "b"],
+            store,
+        });
+        expect(plan).toEqual({
+            a: { subnet: "10.9.0.0/24", subnetIpv6: "fd00:9::/64", index: 0, source: "existing" },
+            b: { subnet: "10.9.1.0/24", subnetIpv6: "fd00:9:0:1::/64", index: 1, source: "planned" },
+        });
+        expect(projected?.totalSubnets).toBe(256);
+    });
 });

@@ -202,6 +202,66 @@ describe("KubeSliceIpam", () => {
         expect(await valueOf(ipam.availableSubnets)).toBe(4_094);
     });
 
+    it("reports a dual-stack slice's subnets of both families, each cluster's at one index, and annotates the manifests", async () => {
+        const ipam = track(
+            new KubeSliceIpam("duo", {
+                sliceName: "duo",
+                namespace: "kubeslice-cisco",
+                sliceSubnet: "10.4.0.0/16",
+                sliceSubnetIpv6: "fd00:4::/48",
+                subnetSizeIpv6: 64,
+                clusters: ["worker-1", "worker-2", "worker-3"],
+                pinnedSubnets: { "worker-3": "10.4.9.0/24" },
+                pinnedSubnetsIpv6: { "worker-2": "fd00:4:0:7::/64", "worker-3": "fd00:4:0:9::/64" },
+                store,
+            }),
+        );
+        expect(await valueOf(ipam.subnets)).toEqual({ "worker-1": "10.4.0.0/24", "worker-2": "10.4.7.0/24", "worker-3": "10.4.9.0/24" });
+        expect(await valueOf(ipam.subnetsIpv6)).toEqual({ "worker-1": "fd00:4::/64", "worker-2": "fd00:4:0:7::/64", "worker-3": "fd00:4:0:9::/64" });
+        expect((await valueOf(ipam.allocations))["worker-2"]).toMatchObject({ subnet: "10.4.7.0/24", subnetIpv6: "fd00:4:0:7::/64", index: 7 });
+        expect(registrations.find((r) => r.type === SLICE_TYPE)!.inputs).toMatchObject({ sliceSubnetIpv6: "fd00:4::/48", subnetSizeIpv6: 64 });
+        expect(registrations.filter((r) => r.type === ALLOCATION_TYPE).map((r) => r.inputs.sliceSubnetIpv6)).toEqual([
+            "fd00:4::/48",
+            "fd00:4::/48",
+            "fd00:4::/48",
+        ]);
+        const manifests = await valueOf(ipam.manifests);
+        expect(manifests["worker-2"]).toContain("ipam.kubeslice-ipam.io/cluster-subnet-ipv6: fd00:4:0:7::/64\n");
+        expect(manifests["worker-2"]).toContain("ipam.kubeslice-ipam.io/slice-subnet-ipv6: fd00:4::/48\n");
+        expect(manifests["worker-2"]).toContain("clusterSubnetCIDR: 10.4.7.0/24\n");
+        expect(await valueOf(ipam.totalSubnets)).toBe(256);
+    });
+
+    it("sends a single-stack slice's children exactly what it did before dual-stack slices, and reports no IPv6 subnets", async () => {
+        const ipam = track(
+            new KubeSliceIpam("uno", { sliceName: "uno", namespace: "kubeslice-cisco", sliceSubnet: "10.5.0.0/16", clusters: ["w"], store }),
+        );
+        expect(await valueOf(ipam.subnetsIpv6)).toEqual({});
+        expect(registrations.find((r) => r.type === SLICE_TYPE)!.inputs).not.toHaveProperty("sliceSubnetIpv6");
+        expect(registrations.find((r) => r.type === ALLOCATION_TYPE)!.inputs).not.toHaveProperty("sliceSubnetIpv6");
+        expect((await valueOf(ipam.manifests)).w).not.toContain("annotations");
+    });
+
+    it("refuses IPv6 pins without an IPv6 pool, and IPv6 pool arguments that break its rules, with the other problems", () => {
+        expect(
+            () =>
+                new KubeSliceIpam("bad", {
+                    sliceName: "bad",
+                    namespace: "kubeslice-cisco",
+                    sliceSubnet: "10.6.0.0/16",
+                    subnetSizeIpv6: 64,
+                    clusters: ["w"],
+                    pinnedSubnetsIpv6: { w: "fd00:6::/64", x: "fd00:6:0:1::/64" },
+                    store,
+                }),
+        ).toThrow(
+            'KubeSliceIpam "bad" has invalid arguments:\n' +
+                '  - pinnedSubnetsIpv6 names cluster "x", which is not in clusters\n' +
+                "  - pinnedSubnetsIpv6 pins IPv6 subnets, but the slice has no sliceSubnetIpv6 (IPv6 pool); add one, or pin in pinnedSubnets\n" +
+                "  - subnetSizeIpv6 64 is set without sliceSubnetIpv6; set both (a dual-stack slice) or neither",
+        );
+    });
+
     it("registers the same children whatever the order of the list; a new cluster adds exactly one", async () => {
         const build = async (clusters: string[]) => {
             registrations.length = 0;

@@ -67,6 +67,17 @@ describe("WorkerSliceConfig manifests", () => {
         expect(renderManifestYaml(manifest)).toContain("octet: 9007199254740991\n");
     });
 
+    it("match the KubeSlice CRD schema for a dual-stack slice: the spec is the IPv4 one, the IPv6 pool and subnet are annotations", () => {
+        const manifest = workerSliceConfig({ ...params, ipv6: { sliceSubnet: "fd00:2::/48", subnet: "fd00:2:0:1::/64" } });
+        expect(validate(manifest), JSON.stringify(validate.errors)).toBe(true);
+        expect(manifest.spec).toEqual(workerSliceConfig(params).spec);
+        expect(manifest.metadata.annotations).toEqual({
+            "ipam.kubeslice-ipam.io/slice-subnet-ipv6": "fd00:2::/48",
+            "ipam.kubeslice-ipam.io/cluster-subnet-ipv6": "fd00:2:0:1::/64",
+        });
+        expect(workerSliceConfig(params).metadata).not.toHaveProperty("annotations");
+    });
+
     it("match the KubeSlice CRD schema, with every extra", () => {
         const manifest = workerSliceConfig(params);
         expect(validate(manifest), JSON.stringify(validate.errors)).toBe(true);

@@ -184,6 +184,7 @@ describe("KubeSliceIpam from Pulumi YAML through the native provider, file store
         expect(children.find((r) => r.id === "teal/c-1")?.outputs).toMatchObject({ subnet: subnet(0), index: 0, status: "Allocated" });
         expect(component.outputs).toEqual({
             subnets: { "c-1": subnet(0), "c-2": subnet(1) },
+            subnetsIpv6: {},
             totalSubnets: 256,
             totalSubnetsExact: "256",
             availableSubnets: 254,

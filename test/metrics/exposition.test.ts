@@ -68,6 +68,21 @@ describe("renderExposition", () => {
         );
     });
 
+    it("labels a dual-stack slice's ipam_slice_info with ip_family dual and its IPv6 pool; its gauges count clusters, as any slice's", async () => {
+        const ledger = mustAllocate(
+            ledgerFor({ sliceName: "duo", sliceSubnet: "10.1.0.0/16", sliceSubnetIpv6: "fd00:1::/56", subnetSizeIpv6: 64 }),
+            "a",
+            at(1),
+        ).ledger;
+        const text = await renderExposition(ledgerMetricFamilies([ledger], at(2)));
+        expect(text).toContain(
+            'ipam_slice_info{slice="duo",ip_family="dual",slice_subnet="10.1.0.0/16",subnet_size="24",slice_subnet_ipv6="fd00:1::/56",' +
+                'subnet_size_ipv6="64",total_subnets="256",reserved_subnets="0"} 1\n',
+        );
+        expect(sampleValue(samplesOf(text), "ipam_allocated_subnets", { slice: "duo" })).toBe(1);
+        expect(sampleValue(samplesOf(text), "ipam_total_subnets", { slice: "duo" })).toBe(256);
+    });
+
     it("prints HELP and TYPE for metrics with no slice yet", async () => {
         const text = await renderExposition(ledgerMetricFamilies([], at(0)));
         expect(text).toContain("# TYPE ipam_available_subnets gauge\n");

@@ -84,8 +84,16 @@ describe("construct", () => {
         expect(await valueOf(result.state.totalSubnets)).toBe(256);
         expect(await valueOf(result.state.availableSubnets)).toBe(254);
         expect(await valueOf(result.state.utilization)).toBe(2 / 256);
-        expect(Object.keys(result.state).sort()).toEqual(["availableSubnets", "subnets", "totalSubnets", "totalSubnetsExact", "utilization"]);
+        expect(Object.keys(result.state).sort()).toEqual([
+            "availableSubnets",
+            "subnets",
+            "subnetsIpv6",
+            "totalSubnets",
+            "totalSubnetsExact",
+            "utilization",
+        ]);
         expect(await valueOf(result.state.totalSubnetsExact)).toBe("256");
+        expect(await valueOf(result.state.subnetsIpv6)).toEqual({}); // a single-stack slice
         // The manifest files are registered once their subnets are known, after the outputs above.
         await vi.waitFor(() =>
             expect(registrations.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
@@ -173,7 +181,14 @@ describe("the component's schema", () => {
     it("is a component whose inputs are the ones construct passes on, and whose outputs are the ones it registers", () => {
         expect(component.isComponent).toBe(true);
         expect(Object.keys(component.inputProperties).sort()).toEqual([...COMPONENT_INPUTS].sort());
-        expect(Object.keys(component.properties).sort()).toEqual(["availableSubnets", "subnets", "totalSubnets", "totalSubnetsExact", "utilization"]);
+        expect(Object.keys(component.properties).sort()).toEqual([
+            "availableSubnets",
+            "subnets",
+            "subnetsIpv6",
+            "totalSubnets",
+            "totalSubnetsExact",
+            "utilization",
+        ]);
         expect([...COMPONENT_OUTPUTS].sort()).toEqual(Object.keys(component.properties).sort()); // what a construct cut short answers, unknown
         expect(component.inputProperties.store.$ref).toBe("#/types/kubeslice-ipam:index:Store");
     });

@@ -13,7 +13,8 @@ import { settledStoreWork } from "../../provider/store/exit-hold";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { CorruptLedgerError } from "../../provider/store/ledger-document";
 import { Allocation, newLedger, SliceLedger } from "../../provider/core/ledger";
-import { subnetTextAt } from "../../provider/core/pool";
+import { indexOfSubnet, subnetTextAt } from "../../provider/core/pool";
+import { ipv6PoolOf } from "../../provider/core/slice-pools";
 import { poolOf } from "../../provider/core/ledger";
 import { ANNOTATION_COUNTERS, ANNOTATION_SETTINGS, ledgerOf, sliceIpamObject, statusOf } from "../../provider/store/sliceipam-object";
 import { ANNOTATION_LEDGER, PROJECTION_LIMIT, SETTINGS_FENCE } from "../../provider/store/sliceipam-shard";
@@ -21,6 +22,7 @@ import { allocateFromProcesses } from "../support/allocate-workers";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { describeHistoryContract } from "./history-contract";
 import { describeLedgerStoreContract, IPV6_POOLS } from "./ledger-store-contract";
+import { itKeepsDualStackSlices } from "./dual-stack-contract";
 
 const CRD = path.resolve(__dirname, "../../deploy/kubernetes/sliceipam-crd.yaml");
 const WORKER_CRD = path.resolve(__dirname, "../fixtures/kubeslice-crds/pr-284-dynamic-ipam/worker.kubeslice.io_workersliceconfigs.yaml");
@@ -214,6 +216,30 @@ describe("Kubernetes store", () => {
         await updateSliceSettings(store, spec());
         expect(JSON.parse(await ledgerAnnotation(namespace))).not.toHaveProperty("reservedRanges");
         expect((await storeIn(namespace).load("blue"))!.ledger.spec).not.toHaveProperty("reservedRanges");
+    });
+
+    describe("dual-stack slices", () => {
+        itKeepsDualStackSlices(() => {
+            const namespace = freshNamespace();
+            return () => storeIn(namespace);
+        });
+
+        it("keeps the IPv6 pool in the head's ledger annotation: spec and shards keep the KubeSlice and single-stack shapes", async () => {
+            const namespace = freshNamespace();
+            const store = storeIn(namespace);
+            await registerSlice(store, spec({ sliceSubnetIpv6: "fd00:2::/48", subnetSizeIpv6: 64 }));
+            await allocateSubnet(store, "blue", "worker-1");
+            await settledStoreWork();
+            expect(JSON.parse(await ledgerAnnotation(namespace))).toMatchObject({ sliceSubnetIpv6: "fd00:2::/48", subnetSizeIpv6: 64 });
+            const object = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
+            expect(object.spec).toEqual({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", subnetSize: 24 });
+            expect(object.status.allocatedSubnets).toEqual([expect.objectContaining({ clusterName: "worker-1", subnet: "10.2.0.0/24" })]);
+            const shards = (await objects().listNamespacedCustomObject({ ...SHARDS, namespace })) as any;
+            expect(shards.items.flatMap((shard: any) => shard.spec.allocations.map((entry: any) => Object.keys(entry).sort()))).toEqual([
+                ["allocatedAt", "clusterName", "index", "status", "subnet"],
+            ]);
+            expect((await storeIn(namespace).load("blue"))!.ledger.allocations[0].subnetIpv6).toBe("fd00:2::/64");
+        });
     });
 
     it("refuses a SliceIpam whose annotations were corrupted, naming it", async () => {
@@ -437,6 +463,35 @@ describe("Kubernetes store at 4,096 active + 20,000 Released entries (63-charact
         const final = (await storeIn(namespace).load("big"))!.ledger;
         expect(final.allocations.filter((a) => a.status !== "Released")).toHaveLength(4_096 - 1 - 64 + 1);
         console.log(`24,096-entry slice, Kubernetes store, ms: ${JSON.stringify(timings)}`);
+    }, 180_000);
+});
+
+describe("Kubernetes store at 4,096 dual-stack clusters (63-character names)", () => {
+    it("adds the IPv6 pool to 4,096 clusters rewriting no shard, and joins, leaves and reads within the limits", async () => {
+        const namespace = freshNamespace();
+        const ipv4 = ledgerWith(spec({ sliceName: "wide", sliceSubnet: "10.0.0.0/8", maxClusters: 4_096 }), 4_095, 0, 63);
+        expect((await storeIn(namespace).compareAndSwap("wide", undefined, ipv4)).ok).toBe(true);
+        const shardsBefore = await shardNames(namespace);
+        const started = performance.now();
+        const dual = spec({ sliceName: "wide", sliceSubnet: "10.0.0.0/8", maxClusters: 4_096, sliceSubnetIpv6: "fd00:1::/48", subnetSizeIpv6: 64 });
+        await updateSliceSettings(storeIn(namespace), dual);
+        const upgradeMs = Math.round(performance.now() - started);
+        await settledStoreWork();
+        expect(await shardNames(namespace)).toEqual(shardsBefore);
+        const joined = await allocateSubnet(storeIn(namespace), "wide", "joining-" + "x".repeat(55));
+        expect([joined.allocation.index, joined.allocation.subnetIpv6]).toEqual([4_095, "fd00:1:0:fff::/64"]);
+        await releaseSubnet(storeIn(namespace), "wide", ipv4.allocations[7].clusterName);
+        const loaded = (await storeIn(namespace).load("wide"))!;
+        expect(loaded.ledger.allocations).toHaveLength(4_096);
+        const ipv6Pool = ipv6PoolOf(dual)!;
+        const unpaired = loaded.ledger.allocations.filter((entry) => {
+            const found = indexOfSubnet(ipv6Pool, entry.subnetIpv6 ?? "");
+            return !found.ok || found.index !== entry.index;
+        });
+        expect(unpaired).toEqual([]);
+        expect(loaded.storage!.usedBytes / loaded.storage!.limitBytes).toBeLessThan(0.05);
+        expect(Buffer.byteLength(JSON.stringify(await headObject(namespace, "wide")))).toBeLessThan(100_000);
+        console.log(`4,096-cluster dual-stack slice, Kubernetes store: the IPv6 pool added in ${upgradeMs} ms`);
     }, 180_000);
 });
 

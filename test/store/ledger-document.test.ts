@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { emptyCounters } from "../../provider/core/counters";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +8,7 @@ import { registerSlice, updateSliceSettings } from "../../provider/service/slice
 import { sliceSpecSchema } from "../../provider/core/validation";
 import { FileLedgerStore } from "../../provider/store/file-store";
 import { decodeLedger, encodeLedger } from "../../provider/store/ledger-document";
+import { itKeepsDualStackSlices } from "./dual-stack-contract";
 
 // Every version of kubeslice-ipam wrote all five settings.
 const settings = { sliceName: "old", sliceSubnet: "10.1.0.0/16", subnetSize: 24, gracePeriodSeconds: 86_400, maxClusters: 4_096 };
@@ -69,5 +70,42 @@ describe("ledger documents", () => {
         } finally {
             rmSync(directory, { recursive: true, force: true });
         }
+    });
+
+    describe("dual-stack slices in the file store", () => {
+        const directories: string[] = [];
+        afterAll(() => directories.forEach((directory) => rmSync(directory, { recursive: true, force: true })));
+        itKeepsDualStackSlices(() => {
+            const directory = mkdtempSync(path.join(tmpdir(), "dual-stack-"));
+            directories.push(directory);
+            return () => new FileLedgerStore(directory);
+        });
+
+        it("store entries as a single-stack slice does: the IPv6 subnet is derived from the index on reading", async () => {
+            const directory = mkdtempSync(path.join(tmpdir(), "dual-stack-"));
+            directories.push(directory);
+            const store = new FileLedgerStore(directory);
+            await registerSlice(
+                store,
+                sliceSpecSchema.parse({ sliceName: "blue", sliceSubnet: "10.1.0.0/16", sliceSubnetIpv6: "fd00:1::/48", subnetSizeIpv6: 64 }),
+            );
+            await allocateSubnet(store, "blue", "a");
+            const files = readdirSync(path.join(directory, "blue"));
+            const stored = JSON.parse(readFileSync(path.join(directory, "blue", files.sort().at(-1)!), "utf8"));
+            expect(stored.spec).toMatchObject({ sliceSubnet: "10.1.0.0/16", subnetSize: 24, sliceSubnetIpv6: "fd00:1::/48", subnetSizeIpv6: 64 });
+            expect(Object.keys(stored.allocations[0])).toEqual(["clusterName", "subnet", "index", "status", "allocatedAt"]);
+            expect((await new FileLedgerStore(directory).load("blue"))!.ledger.allocations[0].subnetIpv6).toBe("fd00:1::/64");
+        });
+    });
+
+    it("refuse a stored IPv6 pool without its subnet size, naming it", () => {
+        const decoded = decodeLedger({
+            spec: { ...settings, sliceSubnetIpv6: "fd00:1::/48" },
+            registeredAt: "2026-01-01T00:00:00.000Z",
+            allocations: [],
+        });
+        expect(!decoded.ok && decoded.problems).toEqual([
+            'spec.subnetSizeIpv6: subnetSizeIpv6 is required with sliceSubnetIpv6 "fd00:1::/48" (e.g. 64)',
+        ]);
     });
 });

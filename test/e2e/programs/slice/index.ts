@@ -12,6 +12,8 @@ import { KubeSliceIpam } from "kubeslice-ipam";
 //   manifestsDirectory  default "manifests" (relative to the project)
 //   reservedFrom        a network stack whose nodeCidr and podCidr outputs are reserved (default: none)
 //   acceptReservedOverlaps, planMustHold  booleans (default: unset)
+//   sliceSubnetIpv6, subnetSizeIpv6       a dual-stack slice's IPv6 pool (default: none, single-stack)
+//   pinnedSubnetsIpv6   JSON map cluster → IPv6 subnet (default: none)
 const config = new pulumi.Config();
 const sliceName = config.get("sliceName") ?? "blue";
 const reservedFrom = config.get("reservedFrom");
@@ -22,6 +24,9 @@ const slice = new KubeSliceIpam(sliceName, {
     namespace: "kubeslice-e2e",
     sliceSubnet: config.require("sliceSubnet"),
     subnetSize: config.getNumber("subnetSize"),
+    sliceSubnetIpv6: config.get("sliceSubnetIpv6"),
+    subnetSizeIpv6: config.getNumber("subnetSizeIpv6"),
+    pinnedSubnetsIpv6: config.getObject<Record<string, string>>("pinnedSubnetsIpv6"),
     gracePeriodSeconds: config.getNumber("gracePeriodSeconds"),
     clusters: config.requireObject<string[]>("clusters"),
     store: { kind: "file", directory: config.require("storeDirectory") },
@@ -32,6 +37,7 @@ const slice = new KubeSliceIpam(sliceName, {
 });
 
 export const subnets = slice.subnets;
+export const subnetsIpv6 = slice.subnetsIpv6;
 export const allocations = slice.allocations;
 export const manifests = slice.manifests;
 export const totalSubnets = slice.totalSubnets;
