@@ -230,14 +230,15 @@ describe("Kubernetes store", () => {
             await registerSlice(store, spec({ sliceSubnetIpv6: "fd00:2::/48", subnetSizeIpv6: 64 }));
             await allocateSubnet(store, "blue", "worker-1");
             await settledStoreWork();
-            expect(JSON.parse(await ledgerAnnotation(namespace))).toMatchObject({ sliceSubnetIpv6: "fd00:2::/48", subnetSizeIpv6: 64 });
+            const annotation = JSON.parse(await ledgerAnnotation(namespace));
+            expect(annotation).toMatchObject({ sliceSubnetIpv6: "fd00:2::/48", subnetSizeIpv6: 64 });
             const object = (await objects().getNamespacedCustomObject({ ...GROUP, namespace, name: "blue" })) as any;
             expect(object.spec).toEqual({ sliceName: "blue", sliceSubnet: "10.2.0.0/16", subnetSize: 24 });
             expect(object.status.allocatedSubnets).toEqual([expect.objectContaining({ clusterName: "worker-1", subnet: "10.2.0.0/24" })]);
+            // Stored entries (in shards, or recent ones in the head) have the single-stack shape: the IPv6 subnet follows from the index.
             const shards = (await objects().listNamespacedCustomObject({ ...SHARDS, namespace })) as any;
-            expect(shards.items.flatMap((shard: any) => shard.spec.allocations.map((entry: any) => Object.keys(entry).sort()))).toEqual([
-                ["allocatedAt", "clusterName", "index", "status", "subnet"],
-            ]);
+            const stored = [...shards.items.flatMap((shard: any) => shard.spec.allocations), ...annotation.recent];
+            expect(stored.map((entry: any) => Object.keys(entry).sort())).toEqual([["allocatedAt", "clusterName", "index", "status", "subnet"]]);
             expect((await storeIn(namespace).load("blue"))!.ledger.allocations[0].subnetIpv6).toBe("fd00:2::/64");
         });
     });
