@@ -20,10 +20,38 @@ const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 interface Holds {
     readonly running: Set<Promise<unknown>>;
+    /** Ends of the delays running now (delayUnlessHurried). */
+    readonly delays: Set<() => void>;
     installed: boolean;
 }
 
-const holds = () => processWide("kubeslice-ipam.exit-holds", (): Holds => ({ running: new Set(), installed: false }));
+const holds = () => processWide("kubeslice-ipam.exit-holds", (): Holds => ({ running: new Set(), delays: new Set(), installed: false }));
+
+/**
+ * Waits `ms`, or less: until the process is asked to end (a held SIGINT or
+ * SIGTERM) or someone awaits settledStoreWork. For work that waits only to
+ * share one write with later changes (the status projection): once nothing
+ * more can come, waiting on would only delay the end of the process — and
+ * the engine waits for its provider processes to end before `up` does.
+ */
+export function delayUnlessHurried(ms: number): Promise<void> {
+    const state = holds();
+    return new Promise((resolve) => {
+        const end = () => {
+            clearTimeout(timer);
+            state.delays.delete(end);
+            resolve();
+        };
+        const timer = setTimeout(end, ms);
+        state.delays.add(end);
+    });
+}
+
+function hurry(): void {
+    for (const end of [...holds().delays]) {
+        end();
+    }
+}
 
 /** Lets `work` finish before a SIGINT or SIGTERM ends the process. `work` must not reject. */
 export function holdExitUntil(work: Promise<unknown>): void {
@@ -43,6 +71,7 @@ function onSignal(signal: NodeJS.Signals): void {
     for (const other of SIGNALS) {
         process.off(other, onSignal);
     }
+    hurry();
     const limit = new Promise((resolve) => setTimeout(resolve, HOLD_LIMIT_MS).unref());
     void Promise.race([Promise.allSettled([...state.running]), limit]).then(() => process.kill(process.pid, signal));
 }
@@ -50,7 +79,7 @@ function onSignal(signal: NodeJS.Signals): void {
 /**
  * Resolves once the work stores do after their callers have their results
  * (the Kubernetes store's status projection and deletion of replaced shards,
- * Events) is done, including work started meanwhile. A program that ends
+ * Events) is done, including work started meanwhile; delayed work starts now. A program that ends
  * itself with `process.exit()` right after its last change awaits this
  * first, or leaves the projection one burst behind and the replaced shards to
  * the sweep.
@@ -58,6 +87,7 @@ function onSignal(signal: NodeJS.Signals): void {
 export async function settledStoreWork(): Promise<void> {
     const state = holds();
     while (state.running.size > 0) {
+        hurry();
         await Promise.allSettled([...state.running]);
     }
 }

@@ -21,7 +21,7 @@ import {
     projectedStatus,
     UNREGISTERED,
 } from "./sliceipam-shard";
-import { holdExitUntil } from "./exit-hold";
+import { delayUnlessHurried, holdExitUntil } from "./exit-hold";
 import { committingInDrain } from "./update-ledger";
 
 /** One successful commit in this many also sweeps the slice's orphaned shards. */
@@ -188,16 +188,17 @@ export class Commits {
      * for the latest commit by then. Through the engine a burst is often one
      * commit (it sends creates tens of milliseconds apart), and the status is
      * the costliest write of a commit for the API server (the whole object,
-     * validated): a deployment's projection is written a few times a second,
-     * not once per commit. The write is held against SIGINT and SIGTERM
-     * (exit-hold.ts), so a provider process the engine stops still makes it.
+     * validated): a deployment's projection is written once a second, not
+     * once per commit. The write is held against SIGINT and SIGTERM
+     * (exit-hold.ts), so a provider process the engine stops still makes it,
+     * at once: the engine waits for its provider processes to end.
      */
     async afterBurst(sliceName: string): Promise<void> {
         const key = this.view.keyOf(sliceName);
         if (!owedWork().has(key) || projectionsDue().has(key)) {
             return;
         }
-        const due = new Promise<void>((resolve) => setTimeout(resolve, PROJECTION_DELAY_MS))
+        const due = delayUnlessHurried(PROJECTION_DELAY_MS)
             .then(async () => {
                 projectionsDue().delete(key);
                 const owed = owedWork().get(key);

@@ -1,6 +1,6 @@
 // A separate OS process whose store finishes work after its caller is settled (as the Kubernetes store's
 // status projection does), to be stopped with a signal as the Pulumi engine stops a provider.
-// Usage: node exit-hold-worker.cjs <marker file> [--signal-during-burst]
+// Usage: node exit-hold-worker.cjs <marker file> [--signal-during-burst] [--long-delay]
 // The store's afterBurst writes the marker 100 ms after the caller has its result; with --signal-during-burst the
 // process sends itself SIGINT as that work starts. Otherwise it waits, alive, for a signal.
 const fs = require("node:fs");
@@ -10,6 +10,7 @@ const dist = path.resolve(__dirname, "../../dist/provider");
 const { newLedger } = require(path.join(dist, "core/ledger.js"));
 const { sliceSpecSchema } = require(path.join(dist, "core/validation.js"));
 const { updateLedger } = require(path.join(dist, "store/update-ledger.js"));
+const { delayUnlessHurried } = require(path.join(dist, "store/exit-hold.js"));
 
 // In memory: no lock library is loaded, so nothing but the hold under test handles a signal in this process.
 const [marker] = process.argv.slice(2);
@@ -30,7 +31,8 @@ const store = {
             // As the engine does once the last caller has its result: the signal arrives while this work runs.
             process.kill(process.pid, "SIGINT");
         }
-        await sleep(100);
+        // With --long-delay, as the status projection waits to share its write: longer than the hold allows.
+        await (process.argv.includes("--long-delay") ? delayUnlessHurried(600_000) : sleep(100));
         fs.writeFileSync(marker, "projection written\n");
     },
 };
