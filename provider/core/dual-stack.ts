@@ -72,3 +72,26 @@ export function poolChange(registered: PoolSettingsOf, declared: PoolSettingsOf)
 }
 
 type PoolSettingsOf = Pick<SliceSpec, "sliceName" | "sliceSubnet" | "subnetSize" | "sliceSubnetIpv6" | "subnetSizeIpv6">;
+
+/** An IPv6 pool's addition undone: the slice as it was before {@link withIpv6Pool}, its clusters without IPv6 subnets. */
+export function withoutIpv6Pool(ledger: SliceLedger): SliceLedger {
+    const { sliceSubnetIpv6: _pool, subnetSizeIpv6: _size, ...spec } = ledger.spec;
+    return { ...ledger, spec, allocations: ledger.allocations.map(({ subnetIpv6: _subnet, ...entry }) => entry) };
+}
+
+/** The same clusters at the same indexes in the same states since the same times. */
+export function sameAllocations(a: readonly Allocation[], b: readonly Allocation[]): boolean {
+    return (
+        a.length === b.length &&
+        a.every((x, i) => {
+            const y = b[i];
+            return (
+                x.clusterName === y.clusterName &&
+                x.index === y.index &&
+                x.status === y.status &&
+                x.allocatedAt === y.allocatedAt &&
+                x.releasedAt === y.releasedAt
+            );
+        })
+    );
+}

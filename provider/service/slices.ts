@@ -11,7 +11,7 @@ import {
     withSettings,
 } from "../core/ledger";
 import { SliceSpec } from "../core/validation";
-import { poolChange, withIpv6Pool } from "../core/dual-stack";
+import { poolChange, sameAllocations, withIpv6Pool, withoutIpv6Pool } from "../core/dual-stack";
 import { LedgerStore, StoreNotFoundError } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
 import { IpamError } from "./errors";
@@ -46,17 +46,21 @@ export async function registerSlice(
 ): Promise<RegisterResult> {
     await store.initialize?.();
     await refuseOverlaps(store, spec);
+    let poolAdded = false;
     const registered = await updateLedger(store, spec.sliceName, (current): { ledger: SliceLedger; result: RegisterResult; at?: Date } => {
         if (current === undefined) {
             const now = clock();
             const ledger = newLedger(spec, now);
             return { ledger, result: { ledger, created: true }, at: now };
         }
+        poolAdded = poolChange(current.spec, spec) === "ipv6-pool-added";
         const ledger = applySettings(current, spec, clock(), options, store.description);
         return { ledger, result: { ledger, created: false } };
     });
     if (registered.created) {
         await settleRegistrationRace(store, registered.ledger);
+    } else if (poolAdded) {
+        await settlePoolAdditionRace(store, registered.ledger);
     }
     return registered;
 }
@@ -76,13 +80,19 @@ export async function updateSliceSettings(
     if (registered !== undefined && poolChange(registered.spec, spec) === "ipv6-pool-added") {
         await refuseOverlaps(store, spec); // the new pool, like any pool, must overlap no other slice's
     }
-    return updateLedger(store, spec.sliceName, (current) => {
+    let poolAdded = false;
+    const updated = await updateLedger(store, spec.sliceName, (current) => {
         if (current === undefined) {
             throw notRegistered(store, spec.sliceName, "run `pulumi refresh`, then `pulumi up` to register it again");
         }
+        poolAdded = poolChange(current.spec, spec) === "ipv6-pool-added";
         const ledger = applySettings(current, spec, clock(), options, store.description);
         return { ledger, result: ledger };
     });
+    if (poolAdded) {
+        await settlePoolAdditionRace(store, updated);
+    }
+    return updated;
 }
 
 /**
@@ -208,6 +218,36 @@ export function sliceOverlap(spec: SliceSpec, other: SliceSpec, store: string, c
  * other, so two overlapping slices never both remain; in the rare case both
  * look after both wrote, both withdraw and both callers are told to retry.
  */
+/**
+ * The same race for an IPv6 pool added to a slice while another slice took
+ * an overlapping pool: each looks again after its write, and one that finds
+ * an overlap withdraws its pool — while its ledger is still as that write
+ * left it (its clusters' IPv6 subnets then were never handed out by an
+ * acknowledged change but this one, which fails). If clusters changed
+ * meanwhile, the pool stays and the error says so.
+ */
+async function settlePoolAdditionRace(store: LedgerStore, ours: SliceLedger): Promise<void> {
+    try {
+        await refuseOverlaps(store, ours.spec);
+    } catch (error) {
+        const withdrawn = await updateLedger(store, ours.spec.sliceName, (current) => {
+            const untouched =
+                current !== undefined &&
+                sameAllocations(current.allocations, ours.allocations) &&
+                current.spec.sliceSubnetIpv6 === ours.spec.sliceSubnetIpv6;
+            return untouched ? { ledger: withoutIpv6Pool(current), result: true } : { ledger: current, result: false };
+        });
+        if (withdrawn) {
+            throw error;
+        }
+        throw new IpamError(
+            "slice-overlap",
+            `${(error as Error).message}; another slice took an overlapping IPv6 pool while this one's was added, and clusters of ` +
+                `slice "${ours.spec.sliceName}" changed since, so its IPv6 pool was kept: remove the other slice's pool`,
+        );
+    }
+}
+
 async function settleRegistrationRace(store: LedgerStore, ours: SliceLedger): Promise<void> {
     try {
         await refuseOverlaps(store, ours.spec);

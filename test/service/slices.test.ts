@@ -64,6 +64,41 @@ describe("slices in a store", () => {
         }
     });
 
+    it("never leaves two slices with overlapping IPv6 pools when additions of them race from separate clients", async () => {
+        for (let round = 0; round < 20; round++) {
+            const a = `a-${round}`;
+            const b = `b-${round}`;
+            const v4 = (n: number) => `10.${100 + round}.${n * 128}.0/17`;
+            const pool = `fd00:${(round + 1).toString(16)}::/48`;
+            await registerSlice(store, spec({ sliceName: a, sliceSubnet: v4(0) }));
+            await registerSlice(store, spec({ sliceName: b, sliceSubnet: v4(1) }));
+            await allocateSubnet(store, a, "worker-1");
+            const results = await Promise.allSettled([
+                updateSliceSettings(
+                    new FileLedgerStore(temp.dir),
+                    spec({ sliceName: a, sliceSubnet: v4(0), sliceSubnetIpv6: pool, subnetSizeIpv6: 64 }),
+                ),
+                updateSliceSettings(
+                    new FileLedgerStore(temp.dir),
+                    spec({ sliceName: b, sliceSubnet: v4(1), sliceSubnetIpv6: `fd00:${(round + 1).toString(16)}::/56`, subnetSizeIpv6: 64 }),
+                ),
+            ]);
+            const withPool = (await store.list()).filter(
+                (entry) => [a, b].includes(entry.ledger.spec.sliceName) && entry.ledger.spec.sliceSubnetIpv6 !== undefined,
+            );
+            expect(withPool.length).toBeLessThanOrEqual(1);
+            expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(withPool.length);
+            for (const failed of results.filter((r): r is PromiseRejectedResult => r.status === "rejected")) {
+                expect(String(failed.reason)).toMatch(/overlaps sliceSubnet/);
+            }
+            // A withdrawn pool leaves the slice as it was: its cluster keeps its IPv4 subnet and has no IPv6 one.
+            const slice = (await store.load(a))!.ledger;
+            expect(slice.allocations.map((entry) => [entry.clusterName, entry.subnet, entry.subnetIpv6])).toEqual([
+                ["worker-1", `10.${100 + round}.0.0/24`, slice.spec.sliceSubnetIpv6 === undefined ? undefined : `fd00:${(round + 1).toString(16)}::/64`],
+            ]);
+        }
+    });
+
     it("updates settings in place and refuses an unregistered slice", async () => {
         await registerSlice(store, spec());
         expect((await updateSliceSettings(store, spec({ maxClusters: 10 }))).spec.maxClusters).toBe(10);
