@@ -11,7 +11,8 @@ export const HISTORY_COLUMNS: readonly Column<HistoryEvent>[] = [
     { header: "TIME", cell: (event) => shortTimestamp(event.at) },
     { header: "ACTION", cell: (event) => event.action },
     { header: "CLUSTER", cell: (event) => event.clusterName ?? "-" },
-    { header: "SUBNET", cell: (event) => event.subnet ?? "-" },
+    // Both of a dual-stack slice's subnets, comma-separated as `show` lists them.
+    { header: "SUBNET", cell: (event) => (event.subnet === undefined ? "-" : [event.subnet, event.subnetIpv6].filter(Boolean).join(",")) },
     { header: "STATUS", cell: (event) => (event.from === undefined && event.to === undefined ? "-" : `${event.from ?? "-"} → ${event.to ?? "-"}`) },
     { header: "BY", cell: (event) => actorText(event.actor) },
     { header: "DETAIL", cell: (event) => event.detail ?? "" },
