@@ -55,6 +55,7 @@ function entryFields(entry: MapEntry): string[] {
         shortTimestamp(entry.allocatedAt),
         entry.releasedAt === undefined ? "" : shortTimestamp(entry.releasedAt),
         entry.graceEndsAt === undefined ? "" : shortTimestamp(entry.graceEndsAt),
+        ...(entry.subnetIpv6 === undefined ? [] : [entry.subnetIpv6]),
     ];
 }
 
@@ -96,7 +97,7 @@ export function gridHtml(map: SliceMap, id: string, caption: string, sharedPanel
             ? "one cell per subnet"
             : `one cell per ${thousands(map.subnetsPerCell)} subnets (a /${cellPrefix(map.subnetSize, map.subnetsPerCell)})`;
     return (
-        `<figure class="map"><figcaption>${escapeHtml(caption)}: ${escapeHtml(map.sliceSubnet)}, ${thousands(map.totalSubnets)} /${map.subnetSize} subnets, ${scale}. ` +
+        `<figure class="map"><figcaption>${escapeHtml(caption)}: ${escapeHtml(withIpv6(map.sliceSubnet, map.sliceSubnetIpv6))}, ${thousands(map.totalSubnets)} /${map.subnetSize} subnets, ${scale}. ` +
         `<span class="no-print">Hover or focus a cell (Tab, then the arrow keys) for its subnets.</span></figcaption>` +
         `<div class="grid-wrap"><div class="grid" role="grid" id="${id}" aria-label="${escapeHtml(`${caption}: ${map.cells.length} cells, ${scale}`)}" ` +
         `data-columns="${map.columns}" data-block="${map.subnetsPerCell}" data-entries="${id}-entries" data-panel="${sharedPanel ?? `${id}-panel`}" style="--cell:${cellSizePx(map.columns)}px">${rows.join("")}</div>` +

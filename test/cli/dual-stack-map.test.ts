@@ -3,25 +3,10 @@
  * pools, and each cell's subnets come with the IPv6 subnet at the same index.
  */
 import { describe, expect, it } from "vitest";
-import { allocate, SliceLedger } from "../../provider/core/ledger";
 import { sliceMap, TERMINAL_MAX_CELLS } from "../../cli/map-layout";
 import { renderMapText } from "../../cli/map-text";
 import { cellLabel } from "../../cli/report-grid";
-import { emptyLedger, knownLedger, MAP_NOW } from "../support/map-ledgers";
-
-function place(ledger: SliceLedger, cluster: string, index: number): SliceLedger {
-    const result = allocate(ledger, cluster, new Date(MAP_NOW.getTime() - 3_600_000), { requestedIndex: index });
-    if (!result.ok) {
-        throw new Error(result.issue.message);
-    }
-    return result.ledger;
-}
-
-/** 10.9.0.0/20 in /24s paired with fd00:9::/60 in /64s: 16 indexes, c-0 at 0, c-5 at 5. */
-function dualLedger(): SliceLedger {
-    const empty = emptyLedger({ sliceName: "duo", sliceSubnet: "10.9.0.0/20", subnetSize: 24, sliceSubnetIpv6: "fd00:9::/60", subnetSizeIpv6: 64 });
-    return place(place(empty, "c-0", 0), "c-5", 5);
-}
+import { dualLedger, emptyLedger, knownLedger, MAP_NOW } from "../support/map-ledgers";
 
 describe("the map of a dual-stack slice", () => {
     const map = sliceMap(dualLedger(), MAP_NOW, { maxCells: TERMINAL_MAX_CELLS });
