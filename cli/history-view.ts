@@ -12,7 +12,7 @@ export const HISTORY_COLUMNS: readonly Column<HistoryEvent>[] = [
     { header: "TIME", cell: (event) => shortTimestamp(event.at) },
     { header: "ACTION", cell: (event) => event.action },
     { header: "CLUSTER", cell: (event) => event.clusterName ?? "-" },
-    { header: "SUBNET", cell: ({ subnet, subnetIpv6 }) => (subnet === undefined ? "-" : subnetsText({ subnet, subnetIpv6 })) },
+    { header: "SUBNET", cell: subnetsText },
     { header: "STATUS", cell: (event) => (event.from === undefined && event.to === undefined ? "-" : `${event.from ?? "-"} → ${event.to ?? "-"}`) },
     { header: "BY", cell: (event) => actorText(event.actor) },
     { header: "DETAIL", cell: (event) => event.detail ?? "" },

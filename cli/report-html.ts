@@ -185,7 +185,7 @@ function planSection(ledgers: readonly SliceLedger[], preview: NonNullable<Repor
                     change.clusterName,
                     change.sliceName ?? "(unknown until up)",
                     CHANGE_LEGEND[change.change].label,
-                    change.subnet ?? "-",
+                    subnetsText(change),
                 ]),
             ),
         );
@@ -211,7 +211,7 @@ function planHtml(plan: SlicePlan, now: Date): string {
             plan.rows.map((row) => [
                 row.clusterName,
                 `${CHANGE_LEGEND[row.change].letter} ${CHANGE_LEGEND[row.change].label}`,
-                row.subnet ?? "-",
+                subnetsText(row),
                 row.outcome,
                 ...(problems ? [row.problem ?? ""] : []),
             ]),

@@ -126,8 +126,11 @@ export function allocationViews(ledger: SliceLedger, now: Date): AllocationView[
     });
 }
 
-/** An entry's subnets in one cell: a dual-stack entry's two comma-separated, as Kubernetes writes dual-stack CIDRs. */
-export function subnetsText(entry: { readonly subnet: string; readonly subnetIpv6?: string }): string {
+/** Subnets in one cell: a dual-stack entry's two comma-separated, as Kubernetes writes dual-stack CIDRs; `-` for none. */
+export function subnetsText(entry: { readonly subnet?: string; readonly subnetIpv6?: string }): string {
+    if (entry.subnet === undefined) {
+        return "-";
+    }
     return entry.subnetIpv6 === undefined ? entry.subnet : `${entry.subnet},${entry.subnetIpv6}`;
 }
 
