@@ -1,6 +1,7 @@
 import { actorText, HistoryEvent } from "../provider/core/history";
 import { Allocation, SliceLedger } from "../provider/core/ledger";
 import { Column, shortTimestamp } from "./format";
+import { subnetsText } from "./views";
 
 /**
  * What `slice-ipam history` and `slice-ipam reclaim` show. Pure: ledgers and
@@ -11,7 +12,7 @@ export const HISTORY_COLUMNS: readonly Column<HistoryEvent>[] = [
     { header: "TIME", cell: (event) => shortTimestamp(event.at) },
     { header: "ACTION", cell: (event) => event.action },
     { header: "CLUSTER", cell: (event) => event.clusterName ?? "-" },
-    { header: "SUBNET", cell: (event) => event.subnet ?? "-" },
+    { header: "SUBNET", cell: subnetsText },
     { header: "STATUS", cell: (event) => (event.from === undefined && event.to === undefined ? "-" : `${event.from ?? "-"} → ${event.to ?? "-"}`) },
     { header: "BY", cell: (event) => actorText(event.actor) },
     { header: "DETAIL", cell: (event) => event.detail ?? "" },

@@ -11,6 +11,7 @@ import { CHANGE_LEGEND } from "./map-legend";
 import { COLOUR_WHEN, ColourWhen, colourEnabled, renderMapText } from "./map-text";
 import { planSlice, PlanRow, PreviewStepChange, readPreview, reclaimedNote } from "./preview-plan";
 import { reportHtml } from "./report-html";
+import { subnetsText } from "./views";
 
 /**
  * `slice-ipam map` and `slice-ipam report`: the commands' I/O (one store
@@ -112,7 +113,7 @@ export function addMapCommands(program: Command, deps: MapCommandDeps): void {
 const PLAN_COLUMNS: readonly Column<PlanRow>[] = [
     { header: "CLUSTER", cell: (row) => row.clusterName },
     { header: "CHANGE", cell: (row) => `${CHANGE_LEGEND[row.change].letter} ${CHANGE_LEGEND[row.change].label}` },
-    { header: "SUBNET", cell: (row) => row.subnet ?? "-" },
+    { header: "SUBNET", cell: subnetsText },
     { header: "OUTCOME", cell: (row) => row.outcome },
     { header: "PROBLEM", cell: (row) => row.problem ?? "" },
 ];

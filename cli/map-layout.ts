@@ -1,5 +1,6 @@
 import { Capacity, capacity, poolOf, SliceLedger } from "../provider/core/ledger";
-import { exactBeyondSafe, poolSize, subnetTextAtOffset, totalSubnets } from "../provider/core/pool";
+import { exactBeyondSafe, Pool, poolSize, subnetTextAtOffset, totalSubnets } from "../provider/core/pool";
+import { ipv6PoolOf } from "../provider/core/slice-pools";
 import { allocationViews, AllocationView } from "./views";
 
 /**
@@ -42,6 +43,9 @@ export interface SubnetRun {
     readonly lengthExact?: string;
     readonly firstSubnet: string;
     readonly lastSubnet: string;
+    /** A dual-stack slice's IPv6 subnets at the same indexes, where its IPv6 pool has them. */
+    readonly firstSubnetIpv6?: string;
+    readonly lastSubnetIpv6?: string;
 }
 
 export interface MapCell extends SubnetRun {
@@ -60,6 +64,9 @@ export interface SliceMap {
     readonly slice: string;
     readonly sliceSubnet: string;
     readonly subnetSize: number;
+    /** Only for a dual-stack slice: its IPv6 pool, whose subnet at each index the cluster holding it also holds. */
+    readonly sliceSubnetIpv6?: string;
+    readonly subnetSizeIpv6?: number;
     readonly totalSubnets: number;
     readonly subnetsPerCell: number;
     /** Cells per row: a power of two, so rows start at aligned blocks. */
@@ -122,6 +129,9 @@ export function sliceMap(ledger: SliceLedger, now: Date, options: MapOptions): S
         slice: ledger.spec.sliceName,
         sliceSubnet: ledger.spec.sliceSubnet,
         subnetSize: ledger.spec.subnetSize,
+        ...(ledger.spec.sliceSubnetIpv6 === undefined
+            ? {}
+            : { sliceSubnetIpv6: ledger.spec.sliceSubnetIpv6, subnetSizeIpv6: ledger.spec.subnetSizeIpv6 }),
         totalSubnets: total,
         subnetsPerCell,
         columns: columnsFor(cellCount),
@@ -198,11 +208,25 @@ export function largestFreeRun(ledger: SliceLedger, entries: readonly Pick<MapEn
 
 function subnetRun(ledger: SliceLedger, first: bigint, length: bigint): SubnetRun {
     const pool = poolOf(ledger.spec);
+    const last = first + length - 1n;
     return {
         firstIndex: Number(first),
         length: Number(length),
         ...exactBeyondSafe("lengthExact", length),
         firstSubnet: subnetTextAtOffset(pool, first),
-        lastSubnet: subnetTextAtOffset(pool, first + length - 1n),
+        lastSubnet: subnetTextAtOffset(pool, last),
+        ...ipv6Bounds(ipv6PoolOf(ledger.spec), first, last),
     };
+}
+
+/**
+ * The IPv6 subnets paired with a run's first and last index. The grid covers
+ * the IPv4 pool, so a smaller IPv6 pool may end inside the run: its bounds are
+ * given only when the IPv6 pool has both.
+ */
+function ipv6Bounds(ipv6: Pool | undefined, first: bigint, last: bigint): Pick<SubnetRun, "firstSubnetIpv6" | "lastSubnetIpv6"> {
+    if (ipv6 === undefined || last >= poolSize(ipv6)) {
+        return {};
+    }
+    return { firstSubnetIpv6: subnetTextAtOffset(ipv6, first), lastSubnetIpv6: subnetTextAtOffset(ipv6, last) };
 }

@@ -1,4 +1,4 @@
-import { MapCell, SubnetChange, SubnetState } from "./map-layout";
+import { MapCell, SubnetChange, SubnetRun, SubnetState } from "./map-layout";
 
 /**
  * The one vocabulary of the map, shared by the terminal and the HTML report:
@@ -46,4 +46,15 @@ export function changeOf(cell: Pick<MapCell, "changes">): SubnetChange | "both" 
 /** The prefix of the aligned block a cell of `subnetsPerCell` subnets covers. */
 export function cellPrefix(subnetSize: number, subnetsPerCell: number): number {
     return subnetSize - Math.log2(subnetsPerCell);
+}
+
+/** A subnet, pool or run with its IPv6 counterpart when a dual-stack slice has one: "10.1.2.0/24 and fd00:1:0:2::/64". */
+export function withIpv6(text: string, ipv6: string | undefined): string {
+    return ipv6 === undefined ? text : `${text} and ${ipv6}`;
+}
+
+/** A run's first and last subnets, with the IPv6 ones paired with them when there are. */
+export function runSubnetsText(run: SubnetRun): string {
+    const ipv6 = run.firstSubnetIpv6 === undefined ? undefined : `${run.firstSubnetIpv6} – ${run.lastSubnetIpv6}`;
+    return withIpv6(`${run.firstSubnet} – ${run.lastSubnet}`, ipv6);
 }

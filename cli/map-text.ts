@@ -1,6 +1,6 @@
 import { percent, thousands } from "./format";
 import { MapCell, SliceMap, stateCount, SUBNET_STATES, SubnetRun } from "./map-layout";
-import { cellPrefix, CHANGE_LEGEND, changeOf, glyphOf, MIXED_NOTE, STATE_LEGEND } from "./map-legend";
+import { cellPrefix, CHANGE_LEGEND, changeOf, glyphOf, MIXED_NOTE, runSubnetsText, STATE_LEGEND, withIpv6 } from "./map-legend";
 
 /**
  * `slice-ipam map` as text: the grid (a row label, then cells in groups of
@@ -54,9 +54,8 @@ export function renderMapText(map: SliceMap, colour: boolean, title?: string): s
         map.subnetsPerCell === 1
             ? "one cell per subnet"
             : `one cell per ${thousands(map.subnetsPerCell)} subnets (a ${cellCidr} of /${map.subnetSize}s)`;
-    lines.push(
-        `slice ${map.slice}${title === undefined ? "" : ` (${title})`}: ${map.sliceSubnet} in /${map.subnetSize} subnets, ${thousands(map.totalSubnets)} subnets, ${scale}`,
-    );
+    const pools = withIpv6(`${map.sliceSubnet} in /${map.subnetSize} subnets`, ipv6PoolText(map));
+    lines.push(`slice ${map.slice}${title === undefined ? "" : ` (${title})`}: ${pools}, ${thousands(map.totalSubnets)} subnets, ${scale}`);
     lines.push("");
     const rows = chunk(map.cells, map.columns);
     const labelWidth = Math.max(...rows.map((row) => row[0].firstSubnet.length));
@@ -98,10 +97,17 @@ function legendLines(map: SliceMap, colour: boolean): string[] {
     return [`legend (state: subnets):`, ...lines];
 }
 
+/** A dual-stack slice's IPv6 pool as the header names it; undefined for a single-stack slice. */
+function ipv6PoolText(map: SliceMap): string | undefined {
+    return map.sliceSubnetIpv6 === undefined ? undefined : `${map.sliceSubnetIpv6} in /${map.subnetSizeIpv6} subnets (one of each per cluster)`;
+}
+
 export function figureLines(map: SliceMap): string[] {
     const { capacity } = map;
+    // A dual-stack slice's figures count indexes: each is a subnet of both pools.
+    const pools = map.sliceSubnetIpv6 === undefined ? "" : ` in each of ${map.sliceSubnet} and ${map.sliceSubnetIpv6}`;
     return [
-        `active: ${thousands(capacity.activeSubnets)} of ${thousands(capacity.totalSubnets)} subnets (utilization ${percent(capacity.utilization)})`,
+        `active: ${thousands(capacity.activeSubnets)} of ${thousands(capacity.totalSubnets)} subnets${pools} (utilization ${percent(capacity.utilization)})`,
         `released, reserved: ${thousands(capacity.releasedSubnets)}`,
         `available: ${thousands(capacity.availableSubnets)} (clusters that can join now)`,
         `largest free run: ${runText(map.largestFreeRun)}`,
@@ -113,7 +119,10 @@ export function runText(run: SubnetRun | undefined): string {
         return "none (every subnet is held)";
     }
     const length = run.lengthExact === undefined ? run.length : BigInt(run.lengthExact);
-    return run.length === 1 ? `${run.firstSubnet} (1 subnet)` : `${run.firstSubnet} – ${run.lastSubnet} (${thousands(length)} subnets)`;
+    if (run.length === 1) {
+        return `${withIpv6(run.firstSubnet, run.firstSubnetIpv6)} (1 subnet)`;
+    }
+    return `${runSubnetsText(run)} (${thousands(length)} subnets)`;
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

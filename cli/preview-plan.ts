@@ -20,6 +20,12 @@ export interface PreviewStepChange {
     readonly sliceName?: string;
     /** The planned subnet of an add; the held one of a release. */
     readonly subnet?: string;
+    /**
+     * A dual-stack slice's IPv6 subnet, where the preview has it: a release's
+     * held one (its outputs). A create's planned one is not among its inputs
+     * (the index of `subnet` names it), so the plan derives it.
+     */
+    readonly subnetIpv6?: string;
 }
 
 export type PreviewReadResult =
@@ -46,10 +52,10 @@ export function readPreview(document: unknown): PreviewReadResult {
         const op = String(step?.op);
         if (ADDING_OPS.has(op) && isAllocation(step.newState)) {
             const fields = { ...step.newState?.inputs, ...step.newState?.outputs };
-            changes.push(stepChange("add", fields, fields.requestedSubnet));
+            changes.push(stepChange("add", fields, fields.requestedSubnet, fields.requestedSubnetIpv6 ?? fields.subnetIpv6));
         } else if (RELEASING_OPS.has(op) && isAllocation(step.oldState)) {
             const fields = { ...step.oldState?.inputs, ...step.oldState?.outputs };
-            changes.push(stepChange("release", fields, fields.subnet ?? fields.requestedSubnet));
+            changes.push(stepChange("release", fields, fields.subnet ?? fields.requestedSubnet, fields.subnetIpv6));
         }
     }
     const nameless = changes.find((change) => change.clusterName === "");
@@ -71,14 +77,16 @@ function known(value: unknown): string | undefined {
 /** Pulumi's `UnknownStringValue`: what a preview prints for a value only the update will know. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-function stepChange(change: SubnetChange, fields: Record<string, unknown>, subnet: unknown): PreviewStepChange {
+function stepChange(change: SubnetChange, fields: Record<string, unknown>, subnet: unknown, subnetIpv6: unknown): PreviewStepChange {
     const sliceName = known(fields.sliceName);
     const planned = known(subnet);
+    const plannedIpv6 = known(subnetIpv6);
     return {
         change,
         clusterName: known(fields.clusterName) ?? "",
         ...(sliceName === undefined ? {} : { sliceName }),
         ...(planned === undefined ? {} : { subnet: planned }),
+        ...(plannedIpv6 === undefined ? {} : { subnetIpv6: plannedIpv6 }),
     };
 }
 
@@ -99,6 +107,8 @@ export interface PlanRow {
     readonly outcome: PlanOutcome;
     /** The subnet the cluster gets or leaves. */
     readonly subnet?: string;
+    /** A dual-stack slice's IPv6 subnet the cluster gets or leaves: the one paired with `subnet`. */
+    readonly subnetIpv6?: string;
     /** Set when the ledger has moved on since the preview (the subnet is taken, the cluster limit reached). */
     readonly problem?: string;
 }
@@ -132,7 +142,14 @@ export function planSlice(ledger: SliceLedger, changes: readonly PreviewStepChan
         const requested = change.subnet === undefined ? undefined : indexOfSubnet(pool, change.subnet);
         const result = allocate(after, change.clusterName, now, requested?.ok ? { requestedIndex: requested.index } : {});
         if (!result.ok) {
-            rows.push({ clusterName: change.clusterName, change: "add", outcome: "joins", subnet: change.subnet, problem: result.issue.message });
+            rows.push({
+                clusterName: change.clusterName,
+                change: "add",
+                outcome: "joins",
+                subnet: change.subnet,
+                ...ipv6Of(change),
+                problem: result.issue.message,
+            });
             continue;
         }
         after = result.ledger;
@@ -144,6 +161,7 @@ export function planSlice(ledger: SliceLedger, changes: readonly PreviewStepChan
             change: "add",
             outcome: outcome === "existing" ? "keeps its subnet" : outcome === "reused" ? "gets its reserved subnet back" : "joins",
             subnet: allocation.subnet,
+            ...ipv6Of(allocation),
             ...(moved
                 ? {
                       problem:
@@ -165,7 +183,7 @@ export function planSlice(ledger: SliceLedger, changes: readonly PreviewStepChan
             clusterName: change.clusterName,
             change: "release",
             outcome: result.value.changed ? "is released" : "holds nothing to release",
-            ...(allocation === undefined ? {} : { subnet: allocation.subnet }),
+            ...(allocation === undefined ? ipv6Of(change) : { subnet: allocation.subnet, ...ipv6Of(allocation) }),
         });
         if (result.value.changed && allocation !== undefined) {
             indexes.set(allocation.index, "release");
@@ -174,6 +192,11 @@ export function planSlice(ledger: SliceLedger, changes: readonly PreviewStepChan
     const touched = new Set(mine.map((change) => change.clusterName));
     const kept = ledger.allocations.filter((entry) => isActive(entry) && !touched.has(entry.clusterName)).length;
     return { before: ledger, after, rows, changes: indexes, kept, reclaimed };
+}
+
+/** The IPv6 subnet of a row, only when there is one (a single-stack slice's rows stay as they were). */
+function ipv6Of(source: { readonly subnetIpv6?: string }): Pick<PlanRow, "subnetIpv6"> {
+    return source.subnetIpv6 === undefined ? {} : { subnetIpv6: source.subnetIpv6 };
 }
 
 /** Clusters of the preview whose slice is in none of the ledgers: named so the report does not drop them silently. */

@@ -86,11 +86,13 @@ export const REPORT_SCRIPT = `
     return parsed.get(grid);
   };
   const cellsOf = (grid) => grid.querySelectorAll('[role=gridcell]');
-  const FIELDS = ['cluster', 'subnet', 'state', 'allocated', 'released', 'grace ends'];
+  // [name, position in an entry]: a dual-stack slice's entries add the IPv6 subnet at the end, shown after the subnet.
+  const ALL_FIELDS = [['cluster', 0], ['subnet', 1], ['IPv6 subnet', 6], ['state', 2], ['allocated', 3], ['released', 4], ['grace ends', 5]];
   function show(cell) {
     const grid = cell.closest('[role=grid]');
     const panel = document.getElementById(grid.dataset.panel);
     const entries = entriesOf(grid)[cell.dataset.c] || [];
+    const FIELDS = ALL_FIELDS.filter(([, at]) => entries.some((entry) => at < entry.length));
     panel.replaceChildren();
     const heading = document.createElement('h4');
     panel.append(heading);
@@ -98,11 +100,11 @@ export const REPORT_SCRIPT = `
       // One subnet: its fields one per line, under the subnet.
       heading.textContent = entries[0][1];
       const list = document.createElement('dl');
-      FIELDS.forEach((name, i) => {
+      FIELDS.forEach(([name, at]) => {
         const term = document.createElement('dt');
         term.textContent = name;
         const value = document.createElement('dd');
-        value.textContent = entries[0][i] || '-';
+        value.textContent = entries[0][at] || '-';
         list.append(term, value);
       });
       panel.append(list);
@@ -112,11 +114,11 @@ export const REPORT_SCRIPT = `
     if (entries.length === 0) return;
     const table = document.createElement('table');
     const head = table.createTHead().insertRow();
-    FIELDS.forEach((name) => { const th = document.createElement('th'); th.textContent = name; head.append(th); });
+    FIELDS.forEach(([name]) => { const th = document.createElement('th'); th.textContent = name; head.append(th); });
     const body = table.createTBody();
     entries.slice(0, 32).forEach((entry) => {
       const row = body.insertRow();
-      FIELDS.forEach((_, i) => { row.insertCell().textContent = entry[i] || '-'; });
+      FIELDS.forEach(([, at]) => { row.insertCell().textContent = entry[at] || '-'; });
     });
     panel.append(table);
     if (entries.length > 32) {

@@ -1,7 +1,7 @@
 import { percent, shortTimestamp, thousands } from "./format";
 import { exactCount } from "../provider/core/pool";
 import { MapCell, MapEntry, SliceMap, stateCount, SUBNET_STATES } from "./map-layout";
-import { cellPrefix, CHANGE_LEGEND, changeOf, glyphOf, MIXED_NOTE, STATE_LEGEND } from "./map-legend";
+import { cellPrefix, CHANGE_LEGEND, changeOf, glyphOf, MIXED_NOTE, runSubnetsText, STATE_LEGEND, withIpv6 } from "./map-legend";
 
 /**
  * The HTML of one map: an ARIA grid of cells (each with its letter and a
@@ -22,15 +22,16 @@ export function scriptJson(data: unknown): string {
 export function cellLabel(map: SliceMap, cell: MapCell): string {
     const changes = cell.changes.map((change) => `${CHANGE_LEGEND[change].label} in this change`);
     if (cell.length === 1) {
+        const subnets = withIpv6(cell.firstSubnet, cell.firstSubnetIpv6);
         const entry = cell.entries[0];
         if (entry === undefined) {
-            return `${cell.firstSubnet}: free`;
+            return `${subnets}: free`;
         }
-        return [`${cell.firstSubnet}: ${entryText(entry)}`, ...changes].join("; ");
+        return [`${subnets}: ${entryText(entry)}`, ...changes].join("; ");
     }
     const range = `${cell.firstSubnet.replace(/\/\d+$/, "")}/${cellPrefix(map.subnetSize, map.subnetsPerCell)}`;
     const mix = SUBNET_STATES.filter((state) => cell.counts[state] > 0).map((state) => `${cell.counts[state]} ${STATE_LEGEND[state].label}`);
-    return [`${range} (${exactCount(cell.length)} subnets, ${cell.firstSubnet} – ${cell.lastSubnet}): ${mix.join(", ")}`, ...changes].join("; ");
+    return [`${range} (${exactCount(cell.length)} subnets, ${runSubnetsText(cell)}): ${mix.join(", ")}`, ...changes].join("; ");
 }
 
 function entryText(entry: MapEntry): string {
@@ -54,6 +55,7 @@ function entryFields(entry: MapEntry): string[] {
         shortTimestamp(entry.allocatedAt),
         entry.releasedAt === undefined ? "" : shortTimestamp(entry.releasedAt),
         entry.graceEndsAt === undefined ? "" : shortTimestamp(entry.graceEndsAt),
+        ...(entry.subnetIpv6 === undefined ? [] : [entry.subnetIpv6]),
     ];
 }
 
@@ -95,7 +97,7 @@ export function gridHtml(map: SliceMap, id: string, caption: string, sharedPanel
             ? "one cell per subnet"
             : `one cell per ${thousands(map.subnetsPerCell)} subnets (a /${cellPrefix(map.subnetSize, map.subnetsPerCell)})`;
     return (
-        `<figure class="map"><figcaption>${escapeHtml(caption)}: ${escapeHtml(map.sliceSubnet)}, ${thousands(map.totalSubnets)} /${map.subnetSize} subnets, ${scale}. ` +
+        `<figure class="map"><figcaption>${escapeHtml(caption)}: ${escapeHtml(withIpv6(map.sliceSubnet, map.sliceSubnetIpv6))}, ${thousands(map.totalSubnets)} /${map.subnetSize} subnets, ${scale}. ` +
         `<span class="no-print">Hover or focus a cell (Tab, then the arrow keys) for its subnets.</span></figcaption>` +
         `<div class="grid-wrap"><div class="grid" role="grid" id="${id}" aria-label="${escapeHtml(`${caption}: ${map.cells.length} cells, ${scale}`)}" ` +
         `data-columns="${map.columns}" data-block="${map.subnetsPerCell}" data-entries="${id}-entries" data-panel="${sharedPanel ?? `${id}-panel`}" style="--cell:${cellSizePx(map.columns)}px">${rows.join("")}</div>` +

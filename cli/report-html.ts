@@ -1,12 +1,12 @@
 import { SliceLedger } from "../provider/core/ledger";
 import { humanDuration, percent, shortTimestamp, thousands } from "./format";
 import { HTML_MAX_CELLS, SliceMap, sliceMap } from "./map-layout";
-import { CHANGE_LEGEND } from "./map-legend";
+import { CHANGE_LEGEND, withIpv6 } from "./map-legend";
 import { runText } from "./map-text";
 import { planSlice, PreviewStepChange, reclaimedNote, SlicePlan, unplacedChanges } from "./preview-plan";
 import { REPORT_CSS, REPORT_SCRIPT } from "./report-assets";
 import { escapeHtml, gridHtml, legendHtml, panelHtml, utilizationHtml } from "./report-grid";
-import { allocationViews, SavingsReport, savingsReport, SavingsTotal, SliceSavings } from "./views";
+import { allocationViews, SavingsReport, subnetsText, savingsReport, SavingsTotal, SliceSavings } from "./views";
 
 /**
  * `slice-ipam report --html`: one self-contained page (inline style and
@@ -76,7 +76,13 @@ function savingsSentence(figures: SavingsTotal | SliceSavings, what: string): st
 function figuresHtml(map: SliceMap, ledger: SliceLedger): string {
     const c = map.capacity;
     const figures: [string, string][] = [
-        ["pool", `${map.sliceSubnet} in /${map.subnetSize}s`],
+        [
+            "pool",
+            withIpv6(
+                `${map.sliceSubnet} in /${map.subnetSize}s`,
+                map.sliceSubnetIpv6 === undefined ? undefined : `${map.sliceSubnetIpv6} in /${map.subnetSizeIpv6}s`,
+            ),
+        ],
         ["subnets", thousands(c.totalSubnets)],
         ["active (Allocated + InUse)", `${thousands(c.activeSubnets)} (${percent(c.utilization)})`],
         ["of them InUse", thousands(map.counts.InUse)],
@@ -93,7 +99,7 @@ function sliceSection(ledger: SliceLedger, now: Date, savings: SliceSavings): st
     const map = sliceMap(ledger, now, { maxCells: HTML_MAX_CELLS });
     return [
         `<section class="slice" id="slice-${escapeHtml(name)}" aria-labelledby="h-${escapeHtml(name)}">`,
-        `<h2 id="h-${escapeHtml(name)}">Slice ${escapeHtml(name)}</h2>`,
+        `<h2 id="h-${escapeHtml(name)}">Slice ${escapeHtml(name)}${ledger.spec.sliceSubnetIpv6 === undefined ? "" : `: ${escapeHtml(withIpv6(ledger.spec.sliceSubnet, ledger.spec.sliceSubnetIpv6))}`}</h2>`,
         figuresHtml(map, ledger),
         utilizationHtml(map),
         `<p>${escapeHtml(savingsSentence(savings, `slice ${name}`))}</p>`,
@@ -120,7 +126,7 @@ function releasedTable(ledger: SliceLedger, now: Date): string {
         .sort((a, b) => (a.graceEndsAt ?? "").localeCompare(b.graceEndsAt ?? ""))
         .map((view) => [
             view.clusterName,
-            view.subnet,
+            subnetsText(view),
             shortTimestamp(view.releasedAt ?? ""),
             shortTimestamp(view.graceEndsAt ?? ""),
             view.reclaimable ? "on the next allocation (grace over)" : `in ${humanDuration((view.graceLeftSeconds ?? 0) * 1000)}`,
@@ -147,7 +153,7 @@ function allocationsTable(ledger: SliceLedger, now: Date): string {
     const views = allocationViews(ledger, now);
     const rows = views.map((view) => [
         view.clusterName,
-        view.subnet,
+        subnetsText(view),
         view.reclaimable ? "Released (grace over)" : view.status,
         shortTimestamp(view.allocatedAt),
         view.releasedAt === undefined ? "-" : shortTimestamp(view.releasedAt),
@@ -179,7 +185,7 @@ function planSection(ledgers: readonly SliceLedger[], preview: NonNullable<Repor
                     change.clusterName,
                     change.sliceName ?? "(unknown until up)",
                     CHANGE_LEGEND[change.change].label,
-                    change.subnet ?? "-",
+                    subnetsText(change),
                 ]),
             ),
         );
@@ -205,7 +211,7 @@ function planHtml(plan: SlicePlan, now: Date): string {
             plan.rows.map((row) => [
                 row.clusterName,
                 `${CHANGE_LEGEND[row.change].letter} ${CHANGE_LEGEND[row.change].label}`,
-                row.subnet ?? "-",
+                subnetsText(row),
                 row.outcome,
                 ...(problems ? [row.problem ?? ""] : []),
             ]),

@@ -126,9 +126,17 @@ export function allocationViews(ledger: SliceLedger, now: Date): AllocationView[
     });
 }
 
+/** Subnets in one cell: a dual-stack entry's two comma-separated, as Kubernetes writes dual-stack CIDRs; `-` for none. */
+export function subnetsText(entry: { readonly subnet?: string; readonly subnetIpv6?: string }): string {
+    if (entry.subnet === undefined) {
+        return "-";
+    }
+    return entry.subnetIpv6 === undefined ? entry.subnet : `${entry.subnet},${entry.subnetIpv6}`;
+}
+
 export const ALLOCATION_COLUMNS: readonly Column<AllocationView>[] = [
     { header: "CLUSTER", cell: (row) => row.clusterName },
-    { header: "SUBNET", cell: (row) => (row.subnetIpv6 === undefined ? row.subnet : `${row.subnet},${row.subnetIpv6}`) },
+    { header: "SUBNET", cell: subnetsText },
     { header: "STATUS", cell: (row) => row.status },
     { header: "ALLOCATED", cell: (row) => shortTimestamp(row.allocatedAt) },
     { header: "RELEASED", cell: (row) => (row.releasedAt === undefined ? "-" : shortTimestamp(row.releasedAt)) },

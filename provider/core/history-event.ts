@@ -41,6 +41,11 @@ export interface HistoryEvent {
     readonly action: HistoryAction;
     readonly clusterName?: string;
     readonly subnet?: string;
+    /**
+     * A dual-stack slice's IPv6 subnet at the same index as `subnet`. Entries
+     * derive it from their index; an event has no index, so it keeps it.
+     */
+    readonly subnetIpv6?: string;
     readonly from?: HistoryStatus;
     readonly to?: HistoryStatus;
     /** What else a reader needs: a pin, a changed setting's old and new value. */

@@ -114,7 +114,7 @@ function settingChanges(before: SliceLedger, after: SliceLedger): string[] {
 type EventBase = Pick<HistoryEvent, "at" | "actor">;
 
 function entryEvent(before: Allocation | undefined, after: Allocation, base: EventBase, note: string | undefined): HistoryEvent | undefined {
-    const subject = { ...base, clusterName: after.clusterName, subnet: after.subnet };
+    const subject = { ...base, ...subnetsOf(after) };
     const withNote = note === undefined ? {} : { detail: note };
     if (before === undefined) {
         return { ...subject, action: "allocated", from: "Available", to: after.status, ...withNote };
@@ -136,14 +136,19 @@ function entryEvent(before: Allocation | undefined, after: Allocation, base: Eve
     return { ...transition, action: after.status === "InUse" ? "in-use" : "usage-reset" };
 }
 
+/** The cluster and subnets an event of `entry` names: the IPv6 one only in a dual-stack slice. */
+function subnetsOf(entry: Allocation): Pick<HistoryEvent, "clusterName" | "subnet" | "subnetIpv6"> {
+    const subject = { clusterName: entry.clusterName, subnet: entry.subnet };
+    return entry.subnetIpv6 === undefined ? subject : { ...subject, subnetIpv6: entry.subnetIpv6 };
+}
+
 /** An entry gone from the ledger: reclaimed after its grace period, or before it on an operator's word. */
 function removalEvent(after: SliceLedger, entry: Allocation, at: Date, base: EventBase): HistoryEvent {
     const graceEnds = entry.releasedAt === undefined ? undefined : Date.parse(entry.releasedAt) + after.spec.gracePeriodSeconds * 1000;
     const early = graceEnds === undefined || graceEnds > at.getTime();
     return {
         ...base,
-        clusterName: entry.clusterName,
-        subnet: entry.subnet,
+        ...subnetsOf(entry),
         action: early ? "reclaimed-early" : "reclaimed",
         from: entry.status,
         to: "Available",

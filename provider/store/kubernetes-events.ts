@@ -94,7 +94,7 @@ function eventObject(namespace: string, sliceName: string, instance: string, eve
 /** What an Event says: the cluster, subnet and states, and who, in one line. */
 function noteOf(event: HistoryEvent): string {
     const subject = event.clusterName === undefined ? "slice" : `cluster ${event.clusterName}`;
-    const subnet = event.subnet === undefined ? "" : ` ${event.subnet}`;
+    const subnet = event.subnet === undefined ? "" : ` ${event.subnet}${event.subnetIpv6 === undefined ? "" : ` and ${event.subnetIpv6}`}`;
     const states = event.from === undefined && event.to === undefined ? "" : ` ${event.from ?? "-"} → ${event.to ?? "-"}`;
     const detail = event.detail === undefined ? "" : ` (${event.detail})`;
     return `${subject}:${subnet}${states}${detail}; by ${actorText(event.actor)}`;

@@ -29,6 +29,7 @@ export const historyEventSchema = z.object({
     action: z.enum(HISTORY_ACTIONS as [HistoryAction, ...HistoryAction[]]),
     clusterName: z.string().max(63).optional(),
     subnet: z.string().max(64).optional(),
+    subnetIpv6: z.string().max(64).optional(),
     from: historyStatus.optional(),
     to: historyStatus.optional(),
     detail: historyText,
@@ -162,13 +163,14 @@ export function encodeLedger(ledger: SliceLedger): Record<string, unknown> {
 
 /** One history event as plain JSON-ready data: keys in a stable order, absent ones left out. */
 export function encodeHistoryEvent(event: HistoryEvent): Record<string, unknown> {
-    const { at, action, clusterName, subnet, from, to, detail, actor } = event;
+    const { at, action, clusterName, subnet, subnetIpv6, from, to, detail, actor } = event;
     const { via, organization, project, stack, update, command, user, host } = actor;
     return withoutUndefined({
         at,
         action,
         clusterName,
         subnet,
+        subnetIpv6,
         from,
         to,
         detail,

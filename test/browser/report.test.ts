@@ -16,7 +16,7 @@ import { SliceLedger } from "../../provider/core/ledger";
 import { FileLedgerStore } from "../../provider/store/file-store";
 import { HTML_MAX_CELLS, sliceMap } from "../../cli/map-layout";
 import { runCli } from "../support/cli-process";
-import { exampleLedger, KNOWN_GLYPHS, KNOWN_STATES, knownLedger, largeLedger, MAP_NOW } from "../support/map-ledgers";
+import { dualLedger, exampleLedger, KNOWN_GLYPHS, KNOWN_STATES, knownLedger, largeLedger, MAP_NOW } from "../support/map-ledgers";
 import { makeTempDir } from "../support/temp-dir";
 import { GuardedPage, guardedPage, launchChromium, pngSize } from "./browser";
 
@@ -65,7 +65,7 @@ function examplePreview(): unknown {
     return { steps: [...joining, leaving], changeSummary: { create: 3, delete: 1 } };
 }
 
-let files: { report: string; large: string; pr: string };
+let files: { report: string; large: string; pr: string; dual: string };
 let large: SliceLedger;
 
 beforeAll(async () => {
@@ -73,15 +73,17 @@ beforeAll(async () => {
     await storeWith(path.join(temp.dir, "store"), [knownLedger(), exampleLedger()]);
     large = largeLedger();
     await storeWith(path.join(temp.dir, "large-store"), [large]);
+    await storeWith(path.join(temp.dir, "dual-store"), [dualLedger()]);
     await fs.writeFile(path.join(temp.dir, "preview.json"), JSON.stringify(examplePreview()));
-    const [launched, reportFile, largeFile, prFile] = await Promise.all([
+    const [launched, reportFile, largeFile, prFile, dualFile] = await Promise.all([
         launchChromium(),
         report("store", ["blue", "known", "--html", "report.html"]),
         report("large-store", ["--html", "large.html"]),
         report("store", ["blue", "--html", "pr.html", "--plan", "preview.json"]),
+        report("dual-store", ["--html", "dual.html"]),
     ]);
     browser = launched;
-    files = { report: reportFile, large: largeFile, pr: prFile };
+    files = { report: reportFile, large: largeFile, pr: prFile, dual: dualFile };
 }, 120_000);
 
 afterAll(async () => {
@@ -208,6 +210,26 @@ describe("the report in Chromium", () => {
         const panel = await guarded.page.locator("#grid-large-panel").innerText();
         expect(panel).toContain("10.16.0.0/24 (4 subnets, 10.16.0.0/26 – 10.16.0.192/26): 3 Allocated, 1 Released");
         expect(panel).toMatch(/c-0\s+10\.16\.0\.0\/26\s+Released[\s\S]*c-3\s+10\.16\.0\.192\/26\s+Allocated/);
+        await expectClean(guarded);
+    });
+
+    it("shows both subnets of a dual-stack slice's cell: in its label, and in the panel on hover and on focus", async () => {
+        const guarded = await open(files.dual, { width: 1200, height: 3000 });
+        const { page } = guarded;
+        expect(await page.locator("#h-duo").innerText()).toBe("Slice duo: 10.9.0.0/20 and fd00:9::/60");
+        const cell = page.locator('#grid-duo [data-c="5"]');
+        expect(await cell.getAttribute("aria-label")).toBe("10.9.5.0/24 and fd00:9:0:5::/64: Allocated, cluster c-5, allocated 2026-03-01T11:00:00Z");
+        const panel = page.locator("#grid-duo-panel");
+        const fields =
+            /^10\.9\.5\.0\/24\s+cluster\s+c-5\s+subnet\s+10\.9\.5\.0\/24\s+IPv6 subnet\s+fd00:9:0:5::\/64\s+state\s+Allocated\s+allocated\s+2026-03-01T11:00:00Z\s+released\s+-\s+grace ends\s+-$/;
+        await cell.hover();
+        await expect.poll(() => panel.innerText()).toMatch(fields);
+        await screenshot(guarded, "report-dual-stack.png", "#slice-duo", "#slice-duo figure.map");
+        // Focus moves from the first cell, c-0's, to the right: the panel follows with each cell's IPv6 subnet.
+        await page.locator('#grid-duo [data-c="0"]').focus();
+        await expect.poll(() => panel.innerText()).toContain("IPv6 subnet\nfd00:9::/64");
+        await page.keyboard.press("ArrowRight");
+        await expect.poll(() => panel.innerText()).toBe("10.9.1.0/24 and fd00:9:0:1::/64: free");
         await expectClean(guarded);
     });
 

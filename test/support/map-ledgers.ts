@@ -126,3 +126,13 @@ export function largeLedger(): SliceLedger {
     }
     return ledger;
 }
+
+/**
+ * Slice "duo", dual-stack: 10.9.0.0/20 in /24s paired with fd00:9::/60 in
+ * /64s, 16 indexes; c-0 holds index 0 and c-5 index 5, allocated an hour
+ * before MAP_NOW.
+ */
+export function dualLedger(): SliceLedger {
+    const empty = emptyLedger({ sliceName: "duo", sliceSubnet: "10.9.0.0/20", subnetSize: 24, sliceSubnetIpv6: "fd00:9::/60", subnetSizeIpv6: 64 });
+    return mustAllocate(mustAllocate(empty, "c-0", minutesBefore(60), 0), "c-5", minutesBefore(60), 5);
+}
