@@ -451,9 +451,7 @@ export function assembleLedger(
         ...duplicateClusterProblems(merged.entries),
     ];
     // Shards are kept decoded across reads while their digest holds, which the IPv6 pool's addition leaves as it was.
-    return problems.length > 0
-        ? { ok: false, problems }
-        : { ok: true, ledger: withPairedSubnets({ ...base.ledger, allocations: merged.entries }) };
+    return problems.length > 0 ? { ok: false, problems } : { ok: true, ledger: withPairedSubnets({ ...base.ledger, allocations: merged.entries }) };
 }
 
 /**

@@ -94,7 +94,11 @@ describe("slices in a store", () => {
             // A withdrawn pool leaves the slice as it was: its cluster keeps its IPv4 subnet and has no IPv6 one.
             const slice = (await store.load(a))!.ledger;
             expect(slice.allocations.map((entry) => [entry.clusterName, entry.subnet, entry.subnetIpv6])).toEqual([
-                ["worker-1", `10.${100 + round}.0.0/24`, slice.spec.sliceSubnetIpv6 === undefined ? undefined : `fd00:${(round + 1).toString(16)}::/64`],
+                [
+                    "worker-1",
+                    `10.${100 + round}.0.0/24`,
+                    slice.spec.sliceSubnetIpv6 === undefined ? undefined : `fd00:${(round + 1).toString(16)}::/64`,
+                ],
             ]);
         }
     });
