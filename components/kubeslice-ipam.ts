@@ -13,6 +13,7 @@ import { openStore } from "../provider/store/store-spec";
 import { loadSliceToPlan } from "../provider/service/slices";
 import type { SubnetAllocation } from "../resources/subnet-allocation";
 import { ChildResourceClasses, DYNAMIC_CHILDREN } from "./child-resources";
+import { ChildStore, childStore } from "./child-store";
 import { ClusterAllocation, KubeSliceIpamArgs, validateKubeSliceIpamArgs } from "./kubeslice-ipam-args";
 import type { ManifestFile } from "../resources/manifest-file";
 import { SubnetUsage } from "../resources/subnet-usage";
@@ -96,10 +97,11 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
         const clusters = [...args.clusters].sort();
         const dryRun = pulumi.runtime.isDryRun();
 
-        this.slice = createSlice(this, name, args, childClasses);
+        const store = childStore(this, name, args.store, childClasses);
+        this.slice = createSlice(this, name, args, store, childClasses);
         const planning = planClusters(name, args);
         const children = Object.fromEntries(
-            clusters.map((clusterName) => [clusterName, createCluster(this, name, args, clusterName, planning, dryRun, childClasses)]),
+            clusters.map((clusterName) => [clusterName, createCluster(this, name, args, store, clusterName, planning, dryRun, childClasses)]),
         );
         this.clusterAllocations = childrenOf(children, (child) => child.allocation);
         this.workerSliceConfigs = childrenOf(children, (child) => child.applied);
@@ -134,9 +136,9 @@ export class KubeSliceIpam extends pulumi.ComponentResource {
 }
 
 /** The slice's pool, named like the component. */
-function createSlice(parent: KubeSliceIpam, name: string, args: KubeSliceIpamArgs, classes: ChildResourceClasses): SliceIpam {
+function createSlice(parent: KubeSliceIpam, name: string, args: KubeSliceIpamArgs, store: ChildStore, classes: ChildResourceClasses): SliceIpam {
     const { sliceName, sliceSubnet, subnetSize, sliceSubnetIpv6, subnetSizeIpv6, gracePeriodSeconds, maxClusters, reservedRanges } = args;
-    const { acceptReservedOverlaps, store } = args;
+    const { acceptReservedOverlaps } = args;
     return new classes.SliceIpam(
         name,
         {
@@ -150,10 +152,15 @@ function createSlice(parent: KubeSliceIpam, name: string, args: KubeSliceIpamArg
             maxClusters,
             reservedRanges,
             acceptReservedOverlaps,
-            store,
+            store: store.store,
         },
-        { parent },
+        childOptions(parent, store),
     );
+}
+
+/** The options of the component's dynamic children: its own provider when the store's kubeconfig is in one. */
+function childOptions(parent: KubeSliceIpam, store: ChildStore): pulumi.CustomResourceOptions {
+    return store.provider === undefined ? { parent } : { parent, provider: store.provider };
 }
 
 type Planning = pulumi.Output<{ plan: Record<string, PlannedSubnet>; projected?: Capacity }>;
@@ -212,13 +219,14 @@ function createCluster(
     parent: KubeSliceIpam,
     name: string,
     args: KubeSliceIpamArgs,
+    store: ChildStore,
     clusterName: string,
     planning: Planning,
     dryRun: boolean,
     classes: ChildResourceClasses,
 ): ClusterChildren {
     const planned = planning.apply((p) => p.plan[clusterName]);
-    const allocation = createAllocation(parent, name, args, clusterName, planned, classes);
+    const allocation = createAllocation(parent, name, args, store, clusterName, planned, classes);
     // A preview cannot know a new allocation's result, but it knows the plan.
     const subnet = dryRun ? planned.apply((p) => p?.subnet ?? allocation.subnet) : allocation.subnet;
     const subnetIpv6 = dryRun ? planned.apply((p) => (p === undefined ? allocation.subnetIpv6 : pulumi.output(p.subnetIpv6))) : allocation.subnetIpv6;
@@ -231,8 +239,8 @@ function createCluster(
         subnetIpv6,
         manifest: manifestOnce,
         applied,
-        usage: applied === undefined ? undefined : recordUsage(parent, name, args, clusterName, allocation, applied),
-        file: writeManifestFile(parent, name, args, clusterName, manifestOnce, classes),
+        usage: applied === undefined ? undefined : recordUsage(parent, name, args, store, clusterName, allocation, applied),
+        file: writeManifestFile(parent, name, args, store, clusterName, manifestOnce, classes),
     };
 }
 
@@ -272,6 +280,7 @@ function createAllocation(
     parent: KubeSliceIpam,
     name: string,
     args: KubeSliceIpamArgs,
+    store: ChildStore,
     clusterName: string,
     planned: pulumi.Output<PlannedSubnet>,
     classes: ChildResourceClasses,
@@ -286,9 +295,9 @@ function createAllocation(
             ...(args.planMustHold === true ? { planMustHold: true } : {}),
             // The slice's IPv6 pool: its addition updates each allocation in place, which then reports its paired subnet.
             ...(args.sliceSubnetIpv6 === undefined ? {} : { sliceSubnetIpv6: parent.slice.sliceSubnetIpv6 as pulumi.Output<string> }),
-            store: args.store,
+            store: store.store,
         },
-        { parent },
+        childOptions(parent, store),
     );
 }
 
@@ -336,6 +345,7 @@ function recordUsage(
     parent: KubeSliceIpam,
     name: string,
     args: KubeSliceIpamArgs,
+    store: ChildStore,
     clusterName: string,
     allocation: SubnetAllocation,
     applied: k8s.apiextensions.CustomResource,
@@ -347,9 +357,9 @@ function recordUsage(
             clusterName,
             workerSliceConfig: workerSliceConfigName(args.sliceName, clusterName),
             workerSliceConfigStatus: (applied as unknown as { status: pulumi.Output<unknown> }).status,
-            store: args.store,
+            store: store.store,
         },
-        { parent, dependsOn: [allocation] },
+        { ...childOptions(parent, store), dependsOn: [allocation] },
     );
 }
 
@@ -358,6 +368,7 @@ function writeManifestFile(
     parent: KubeSliceIpam,
     name: string,
     args: KubeSliceIpamArgs,
+    store: ChildStore,
     clusterName: string,
     manifestOf: () => pulumi.Output<WorkerSliceConfigManifest>,
     classes: ChildResourceClasses,
@@ -373,7 +384,8 @@ function writeManifestFile(
             content: manifest.apply(renderManifestYaml),
             ...(args.manifestsOutsideProject === true ? { allowOutsideProject: true } : {}),
         },
-        { parent },
+        // The store's provider serves it too: one provider process for the component's children, not two.
+        childOptions(parent, store),
     );
 }
 

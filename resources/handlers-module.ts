@@ -44,6 +44,7 @@ export function providerModuleText(kind: HandlerKind, moduleId: string = handler
 export function forwardingProvider(kind: HandlerKind, moduleId: string = handlersModuleId()): pulumi.dynamic.ResourceProvider {
     const handlers = (): (typeof import("../provider/handlers"))[HandlerKind] => (require(moduleId) as typeof import("../provider/handlers"))[kind];
     return {
+        configure: (request) => (require(moduleId) as typeof import("../provider/handlers")).configure(request),
         check: (olds, news) => handlers().check(olds, news),
         diff: (id, olds, news) => handlers().diff(id, olds, news),
         create: (inputs) => handlers().create(inputs),

@@ -88,6 +88,11 @@ export const ERROR_CODES = {
         meaning: "a kubeconfig is not valid YAML or lacks required fields (the message gives the line, never its text)",
     },
     "kubeconfig-context-not-found": { exit: "storeNotFound", meaning: "the kubeconfig has no context of the given name" },
+    "store-kubeconfig-not-configured": {
+        exit: "storeNotFound",
+        meaning:
+            'a store input says its kubeconfig is in the provider\'s configuration (`kubeconfigFrom: "provider"`, as `KubeSliceIpam` gives its resources), but the resource\'s provider has none',
+    },
     "resource-type-not-served": {
         exit: "storeNotFound",
         meaning: "the API server does not serve the SliceIpam or SliceIpamShard resource type: install `deploy/kubernetes/sliceipam-crd.yaml`",

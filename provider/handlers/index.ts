@@ -8,4 +8,4 @@ export * as sliceIpam from "./slice-ipam";
 export * as subnetAllocation from "./subnet-allocation";
 export * as manifestFile from "./manifest-file";
 export * as subnetUsage from "./subnet-usage";
-export { providers } from "./providers";
+export { configure, providers } from "./providers";

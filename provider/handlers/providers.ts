@@ -3,6 +3,7 @@ import * as manifestFile from "./manifest-file";
 import * as sliceIpam from "./slice-ipam";
 import * as subnetAllocation from "./subnet-allocation";
 import * as subnetUsage from "./subnet-usage";
+import { configureProviderKubeconfig, PROVIDER_KUBECONFIG_KEY } from "../store/provider-kubeconfig";
 
 interface Handlers {
     check: NonNullable<pulumi.dynamic.ResourceProvider["check"]>;
@@ -13,9 +14,18 @@ interface Handlers {
     remove: NonNullable<pulumi.dynamic.ResourceProvider["delete"]>;
 }
 
+/**
+ * The host calls this once per process, before any other call, with the
+ * provider's configuration: KubeSliceIpam's own provider carries the
+ * Kubernetes store's kubeconfig; the default provider, the stack's config.
+ */
+export async function configure(request: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    configureProviderKubeconfig(request.config.get(PROVIDER_KUBECONFIG_KEY));
+}
+
 function asProvider(handlers: Handlers): pulumi.dynamic.ResourceProvider {
     const { check, diff, create, read, update, remove } = handlers;
-    return { check, diff, create, read, update, delete: remove };
+    return { configure, check, diff, create, read, update, delete: remove };
 }
 
 /**

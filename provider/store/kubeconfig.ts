@@ -44,6 +44,11 @@ export function checkKubeconfig(contents: string, name: string, context?: string
     loadKubeconfig(kubernetesClient(), { contents, name, context });
 }
 
+/** The URL of the API server `contents` reaches (with `context`, else its current context). Throws `KubeconfigError`. */
+export function kubeconfigServer(contents: string, name: string, context?: string): string {
+    return loadKubeconfig(kubernetesClient(), { contents, name, context }).getCurrentCluster()!.server;
+}
+
 /** A `KubeConfig` for `source`, with its context selected and a current cluster. Throws `KubeconfigError`. */
 export function loadKubeconfig(client: KubernetesClient, source: KubeconfigSource): k8s.KubeConfig {
     const name = source.contents === undefined ? defaultSourceName() : source.name;

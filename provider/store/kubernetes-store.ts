@@ -21,6 +21,8 @@ export interface KubernetesStoreOptions {
     readonly namespace: string;
     /** Kubeconfig file contents; omitted: KUBECONFIG, ~/.kube/config or the in-cluster service account. */
     readonly kubeconfig?: string;
+    /** How messages name `kubeconfig`; default: the store input's kubeconfig. */
+    readonly kubeconfigName?: string;
     readonly context?: string;
     /**
      * At most this many attempts for 5xx, 429, connection failures and
@@ -105,7 +107,7 @@ export class KubernetesLedgerStore implements LedgerStore {
         // Process-wide: one parsed kubeconfig and keep-alive connections for every call (kubernetes-connection.ts).
         const { config, api, identity } = connect(client, {
             contents: options.kubeconfig,
-            name: "store.kubeconfig (the store input's kubeconfig)",
+            name: options.kubeconfigName ?? "store.kubeconfig (the store input's kubeconfig)",
             context: options.context,
         });
         const server = config.getCurrentCluster()?.server ?? "(no cluster in kubeconfig)";

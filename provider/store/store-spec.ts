@@ -4,6 +4,7 @@ import { dnsLabelMessage, isDnsLabel } from "../core/validation";
 import { FileLedgerStore } from "./file-store";
 import { KubernetesLedgerStore } from "./kubernetes-store";
 import { LedgerStore } from "./ledger-store";
+import { providerKubeconfig } from "./provider-kubeconfig";
 import { UsageSource } from "./worker-slice-usage";
 
 /** Where the file store keeps ledgers when no store is given: beside the Pulumi project. */
@@ -31,8 +32,36 @@ export const kubernetesStoreSpecSchema = z
     })
     .strict();
 
+/**
+ * The Kubernetes store as KubeSliceIpam hands it to its children: the
+ * kubeconfig sits once in their provider's configuration
+ * (`provider-kubeconfig.ts`), not in every resource's inputs and outputs,
+ * which the engine rewrites after each step. `server` is where that
+ * kubeconfig reached when the input was made, so that pointing it at another
+ * API server still changes each input, and each update checks that the
+ * allocation is in the new store, as a store change always has.
+ */
+const kubernetesStoreInputSchema = kubernetesStoreSpecSchema
+    .extend({
+        kubeconfigFrom: z.literal("provider", { error: 'store.kubeconfigFrom must be "provider" or omitted' }).optional(),
+        server: z.string({ error: "store.server must be the URL of the API server the provider's kubeconfig reaches" }).min(1).optional(),
+    })
+    .strict()
+    .superRefine((spec, context) => {
+        if (spec.kubeconfigFrom !== undefined && spec.kubeconfig !== undefined) {
+            context.addIssue({
+                code: "custom",
+                path: ["kubeconfigFrom"],
+                message: 'store.kubeconfigFrom "provider" takes the kubeconfig from the provider\'s configuration: omit store.kubeconfig',
+            });
+        }
+        if (spec.server !== undefined && spec.kubeconfigFrom === undefined) {
+            context.addIssue({ code: "custom", path: ["server"], message: 'store.server is set only with store.kubeconfigFrom "provider"; omit it' });
+        }
+    });
+
 /** The `store` input of every resource. Omitted means the default file store. */
-export const storeSpecSchema = z.discriminatedUnion("kind", [fileStoreSpecSchema, kubernetesStoreSpecSchema], {
+export const storeSpecSchema = z.discriminatedUnion("kind", [fileStoreSpecSchema, kubernetesStoreInputSchema], {
     error: 'store.kind must be "file" or "kubernetes"',
 });
 
@@ -47,7 +76,8 @@ export type KubernetesStoreSpec = z.infer<typeof kubernetesStoreSpecSchema>;
  */
 export function openStore(spec: StoreSpec | undefined): LedgerStore {
     if (spec?.kind === "kubernetes") {
-        return new KubernetesLedgerStore(spec);
+        const { kubeconfigFrom, server: _server, ...options } = spec;
+        return new KubernetesLedgerStore(kubeconfigFrom === "provider" ? { ...options, ...providerKubeconfig() } : options);
     }
     return new FileLedgerStore(path.resolve(spec?.directory ?? DEFAULT_STORE_DIRECTORY));
 }
