@@ -18,7 +18,11 @@ export interface ChildResourceClasses {
     readonly SubnetAllocation: ResourceClass<SubnetAllocationArgs, SubnetAllocation>;
     readonly ManifestFile: ResourceClass<ManifestFileArgs, ManifestFile>;
     /** A provider holding the store's kubeconfig once for the children it serves (components/child-store.ts); none: each child's input holds it. */
-    readonly KubeconfigProvider?: new (name: string, kubeconfig: pulumi.Input<string | undefined>, opts?: pulumi.ResourceOptions) => pulumi.ProviderResource;
+    readonly KubeconfigProvider?: new (
+        name: string,
+        kubeconfig: pulumi.Input<string | undefined>,
+        opts?: pulumi.ResourceOptions,
+    ) => pulumi.ProviderResource;
 }
 
 export const DYNAMIC_CHILDREN: ChildResourceClasses = { SliceIpam, SubnetAllocation, ManifestFile, KubeconfigProvider };

@@ -21,7 +21,12 @@ export interface ChildStore {
  * Output may hold a kubeconfig. A plain file store, or a Kubernetes store
  * read from KUBECONFIG, keeps the default provider and its input unchanged.
  */
-export function childStore(parent: pulumi.Resource, name: string, store: pulumi.Input<StoreInput> | undefined, classes: ChildResourceClasses): ChildStore {
+export function childStore(
+    parent: pulumi.Resource,
+    name: string,
+    store: pulumi.Input<StoreInput> | undefined,
+    classes: ChildResourceClasses,
+): ChildStore {
     if (classes.KubeconfigProvider === undefined || !mayHoldKubeconfig(store)) {
         return { store };
     }

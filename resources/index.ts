@@ -7,3 +7,4 @@ export { ManifestFile, manifestFileProvider } from "./manifest-file";
 export type { ManifestFileArgs } from "./manifest-file";
 export { SubnetUsage, subnetUsageProvider } from "./subnet-usage";
 export type { SubnetUsageArgs } from "./subnet-usage";
+export { KubeconfigProvider } from "./kubeconfig-provider";

@@ -11,6 +11,8 @@ import { PROVIDER_KUBECONFIG_KEY } from "../provider/store/provider-kubeconfig";
  */
 export class KubeconfigProvider extends pulumi.ProviderResource {
     constructor(name: string, kubeconfig: pulumi.Input<string | undefined>, opts?: pulumi.ResourceOptions) {
-        super("pulumi-nodejs", name, { [PROVIDER_KUBECONFIG_KEY]: pulumi.secret(kubeconfig) }, opts);
+        // None when there is no kubeconfig: a secret of nothing would still reach the configuration, as null.
+        const secretKubeconfig = pulumi.output(kubeconfig).apply((contents) => (contents === undefined ? undefined : pulumi.secret(contents)));
+        super("pulumi-nodejs", name, { [PROVIDER_KUBECONFIG_KEY]: secretKubeconfig }, opts);
     }
 }

@@ -91,7 +91,7 @@ export const ERROR_CODES = {
     "store-kubeconfig-not-configured": {
         exit: "storeNotFound",
         meaning:
-            'a store input says its kubeconfig is in the provider\'s configuration (`kubeconfigFrom: "provider"`, as `KubeSliceIpam` gives its resources), but the resource\'s provider has none',
+            "a store input says its kubeconfig is in the provider's configuration (`kubeconfigFrom: \"provider\"`, as `KubeSliceIpam` gives its resources), but the resource's provider has none",
     },
     "resource-type-not-served": {
         exit: "storeNotFound",

@@ -20,8 +20,8 @@ interface Configured {
 const configured = (): Configured => processWide<Configured>("kubeslice-ipam.provider-kubeconfig", () => ({}));
 
 /** Called by the handlers' `configure`: what this provider process was configured with (undefined: nothing). */
-export function configureProviderKubeconfig(kubeconfig: string | undefined): void {
-    configured().kubeconfig = kubeconfig === "" ? undefined : kubeconfig;
+export function configureProviderKubeconfig(kubeconfig: unknown): void {
+    configured().kubeconfig = typeof kubeconfig === "string" && kubeconfig !== "" ? kubeconfig : undefined;
 }
 
 /** The Kubernetes store's kubeconfig options for a store input with `kubeconfigFrom: "provider"`. */

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubernetesLedgerStore } from "../../provider/store/kubernetes-store";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
-import { PROGRAMS, Project, Stack, Workspace } from "./support/engine";
+import { ALLOCATION_TYPE, PROGRAMS, Project, Stack, Workspace } from "./support/engine";
 
 let server: TestApiServer;
 let workspace: Workspace;
@@ -47,6 +47,17 @@ describe("the Kubernetes store with the real engine", () => {
         expect(state).toContain("kubeslice-ipam:SubnetAllocation");
         expect(state).not.toContain(clientKey);
         expect(state).not.toContain("client-key-data");
+        // Decrypted: once, in the configuration of the component's own provider; its children name the server only.
+        const resources = await stack.resources({ showSecrets: true });
+        const holding = resources.filter((r) => JSON.stringify(r).includes(clientKey)).map((r) => [r.type, r.urn.split("::").pop()]);
+        expect(holding).toEqual([["pulumi:providers:pulumi-nodejs", "blue-store"]]);
+        const allocation = resources.find((r) => r.type === ALLOCATION_TYPE)!;
+        expect(allocation.outputs!.store).toEqual({
+            kind: "kubernetes",
+            namespace,
+            kubeconfigFrom: "provider",
+            server: /server: (\S+)/.exec(server.kubeconfig)![1],
+        });
     });
 
     it("previews no changes afterwards, and destroy removes the SliceIpam", async () => {

@@ -167,6 +167,8 @@ export interface ProviderHostOptions {
     readonly callTimeoutMs?: number;
     /** Passed to the host on top of this process's environment. */
     readonly env?: NodeJS.ProcessEnv;
+    /** The provider's configuration, as the engine sends an explicit provider's inputs (or the stack's config) in Configure. */
+    readonly config?: Record<string, string>;
 }
 
 const PROVIDER_KEY = "__provider";
@@ -252,7 +254,7 @@ export async function startProviderHost(options: ProviderHostOptions): Promise<P
 
     // The engine's first calls to any provider plugin.
     await call("getPluginInfo", new m.Empty());
-    const configure = new m.providerPb.ConfigureRequest().setArgs(m.struct.Struct.fromJavaScript({}));
+    const configure = new m.providerPb.ConfigureRequest().setArgs(m.struct.Struct.fromJavaScript(options.config ?? {}));
     await call("configure", configure.setAcceptsecrets(true).setAcceptresources(true));
 
     const fromStruct = (struct: StructPbModule.Struct | undefined): Props => {
@@ -400,10 +402,10 @@ export interface HostedIpam {
     close(): Promise<void>;
 }
 
-export async function startHostedIpam(options: { routeLogsToEngine?: boolean } = {}): Promise<HostedIpam> {
+export async function startHostedIpam(options: Pick<ProviderHostOptions, "routeLogsToEngine" | "config"> = {}): Promise<HostedIpam> {
     const repo = findRepoRoot(__dirname);
     const workdir = mkdtempSync(path.join(tmpdir(), "kubeslice-ipam-host-"));
-    const host = await startProviderHost({ cwd: workdir, repo, routeLogsToEngine: options.routeLogsToEngine });
+    const host = await startProviderHost({ cwd: workdir, repo, routeLogsToEngine: options.routeLogsToEngine, config: options.config });
     const built = loadBuiltProviders(repo);
     return {
         workdir,

@@ -47,6 +47,8 @@ export interface ResourceState {
     readonly inputs?: Record<string, any>;
     readonly outputs?: Record<string, any>;
     readonly parent?: string;
+    /** The provider reference `<provider URN>::<provider id>`; absent on components. */
+    readonly provider?: string;
     readonly delete?: boolean;
     readonly pendingReplacement?: boolean;
     readonly protect?: boolean;
@@ -430,11 +432,33 @@ export class Stack {
         return JSON.parse((await this.run(["stack", "output", "--json", "--show-secrets"])).stdout);
     }
 
-    /** The stack's resources as `pulumi stack export` writes them. */
-    async resources(): Promise<ResourceState[]> {
-        const exported = JSON.parse((await this.run(["stack", "export"])).stdout);
-        return exported.deployment.resources ?? [];
+    /**
+     * The stack's resources as `pulumi stack export` writes them; with
+     * `showSecrets`, each secret is its decrypted value instead of a ciphertext.
+     */
+    async resources(options: { showSecrets?: boolean } = {}): Promise<ResourceState[]> {
+        const exported = JSON.parse((await this.run(["stack", "export", ...(options.showSecrets ? ["--show-secrets"] : [])])).stdout);
+        const resources: ResourceState[] = exported.deployment.resources ?? [];
+        return options.showSecrets ? (withSecretsRevealed(resources) as ResourceState[]) : resources;
     }
+}
+
+/** The signature key Pulumi marks a secret with in exported state. */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+
+/** Exported state with each `{ <signature>: …, plaintext: "<json>" }` replaced by its value. */
+function withSecretsRevealed(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(withSecretsRevealed);
+    }
+    if (value === null || typeof value !== "object") {
+        return value;
+    }
+    const record = value as Record<string, unknown>;
+    if (SECRET_SIGNATURE in record && typeof record.plaintext === "string") {
+        return withSecretsRevealed(JSON.parse(record.plaintext));
+    }
+    return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, withSecretsRevealed(inner)]));
 }
 
 // ---------------------------------------------------------------- store
