@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KubeconfigError, kubeconfigServer } from "../provider/store/kubeconfig";
-import type { StoreInput } from "../resources/store-input";
+import { StoreInput, withoutCredentials } from "../resources/store-input";
 import type { ChildResourceClasses } from "./child-resources";
 
 /** The store input the component's children get, and the provider that then serves them. */
@@ -15,7 +15,8 @@ export interface ChildStore {
  * without it), and the engine rewrites the whole state after each step: at
  * 200 clusters `pulumi up` took 1.8× as long. The children get a provider of
  * their own holding it once instead, and a store input naming the API server
- * it reaches (a new server is still a store move that each update checks).
+ * it reaches (a new server is still a store move that each update checks),
+ * which holds no credentials and is not secret.
  *
  * Whether a provider is needed is decided now, from the input's shape: an
  * Output may hold a kubeconfig. A plain file store, or a Kubernetes store
@@ -36,7 +37,8 @@ export function childStore(
         spec.apply((resolved) => (resolved.kind === "kubernetes" ? resolved.kubeconfig : undefined)),
         { parent },
     );
-    return { store: spec.apply(withKubeconfigFromProvider), provider };
+    // Nothing secret is left in it: previews show the namespace and server a child's store names.
+    return { store: withoutCredentials(pulumi.unsecret(spec).apply(withKubeconfigFromProvider)), provider };
 }
 
 function mayHoldKubeconfig(store: pulumi.Input<StoreInput> | undefined): boolean {
@@ -50,22 +52,26 @@ function mayHoldKubeconfig(store: pulumi.Input<StoreInput> | undefined): boolean
 }
 
 /**
- * A kubeconfig that does not load stays in the input: the children's `check`
- * then reports it as before, with its line and column.
+ * Never a kubeconfig: a child's store input is not secret. One that does not
+ * load names no server, and opening the store reports it, by line and
+ * column, as the provider's configuration's.
  */
 function withKubeconfigFromProvider(spec: StoreInput): StoreInput {
-    if (spec.kind !== "kubernetes" || spec.kubeconfig === undefined || spec.kubeconfigFrom !== undefined) {
+    if (spec.kind !== "kubernetes" || spec.kubeconfig === undefined) {
         return spec;
     }
-    let server: string;
+    const { kubeconfig, ...rest } = spec;
+    const server = serverOf(kubeconfig, spec.context);
+    return { ...rest, kubeconfigFrom: "provider", ...(server === undefined ? {} : { server }) };
+}
+
+function serverOf(kubeconfig: string, context: string | undefined): string | undefined {
     try {
-        server = kubeconfigServer(spec.kubeconfig, "store.kubeconfig (the store input's kubeconfig)", spec.context);
+        return kubeconfigServer(kubeconfig, "store.kubeconfig (the store input's kubeconfig)", context);
     } catch (error) {
         if (error instanceof KubeconfigError) {
-            return spec;
+            return undefined;
         }
         throw error;
     }
-    const { kubeconfig: _kubeconfig, ...rest } = spec;
-    return { ...rest, kubeconfigFrom: "provider", server };
 }

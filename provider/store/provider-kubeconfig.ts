@@ -11,7 +11,7 @@ import { processWide } from "./process-wide";
 export const PROVIDER_KUBECONFIG_KEY = "kubeslice-ipam:kubeconfig";
 
 /** How messages name a kubeconfig from the provider's configuration. */
-export const PROVIDER_KUBECONFIG_NAME = `the kubeconfig in the provider's configuration (${PROVIDER_KUBECONFIG_KEY})`;
+export const PROVIDER_KUBECONFIG_NAME = `the store's kubeconfig, kept in the provider's configuration (${PROVIDER_KUBECONFIG_KEY})`;
 
 interface Configured {
     kubeconfig?: string;
@@ -31,8 +31,9 @@ export function providerKubeconfig(): { kubeconfig: string; kubeconfigName: stri
         throw new KubesliceIpamError(
             "store-kubeconfig-not-configured",
             `the store input says its kubeconfig is in the provider's configuration (kubeconfigFrom "provider"), but this ` +
-                `resource's provider has no ${PROVIDER_KUBECONFIG_KEY}; KubeSliceIpam gives its resources such a provider: ` +
-                `create the resource through it, or pass the kubeconfig as store.kubeconfig instead`,
+                `resource's provider has no ${PROVIDER_KUBECONFIG_KEY}; give the resource a KubeconfigProvider holding it ` +
+                `(KubeSliceIpam's children get "<name>-store"), set it in the stack's config ` +
+                `(pulumi config set --secret ${PROVIDER_KUBECONFIG_KEY} < kubeconfig), or pass the kubeconfig as store.kubeconfig instead`,
         );
     }
     return { kubeconfig, kubeconfigName: PROVIDER_KUBECONFIG_NAME };

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { DYNAMIC_CHILDREN } from "../../components/child-resources";
 import { childStore } from "../../components/child-store";
 import { NATIVE_CHILDREN } from "../../native/resources";
-import type { StoreInput } from "../../resources/store-input";
+import { StoreInput, withSecretStore } from "../../resources/store-input";
 
 interface Registration {
     type: string;
@@ -71,7 +71,9 @@ describe("the store input KubeSliceIpam gives its children", () => {
             kubeconfigFrom: "provider",
             server: "https://10.0.0.2:6443",
         });
-        expect(await isSecret(pulumi.output(routing.store!))).toBe(true);
+        // The kubeconfig is the secret; what is left names a namespace and a server, readable in previews and state.
+        expect(await isSecret(pulumi.output(routing.store!))).toBe(false);
+        expect(withSecretStore(routing.store, { parent: undefined })).toEqual({ parent: undefined });
         expect(providers.map((p) => [p.name, p.inputs])).toEqual([["blue-store", { "kubeslice-ipam:kubeconfig": secretOf(KUBECONFIG) }]]);
         expect(routing.provider).toBeInstanceOf(pulumi.ProviderResource);
     });
@@ -98,10 +100,17 @@ describe("the store input KubeSliceIpam gives its children", () => {
         expect(providers.map((p) => [p.name, p.inputs])).toEqual([["later-store", {}]]);
     });
 
-    it("keeps a kubeconfig that does not load in the input, for the children's check to report", async () => {
-        const store = { kind: "kubernetes" as const, namespace: "ipam", kubeconfig: KUBECONFIG, context: "missing" };
-        const { resolved } = await routed("broken", store);
-        expect(resolved).toEqual(store);
+    it("moves a kubeconfig that does not load too, naming no server: opening the store reports it", async () => {
+        const store = pulumi.secret({ kind: "kubernetes" as const, namespace: "ipam", kubeconfig: KUBECONFIG, context: "missing" });
+        const { routing, resolved, providers } = await routed("broken", store);
+        expect(resolved).toEqual({ kind: "kubernetes", namespace: "ipam", context: "missing", kubeconfigFrom: "provider" });
+        expect(await isSecret(pulumi.output(routing.store!))).toBe(false);
+        expect(providers.map((p) => p.inputs)).toEqual([{ "kubeslice-ipam:kubeconfig": secretOf(KUBECONFIG) }]);
+    });
+
+    it("keeps a store input whose shape cannot be known yet secret in the outputs of resources given it directly", () => {
+        const store = pulumi.secret({ kind: "kubernetes" as const, namespace: "ipam", kubeconfig: KUBECONFIG });
+        expect(withSecretStore(store, {})).toEqual({ additionalSecretOutputs: ["store"] });
     });
 
     it("changes nothing for the native provider's children, which have no such provider", async () => {

@@ -13,6 +13,7 @@ import * as handlers from "../../provider/handlers";
 import { KubesliceIpamProvider } from "../../native/provider";
 import { HostedIpam, startHostedIpam } from "../support/provider-host";
 import { RETRY_SECONDS_VARIABLE } from "../../provider/store/kubernetes-requests";
+import { PROVIDER_KUBECONFIG_KEY } from "../../provider/store/provider-kubeconfig";
 import { LEAKY_KUBECONFIGS, MARKER } from "../support/leaky-kubeconfigs";
 
 /** Everything the code under test printed or raised, searched for the marker at the end of each test. */
@@ -204,6 +205,31 @@ describe("through the real dynamic-provider host", () => {
             if (file.isFile()) {
                 record(readFileSync(path.join(file.parentPath, file.name), "utf8"));
             }
+        }
+        expectNoMarker();
+    });
+});
+
+describe("in the provider's configuration (KubeSliceIpam's children), through the real dynamic-provider host", () => {
+    const fromProvider = { kind: "kubernetes" as const, namespace: "kubeslice-e2e", kubeconfigFrom: "provider" as const };
+
+    it.each(cases)("a kubeconfig with %s: errors, engine logs and host output hold none of it", async (_what, kubeconfig) => {
+        const hosted = await startHostedIpam({ routeLogsToEngine: true, config: { [PROVIDER_KUBECONFIG_KEY]: kubeconfig } });
+        try {
+            const { slices, allocations } = hosted;
+            const failures = [
+                await attempt(() => slices.create(slice(fromProvider))),
+                await attempt(() => allocations.create(allocation(fromProvider))),
+                await attempt(() => allocations.read("jade/w-1", allocationState(fromProvider), allocation(fromProvider))),
+                await attempt(() => allocations.delete("jade/w-1", allocationState(fromProvider), allocation(fromProvider))),
+            ];
+            for (const failure of failures) {
+                expect(failure).toBeInstanceOf(Error);
+            }
+            hosted.host.logs.forEach(record);
+            hosted.host.output.forEach(record);
+        } finally {
+            await hosted.close();
         }
         expectNoMarker();
     });

@@ -66,7 +66,10 @@ describe("a store input whose kubeconfig is in the provider's configuration", ()
         } catch (caught) {
             error = caught;
         }
-        expect(error).toMatchObject({ code: "kubeconfig-invalid", message: expect.stringContaining(`(${PROVIDER_KUBECONFIG_KEY})`) });
+        expect(error).toMatchObject({
+            code: "kubeconfig-invalid",
+            message: expect.stringContaining(`the store's kubeconfig, kept in the provider's configuration (${PROVIDER_KUBECONFIG_KEY})`),
+        });
         expect(String((error as Error).message)).not.toContain("s3cr3t");
     });
 });
@@ -118,7 +121,7 @@ describe("through the real dynamic-provider host, configured as the engine confi
     it("refuses, saying where the kubeconfig should be, when its configuration holds none", async () => {
         const { allocations } = await hosted({});
         await expect(allocations.create(allocation(fromProvider(namespace)))).rejects.toThrow(
-            /has no kubeslice-ipam:kubeconfig; KubeSliceIpam gives/,
+            /has no kubeslice-ipam:kubeconfig; give the resource a KubeconfigProvider/,
         );
     });
 });
