@@ -78,20 +78,3 @@ export function withoutIpv6Pool(ledger: SliceLedger): SliceLedger {
     const { sliceSubnetIpv6: _pool, subnetSizeIpv6: _size, ...spec } = ledger.spec;
     return { ...ledger, spec, allocations: ledger.allocations.map(({ subnetIpv6: _subnet, ...entry }) => entry) };
 }
-
-/** The same clusters at the same indexes in the same states since the same times. */
-export function sameAllocations(a: readonly Allocation[], b: readonly Allocation[]): boolean {
-    return (
-        a.length === b.length &&
-        a.every((x, i) => {
-            const y = b[i];
-            return (
-                x.clusterName === y.clusterName &&
-                x.index === y.index &&
-                x.status === y.status &&
-                x.allocatedAt === y.allocatedAt &&
-                x.releasedAt === y.releasedAt
-            );
-        })
-    );
-}

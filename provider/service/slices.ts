@@ -11,7 +11,8 @@ import {
     withSettings,
 } from "../core/ledger";
 import { SliceSpec } from "../core/validation";
-import { poolChange, sameAllocations, withIpv6Pool, withoutIpv6Pool } from "../core/dual-stack";
+import { poolChange, withIpv6Pool, withoutIpv6Pool } from "../core/dual-stack";
+import { sameAllocations } from "../core/same-allocation";
 import { LedgerStore, StoreNotFoundError } from "../store/ledger-store";
 import { updateLedger } from "../store/update-ledger";
 import { IpamError } from "./errors";

@@ -17,5 +17,8 @@ export const BUNDLED_CLIENT = path.join(__dirname, "../../vendor/kubernetes-clie
  * Code run from source (the unit tests) has no bundle and loads the package.
  */
 export function kubernetesClient(): KubernetesClient {
-    return (existsSync(BUNDLED_CLIENT) ? require(BUNDLED_CLIENT) : require("@kubernetes/client-node")) as KubernetesClient;
+    // Decided once per process: the store is constructed on every provider call.
+    return (loaded ??= (existsSync(BUNDLED_CLIENT) ? require(BUNDLED_CLIENT) : require("@kubernetes/client-node")) as KubernetesClient);
 }
+
+let loaded: KubernetesClient | undefined;

@@ -3,7 +3,8 @@ import { Allocation, SliceLedger } from "../core/ledger";
 import { Head } from "./kubernetes-head-view";
 import { NewShard } from "./kubernetes-ledger-objects";
 import { partition, ShardRef, shardRef } from "./sliceipam-shard";
-import { NO_RECENT_CHANGES, RECENT_LIMIT, RecentChanges, recentChanges, recentSize, sameEntries } from "./sliceipam-recent";
+import { sameAllocations } from "../core/same-allocation";
+import { NO_RECENT_CHANGES, RECENT_LIMIT, RecentChanges, recentChanges, recentSize } from "./sliceipam-recent";
 
 // Which shards a commit writes. An entry's home is the shard of its subnet
 // index range, and a shard's content never changes. A commit whose entries
@@ -33,18 +34,20 @@ export interface ShardPlan {
 export function planShards(sliceName: string, next: SliceLedger, before: Head | undefined): ShardPlan {
     const stored: ShardContents = before?.shards ?? new Map();
     const groups = partition(next.allocations);
-    const storedEntries = new Map([...stored].map(([shard, { entries }]) => [shard, entries]));
-    const recent = recentChanges(storedEntries, groups);
-    if (before !== undefined && recentSize(recent) <= RECENT_LIMIT) {
-        const refs = [...stored.values()].map(({ ref }) => ref).sort((a, b) => a.shard - b.shard);
-        return { refs, created: [], obsolete: [], recent, contents: stored };
+    if (before !== undefined) {
+        const storedEntries = new Map([...stored].map(([shard, { entries }]) => [shard, entries]));
+        const recent = recentChanges(storedEntries, groups);
+        if (recentSize(recent) <= RECENT_LIMIT) {
+            const refs = [...stored.values()].map(({ ref }) => ref).sort((a, b) => a.shard - b.shard);
+            return { refs, created: [], obsolete: [], recent, contents: stored };
+        }
     }
     const refs: ShardRef[] = [];
     const created: NewShard[] = [];
     const contents = new Map<number, { ref: ShardRef; entries: readonly Allocation[] }>();
     for (const [shard, entries] of groups) {
         const old = stored.get(shard);
-        if (old !== undefined && sameEntries(old.entries, entries)) {
+        if (old !== undefined && sameAllocations(old.entries, entries)) {
             refs.push(old.ref);
             contents.set(shard, old);
         } else {

@@ -1,4 +1,5 @@
 import { Allocation } from "../core/ledger";
+import { sameAllocation, sameAllocations } from "../core/same-allocation";
 
 /**
  * A slice's entries that differ from what its shards hold, kept in the
@@ -41,13 +42,13 @@ export function recentChanges(stored: ReadonlyMap<number, readonly Allocation[]>
     for (const shard of shards) {
         const old = stored.get(shard) ?? [];
         const now = groups.get(shard) ?? [];
-        if (sameEntries(old, now)) {
+        if (sameAllocations(old, now)) {
             continue;
         }
         const oldAt = new Map(old.map((entry) => [entry.index, entry]));
         for (const entry of now) {
             const before = oldAt.get(entry.index);
-            if (before === undefined || !sameEntry(before, entry)) {
+            if (before === undefined || !sameAllocation(before, entry)) {
                 recent.push(entry);
             }
             oldAt.delete(entry.index);
@@ -80,22 +81,4 @@ export function withRecentChanges(stored: readonly Allocation[], changes: Recent
         byIndex.set(entry.index, entry);
     }
     return { entries: [...byIndex.values()].sort((a, b) => a.index - b.index), problems };
-}
-
-/** The same entries in the same order. */
-export function sameEntries(a: readonly Allocation[], b: readonly Allocation[]): boolean {
-    return a.length === b.length && a.every((x, i) => sameEntry(x, b[i]));
-}
-
-/** Entries equal field by field; usually the very same objects, since the core keeps unchanged entries. */
-export function sameEntry(x: Allocation, y: Allocation): boolean {
-    return (
-        x === y ||
-        (x.clusterName === y.clusterName &&
-            x.index === y.index &&
-            x.subnet === y.subnet &&
-            x.status === y.status &&
-            x.allocatedAt === y.allocatedAt &&
-            x.releasedAt === y.releasedAt)
-    );
 }
