@@ -94,9 +94,11 @@ describe("a stack that kept the kubeconfig in every child, after upgrading the p
                 expect(store).toEqual({ kind: "kubernetes", namespace, kubeconfigFrom: "provider", server: serverUrl });
             }
         }
-        // The kubeconfig's text appears once (the provider's inputs; its outputs are its inputs' own ciphertext or none).
-        const state = await stack.exportText();
-        expect(state.length).toBeLessThan(before.stateBytes);
+        // Decrypted, the kubeconfig is in one resource only: the provider.
+        const clientKey = /client-key-data: (\S+)/.exec(server.kubeconfig)![1];
+        const holding = resources.filter((r) => JSON.stringify(r).includes(clientKey)).map((r) => [r.type, r.urn.split("::").pop()]);
+        expect(holding).toEqual([[PROVIDER_TYPE, "blue-store"]]);
+        expect((await stack.exportText()).length).toBeLessThan(before.stateBytes);
     });
 
     it("previews no changes afterwards", async () => {
