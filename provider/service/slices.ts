@@ -219,6 +219,18 @@ export function sliceOverlap(spec: SliceSpec, other: SliceSpec, store: string, c
  * other, so two overlapping slices never both remain; in the rare case both
  * look after both wrote, both withdraw and both callers are told to retry.
  */
+async function settleRegistrationRace(store: LedgerStore, ours: SliceLedger): Promise<void> {
+    try {
+        await refuseOverlaps(store, ours.spec);
+    } catch (error) {
+        await updateLedger(store, ours.spec.sliceName, (current) => {
+            const stillOurs = current?.registeredAt === ours.registeredAt && current.allocations.length === 0;
+            return { ledger: stillOurs ? undefined : current, result: undefined };
+        });
+        throw error;
+    }
+}
+
 /**
  * The same race for an IPv6 pool added to a slice while another slice took
  * an overlapping pool: each looks again after its write, and one that finds
@@ -246,17 +258,5 @@ async function settlePoolAdditionRace(store: LedgerStore, ours: SliceLedger): Pr
             `${(error as Error).message}; another slice took an overlapping IPv6 pool while this one's was added, and clusters of ` +
                 `slice "${ours.spec.sliceName}" changed since, so its IPv6 pool was kept: remove the other slice's pool`,
         );
-    }
-}
-
-async function settleRegistrationRace(store: LedgerStore, ours: SliceLedger): Promise<void> {
-    try {
-        await refuseOverlaps(store, ours.spec);
-    } catch (error) {
-        await updateLedger(store, ours.spec.sliceName, (current) => {
-            const stillOurs = current?.registeredAt === ours.registeredAt && current.allocations.length === 0;
-            return { ledger: stillOurs ? undefined : current, result: undefined };
-        });
-        throw error;
     }
 }

@@ -9,16 +9,10 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { kubernetesClient as fromSource } from "../../provider/store/kubernetes-client";
 import { findRepoRoot } from "../support/provider-host";
+import { SAMPLE_KUBECONFIG as KUBECONFIG } from "../support/sample-kubeconfig";
 
 const ROOT = findRepoRoot(__dirname);
 const built = require(path.join(ROOT, "dist/provider/store/kubernetes-client")) as typeof import("../../provider/store/kubernetes-client");
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-`;
 
 describe("the Kubernetes client", () => {
     it("is loaded from the bundle in dist/vendor by the built store", () => {

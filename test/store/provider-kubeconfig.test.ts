@@ -14,14 +14,8 @@ import { configureProviderKubeconfig, PROVIDER_KUBECONFIG_KEY } from "../../prov
 import { openStore } from "../../provider/store/store-spec";
 import { startTestApiServer, TestApiServer } from "../support/kube-apiserver";
 import { findRepoRoot, HostedProvider, ProviderHost, startProviderHost } from "../support/provider-host";
+import { SAMPLE_KUBECONFIG as KUBECONFIG } from "../support/sample-kubeconfig";
 
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-`;
 const fromProvider = (namespace: string, server = "https://127.0.0.1:6443") => ({
     kind: "kubernetes" as const,
     namespace,
